@@ -1,0 +1,348 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using Npgsql;
+
+namespace CongressWorkflow.EventStore.Embedded;
+
+/// <summary>
+/// A real PostgreSQL cluster that the process runs itself: initdb on first use in a folder, pg_ctl start on a
+/// free loopback port, pg_ctl stop when disposed or when the process exits. If the folder's cluster is already
+/// running (another program started it), it is used as it is and left running.
+/// </summary>
+public sealed class EmbeddedPostgres : IAsyncDisposable
+{
+    private const string Superuser = "postgres";
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+
+    private readonly PostgresBinaries _binaries;
+    private readonly bool _runAsPostgresUser;
+    private readonly string _password;
+    private readonly bool _temporary;
+    private Process? _watchdog;
+    private bool _owned;
+    private bool _running;
+
+    private EmbeddedPostgres(string rootDirectory, PostgresBinaries binaries, bool runAsPostgresUser, string password, bool temporary)
+    {
+        RootDirectory = rootDirectory;
+        _binaries = binaries;
+        _runAsPostgresUser = runAsPostgresUser;
+        _password = password;
+        _temporary = temporary;
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => StopOnExit();
+    }
+
+    public string RootDirectory { get; }
+
+    public string DataDirectory => Path.Combine(RootDirectory, "pgdata");
+
+    public int Port { get; private set; }
+
+    /// <summary>True when this process started the server (and so stops it).</summary>
+    public bool OwnsServer => _owned;
+
+    /// <summary>
+    /// Opens (creating on first use) the cluster in <paramref name="rootDirectory"/> and makes sure it runs.
+    /// When the process runs as root, the server runs as the <c>postgres</c> system user (initdb refuses root).
+    /// A <paramref name="temporary"/> cluster (tests) is deleted with its folder when disposed or when the process ends.
+    /// </summary>
+    public static async Task<EmbeddedPostgres> StartAsync(
+        string rootDirectory, string? binDirectory = null, bool temporary = false, CancellationToken cancellationToken = default)
+    {
+        var binaries = PostgresBinaries.Locate(binDirectory);
+        var root = Path.GetFullPath(rootDirectory);
+        var asPostgres = Environment.IsPrivilegedProcess;
+        Directory.CreateDirectory(root);
+        if (asPostgres)
+        {
+            await RunAsync("chown", ["postgres:postgres", root], cancellationToken);
+        }
+
+        RestrictToOwner(root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+
+        // One process at a time initialises or starts a given folder; others wait, then attach.
+        await using var folderLock = await AcquireFolderLockAsync(root + ".lock", cancellationToken);
+        var password = await EnsurePasswordAsync(root, asPostgres, cancellationToken);
+        var server = new EmbeddedPostgres(root, binaries, asPostgres, password, temporary);
+        if (!File.Exists(Path.Combine(server.DataDirectory, "PG_VERSION")))
+        {
+            await server.InitDbAsync(cancellationToken);
+        }
+
+        await server.StartAsync(cancellationToken);
+        return server;
+    }
+
+    /// <summary>Starts the server if it is not running (again after <see cref="StopAsync"/>, with the same data).</summary>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        if (_running)
+        {
+            return;
+        }
+
+        var runningPort = await ReadRunningPortAsync(cancellationToken);
+        if (runningPort is { } port)
+        {
+            Port = port;
+            _owned = false;
+            _running = true;
+            return;
+        }
+
+        for (var attempt = 1; ; attempt++)
+        {
+            Port = FreeLoopbackPort();
+            var options = string.Create(CultureInfo.InvariantCulture,
+                $"-c listen_addresses=127.0.0.1 -p {Port} -k {DataDirectory} -c max_connections=200");
+            var (exitCode, output) = await RunPostgresToolAsync(
+                _binaries.PgCtl,
+                ["start", "-D", DataDirectory, "-w", "-t", ((int)StartTimeout.TotalSeconds).ToString(CultureInfo.InvariantCulture),
+                 "-l", Path.Combine(RootDirectory, "postgres.log"), "-o", options],
+                cancellationToken);
+            if (exitCode == 0)
+            {
+                break;
+            }
+
+            // Another process may have taken the port between our probe and the server's bind: try another.
+            if (attempt == 3)
+            {
+                throw new EmbeddedPostgresException(
+                    $"pg_ctl could not start PostgreSQL in {DataDirectory}: {output.Trim()} (see {Path.Combine(RootDirectory, "postgres.log")})");
+            }
+        }
+
+        _owned = true;
+        _running = true;
+        StartWatchdog();
+    }
+
+    public string ConnectionString(string database) => new NpgsqlConnectionStringBuilder
+    {
+        Host = "127.0.0.1",
+        Port = Port,
+        Username = Superuser,
+        Password = _password,
+        Database = database,
+    }.ConnectionString;
+
+    /// <summary>Creates the database if it does not exist and returns a connection string to it.</summary>
+    public async Task<string> EnsureDatabaseAsync(string database, CancellationToken cancellationToken = default)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString("postgres"));
+        await connection.OpenAsync(cancellationToken);
+        await using var exists = new NpgsqlCommand("SELECT 1 FROM pg_database WHERE datname = $1", connection)
+        {
+            Parameters = { new() { Value = database } },
+        };
+        if (await exists.ExecuteScalarAsync(cancellationToken) is null)
+        {
+            try
+            {
+                await using var create = new NpgsqlCommand(
+                    $"CREATE DATABASE {QuoteIdentifier(database)} ENCODING 'UTF8' TEMPLATE template0", connection);
+                await create.ExecuteNonQueryAsync(cancellationToken);
+            }
+            catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.DuplicateDatabase or PostgresErrorCodes.UniqueViolation)
+            {
+                // Created concurrently by another process: that is what we wanted.
+            }
+        }
+
+        return ConnectionString(database);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        if (!_running)
+        {
+            return;
+        }
+
+        if (_owned)
+        {
+            NpgsqlConnection.ClearAllPools();
+            var (exitCode, output) = await RunPostgresToolAsync(
+                _binaries.PgCtl, ["stop", "-D", DataDirectory, "-m", "fast", "-w"], cancellationToken);
+            if (exitCode != 0)
+            {
+                throw new EmbeddedPostgresException($"pg_ctl stop failed: {output.Trim()}");
+            }
+
+            StopWatchdog();
+        }
+
+        _running = false;
+        _owned = false;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        var owned = _owned;
+        await StopAsync();
+        if (_temporary && owned)
+        {
+            Directory.Delete(RootDirectory, recursive: true);
+        }
+    }
+
+    private void StopOnExit()
+    {
+        if (_running && _owned)
+        {
+            StopAsync().GetAwaiter().GetResult();
+        }
+    }
+
+    /// <summary>
+    /// A small shell process that outlives this one: when this process is gone, even killed without running its
+    /// exit handlers, it stops the server it started (and deletes a temporary cluster), so no server is orphaned.
+    /// </summary>
+    private void StartWatchdog()
+    {
+        var asPostgres = _runAsPostgresUser ? "runuser -u postgres -- " : string.Empty;
+        var cleanup = _temporary ? $"rm -rf '{RootDirectory}'" : ":";
+        var script = string.Join('\n',
+            "exec </dev/null >/dev/null 2>&1",
+            string.Create(CultureInfo.InvariantCulture, $"while [ -d /proc/{Environment.ProcessId} ]; do sleep 1; done"),
+            $"{asPostgres}'{_binaries.PgCtl}' stop -D '{DataDirectory}' -m fast -w",
+            cleanup);
+        var startInfo = new ProcessStartInfo("/bin/sh") { UseShellExecute = false, WorkingDirectory = "/" };
+        startInfo.ArgumentList.Add("-c");
+        startInfo.ArgumentList.Add(script);
+        _watchdog = Process.Start(startInfo);
+    }
+
+    private void StopWatchdog()
+    {
+        if (_watchdog is { HasExited: false })
+        {
+            _watchdog.Kill(entireProcessTree: true);
+        }
+
+        _watchdog?.Dispose();
+        _watchdog = null;
+    }
+
+    private async Task InitDbAsync(CancellationToken cancellationToken)
+    {
+        var passwordFile = Path.Combine(RootDirectory, "password");
+        var (exitCode, output) = await RunPostgresToolAsync(
+            _binaries.InitDb,
+            ["-D", DataDirectory, "-U", Superuser, "--pwfile", passwordFile, "--auth=scram-sha-256",
+             "-E", "UTF8", "--locale=C.UTF-8", "--no-instructions"],
+            cancellationToken);
+        if (exitCode != 0)
+        {
+            throw new EmbeddedPostgresException($"initdb failed in {DataDirectory}: {output.Trim()}");
+        }
+    }
+
+    /// <summary>The port of a server already running on this data folder, from its postmaster.pid.</summary>
+    private async Task<int?> ReadRunningPortAsync(CancellationToken cancellationToken)
+    {
+        var pidFile = Path.Combine(DataDirectory, "postmaster.pid");
+        if (!File.Exists(pidFile))
+        {
+            return null;
+        }
+
+        var (exitCode, _) = await RunPostgresToolAsync(_binaries.PgCtl, ["status", "-D", DataDirectory], cancellationToken);
+        if (exitCode != 0)
+        {
+            return null;
+        }
+
+        var lines = await File.ReadAllLinesAsync(pidFile, cancellationToken);
+        return lines.Length > 3 && int.TryParse(lines[3], CultureInfo.InvariantCulture, out var port) ? port : null;
+    }
+
+    private Task<(int ExitCode, string Output)> RunPostgresToolAsync(string program, IReadOnlyList<string> arguments, CancellationToken cancellationToken) =>
+        _runAsPostgresUser
+            ? RunAsync("runuser", ["-u", "postgres", "--", program, .. arguments], cancellationToken, throwOnError: false)
+            : RunAsync(program, arguments, cancellationToken, throwOnError: false);
+
+    private static async Task<string> EnsurePasswordAsync(string root, bool asPostgres, CancellationToken cancellationToken)
+    {
+        var passwordFile = Path.Combine(root, "password");
+        if (File.Exists(passwordFile))
+        {
+            return (await File.ReadAllTextAsync(passwordFile, cancellationToken)).Trim();
+        }
+
+        var password = Convert.ToHexString(RandomNumberGenerator.GetBytes(24));
+        await File.WriteAllTextAsync(passwordFile, password, cancellationToken);
+        RestrictToOwner(passwordFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        if (asPostgres)
+        {
+            await RunAsync("chown", ["postgres:postgres", passwordFile], cancellationToken);
+        }
+
+        return password;
+    }
+
+    private static async Task<FileStream> AcquireFolderLockAsync(string lockPath, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            try
+            {
+                return new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
+            }
+            catch (IOException)
+            {
+                await Task.Delay(100, cancellationToken);
+            }
+        }
+    }
+
+    private static void RestrictToOwner(string path, UnixFileMode mode)
+    {
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, mode);
+        }
+    }
+
+    private static int FreeLoopbackPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static string QuoteIdentifier(string name) => "\"" + name.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+
+    private static async Task<(int ExitCode, string Output)> RunAsync(
+        string program, IReadOnlyList<string> arguments, CancellationToken cancellationToken, bool throwOnError = true)
+    {
+        var startInfo = new ProcessStartInfo(program)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = "/",
+        };
+        foreach (var argument in arguments)
+        {
+            startInfo.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(startInfo)
+            ?? throw new EmbeddedPostgresException($"could not start {program}");
+        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken);
+        var output = (await stdout) + (await stderr);
+        if (throwOnError && process.ExitCode != 0)
+        {
+            throw new EmbeddedPostgresException($"{program} {string.Join(' ', arguments)} failed: {output.Trim()}");
+        }
+
+        return (process.ExitCode, output);
+    }
+}

@@ -1,0 +1,3 @@
+namespace CongressWorkflow.EventStore.Embedded;
+
+public sealed class EmbeddedPostgresException(string message) : Exception(message);

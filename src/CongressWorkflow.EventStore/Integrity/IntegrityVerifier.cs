@@ -1,0 +1,133 @@
+using System.Security.Cryptography;
+using Npgsql;
+
+namespace CongressWorkflow.EventStore.Integrity;
+
+/// <summary>Where the hash chain of a stream breaks, and why.</summary>
+public sealed record IntegrityViolation(string StreamId, long StreamVersion, long? GlobalPosition, string Reason);
+
+public sealed record IntegrityReport(long StreamsChecked, long EventsChecked, IReadOnlyList<IntegrityViolation> Violations)
+{
+    public bool IsIntact => Violations.Count == 0;
+
+    /// <summary>The earliest break in the store by global position (per stream, only the first break is reported).</summary>
+    public IntegrityViolation? FirstViolation => Violations.MinBy(v => v.GlobalPosition ?? long.MaxValue);
+}
+
+/// <summary>
+/// Recomputes every event's hash from its stored content and its predecessor's hash (SHA-256 over the previous
+/// hash and the event's canonical digest) and compares it with the stored one. An edited field, a deleted or
+/// inserted event, a renumbered version or a truncated stream each show up as a violation.
+/// </summary>
+public sealed class IntegrityVerifier(NpgsqlDataSource dataSource)
+{
+    private const int HashLength = 32;
+
+    public Task<IntegrityReport> VerifyStreamAsync(string streamId, CancellationToken cancellationToken = default)
+    {
+        PostgresEventStore.ValidateStreamId(streamId);
+        return VerifyAsync(streamId, cancellationToken);
+    }
+
+    public Task<IntegrityReport> VerifyAllAsync(CancellationToken cancellationToken = default) => VerifyAsync(null, cancellationToken);
+
+    private async Task<IntegrityReport> VerifyAsync(string? streamId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand($"""
+            SELECT s.stream_id, s.version, s.last_hash, e.stream_version, e.global_position, e.hash,
+                   event_store.event_digest(e.event_id, e.stream_id, e.stream_version, e.event_type, e.schema_version,
+                       e.recorded_at, e.actor_id, e.actor_role, e.actor_org, e.correlation_id, e.causation_id, e.headers, e.data)
+            FROM event_store.streams s
+            LEFT JOIN event_store.events e ON e.stream_id = s.stream_id
+            {(streamId is null ? string.Empty : "WHERE s.stream_id = $1")}
+            ORDER BY s.stream_id, e.stream_version
+            """);
+        if (streamId is not null)
+        {
+            command.Parameters.Add(new() { Value = streamId });
+        }
+
+        var violations = new List<IntegrityViolation>();
+        long streams = 0, events = 0;
+        StreamWalk? walk = null;
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var currentStream = reader.GetString(0);
+            if (walk?.StreamId != currentStream)
+            {
+                walk?.Finish(violations);
+                walk = new StreamWalk(currentStream, reader.GetInt64(1), reader.GetFieldValue<byte[]>(2));
+                streams++;
+            }
+
+            if (reader.IsDBNull(3))
+            {
+                continue;
+            }
+
+            events++;
+            walk.Step(reader.GetInt64(3), reader.GetInt64(4), reader.GetFieldValue<byte[]>(5), reader.GetFieldValue<byte[]>(6), violations);
+        }
+
+        walk?.Finish(violations);
+        return new IntegrityReport(streams, events, violations);
+    }
+
+    /// <summary>Walks one stream's events in version order, recomputing the chain; remembers only its first break.</summary>
+    private sealed class StreamWalk(string streamId, long streamVersion, byte[] streamLastHash)
+    {
+        private byte[] _chain = new byte[HashLength];
+        private long _expectedVersion = 1;
+        private bool _broken;
+
+        public string StreamId => streamId;
+
+        public void Step(long version, long position, byte[] storedHash, byte[] digest, List<IntegrityViolation> violations)
+        {
+            if (_broken)
+            {
+                return;
+            }
+
+            if (version != _expectedVersion)
+            {
+                Break(violations, new IntegrityViolation(streamId, version, position,
+                    $"expected version {_expectedVersion} next but found {version}: events are missing or renumbered"));
+                return;
+            }
+
+            var computed = SHA256.HashData([.. _chain, .. digest]);
+            if (!computed.AsSpan().SequenceEqual(storedHash))
+            {
+                Break(violations, new IntegrityViolation(streamId, version, position,
+                    "stored hash does not match the event's content and its predecessor's hash"));
+                return;
+            }
+
+            _chain = computed;
+            _expectedVersion++;
+        }
+
+        public void Finish(List<IntegrityViolation> violations)
+        {
+            if (_broken)
+            {
+                return;
+            }
+
+            var lastVersion = _expectedVersion - 1;
+            if (lastVersion != streamVersion || !_chain.AsSpan().SequenceEqual(streamLastHash))
+            {
+                Break(violations, new IntegrityViolation(streamId, lastVersion + 1, null,
+                    $"stream records version {streamVersion} but its events end at version {lastVersion} or its head hash differs"));
+            }
+        }
+
+        private void Break(List<IntegrityViolation> violations, IntegrityViolation violation)
+        {
+            _broken = true;
+            violations.Add(violation);
+        }
+    }
+}

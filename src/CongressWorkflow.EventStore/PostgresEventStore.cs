@@ -1,0 +1,315 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using CongressWorkflow.EventStore.Outbox;
+using CongressWorkflow.EventStore.Schema;
+using CongressWorkflow.EventStore.Serialization;
+using CongressWorkflow.EventStore.Telemetry;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace CongressWorkflow.EventStore;
+
+/// <summary>Current state and folded-in version of a stream.</summary>
+public sealed record AggregateResult<TState>(TState State, long Version);
+
+public sealed record StoreStatus(long Streams, long Events, long HeadPosition, int SchemaVersion);
+
+/// <summary>
+/// An event store on PostgreSQL: streams with a per-stream version, a global position, metadata, a per-stream
+/// hash chain, and an outbox written in the same transaction as the events.
+/// </summary>
+public sealed class PostgresEventStore(NpgsqlDataSource dataSource, EventTypeRegistry registry, TimeProvider timeProvider)
+{
+    public const string SchemaName = "event_store";
+
+    internal const string EventColumns =
+        "global_position, event_id, stream_id, stream_version, event_type, schema_version, recorded_at, " +
+        "actor_id, actor_role, actor_org, correlation_id, causation_id, headers, data, hash";
+
+    private const string AppendSql =
+        "SELECT stream_version, global_position FROM event_store.append_events($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
+
+    private const string OutboxInsertSql = """
+        INSERT INTO event_store.outbox (message_id, destination, message_type, payload, available_at, correlation_id, created_at)
+        SELECT m.id, m.destination, m.type, m.payload, m.available_at, $6, $7
+        FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::timestamptz[]) AS m(id, destination, type, payload, available_at)
+        """;
+
+    private const int MaxStreamIdLength = 256;
+
+    public EventTypeRegistry Registry => registry;
+
+    public NpgsqlDataSource DataSource => dataSource;
+
+    /// <summary>Creates or upgrades the store's schema (idempotent; safe when several nodes start at once).</summary>
+    public static Task<IReadOnlyList<Migration>> MigrateAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken = default) =>
+        SchemaMigrator.MigrateAsync(
+            dataSource,
+            SchemaName,
+            SchemaMigrator.FromEmbeddedResources(typeof(PostgresEventStore).Assembly, "CongressWorkflow.EventStore.Schema.Migrations."),
+            cancellationToken);
+
+    /// <summary>Appends events to one stream atomically, with the outbox messages that follow from them.</summary>
+    public async Task<AppendResult> AppendAsync(
+        string streamId,
+        string streamType,
+        ExpectedVersion expectedVersion,
+        IReadOnlyList<NewEvent> events,
+        EventMetadata metadata,
+        IReadOnlyList<OutboxMessage>? outbox = null,
+        CancellationToken cancellationToken = default)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await AppendAsync(connection, null, streamId, streamType, expectedVersion, events, metadata, outbox, cancellationToken);
+    }
+
+    /// <summary>
+    /// Appends inside the caller's transaction (to write other rows atomically with the events). The append holds
+    /// the store's ordering lock until that transaction ends, so do it last and commit promptly.
+    /// </summary>
+    public async Task<AppendResult> AppendAsync(
+        NpgsqlConnection connection,
+        NpgsqlTransaction? transaction,
+        string streamId,
+        string streamType,
+        ExpectedVersion expectedVersion,
+        IReadOnlyList<NewEvent> events,
+        EventMetadata metadata,
+        IReadOnlyList<OutboxMessage>? outbox = null,
+        CancellationToken cancellationToken = default)
+    {
+        ValidateStreamId(streamId);
+        if (string.IsNullOrWhiteSpace(streamType))
+        {
+            throw new EventStoreException(EventStoreErrorCodes.InvalidAppend, "stream type must not be empty");
+        }
+
+        if (events.Count == 0)
+        {
+            throw new EventStoreException(EventStoreErrorCodes.InvalidAppend, $"nothing to append to stream '{streamId}'");
+        }
+
+        if (string.IsNullOrWhiteSpace(metadata.Actor.UserId) || string.IsNullOrWhiteSpace(metadata.Actor.Role))
+        {
+            throw new EventStoreException(EventStoreErrorCodes.InvalidAppend, "every event needs an actor with a user id and a role");
+        }
+
+        using var activity = CongressTelemetry.ActivitySource.StartActivity("eventstore.append");
+        activity?.SetTag("cw.stream_type", streamType);
+        activity?.SetTag("cw.stream_id", streamId);
+        activity?.SetTag("cw.event_count", events.Count);
+        var started = Stopwatch.GetTimestamp();
+        var now = timeProvider.GetUtcNow().ToUniversalTime();
+
+        var ids = new Guid[events.Count];
+        var types = new string[events.Count];
+        var versions = new int[events.Count];
+        var headers = new string?[events.Count];
+        var data = new string[events.Count];
+        for (var i = 0; i < events.Count; i++)
+        {
+            ids[i] = events[i].EventId;
+            (types[i], versions[i], data[i]) = registry.Serialize(events[i].Data);
+            headers[i] = events[i].Headers is { Count: > 0 } h ? JsonSerializer.Serialize(h) : null;
+        }
+
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        var append = new NpgsqlBatchCommand(AppendSql);
+        append.Parameters.Add(new() { Value = streamId });
+        append.Parameters.Add(new() { Value = streamType });
+        append.Parameters.Add(new() { Value = expectedVersion.Value });
+        append.Parameters.Add(new() { Value = now });
+        append.Parameters.Add(new() { Value = metadata.Actor.UserId });
+        append.Parameters.Add(new() { Value = metadata.Actor.Role });
+        append.Parameters.Add(new() { Value = (object?)metadata.Actor.OrganizationId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        append.Parameters.Add(new() { Value = metadata.CorrelationId });
+        append.Parameters.Add(new() { Value = (object?)metadata.CausationId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
+        append.Parameters.Add(new() { Value = ids });
+        append.Parameters.Add(new() { Value = types });
+        append.Parameters.Add(new() { Value = versions });
+        append.Parameters.Add(new() { Value = headers, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
+        append.Parameters.Add(new() { Value = data, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
+        batch.BatchCommands.Add(append);
+        if (outbox is { Count: > 0 })
+        {
+            batch.BatchCommands.Add(OutboxInsert(outbox, metadata.CorrelationId, now));
+        }
+
+        try
+        {
+            long version = 0, first = 0, last = 0;
+            await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    version = reader.GetInt64(0);
+                    last = reader.GetInt64(1);
+                    first = first == 0 ? last : first;
+                }
+            }
+
+            CongressTelemetry.EventsAppended.Add(events.Count, new KeyValuePair<string, object?>("cw.stream_type", streamType));
+            CongressTelemetry.AppendDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            return new AppendResult(version, first, last);
+        }
+        catch (PostgresException e) when (Translate(e, streamId, expectedVersion) is { } error)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, error.Code);
+            if (error is ConcurrencyException)
+            {
+                CongressTelemetry.ConcurrencyConflicts.Add(1);
+            }
+
+            throw error;
+        }
+    }
+
+    public async Task<IReadOnlyList<RecordedEvent>> ReadStreamAsync(
+        string streamId, StreamReadOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ValidateStreamId(streamId);
+        options ??= StreamReadOptions.All;
+        await using var command = dataSource.CreateCommand($"""
+            SELECT {EventColumns} FROM event_store.events
+            WHERE stream_id = $1 AND stream_version <= $2 AND recorded_at <= $3
+            ORDER BY stream_version
+            """);
+        command.Parameters.Add(new() { Value = streamId });
+        command.Parameters.Add(new() { Value = options.UpToVersion ?? long.MaxValue });
+        command.Parameters.Add(new() { Value = (options.AsOf ?? DateTimeOffset.MaxValue).ToUniversalTime(), NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        return await ReadEventsAsync(command, cancellationToken);
+    }
+
+    /// <summary>Folds a stream (whole, up to a version, or as of a moment) into state: time travel.</summary>
+    public async Task<AggregateResult<TState>> AggregateStreamAsync<TState>(
+        string streamId, TState initial, Func<TState, object, TState> evolve, StreamReadOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var events = await ReadStreamAsync(streamId, options, cancellationToken);
+        var state = events.Aggregate(initial, (current, e) => evolve(current, e.Data));
+        return new AggregateResult<TState>(state, events.Count == 0 ? 0 : events[^1].StreamVersion);
+    }
+
+    /// <summary>
+    /// Events after a global position, in position order. Appends commit in position order (see append_events), so
+    /// a reader that resumes from the last position it saw never skips an event that commits later.
+    /// </summary>
+    public async Task<IReadOnlyList<RecordedEvent>> ReadAllAsync(long afterPosition, int maxCount, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(afterPosition);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxCount, 1);
+        await using var command = dataSource.CreateCommand(
+            $"SELECT {EventColumns} FROM event_store.events WHERE global_position > $1 ORDER BY global_position LIMIT $2");
+        command.Parameters.Add(new() { Value = afterPosition });
+        command.Parameters.Add(new() { Value = maxCount });
+        return await ReadEventsAsync(command, cancellationToken);
+    }
+
+    public async Task<long> ReadHeadPositionAsync(CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand("SELECT coalesce(max(global_position), 0) FROM event_store.events");
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    public async Task<StreamInfo?> GetStreamAsync(string streamId, CancellationToken cancellationToken = default)
+    {
+        ValidateStreamId(streamId);
+        await using var command = dataSource.CreateCommand(
+            "SELECT stream_id, stream_type, version, created_at, updated_at FROM event_store.streams WHERE stream_id = $1");
+        command.Parameters.Add(new() { Value = streamId });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken)
+            ? new StreamInfo(reader.GetString(0), reader.GetString(1), reader.GetInt64(2),
+                reader.GetFieldValue<DateTimeOffset>(3), reader.GetFieldValue<DateTimeOffset>(4))
+            : null;
+    }
+
+    public async Task<StoreStatus> GetStatusAsync(CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand("""
+            SELECT (SELECT count(*) FROM event_store.streams),
+                   (SELECT count(*) FROM event_store.events),
+                   (SELECT coalesce(max(global_position), 0) FROM event_store.events),
+                   (SELECT coalesce(max(version), 0) FROM event_store.schema_migrations)
+            """);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return new StoreStatus(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt32(3));
+    }
+
+    internal static void ValidateStreamId(string streamId)
+    {
+        if (string.IsNullOrWhiteSpace(streamId))
+        {
+            throw new EventStoreException(EventStoreErrorCodes.InvalidStreamId, "stream id must not be empty");
+        }
+
+        if (streamId.Length > MaxStreamIdLength || streamId.Any(char.IsControl))
+        {
+            throw new EventStoreException(EventStoreErrorCodes.InvalidStreamId,
+                $"stream id must be at most {MaxStreamIdLength} characters without control characters");
+        }
+    }
+
+    private async Task<IReadOnlyList<RecordedEvent>> ReadEventsAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        var events = new List<RecordedEvent>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            events.Add(ReadEvent(reader));
+        }
+
+        return events;
+    }
+
+    private RecordedEvent ReadEvent(NpgsqlDataReader reader)
+    {
+        var eventType = reader.GetString(4);
+        var schemaVersion = reader.GetInt32(5);
+        return new RecordedEvent(
+            EventId: reader.GetGuid(1),
+            StreamId: reader.GetString(2),
+            StreamVersion: reader.GetInt64(3),
+            GlobalPosition: reader.GetInt64(0),
+            EventType: eventType,
+            SchemaVersion: schemaVersion,
+            RecordedAt: reader.GetFieldValue<DateTimeOffset>(6),
+            Metadata: new EventMetadata(
+                new Actor(reader.GetString(7), reader.GetString(8), reader.IsDBNull(9) ? null : reader.GetString(9)),
+                reader.GetGuid(10),
+                reader.IsDBNull(11) ? null : reader.GetGuid(11)),
+            Headers: reader.IsDBNull(12) ? null : JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(12)),
+            Data: registry.Deserialize(eventType, schemaVersion, reader.GetString(13)),
+            Hash: reader.GetFieldValue<byte[]>(14));
+    }
+
+    private NpgsqlBatchCommand OutboxInsert(IReadOnlyList<OutboxMessage> messages, Guid correlationId, DateTimeOffset now)
+    {
+        var command = new NpgsqlBatchCommand(OutboxInsertSql);
+        command.Parameters.Add(new() { Value = messages.Select(m => m.MessageId).ToArray() });
+        command.Parameters.Add(new() { Value = messages.Select(m => m.Destination).ToArray() });
+        command.Parameters.Add(new() { Value = messages.Select(m => m.MessageType).ToArray() });
+        command.Parameters.Add(new()
+        {
+            Value = messages.Select(m => JsonSerializer.Serialize(m.Payload, m.Payload.GetType(), registry.SerializerOptions)).ToArray(),
+            NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb,
+        });
+        command.Parameters.Add(new() { Value = messages.Select(m => (m.AvailableAt ?? now).ToUniversalTime()).ToArray() });
+        command.Parameters.Add(new() { Value = correlationId });
+        command.Parameters.Add(new() { Value = now });
+        return command;
+    }
+
+    /// <summary>The typed error for a rejection the store raises on purpose; null for anything else (rethrown as is).</summary>
+    private static EventStoreException? Translate(PostgresException e, string streamId, ExpectedVersion expected) => e.SqlState switch
+    {
+        "CW409" => new ConcurrencyException(streamId, expected, long.Parse(e.Hint ?? "0", CultureInfo.InvariantCulture), e),
+        "CW422" => new EventStoreException(EventStoreErrorCodes.StreamTypeMismatch, e.MessageText, e),
+        PostgresErrorCodes.UniqueViolation when e.ConstraintName == "events_event_id_key" =>
+            new EventStoreException(EventStoreErrorCodes.DuplicateEvent, $"an event with this id is already stored (stream '{streamId}')", e),
+        PostgresErrorCodes.UniqueViolation when e.ConstraintName == "outbox_message_id_key" =>
+            new EventStoreException(EventStoreErrorCodes.DuplicateEvent, "an outbox message with this id is already stored", e),
+        _ => null,
+    };
+}

@@ -1,0 +1,156 @@
+using System.Reflection;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+
+namespace CongressWorkflow.EventStore.Serialization;
+
+/// <summary>A registered event type: its stable name, current schema version and CLR type.</summary>
+public sealed record EventTypeInfo(string Name, int Version, Type ClrType);
+
+/// <summary>
+/// Maps CLR event types to stable names and schema versions, serialises them with System.Text.Json, and
+/// upcasts stored data of an older schema version to the current shape on read.
+/// </summary>
+public sealed class EventTypeRegistry
+{
+    private readonly Dictionary<string, EventTypeInfo> _byName = new(StringComparer.Ordinal);
+    private readonly Dictionary<Type, EventTypeInfo> _byType = [];
+    private readonly Dictionary<(string Name, int FromVersion), Func<JsonObject, JsonObject>> _upcasters = [];
+
+    public static JsonSerializerOptions DefaultSerializerOptions { get; } = CreateSerializerOptions();
+
+    public JsonSerializerOptions SerializerOptions { get; } = DefaultSerializerOptions;
+
+    public IReadOnlyCollection<EventTypeInfo> Types => _byName.Values;
+
+    public EventTypeRegistry Register<T>() => Register(typeof(T));
+
+    public EventTypeRegistry Register(Type type)
+    {
+        var attribute = type.GetCustomAttribute<EventTypeAttribute>()
+            ?? throw new ArgumentException($"{type.Name} has no [EventType] attribute naming its stored type", nameof(type));
+        return Register(type, attribute.Name, attribute.Version);
+    }
+
+    public EventTypeRegistry Register(Type type, string name, int version)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentOutOfRangeException.ThrowIfLessThan(version, 1);
+        if (_byName.TryGetValue(name, out var existing) && existing.ClrType != type)
+        {
+            throw new ArgumentException($"event type name '{name}' is already used by {existing.ClrType.Name}", nameof(name));
+        }
+
+        var info = new EventTypeInfo(name, version, type);
+        _byName[name] = info;
+        _byType[type] = info;
+        return this;
+    }
+
+    /// <summary>Registers every class in the assembly that carries [EventType].</summary>
+    public EventTypeRegistry RegisterAllFrom(Assembly assembly)
+    {
+        foreach (var type in assembly.GetTypes().Where(t => t.GetCustomAttribute<EventTypeAttribute>() is not null))
+        {
+            Register(type);
+        }
+
+        return this;
+    }
+
+    /// <summary>Adds the step that turns data of <paramref name="fromVersion"/> into <paramref name="fromVersion"/> + 1.</summary>
+    public EventTypeRegistry AddUpcaster(string eventType, int fromVersion, Func<JsonObject, JsonObject> upcast)
+    {
+        _upcasters[(eventType, fromVersion)] = upcast;
+        return this;
+    }
+
+    public EventTypeInfo Describe(Type type) => _byType.TryGetValue(type, out var info)
+        ? info
+        : throw new EventStoreException(EventStoreErrorCodes.UnknownEventType, $"{type.Name} is not a registered event type");
+
+    /// <summary>The stored type name, schema version and JSON of event data about to be appended.</summary>
+    internal (string EventType, int SchemaVersion, string Json) Serialize(object data)
+    {
+        if (data is JsonEventData raw)
+        {
+            if (!_byName.ContainsKey(raw.EventType))
+            {
+                throw new EventStoreException(EventStoreErrorCodes.UnknownEventType, $"'{raw.EventType}' is not a registered event type");
+            }
+
+            try
+            {
+                using var document = JsonDocument.Parse(raw.Json);
+                if (document.RootElement.ValueKind != JsonValueKind.Object)
+                {
+                    throw new EventStoreException(EventStoreErrorCodes.InvalidEventData, $"data of '{raw.EventType}' must be a JSON object");
+                }
+            }
+            catch (JsonException e)
+            {
+                throw new EventStoreException(EventStoreErrorCodes.InvalidEventData, $"data of '{raw.EventType}' is not valid JSON: {e.Message}", e);
+            }
+
+            return (raw.EventType, raw.SchemaVersion, raw.Json);
+        }
+
+        var info = Describe(data.GetType());
+        return (info.Name, info.Version, JsonSerializer.Serialize(data, info.ClrType, SerializerOptions));
+    }
+
+    /// <summary>Turns stored JSON of a given type name and schema version into an instance of the current CLR type.</summary>
+    public object Deserialize(string eventType, int schemaVersion, string json)
+    {
+        if (!_byName.TryGetValue(eventType, out var info))
+        {
+            throw new EventStoreException(EventStoreErrorCodes.UnknownEventType, $"stored event type '{eventType}' is not registered");
+        }
+
+        if (schemaVersion > info.Version)
+        {
+            throw new EventStoreException(EventStoreErrorCodes.UnknownEventType,
+                $"stored '{eventType}' has schema version {schemaVersion}, newer than the known version {info.Version}");
+        }
+
+        try
+        {
+            if (schemaVersion == info.Version)
+            {
+                return JsonSerializer.Deserialize(json, info.ClrType, SerializerOptions)
+                    ?? throw new EventStoreException(EventStoreErrorCodes.InvalidEventData, $"stored '{eventType}' data is null");
+            }
+
+            var node = JsonNode.Parse(json) as JsonObject
+                ?? throw new EventStoreException(EventStoreErrorCodes.InvalidEventData, $"stored '{eventType}' data is not a JSON object");
+            for (var version = schemaVersion; version < info.Version; version++)
+            {
+                var upcast = _upcasters.GetValueOrDefault((eventType, version))
+                    ?? throw new EventStoreException(EventStoreErrorCodes.UnknownEventType,
+                        $"no upcaster turns '{eventType}' version {version} into version {version + 1}");
+                node = upcast(node);
+            }
+
+            return node.Deserialize(info.ClrType, SerializerOptions)
+                ?? throw new EventStoreException(EventStoreErrorCodes.InvalidEventData, $"stored '{eventType}' data is null");
+        }
+        catch (JsonException e)
+        {
+            throw new EventStoreException(EventStoreErrorCodes.InvalidEventData,
+                $"stored '{eventType}' (schema version {schemaVersion}) does not fit {info.ClrType.Name}: {e.Message}", e);
+        }
+    }
+
+    private static JsonSerializerOptions CreateSerializerOptions()
+    {
+        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web)
+        {
+            RespectRequiredConstructorParameters = true,
+            RespectNullableAnnotations = true,
+        };
+        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower));
+        options.MakeReadOnly(populateMissingResolver: true);
+        return options;
+    }
+}

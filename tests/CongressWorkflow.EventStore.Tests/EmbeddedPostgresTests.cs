@@ -1,0 +1,86 @@
+using CongressWorkflow.EventStore.Embedded;
+using CongressWorkflow.Testing;
+using Npgsql;
+
+namespace CongressWorkflow.EventStore.Tests;
+
+public sealed class running_an_embedded_postgres
+{
+    [Fact]
+    public async Task the_cluster_keeps_its_data_across_a_stop_and_a_start()
+    {
+        await using var server = await TestCluster.StartOwnAsync("restart");
+        var connectionString = await server.EnsureDatabaseAsync("kept");
+        await ExecuteAsync(connectionString, "CREATE TABLE notes (text text); INSERT INTO notes VALUES ('đại hội')");
+
+        await server.StopAsync();
+        await Assert.ThrowsAnyAsync<NpgsqlException>(() => ExecuteAsync(connectionString, "SELECT 1"));
+        await server.StartAsync();
+
+        Assert.Equal("đại hội", await ScalarAsync(await server.EnsureDatabaseAsync("kept"), "SELECT text FROM notes"));
+    }
+
+    [Fact]
+    public async Task a_second_program_on_the_same_folder_attaches_and_leaves_the_server_running()
+    {
+        var folder = TestCluster.NewClusterFolder("attach");
+        await using var owner = await EmbeddedPostgres.StartAsync(folder, temporary: true);
+        var connectionString = await owner.EnsureDatabaseAsync("shared");
+
+        await using (var second = await EmbeddedPostgres.StartAsync(folder))
+        {
+            Assert.False(second.OwnsServer);
+            Assert.Equal(owner.Port, second.Port);
+            Assert.Equal("1", await ScalarAsync(await second.EnsureDatabaseAsync("shared"), "SELECT '1'"));
+        }
+
+        Assert.True(owner.OwnsServer);
+        Assert.Equal("1", await ScalarAsync(connectionString, "SELECT '1'"));
+    }
+
+    [Fact]
+    public async Task two_clusters_on_one_machine_do_not_collide()
+    {
+        var shared = await TestCluster.GetAsync();
+        await using var other = await TestCluster.StartOwnAsync("other");
+
+        Assert.NotEqual(shared.Port, other.Port);
+        Assert.NotEqual(shared.DataDirectory, other.DataDirectory);
+        Assert.Equal("ok", await ScalarAsync(await other.EnsureDatabaseAsync("postgres"), "SELECT 'ok'"));
+        Assert.Equal("ok", await ScalarAsync(await shared.EnsureDatabaseAsync("postgres"), "SELECT 'ok'"));
+    }
+
+    [Fact]
+    public void missing_server_binaries_fail_with_one_message_naming_what_to_install()
+    {
+        var error = Assert.Throws<EmbeddedPostgresException>(() => PostgresBinaries.Locate("/nonexistent/postgresql/bin"));
+
+        Assert.Contains("apt-get install", error.Message, StringComparison.Ordinal);
+        Assert.Contains("ConnectionStrings__Postgres", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void the_binaries_are_found_without_configuration()
+    {
+        var binaries = PostgresBinaries.Locate();
+
+        Assert.True(File.Exists(binaries.InitDb));
+        Assert.True(File.Exists(binaries.PgCtl));
+    }
+
+    private static async Task ExecuteAsync(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private static async Task<string> ScalarAsync(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (string)(await command.ExecuteScalarAsync())!;
+    }
+}

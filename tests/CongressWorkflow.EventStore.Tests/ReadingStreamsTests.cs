@@ -1,0 +1,53 @@
+using CongressWorkflow.Testing;
+
+namespace CongressWorkflow.EventStore.Tests;
+
+public sealed class reading_streams_and_time_travel(EventStoreDatabase db) : StoreTestBase(db)
+{
+    [Fact]
+    public async Task folds_a_stream_whole_up_to_a_version_and_as_of_a_moment()
+    {
+        var stream = TestEvents.NewStreamId();
+        await Store.AppendAsync(stream, "roster", ExpectedVersion.NoStream, [TestEvents.Joined("A")], TestEvents.Meta);
+        Clock.Advance(TimeSpan.FromDays(10));
+        await Store.AppendAsync(stream, "roster", ExpectedVersion.Exactly(1), [TestEvents.Joined("B")], TestEvents.Meta);
+        Clock.Advance(TimeSpan.FromDays(10));
+        await Store.AppendAsync(stream, "roster", ExpectedVersion.Exactly(2), [TestEvents.Joined("C")], TestEvents.Meta);
+
+        var now = await Store.AggregateStreamAsync(stream, Roster.Empty, Roster.Evolve);
+        var atVersion2 = await Store.AggregateStreamAsync(stream, Roster.Empty, Roster.Evolve, new StreamReadOptions(UpToVersion: 2));
+        var asOfDay5 = await Store.AggregateStreamAsync(stream, Roster.Empty, Roster.Evolve,
+            new StreamReadOptions(AsOf: TestEvents.Start.AddDays(5)));
+        var asOfExactlyDay10 = await Store.AggregateStreamAsync(stream, Roster.Empty, Roster.Evolve,
+            new StreamReadOptions(AsOf: TestEvents.Start.AddDays(10)));
+        var beforeItExisted = await Store.AggregateStreamAsync(stream, Roster.Empty, Roster.Evolve,
+            new StreamReadOptions(AsOf: TestEvents.Start.AddDays(-1)));
+
+        Assert.Equal(["A", "B", "C"], now.State.Names);
+        Assert.Equal(3, now.Version);
+        Assert.Equal(["A", "B"], atVersion2.State.Names);
+        Assert.Equal(["A"], asOfDay5.State.Names);
+        Assert.Equal(1, asOfDay5.Version);
+        Assert.Equal(["A", "B"], asOfExactlyDay10.State.Names);
+        Assert.Empty(beforeItExisted.State.Names);
+        Assert.Equal(0, beforeItExisted.Version);
+    }
+
+    [Fact]
+    public async Task reads_all_events_in_global_order_from_a_checkpoint()
+    {
+        var a = TestEvents.NewStreamId();
+        var b = TestEvents.NewStreamId();
+        await Store.AppendAsync(a, "roster", ExpectedVersion.NoStream, [TestEvents.Joined("A1"), TestEvents.Joined("A2")], TestEvents.Meta);
+        await Store.AppendAsync(b, "roster", ExpectedVersion.NoStream, [TestEvents.Joined("B1")], TestEvents.Meta);
+        await Store.AppendAsync(a, "roster", ExpectedVersion.Exactly(2), [TestEvents.Joined("A3")], TestEvents.Meta);
+
+        var firstPage = await Store.ReadAllAsync(0, 2);
+        var rest = await Store.ReadAllAsync(firstPage[^1].GlobalPosition, 100);
+
+        Assert.Equal(["A1", "A2"], firstPage.Select(e => ((MemberJoined)e.Data).Name));
+        Assert.Equal(["B1", "A3"], rest.Select(e => ((MemberJoined)e.Data).Name));
+        Assert.Equal(4, await Store.ReadHeadPositionAsync());
+        Assert.Empty(await Store.ReadAllAsync(4, 10));
+    }
+}

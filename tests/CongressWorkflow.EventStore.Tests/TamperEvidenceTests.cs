@@ -1,0 +1,114 @@
+using CongressWorkflow.EventStore.Integrity;
+using CongressWorkflow.Testing;
+
+namespace CongressWorkflow.EventStore.Tests;
+
+public sealed class verifying_the_hash_chain(EventStoreDatabase db) : StoreTestBase(db)
+{
+    private IntegrityVerifier Verifier => new(Db.DataSource);
+
+    [Fact]
+    public async Task an_untouched_store_verifies()
+    {
+        var (a, b) = await TwoStreamsOfThree();
+
+        var report = await Verifier.VerifyAllAsync();
+
+        Assert.True(report.IsIntact);
+        Assert.Equal(2, report.StreamsChecked);
+        Assert.Equal(6, report.EventsChecked);
+        Assert.True((await Verifier.VerifyStreamAsync(a)).IsIntact);
+        Assert.True((await Verifier.VerifyStreamAsync(b)).IsIntact);
+    }
+
+    [Fact]
+    public async Task data_edited_by_hand_is_caught_at_its_event()
+    {
+        var (a, b) = await TwoStreamsOfThree();
+        var position = await Db.ScalarAsync<long>("SELECT global_position FROM event_store.events WHERE stream_id = $1 AND stream_version = 2", b);
+
+        await Db.ExecuteAsync("UPDATE event_store.events SET data = jsonb_set(data, '{age}', '99') WHERE global_position = $1", position);
+
+        var report = await Verifier.VerifyAllAsync();
+        var violation = Assert.Single(report.Violations);
+        Assert.Equal(b, violation.StreamId);
+        Assert.Equal(2, violation.StreamVersion);
+        Assert.Equal(position, violation.GlobalPosition);
+        Assert.Equal(violation, report.FirstViolation);
+        Assert.True((await Verifier.VerifyStreamAsync(a)).IsIntact);
+    }
+
+    [Theory]
+    [InlineData("recorded_at = recorded_at - interval '1 day'")]
+    [InlineData("actor_id = 'someone-else'")]
+    [InlineData("event_type = 'test.member-renamed'")]
+    [InlineData("headers = '{\"document\": \"forged\"}'")]
+    public async Task any_edited_field_is_caught(string edit)
+    {
+        var (a, _) = await TwoStreamsOfThree();
+
+        await Db.ExecuteAsync($"UPDATE event_store.events SET {edit} WHERE stream_id = $1 AND stream_version = 3", a);
+
+        var violation = Assert.Single((await Verifier.VerifyStreamAsync(a)).Violations);
+        Assert.Equal(3, violation.StreamVersion);
+    }
+
+    [Fact]
+    public async Task a_deleted_event_is_caught_at_the_gap()
+    {
+        var (a, _) = await TwoStreamsOfThree();
+
+        await Db.ExecuteAsync("DELETE FROM event_store.events WHERE stream_id = $1 AND stream_version = 2", a);
+
+        var violation = Assert.Single((await Verifier.VerifyStreamAsync(a)).Violations);
+        Assert.Equal(3, violation.StreamVersion);
+        Assert.Contains("missing", violation.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task a_truncated_stream_is_caught()
+    {
+        var (a, _) = await TwoStreamsOfThree();
+
+        await Db.ExecuteAsync("DELETE FROM event_store.events WHERE stream_id = $1 AND stream_version = 3", a);
+
+        var violation = Assert.Single((await Verifier.VerifyStreamAsync(a)).Violations);
+        Assert.Equal(3, violation.StreamVersion);
+        Assert.Null(violation.GlobalPosition);
+    }
+
+    [Fact]
+    public async Task a_rewritten_hash_does_not_hide_an_edit()
+    {
+        var (a, _) = await TwoStreamsOfThree();
+
+        // The forger edits event 2 and recomputes its own hash, but cannot fix event 3, which chains on the old one.
+        await Db.ExecuteAsync(
+            "UPDATE event_store.events SET data = jsonb_set(data, '{name}', '\"forged\"') WHERE stream_id = $1 AND stream_version = 2", a);
+        await Db.ExecuteAsync("""
+            UPDATE event_store.events e SET hash = sha256(p.hash || event_store.event_digest(e.event_id, e.stream_id, e.stream_version,
+                e.event_type, e.schema_version, e.recorded_at, e.actor_id, e.actor_role, e.actor_org, e.correlation_id, e.causation_id,
+                e.headers, e.data))
+            FROM event_store.events p WHERE p.stream_id = e.stream_id AND p.stream_version = 1 AND e.stream_id = $1 AND e.stream_version = 2;
+            """, a);
+
+        var violation = Assert.Single((await Verifier.VerifyStreamAsync(a)).Violations);
+        Assert.Equal(3, violation.StreamVersion);
+    }
+
+    private async Task<(string A, string B)> TwoStreamsOfThree()
+    {
+        var a = TestEvents.NewStreamId();
+        var b = TestEvents.NewStreamId();
+        foreach (var stream in new[] { a, b })
+        {
+            await Store.AppendAsync(stream, "roster", ExpectedVersion.NoStream, [TestEvents.Joined("one", 1), TestEvents.Joined("two", 2)],
+                TestEvents.Meta with { CausationId = Guid.NewGuid() });
+            Clock.Advance(TimeSpan.FromHours(1));
+            await Store.AppendAsync(stream, "roster", ExpectedVersion.Exactly(2),
+                [TestEvents.Joined("three", 3) with { Headers = new Dictionary<string, string> { ["document"] = "12-KH/ĐU" } }], TestEvents.Meta);
+        }
+
+        return (a, b);
+    }
+}
