@@ -1,6 +1,4 @@
-var builder = WebApplication.CreateBuilder(args);
-var app = builder.Build();
+using CongressWorkflow.Server;
 
-app.MapGet("/", () => "Hello World!");
-
-app.Run();
+await using var server = await CongressServer.CreateAsync(args);
+await server.App.RunAsync();

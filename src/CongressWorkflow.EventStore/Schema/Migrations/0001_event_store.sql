@@ -60,7 +60,9 @@ DECLARE
     v_version bigint;
     v_hash bytea;
     v_type text;
-    v_position bigint;
+    v_count integer;
+    v_digests bytea[];
+    v_hashes bytea[];
     i integer;
 BEGIN
     PERFORM pg_advisory_xact_lock(4242001);
@@ -90,21 +92,31 @@ BEGIN
             MESSAGE = format('stream %s is a %s stream, not %s', p_stream_id, v_type, p_stream_type);
     END IF;
 
-    FOR i IN 1 .. coalesce(array_length(p_event_ids, 1), 0) LOOP
-        v_version := v_version + 1;
-        v_position := nextval('event_store.global_position_seq');
-        v_hash := sha256(v_hash || event_store.event_digest(
-            p_event_ids[i], p_stream_id, v_version, p_event_types[i], p_schema_versions[i], p_recorded_at,
-            p_actor_id, p_actor_role, p_actor_org, p_correlation_id, p_causation_id, p_headers[i], p_data[i]));
-        INSERT INTO event_store.events (global_position, event_id, stream_id, stream_version, event_type, schema_version,
-            recorded_at, actor_id, actor_role, actor_org, correlation_id, causation_id, headers, data, hash)
-        VALUES (v_position, p_event_ids[i], p_stream_id, v_version, p_event_types[i], p_schema_versions[i],
-            p_recorded_at, p_actor_id, p_actor_role, p_actor_org, p_correlation_id, p_causation_id, p_headers[i], p_data[i], v_hash);
-        stream_version := v_version;
-        global_position := v_position;
-        RETURN NEXT;
+    v_count := coalesce(array_length(p_event_ids, 1), 0);
+    SELECT array_agg(event_store.event_digest(e.id, p_stream_id, v_version + e.ord, e.type, e.schema_version, p_recorded_at,
+               p_actor_id, p_actor_role, p_actor_org, p_correlation_id, p_causation_id, e.headers, e.data) ORDER BY e.ord)
+    INTO v_digests
+    FROM unnest(p_event_ids, p_event_types, p_schema_versions, p_headers, p_data)
+         WITH ORDINALITY AS e(id, type, schema_version, headers, data, ord);
+
+    -- The chain itself is sequential: each hash covers its predecessor's.
+    v_hashes := array_fill(NULL::bytea, ARRAY[v_count]);
+    FOR i IN 1 .. v_count LOOP
+        v_hash := sha256(v_hash || v_digests[i]);
+        v_hashes[i] := v_hash;
     END LOOP;
 
+    RETURN QUERY
+    INSERT INTO event_store.events AS ev (global_position, event_id, stream_id, stream_version, event_type, schema_version,
+        recorded_at, actor_id, actor_role, actor_org, correlation_id, causation_id, headers, data, hash)
+    SELECT nextval('event_store.global_position_seq'), e.id, p_stream_id, v_version + e.ord, e.type, e.schema_version,
+        p_recorded_at, p_actor_id, p_actor_role, p_actor_org, p_correlation_id, p_causation_id, e.headers, e.data, v_hashes[e.ord]
+    FROM unnest(p_event_ids, p_event_types, p_schema_versions, p_headers, p_data)
+         WITH ORDINALITY AS e(id, type, schema_version, headers, data, ord)
+    ORDER BY e.ord
+    RETURNING ev.stream_version, ev.global_position;
+
+    v_version := v_version + v_count;
     UPDATE event_store.streams s SET version = v_version, last_hash = v_hash, updated_at = p_recorded_at
     WHERE s.stream_id = p_stream_id;
 END

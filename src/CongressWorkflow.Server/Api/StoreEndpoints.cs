@@ -1,0 +1,77 @@
+using System.Globalization;
+using CongressWorkflow.EventStore;
+using CongressWorkflow.EventStore.Integrity;
+using CongressWorkflow.Server.Hosting;
+
+namespace CongressWorkflow.Server.Api;
+
+/// <summary>Health, the store's status and integrity, and raw stream history for auditors.</summary>
+public static class StoreEndpoints
+{
+    public static void MapStoreEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/health", async (PostgresEventStore store, CancellationToken ct) =>
+        {
+            var status = await store.GetStatusAsync(ct);
+            return Results.Ok(new { status = "healthy", database = "reachable", schemaVersion = status.SchemaVersion });
+        });
+
+        app.MapGet("/api/store/status", async (PostgresEventStore store, DatabaseSetup database, CancellationToken ct) =>
+        {
+            var status = await store.GetStatusAsync(ct);
+            return Results.Ok(new
+            {
+                status.Streams,
+                status.Events,
+                status.HeadPosition,
+                status.SchemaVersion,
+                database = database.Embedded is { } embedded
+                    ? new { mode = "embedded", dataDirectory = (string?)embedded.DataDirectory, port = embedded.Port }
+                    : new { mode = "configured", dataDirectory = (string?)null, port = 0 },
+            });
+        });
+
+        app.MapGet("/api/store/verify", async (string? stream, IntegrityVerifier verifier, CancellationToken ct) =>
+        {
+            var report = stream is null ? await verifier.VerifyAllAsync(ct) : await verifier.VerifyStreamAsync(stream, ct);
+            return Results.Ok(new { report.IsIntact, report.StreamsChecked, report.EventsChecked, report.FirstViolation, report.Violations });
+        });
+
+        app.MapGet("/api/streams/{streamId}/events", async (
+            string streamId, string? asOf, long? upToVersion, PostgresEventStore store, CancellationToken ct) =>
+        {
+            if (upToVersion is < 0)
+            {
+                throw new RequestRejectedException(StatusCodes.Status400BadRequest, RequestErrorCodes.InvalidQuery, "upToVersion must not be negative");
+            }
+
+            var options = new StreamReadOptions(upToVersion, ParseMoment(asOf, "asOf"));
+            var events = await store.ReadStreamAsync(streamId, options, ct);
+            if (events.Count == 0 && await store.GetStreamAsync(streamId, ct) is null)
+            {
+                throw new RequestRejectedException(StatusCodes.Status404NotFound, RequestErrorCodes.NotFound, $"no stream '{streamId}'");
+            }
+
+            return Results.Ok(events.Select(e => EventEnvelope.From(e, store.Registry.SerializerOptions)));
+        });
+    }
+
+    /// <summary>A moment given as an ISO 8601 date (end of that day, UTC) or date-time with offset.</summary>
+    public static DateTimeOffset? ParseMoment(string? text, string name)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return null;
+        }
+
+        if (DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
+        {
+            return new DateTimeOffset(date.ToDateTime(new TimeOnly(23, 59, 59, 999, 999)), TimeSpan.Zero);
+        }
+
+        return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var moment)
+            ? moment
+            : throw new RequestRejectedException(StatusCodes.Status400BadRequest, RequestErrorCodes.InvalidQuery,
+                $"{name} must be a date (2020-05-15) or a date-time with offset (2020-05-15T17:00:00+07:00), not '{text}'");
+    }
+}

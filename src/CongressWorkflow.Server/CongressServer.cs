@@ -1,0 +1,87 @@
+using CongressWorkflow.EventStore;
+using CongressWorkflow.EventStore.Integrity;
+using CongressWorkflow.EventStore.Serialization;
+using CongressWorkflow.Server.Api;
+using CongressWorkflow.Server.Hosting;
+using Npgsql;
+
+namespace CongressWorkflow.Server;
+
+/// <summary>
+/// The web host with everything it owns: the database (embedded or configured), telemetry and the app.
+/// Tests build it the same way the program does, with their own configuration on top.
+/// </summary>
+public sealed class CongressServer : IAsyncDisposable
+{
+    private readonly DatabaseSetup _database;
+    private readonly TelemetrySetup _telemetry;
+
+    private CongressServer(WebApplication app, DatabaseSetup database, TelemetrySetup telemetry)
+    {
+        App = app;
+        _database = database;
+        _telemetry = telemetry;
+    }
+
+    public WebApplication App { get; }
+
+    /// <summary>The address Kestrel listens on once started (useful with port 0).</summary>
+    public Uri BaseAddress => new(App.Urls.First());
+
+    public static async Task<CongressServer> CreateAsync(
+        string[] args, IDictionary<string, string?>? overrides = null, Action<IServiceCollection>? configureServices = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        if (overrides is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(overrides);
+        }
+
+        using var startupLogs = LoggerFactory.Create(logging => logging.AddConsole());
+        var database = await DatabaseSetup.OpenAsync(builder.Configuration, startupLogs.CreateLogger<CongressServer>());
+        var telemetry = TelemetrySetup.Start(builder.Configuration, Environment.MachineName + ":" + Environment.ProcessId);
+        try
+        {
+            var dataSource = NpgsqlDataSource.Create(database.ConnectionString);
+            await PostgresEventStore.MigrateAsync(dataSource);
+
+            builder.Services.AddSingleton(database);
+            builder.Services.AddSingleton(dataSource);
+            builder.Services.AddSingleton(TimeProvider.System);
+            builder.Services.AddSingleton(new EventTypeRegistry());
+            builder.Services.AddSingleton<PostgresEventStore>();
+            builder.Services.AddSingleton<IntegrityVerifier>();
+            builder.Services.AddProblemDetails();
+            builder.Services.AddExceptionHandler<ProblemMapping>();
+            builder.Services.ConfigureHttpJsonOptions(o =>
+            {
+                foreach (var converter in EventTypeRegistry.DefaultSerializerOptions.Converters)
+                {
+                    o.SerializerOptions.Converters.Add(converter);
+                }
+            });
+            configureServices?.Invoke(builder.Services);
+
+            var app = builder.Build();
+            app.UseExceptionHandler();
+            app.UseStatusCodePages();
+            app.UseDefaultFiles();
+            app.UseStaticFiles();
+            app.MapStoreEndpoints();
+            return new CongressServer(app, database, telemetry);
+        }
+        catch
+        {
+            telemetry.Dispose();
+            await database.DisposeAsync();
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await App.DisposeAsync();
+        _telemetry.Dispose();
+        await _database.DisposeAsync();
+    }
+}

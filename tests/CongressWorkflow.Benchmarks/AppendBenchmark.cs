@@ -1,0 +1,111 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text.Json;
+using CongressWorkflow.EventStore;
+using CongressWorkflow.EventStore.Serialization;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace CongressWorkflow.Benchmarks;
+
+[EventType("bench.delegate-registered")]
+public sealed record DelegateRegistered(string Name, string Unit, int Seat, DateOnly Born);
+
+/// <summary>
+/// Appends per second through the event store against a raw Npgsql baseline that writes the same rows into an
+/// identical table (CREATE TABLE … LIKE event_store.events INCLUDING ALL), on the same server in the same run.
+/// The baseline does no version check, no stream row, no hash chain and no ordering lock: the ratio is their price.
+/// </summary>
+public static class AppendBenchmark
+{
+    private const int Streams = 200;
+
+    public static async Task RunAsync(string connectionString, double scale)
+    {
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        await PostgresEventStore.MigrateAsync(dataSource);
+        await ExecuteAsync(dataSource, """
+            CREATE SCHEMA IF NOT EXISTS bench;
+            DROP TABLE IF EXISTS bench.raw_events;
+            CREATE TABLE bench.raw_events (LIKE event_store.events INCLUDING ALL);
+            DROP SEQUENCE IF EXISTS bench.raw_position_seq;
+            CREATE SEQUENCE bench.raw_position_seq AS bigint;
+            """);
+        var store = new PostgresEventStore(dataSource, new EventTypeRegistry().Register<DelegateRegistered>(), TimeProvider.System);
+
+        Console.WriteLine("Append throughput: event store vs raw Npgsql INSERT into an identical table");
+        Console.WriteLine($"{"case",-34} {"store ev/s",12} {"raw ev/s",12} {"store/raw",10}");
+        var single = (int)(3000 * scale);
+        var batches = (int)(150 * scale);
+        await Report("1 event per transaction", single, 1, store, dataSource);
+        await Report("100 events per transaction", batches, 100, store, dataSource);
+    }
+
+    private static async Task Report(string label, int transactions, int eventsPerTransaction, PostgresEventStore store, NpgsqlDataSource dataSource)
+    {
+        // Warm up both paths (JIT, connection pool, plans) before measuring.
+        await StoreAppends(store, Math.Max(10, transactions / 10), eventsPerTransaction, "warm");
+        await RawInserts(dataSource, Math.Max(10, transactions / 10), eventsPerTransaction);
+
+        var storeRate = await StoreAppends(store, transactions, eventsPerTransaction, "run");
+        var rawRate = await RawInserts(dataSource, transactions, eventsPerTransaction);
+        Console.WriteLine($"{label,-34} {storeRate,12:N0} {rawRate,12:N0} {storeRate / rawRate,10:P0}");
+    }
+
+    private static async Task<double> StoreAppends(PostgresEventStore store, int transactions, int size, string prefix)
+    {
+        var versions = new long[Streams];
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var meta = new EventMetadata(new Actor("bench", "secretary", "org-1"), Guid.NewGuid());
+        var watch = Stopwatch.StartNew();
+        for (var t = 0; t < transactions; t++)
+        {
+            var s = t % Streams;
+            var events = Enumerable.Range(0, size).Select(i => new NewEvent(Guid.NewGuid(), Sample(t, i))).ToArray();
+            var result = await store.AppendAsync($"{prefix}-{run}-{s}", "bench", ExpectedVersion.Exactly(versions[s]), events, meta);
+            versions[s] = result.StreamVersion;
+        }
+
+        return transactions * size / watch.Elapsed.TotalSeconds;
+    }
+
+    private static async Task<double> RawInserts(NpgsqlDataSource dataSource, int transactions, int size)
+    {
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var versions = new long[Streams];
+        var correlation = Guid.NewGuid();
+        var watch = Stopwatch.StartNew();
+        await using var connection = await dataSource.OpenConnectionAsync();
+        for (var t = 0; t < transactions; t++)
+        {
+            var s = t % Streams;
+            var data = Enumerable.Range(0, size).Select(i => JsonSerializer.Serialize(Sample(t, i), EventTypeRegistry.DefaultSerializerOptions)).ToArray();
+            await using var insert = new NpgsqlCommand("""
+                INSERT INTO bench.raw_events (global_position, event_id, stream_id, stream_version, event_type, schema_version, recorded_at,
+                    actor_id, actor_role, actor_org, correlation_id, causation_id, headers, data, hash)
+                SELECT nextval('bench.raw_position_seq'), e.id, $1, $2 + e.ord, 'bench.delegate-registered', 1, now(),
+                    'bench', 'secretary', 'org-1', $3, NULL, NULL, e.data, e.hash
+                FROM unnest($4::uuid[], $5::jsonb[], $6::bytea[]) WITH ORDINALITY AS e(id, data, hash, ord)
+                """, connection);
+            insert.Parameters.Add(new() { Value = $"raw-{run}-{s}" });
+            insert.Parameters.Add(new() { Value = versions[s] });
+            insert.Parameters.Add(new() { Value = correlation });
+            insert.Parameters.Add(new() { Value = Enumerable.Range(0, size).Select(_ => Guid.NewGuid()).ToArray() });
+            insert.Parameters.Add(new() { Value = data, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
+            insert.Parameters.Add(new() { Value = data.Select(d => SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(d))).ToArray() });
+            await insert.ExecuteNonQueryAsync();
+            versions[s] += size;
+        }
+
+        return transactions * size / watch.Elapsed.TotalSeconds;
+    }
+
+    private static DelegateRegistered Sample(int t, int i) =>
+        new($"Đại biểu {t}-{i}", "Đảng bộ Bộ Công Thương", i + 1, new DateOnly(1970 + (i % 30), 1 + (t % 12), 1 + (i % 28)));
+
+    private static async Task ExecuteAsync(NpgsqlDataSource dataSource, string sql)
+    {
+        await using var command = dataSource.CreateCommand(sql);
+        await command.ExecuteNonQueryAsync();
+    }
+}

@@ -1,0 +1,95 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using CongressWorkflow.EventStore;
+using CongressWorkflow.EventStore.Serialization;
+using CongressWorkflow.Testing;
+
+namespace CongressWorkflow.Server.Tests;
+
+[EventType("test.note-written")]
+public sealed record NoteWritten(string Text);
+
+public sealed class the_store_api(ServerFixture fixture) : IClassFixture<ServerFixture>
+{
+    [Fact]
+    public async Task health_reports_a_reachable_database_and_the_schema_version()
+    {
+        var health = await fixture.Http.GetFromJsonAsync<JsonElement>("/health");
+
+        Assert.Equal("healthy", health.GetProperty("status").GetString());
+        Assert.True(health.GetProperty("schemaVersion").GetInt32() >= 1);
+    }
+
+    [Fact]
+    public async Task stream_history_comes_back_as_envelopes_as_of_a_date()
+    {
+        var clock = new ManualTimeProvider(new DateTimeOffset(2020, 3, 12, 2, 0, 0, TimeSpan.Zero));
+        var registry = fixture.Store.Registry;
+        if (!registry.Types.Any(t => t.ClrType == typeof(NoteWritten)))
+        {
+            registry.Register<NoteWritten>();
+        }
+
+        var store = new PostgresEventStore(fixture.Store.DataSource, registry, clock);
+        var stream = "note-" + Guid.NewGuid().ToString("N");
+        var meta = new EventMetadata(new Actor("u1", "secretary", "org"), Guid.NewGuid());
+        await store.AppendAsync(stream, "note", ExpectedVersion.NoStream, [new NewEvent(Guid.NewGuid(), new NoteWritten("10-KH/ĐU"))], meta);
+        clock.Advance(TimeSpan.FromDays(30));
+        await store.AppendAsync(stream, "note", ExpectedVersion.Exactly(1), [new NewEvent(Guid.NewGuid(), new NoteWritten("12-KH/ĐU"))], meta);
+
+        var all = await fixture.Http.GetFromJsonAsync<JsonElement[]>($"/api/streams/{stream}/events");
+        var asOf = await fixture.Http.GetFromJsonAsync<JsonElement[]>($"/api/streams/{stream}/events?asOf=2020-03-31");
+
+        Assert.Equal(2, all!.Length);
+        Assert.Equal("12-KH/ĐU", all[1].GetProperty("data").GetProperty("text").GetString());
+        Assert.Equal(64, all[1].GetProperty("hash").GetString()!.Length);
+        var only = Assert.Single(asOf!);
+        Assert.Equal("10-KH/ĐU", only.GetProperty("data").GetProperty("text").GetString());
+        Assert.Equal("secretary", only.GetProperty("actor").GetProperty("role").GetString());
+    }
+
+    [Theory]
+    [InlineData("/api/streams/x/events?asOf=15-05-2020", HttpStatusCode.BadRequest, "invalid-query")]
+    [InlineData("/api/streams/x/events?upToVersion=-1", HttpStatusCode.BadRequest, "invalid-query")]
+    [InlineData("/api/streams/no-such-stream/events", HttpStatusCode.NotFound, "not-found")]
+    [InlineData("/api/streams/%20/events", HttpStatusCode.BadRequest, "invalid-stream-id")]
+    public async Task bad_requests_get_a_problem_with_a_stable_code(string url, HttpStatusCode status, string code)
+    {
+        var response = await fixture.Http.GetAsync(url);
+
+        Assert.Equal(status, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(code, problem.GetProperty("code").GetString());
+        Assert.False(string.IsNullOrWhiteSpace(problem.GetProperty("detail").GetString()));
+    }
+
+    [Fact]
+    public async Task verify_reports_a_tampered_event_with_its_position()
+    {
+        var registry = fixture.Store.Registry;
+        if (!registry.Types.Any(t => t.ClrType == typeof(NoteWritten)))
+        {
+            registry.Register<NoteWritten>();
+        }
+
+        var stream = "note-" + Guid.NewGuid().ToString("N");
+        var result = await fixture.Store.AppendAsync(stream, "note", ExpectedVersion.NoStream,
+            [new NewEvent(Guid.NewGuid(), new NoteWritten("original"))], new EventMetadata(new Actor("u1", "secretary"), Guid.NewGuid()));
+        await using (var tamper = fixture.Store.DataSource.CreateCommand(
+            "UPDATE event_store.events SET data = '{\"text\": \"forged\"}' WHERE stream_id = $1"))
+        {
+            tamper.Parameters.Add(new() { Value = stream });
+            await tamper.ExecuteNonQueryAsync();
+        }
+
+        var report = await fixture.Http.GetFromJsonAsync<JsonElement>($"/api/store/verify?stream={stream}");
+
+        Assert.False(report.GetProperty("isIntact").GetBoolean());
+        var violation = report.GetProperty("firstViolation");
+        Assert.Equal(stream, violation.GetProperty("streamId").GetString());
+        Assert.Equal(1, violation.GetProperty("streamVersion").GetInt64());
+        Assert.Equal(result.FirstGlobalPosition, violation.GetProperty("globalPosition").GetInt64());
+    }
+}
