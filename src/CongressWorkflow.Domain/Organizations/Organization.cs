@@ -1,0 +1,155 @@
+using System.Text;
+using CongressWorkflow.Domain.Common;
+
+namespace CongressWorkflow.Domain.Organizations;
+
+/// <summary>The five levels (cấp), from the top. A child sits at a deeper level than its parent; levels may be skipped.</summary>
+public enum OrganizationLevel
+{
+    Central = 1,
+    Bloc = 2,
+    Ministry = 3,
+    Grassroots = 4,
+    Branch = 5,
+}
+
+public enum Sector
+{
+    StateManagement,
+    MassOrganization,
+    PublicServiceUnit,
+    Enterprise,
+}
+
+[StoredAs("organization.registered")]
+public sealed record OrganizationRegistered(string OrganizationId, string Name, OrganizationLevel Level, Sector? Sector, string? ParentId, DateTimeOffset RegisteredAt);
+
+[StoredAs("organization.renamed")]
+public sealed record OrganizationRenamed(string OrganizationId, string OldName, string NewName, DateTimeOffset RenamedAt);
+
+[StoredAs("organization.moved")]
+public sealed record OrganizationMoved(string OrganizationId, string? FromParentId, string ToParentId, DateTimeOffset MovedAt);
+
+[StoredAs("organization.dissolved")]
+public sealed record OrganizationDissolved(string OrganizationId, string Reason, DateTimeOffset DissolvedAt);
+
+/// <summary>What the tree rules need to know of a prospective parent: its level, whether it is dissolved, and its ancestors.</summary>
+public sealed record ParentFacts(string OrganizationId, OrganizationLevel Level, bool IsDissolved, IReadOnlyList<string> AncestorIds);
+
+public abstract record OrganizationCommand(string OrganizationId, CommandContext Context);
+
+public sealed record RegisterOrganization(string OrganizationId, string Name, OrganizationLevel Level, Sector? Sector, ParentFacts? Parent, CommandContext Context)
+    : OrganizationCommand(OrganizationId, Context);
+
+public sealed record RenameOrganization(string OrganizationId, string NewName, CommandContext Context) : OrganizationCommand(OrganizationId, Context);
+
+public sealed record MoveOrganization(string OrganizationId, ParentFacts NewParent, CommandContext Context) : OrganizationCommand(OrganizationId, Context);
+
+public sealed record DissolveOrganization(string OrganizationId, string Reason, int ActiveChildren, CommandContext Context)
+    : OrganizationCommand(OrganizationId, Context);
+
+/// <summary>An organisation as its events leave it; <see cref="Organization.None"/> before it is registered.</summary>
+public sealed record Organization(string Id, string Name, OrganizationLevel Level, Sector? Sector, string? ParentId, bool IsDissolved)
+{
+    public static Organization None { get; } = new(string.Empty, string.Empty, OrganizationLevel.Central, null, null, false);
+
+    public bool Exists => Id.Length > 0;
+
+    public static string StreamId(string organizationId) => "org-" + organizationId;
+}
+
+public static class OrganizationErrors
+{
+    public const string AlreadyRegistered = "organization-already-registered";
+    public const string NotRegistered = "organization-not-registered";
+    public const string Dissolved = "organization-dissolved";
+    public const string InvalidName = "organization-invalid-name";
+    public const string InvalidParent = "organization-invalid-parent";
+    public const string LevelNotBelowParent = "organization-level-not-below-parent";
+    public const string Cycle = "organization-cycle";
+    public const string HasChildren = "organization-has-children";
+}
+
+/// <summary>The organisation Decider: pure Decide and Evolve.</summary>
+public static class OrganizationDecider
+{
+    public static Decision Decide(OrganizationCommand command, Organization state) => command switch
+    {
+        RegisterOrganization c when state.Exists =>
+            Decision.Reject(OrganizationErrors.AlreadyRegistered, $"organisation {c.OrganizationId} is already registered as '{state.Name}'"),
+        RegisterOrganization c => Register(c),
+        _ when !state.Exists =>
+            Decision.Reject(OrganizationErrors.NotRegistered, $"organisation {command.OrganizationId} is not registered"),
+        _ when state.IsDissolved =>
+            Decision.Reject(OrganizationErrors.Dissolved, $"organisation '{state.Name}' is dissolved"),
+        RenameOrganization c => NormalizeName(c.NewName) is { } name
+            ? name == state.Name
+                ? Decision.Accept()
+                : Decision.Accept(new OrganizationRenamed(state.Id, state.Name, name, c.Context.Now))
+            : Decision.Reject(OrganizationErrors.InvalidName, "a name must not be empty"),
+        MoveOrganization c => CheckParent(c.OrganizationId, state.Level, c.NewParent) is { } error
+            ? Decision.Reject(error.Code, error.Message)
+            : c.NewParent.OrganizationId == state.ParentId
+                ? Decision.Accept()
+                : Decision.Accept(new OrganizationMoved(state.Id, state.ParentId, c.NewParent.OrganizationId, c.Context.Now)),
+        DissolveOrganization c when c.ActiveChildren > 0 =>
+            Decision.Reject(OrganizationErrors.HasChildren, $"'{state.Name}' still has {c.ActiveChildren} active subordinate organisation(s)"),
+        DissolveOrganization c => Decision.Accept(new OrganizationDissolved(state.Id, c.Reason, c.Context.Now)),
+        _ => throw new InvalidOperationException($"unhandled command {command.GetType().Name}"),
+    };
+
+    public static Organization Evolve(Organization state, object @event) => @event switch
+    {
+        OrganizationRegistered e => new Organization(e.OrganizationId, e.Name, e.Level, e.Sector, e.ParentId, false),
+        OrganizationRenamed e => state with { Name = e.NewName },
+        OrganizationMoved e => state with { ParentId = e.ToParentId },
+        OrganizationDissolved => state with { IsDissolved = true },
+        _ => throw new InvalidOperationException($"an organisation cannot apply {@event.GetType().Name}"),
+    };
+
+    /// <summary>Names are kept exactly as written, in Unicode NFC, trimmed; null when nothing is left.</summary>
+    public static string? NormalizeName(string? name) =>
+        string.IsNullOrWhiteSpace(name) ? null : name.Trim().Normalize(NormalizationForm.FormC);
+
+    private static Decision Register(RegisterOrganization c)
+    {
+        if (NormalizeName(c.Name) is not { } name)
+        {
+            return Decision.Reject(OrganizationErrors.InvalidName, "a name must not be empty");
+        }
+
+        if (c.Level == OrganizationLevel.Central)
+        {
+            return c.Parent is null
+                ? Decision.Accept(new OrganizationRegistered(c.OrganizationId, name, c.Level, c.Sector, null, c.Context.Now))
+                : Decision.Reject(OrganizationErrors.InvalidParent, "the Central level has no parent");
+        }
+
+        if (c.Parent is null)
+        {
+            return Decision.Reject(OrganizationErrors.InvalidParent, $"'{name}' at level {c.Level} needs a parent organisation");
+        }
+
+        return CheckParent(c.OrganizationId, c.Level, c.Parent) is { } error
+            ? Decision.Reject(error.Code, error.Message)
+            : Decision.Accept(new OrganizationRegistered(c.OrganizationId, name, c.Level, c.Sector, c.Parent.OrganizationId, c.Context.Now));
+    }
+
+    private static DomainError? CheckParent(string organizationId, OrganizationLevel level, ParentFacts parent)
+    {
+        if (parent.OrganizationId == organizationId || parent.AncestorIds.Contains(organizationId))
+        {
+            return new DomainError(OrganizationErrors.Cycle, $"{parent.OrganizationId} is {organizationId} itself or below it: that would make a cycle");
+        }
+
+        if (parent.IsDissolved)
+        {
+            return new DomainError(OrganizationErrors.Dissolved, $"parent {parent.OrganizationId} is dissolved");
+        }
+
+        return parent.Level >= level
+            ? new DomainError(OrganizationErrors.LevelNotBelowParent,
+                $"a {level} organisation cannot sit under a {parent.Level} one: a child must be at a deeper level than its parent")
+            : null;
+    }
+}
