@@ -1,3 +1,4 @@
+using CongressWorkflow.EventStore.Time;
 using CongressWorkflow.Testing;
 
 namespace CongressWorkflow.EventStore.Tests;

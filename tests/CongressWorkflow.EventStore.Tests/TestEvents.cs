@@ -1,4 +1,5 @@
 using CongressWorkflow.EventStore.Serialization;
+using CongressWorkflow.EventStore.Time;
 using CongressWorkflow.Testing;
 
 namespace CongressWorkflow.EventStore.Tests;

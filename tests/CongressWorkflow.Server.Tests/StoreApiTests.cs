@@ -3,7 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using CongressWorkflow.EventStore;
 using CongressWorkflow.EventStore.Serialization;
-using CongressWorkflow.Testing;
+using CongressWorkflow.EventStore.Time;
 
 namespace CongressWorkflow.Server.Tests;
 

@@ -1,6 +1,9 @@
-namespace CongressWorkflow.Testing;
+namespace CongressWorkflow.EventStore.Time;
 
-/// <summary>A clock that moves only when a test moves it, so weeks of a campaign pass without sleeping.</summary>
+/// <summary>
+/// A clock that moves only when told to: tests run weeks of a campaign without sleeping, and the demo loader
+/// replays a historical campaign on its real dates.
+/// </summary>
 public sealed class ManualTimeProvider(DateTimeOffset start) : TimeProvider
 {
     private readonly Lock _gate = new();

@@ -1,0 +1,42 @@
+using CongressWorkflow.Domain.Campaigns;
+using CongressWorkflow.Engine.Commands;
+using CongressWorkflow.Engine.Organizations;
+using Npgsql;
+
+namespace CongressWorkflow.Engine.Campaigns;
+
+public sealed record CampaignInfo(string Id, string Name, string Directive, int TermStart, int TermEnd, int BranchTermEnd);
+
+public sealed class CampaignService(CommandPipeline pipeline)
+{
+    public static readonly AggregateDefinition<Campaign> Aggregate = new("campaign", Campaign.None, Campaign.Evolve);
+
+    public Task<CommandResult> StartAsync(StartCampaign command, CancellationToken cancellationToken = default) =>
+        pipeline.ExecuteAsync("start-campaign", Aggregate, Campaign.StreamId(command.CampaignId), command.Context, null,
+            state => Task.FromResult(Campaign.Decide(command, state)), ProjectAsync, cancellationToken: cancellationToken);
+
+    public async Task<IReadOnlyList<CampaignInfo>> ListAsync(CancellationToken cancellationToken = default)
+    {
+        await using var command = pipeline.DataSource.CreateCommand(
+            "SELECT campaign_id, name, directive, term_start, term_end, branch_term_end FROM congress.campaigns ORDER BY started_at");
+        var campaigns = new List<CampaignInfo>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            campaigns.Add(new CampaignInfo(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt32(3), reader.GetInt32(4), reader.GetInt32(5)));
+        }
+
+        return campaigns;
+    }
+
+    private static async Task ProjectAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<object> events, Campaign state, long version)
+    {
+        foreach (var started in events.OfType<CampaignStarted>())
+        {
+            await OrganizationTree.ExecuteAsync(connection, transaction, """
+                INSERT INTO congress.campaigns (campaign_id, name, directive, term_start, term_end, branch_term_end, started_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7)
+                """, started.CampaignId, started.Name, started.Directive, started.TermStart, started.TermEnd, started.BranchTermEnd, started.StartedAt);
+        }
+    }
+}

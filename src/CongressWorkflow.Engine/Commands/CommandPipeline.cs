@@ -1,0 +1,137 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using CongressWorkflow.Domain.Common;
+using CongressWorkflow.EventStore;
+using CongressWorkflow.EventStore.Outbox;
+using CongressWorkflow.EventStore.Telemetry;
+using Npgsql;
+
+namespace CongressWorkflow.Engine.Commands;
+
+/// <summary>A command the domain rejected: nothing was written.</summary>
+public sealed class CommandRejectedException(DomainError error) : Exception(error.Message)
+{
+    public DomainError Error { get; } = error;
+
+    public string Code => Error.Code;
+}
+
+/// <summary>What a handled command did: the stream, its version now, the events appended (none for a no-op).</summary>
+public sealed record CommandResult(string StreamId, long Version, IReadOnlyList<object> Events);
+
+/// <summary>Writes inline read-model rows for the decided events, inside the append's transaction.</summary>
+public delegate Task InlineProjection<in TState>(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<object> events, TState stateAfter, long versionAfter);
+
+/// <summary>Decided events for one stream, waiting to be written with others in one transaction.</summary>
+public sealed record PendingWrite(
+    string StreamId, string StreamType, long VersionBefore, IReadOnlyList<object> Events,
+    Func<NpgsqlConnection, NpgsqlTransaction, IReadOnlyList<object>, long, Task> Inline);
+
+/// <summary>One aggregate's stream and Decider, as the pipeline needs them.</summary>
+public sealed record AggregateDefinition<TState>(string StreamType, TState Initial, Func<TState, object, TState> Evolve);
+
+/// <summary>
+/// The application layer: load a stream, decide, then in one transaction write the inline read models, append
+/// the events at the version that was read (or that the caller expected), and enqueue outbox messages.
+/// </summary>
+public sealed class CommandPipeline(PostgresEventStore store, NpgsqlDataSource dataSource)
+{
+    private static readonly Counter<long> Handled = CongressTelemetry.Meter.CreateCounter<long>(
+        "cw.commands.handled", unit: "{command}", description: "Commands handled, by outcome");
+
+    public PostgresEventStore Store => store;
+
+    public NpgsqlDataSource DataSource => dataSource;
+
+    public async Task<(TState State, long Version)> LoadAsync<TState>(AggregateDefinition<TState> aggregate, string streamId, CancellationToken cancellationToken)
+    {
+        var loaded = await store.AggregateStreamAsync(streamId, aggregate.Initial, aggregate.Evolve, cancellationToken: cancellationToken);
+        return (loaded.State, loaded.Version);
+    }
+
+    public async Task<CommandResult> ExecuteAsync<TState>(
+        string commandName,
+        AggregateDefinition<TState> aggregate,
+        string streamId,
+        CommandContext context,
+        long? expectedVersion,
+        Func<TState, Task<Decision>> decide,
+        InlineProjection<TState>? inline = null,
+        Func<IReadOnlyList<object>, TState, IReadOnlyList<OutboxMessage>>? outbox = null,
+        Guid? correlationId = null,
+        CancellationToken cancellationToken = default)
+    {
+        using var activity = CongressTelemetry.ActivitySource.StartActivity("command." + commandName);
+        activity?.SetTag("cw.stream_id", streamId);
+        activity?.SetTag("cw.actor_org", context.OrganizationId);
+        try
+        {
+            var (state, version) = await LoadAsync(aggregate, streamId, cancellationToken);
+            if (expectedVersion is { } expected && expected != version)
+            {
+                throw new ConcurrencyException(streamId, ExpectedVersion.Exactly(expected), version);
+            }
+
+            var events = await decide(state) switch
+            {
+                Decision.Accepted accepted => accepted.Events,
+                Decision.Rejected rejected => throw new CommandRejectedException(rejected.Error),
+                _ => throw new UnreachableException(),
+            };
+            if (events.Count == 0)
+            {
+                Count(commandName, "unchanged");
+                return new CommandResult(streamId, version, events);
+            }
+
+            var stateAfter = events.Aggregate(state, aggregate.Evolve);
+            var metadata = new EventMetadata(new Actor(context.UserId, context.Role, context.OrganizationId), correlationId ?? Guid.NewGuid());
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            if (inline is not null)
+            {
+                await inline(connection, transaction, events, stateAfter, version + events.Count);
+            }
+
+            var result = await store.AppendAsync(connection, transaction, streamId, aggregate.StreamType, ExpectedVersion.Exactly(version),
+                events.Select(e => new NewEvent(Guid.NewGuid(), e)).ToList(), metadata, outbox?.Invoke(events, stateAfter), cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            Count(commandName, "accepted");
+            return new CommandResult(streamId, result.StreamVersion, events);
+        }
+        catch (Exception e) when (e is CommandRejectedException or EventStoreException)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, (e as CommandRejectedException)?.Code ?? ((EventStoreException)e).Code);
+            Count(commandName, "rejected");
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Appends to many streams in one transaction, each at the version it was decided on, with its inline rows
+    /// written first: all of it commits or none (an import that must not half-happen).
+    /// </summary>
+    public async Task AppendAllAsync(IReadOnlyList<PendingWrite> writes, CommandContext context, Guid correlationId, CancellationToken cancellationToken = default)
+    {
+        using var activity = CongressTelemetry.ActivitySource.StartActivity("command.append-all");
+        activity?.SetTag("cw.stream_count", writes.Count);
+        var metadata = new EventMetadata(new Actor(context.UserId, context.Role, context.OrganizationId), correlationId);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        foreach (var write in writes)
+        {
+            await write.Inline(connection, transaction, write.Events, write.VersionBefore + write.Events.Count);
+        }
+
+        foreach (var write in writes)
+        {
+            await store.AppendAsync(connection, transaction, write.StreamId, write.StreamType, ExpectedVersion.Exactly(write.VersionBefore),
+                write.Events.Select(e => new NewEvent(Guid.NewGuid(), e)).ToList(), metadata, cancellationToken: cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    private static void Count(string command, string outcome) =>
+        Handled.Add(1, new KeyValuePair<string, object?>("cw.command", command), new KeyValuePair<string, object?>("cw.outcome", outcome));
+}

@@ -1,0 +1,225 @@
+using CongressWorkflow.Domain.Common;
+using CongressWorkflow.Domain.Congresses;
+using CongressWorkflow.Domain.Organizations;
+using CongressWorkflow.Engine.Commands;
+using CongressWorkflow.Engine.Organizations;
+using CongressWorkflow.EventStore;
+using CongressWorkflow.EventStore.Outbox;
+using Npgsql;
+
+namespace CongressWorkflow.Engine.Congresses;
+
+/// <summary>A congress whose own window no longer lies inside the window its nearest planned superior sets.</summary>
+public sealed record WindowConflict(string OrganizationId, DateWindow Window, string SuperiorOrganizationId, DateWindow SuperiorWindow);
+
+/// <summary>
+/// Congress commands. The facts that cross aggregates are gathered here, never taken from the caller: the superior
+/// (the organisation's parent), the window its superiors set, and which direct subordinates have held their congress.
+/// </summary>
+public sealed class CongressService(CommandPipeline pipeline, OrganizationTree tree)
+{
+    public const string NotificationsDestination = "notifications";
+
+    public static readonly AggregateDefinition<Congress> Aggregate = new("congress", Congress.None, Congress.Evolve);
+
+    public Task<(Congress State, long Version)> LoadAsync(string congressId, CancellationToken cancellationToken = default) =>
+        pipeline.LoadAsync(Aggregate, congressId, cancellationToken);
+
+    /// <summary>The congress as it stood at the end of a moment (time travel over its stream).</summary>
+    public async Task<(Congress State, long Version)> LoadAsOfAsync(string congressId, DateTimeOffset asOf, CancellationToken cancellationToken = default)
+    {
+        var result = await pipeline.Store.AggregateStreamAsync(congressId, Congress.None, Congress.Evolve, new StreamReadOptions(AsOf: asOf), cancellationToken);
+        return (result.State, result.Version);
+    }
+
+    public async Task<CommandResult> HandleAsync(CongressCommand command, long? expectedVersion = null, Guid? correlationId = null, CancellationToken cancellationToken = default)
+    {
+        if (command is IssuePlan issue)
+        {
+            command = await WithPlanFactsAsync(issue, cancellationToken);
+        }
+
+        return await pipeline.ExecuteAsync(
+            Name(command), Aggregate, command.CongressId, command.Context, expectedVersion,
+            state => DecideWithFactsAsync(command, state, cancellationToken),
+            ProjectAsync, Notifications, correlationId, cancellationToken);
+    }
+
+    /// <summary>Planned congresses in the organisation's subtree whose window falls outside their nearest planned superior's.</summary>
+    public async Task<IReadOnlyList<WindowConflict>> FindWindowConflictsAsync(string campaignId, string organizationId, CancellationToken cancellationToken = default)
+    {
+        await using var command = pipeline.DataSource.CreateCommand("""
+            WITH sub AS (
+                SELECT c.organization_id, c.window_start, c.window_end, c.subordinate_window_start, c.subordinate_window_end, o.path
+                FROM congress.congresses c JOIN congress.organizations o USING (organization_id)
+                WHERE c.campaign_id = $1 AND o.path <@ (SELECT path FROM congress.organizations WHERE organization_id = $2))
+            SELECT s.organization_id, s.window_start, s.window_end, a.organization_id, a.subordinate_window_start, a.subordinate_window_end
+            FROM sub s
+            JOIN LATERAL (
+                SELECT p.* FROM sub p
+                WHERE p.path @> s.path AND p.path <> s.path AND p.subordinate_window_start IS NOT NULL
+                ORDER BY nlevel(p.path) DESC LIMIT 1) a ON true
+            WHERE s.window_start < a.subordinate_window_start OR s.window_end > a.subordinate_window_end
+            ORDER BY s.organization_id
+            """);
+        command.Parameters.Add(new() { Value = campaignId });
+        command.Parameters.Add(new() { Value = organizationId });
+        var conflicts = new List<WindowConflict>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            conflicts.Add(new WindowConflict(
+                reader.GetString(0), new DateWindow(reader.GetFieldValue<DateOnly>(1), reader.GetFieldValue<DateOnly>(2)),
+                reader.GetString(3), new DateWindow(reader.GetFieldValue<DateOnly>(4), reader.GetFieldValue<DateOnly>(5))));
+        }
+
+        return conflicts;
+    }
+
+    private async Task<IssuePlan> WithPlanFactsAsync(IssuePlan command, CancellationToken cancellationToken)
+    {
+        var organization = await tree.GetAsync(command.OrganizationId, cancellationToken);
+        if (organization is null || organization.IsDissolved)
+        {
+            throw new CommandRejectedException(new DomainError(OrganizationErrors.NotRegistered,
+                $"there is no active organisation '{command.OrganizationId}' to plan a congress for"));
+        }
+
+        if (!await CampaignExistsAsync(command.CampaignId, cancellationToken))
+        {
+            throw new CommandRejectedException(new DomainError("campaign-not-started", $"there is no campaign '{command.CampaignId}'"));
+        }
+
+        var expectedId = Congress.StreamId(command.CampaignId, command.OrganizationId);
+        return command with
+        {
+            CongressId = expectedId,
+            SuperiorOrganizationId = organization.ParentId,
+            SuperiorSubordinateWindow = await InheritedWindowAsync(command.CampaignId, organization.ParentId, command.IssuedOn, cancellationToken),
+        };
+    }
+
+    private async Task<Decision> DecideWithFactsAsync(CongressCommand command, Congress state, CancellationToken cancellationToken)
+    {
+        var withFacts = command switch
+        {
+            AmendPlan amend when state.Stage != CongressStage.NotPlanned => amend with
+            {
+                SuperiorSubordinateWindow = await InheritedWindowAsync(state.CampaignId, state.SuperiorOrganizationId, amend.EffectiveOn, cancellationToken),
+            },
+            ConveneCongress convene when state.Stage != CongressStage.NotPlanned => convene with
+            {
+                IncompleteSubordinates = await IncompleteSubordinatesAsync(state.CampaignId, state.OrganizationId, cancellationToken),
+            },
+            _ => command,
+        };
+        return CongressDecider.Decide(withFacts, state);
+    }
+
+    /// <summary>The window for subordinates in the plan in force on a date at the nearest planned superior, walking up.</summary>
+    private async Task<DateWindow?> InheritedWindowAsync(string campaignId, string? superiorId, DateOnly on, CancellationToken cancellationToken)
+    {
+        if (superiorId is null)
+        {
+            return null;
+        }
+
+        var ancestry = await tree.AncestryAsync(superiorId, cancellationToken);
+        foreach (var ancestor in ancestry.Reverse())
+        {
+            var (superior, _) = await LoadAsync(Congress.StreamId(campaignId, ancestor.Id), cancellationToken);
+            if (superior.PlanInForce(on)?.SubordinateWindow is { } window)
+            {
+                return window;
+            }
+        }
+
+        return null;
+    }
+
+    private async Task<IReadOnlyList<string>> IncompleteSubordinatesAsync(string campaignId, string organizationId, CancellationToken cancellationToken)
+    {
+        await using var command = pipeline.DataSource.CreateCommand("""
+            SELECT o.organization_id FROM congress.organizations o
+            LEFT JOIN congress.congresses c ON c.organization_id = o.organization_id AND c.campaign_id = $2
+            WHERE o.parent_id = $1 AND NOT o.is_dissolved AND c.convened_on IS NULL
+            ORDER BY o.organization_id
+            """);
+        command.Parameters.Add(new() { Value = organizationId });
+        command.Parameters.Add(new() { Value = campaignId });
+        var incomplete = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            incomplete.Add(reader.GetString(0));
+        }
+
+        return incomplete;
+    }
+
+    private async Task<bool> CampaignExistsAsync(string campaignId, CancellationToken cancellationToken)
+    {
+        await using var command = pipeline.DataSource.CreateCommand("SELECT 1 FROM congress.campaigns WHERE campaign_id = $1");
+        command.Parameters.Add(new() { Value = campaignId });
+        return await command.ExecuteScalarAsync(cancellationToken) is not null;
+    }
+
+    /// <summary>Keeps congress.congresses equal to the congress's state after the command.</summary>
+    private static Task ProjectAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<object> events, Congress state, long version)
+    {
+        var plan = state.Plans[^1];
+        return OrganizationTree.ExecuteAsync(connection, transaction, """
+            INSERT INTO congress.congresses (congress_id, campaign_id, organization_id, superior_organization_id, stage, is_pilot,
+                plan_document, planned_date, window_start, window_end, subordinate_window_start, subordinate_window_end, submission_round,
+                exemption, scheduled_start, scheduled_end, is_postponed, convened_on, days_late, plan_in_force_when_held, recognised_by,
+                resolution, version)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
+            ON CONFLICT (congress_id) DO UPDATE SET stage = excluded.stage, plan_document = excluded.plan_document,
+                planned_date = excluded.planned_date, window_start = excluded.window_start, window_end = excluded.window_end,
+                subordinate_window_start = excluded.subordinate_window_start, subordinate_window_end = excluded.subordinate_window_end,
+                submission_round = excluded.submission_round, exemption = excluded.exemption, scheduled_start = excluded.scheduled_start,
+                scheduled_end = excluded.scheduled_end, is_postponed = excluded.is_postponed, convened_on = excluded.convened_on,
+                days_late = excluded.days_late, plan_in_force_when_held = excluded.plan_in_force_when_held,
+                recognised_by = excluded.recognised_by, resolution = excluded.resolution, version = excluded.version
+            """,
+            state.CongressId, state.CampaignId, state.OrganizationId, Db(state.SuperiorOrganizationId), state.Stage.ToString(), state.IsPilot,
+            plan.Document, plan.PlannedDate, plan.Window.Start, plan.Window.End, Db(plan.SubordinateWindow?.Start), Db(plan.SubordinateWindow?.End),
+            state.SubmissionRound, Db(state.Exemption), Db(state.Schedule?.Start), Db(state.Schedule?.End), state.IsPostponed,
+            Db(state.Convened?.ConvenedOn), Db(state.Convened?.DaysLate), Db(state.Convened?.PlanInForce), Db(state.RecognisedBy),
+            Db(state.Resolution), version);
+    }
+
+    /// <summary>Who hears of what: the superior of submissions, postponements and late congresses; the organisation of decisions.</summary>
+    private static IReadOnlyList<OutboxMessage> Notifications(IReadOnlyList<object> events, Congress state)
+    {
+        var messages = new List<OutboxMessage>();
+        foreach (var e in events)
+        {
+            (string To, string Kind, string Text)? note = e switch
+            {
+                CongressSubmitted s => (s.SubmittedTo, "approval-requested", $"round {s.Round} submitted for approval"),
+                SubmissionApproved a => (state.OrganizationId, "submission-approved", $"approved by {a.Decision}"),
+                SubmissionReturned r => (state.OrganizationId, "submission-returned", r.Comments),
+                CongressPostponed p when state.SuperiorOrganizationId is not null => (state.SuperiorOrganizationId, "congress-postponed", p.Reason),
+                CongressConvened c when c.DaysLate > 0 && state.SuperiorOrganizationId is not null =>
+                    (state.SuperiorOrganizationId, "congress-held-late", $"held {c.DaysLate} day(s) after the planned {c.PlannedDate:dd/MM/yyyy}"),
+                _ => null,
+            };
+            if (note is { } n)
+            {
+                messages.Add(new OutboxMessage(Guid.NewGuid(), NotificationsDestination, "congress." + n.Kind,
+                    new { congressId = state.CongressId, organizationId = state.OrganizationId, recipient = n.To, kind = n.Kind, text = n.Text }));
+            }
+        }
+
+        return messages;
+    }
+
+    private static object Db<T>(T? value) => value is null ? DBNull.Value : value;
+
+    private static string Name(CongressCommand command)
+    {
+        var name = command.GetType().Name;
+        return string.Concat(name.Select((c, i) => i > 0 && char.IsUpper(c) ? "-" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
+    }
+}

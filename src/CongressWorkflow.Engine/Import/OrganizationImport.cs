@@ -1,0 +1,299 @@
+using System.Globalization;
+using CongressWorkflow.Domain.Common;
+using CongressWorkflow.Domain.Organizations;
+using CongressWorkflow.Engine.Commands;
+using CongressWorkflow.Engine.Organizations;
+using CsvHelper;
+using CsvHelper.Configuration;
+using Newtonsoft.Json;
+using Newtonsoft.Json.Linq;
+using NJsonSchema;
+
+namespace CongressWorkflow.Engine.Import;
+
+public enum ImportFormat
+{
+    Json,
+    Csv,
+}
+
+/// <summary>One bad row: where it is in the file (1-based line), which organisation, and why.</summary>
+public sealed record ImportError(int Line, string? OrganizationId, string Reason);
+
+/// <summary>What an import did, or, when <see cref="Errors"/> is not empty, why it did nothing.</summary>
+public sealed record ImportReport(int Registered, int Renamed, int Moved, int Unchanged, IReadOnlyList<ImportError> Errors)
+{
+    public bool Succeeded => Errors.Count == 0;
+}
+
+/// <summary>
+/// Imports an organisation tree from JSON or CSV. Every row is checked (the JSON Schema in schemas/, then the tree
+/// rules against the file and the existing tree together) before anything is written; one bad row and nothing is
+/// imported. Rows that match what is stored change nothing, so re-importing a file is harmless; a new name or parent
+/// becomes a rename or a move. All writes commit in one transaction.
+/// </summary>
+public sealed class OrganizationImport(CommandPipeline pipeline)
+{
+    private static readonly Lazy<JsonSchema> Schema = new(() =>
+    {
+        using var stream = typeof(OrganizationImport).Assembly.GetManifestResourceStream("org-tree-import.v1.schema.json")!;
+        using var reader = new StreamReader(stream);
+        return JsonSchema.FromJsonAsync(reader.ReadToEnd()).GetAwaiter().GetResult();
+    });
+
+    private sealed record Row(int Line, string Id, string Name, OrganizationLevel Level, Sector? Sector, string? ParentId);
+
+    private sealed record Known(string Id, string Name, OrganizationLevel Level, string? ParentId, bool IsDissolved, long Version);
+
+    public async Task<ImportReport> ImportAsync(string content, ImportFormat format, CommandContext context, CancellationToken cancellationToken = default)
+    {
+        var errors = new List<ImportError>();
+        var rows = format == ImportFormat.Json ? ParseJson(content, errors) : ParseCsv(content, errors);
+        var known = await LoadTreeAsync(cancellationToken);
+        CheckTree(rows, known, errors);
+        if (errors.Count > 0)
+        {
+            return new ImportReport(0, 0, 0, 0, [.. errors.OrderBy(e => e.Line)]);
+        }
+
+        var writes = new List<PendingWrite>();
+        int registered = 0, renamed = 0, moved = 0, unchanged = 0;
+        foreach (var row in OrderParentsFirst(rows))
+        {
+            var facts = row.ParentId is null ? null : ParentFacts(row.ParentId, known, rows);
+            object[] events;
+            if (known.TryGetValue(row.Id, out var existing))
+            {
+                var state = new Organization(existing.Id, existing.Name, existing.Level, row.Sector, existing.ParentId, existing.IsDissolved);
+                events = [
+                    .. Accepted(OrganizationDecider.Decide(new RenameOrganization(row.Id, row.Name, context), state)),
+                    .. row.ParentId is not null && row.ParentId != existing.ParentId
+                        ? Accepted(OrganizationDecider.Decide(new MoveOrganization(row.Id, facts!, context), state))
+                        : [],
+                ];
+                renamed += events.OfType<OrganizationRenamed>().Count();
+                moved += events.OfType<OrganizationMoved>().Count();
+                unchanged += events.Length == 0 ? 1 : 0;
+            }
+            else
+            {
+                events = [.. Accepted(OrganizationDecider.Decide(
+                    new RegisterOrganization(row.Id, row.Name, row.Level, row.Sector, facts, context), Organization.None))];
+                registered++;
+            }
+
+            if (events.Length > 0)
+            {
+                var versionBefore = existing?.Version ?? 0;
+                writes.Add(new PendingWrite(Organization.StreamId(row.Id), OrganizationService.Aggregate.StreamType, versionBefore, events,
+                    (connection, transaction, e, version) => OrganizationTree.ProjectAsync(connection, transaction, e, Organization.None, version)));
+            }
+        }
+
+        if (writes.Count > 0)
+        {
+            await pipeline.AppendAllAsync(writes, context, Guid.NewGuid(), cancellationToken);
+        }
+
+        return new ImportReport(registered, renamed, moved, unchanged, []);
+    }
+
+    private static IReadOnlyList<object> Accepted(Decision decision) => decision switch
+    {
+        Decision.Accepted accepted => accepted.Events,
+        Decision.Rejected rejected => throw new CommandRejectedException(rejected.Error),
+        _ => [],
+    };
+
+    private static List<Row> ParseJson(string content, List<ImportError> errors)
+    {
+        JToken document;
+        try
+        {
+            using var reader = new JsonTextReader(new StringReader(content)) { DateParseHandling = DateParseHandling.None };
+            document = JToken.Load(reader, new JsonLoadSettings { LineInfoHandling = LineInfoHandling.Load });
+        }
+        catch (JsonReaderException e)
+        {
+            errors.Add(new ImportError(Math.Max(1, e.LineNumber), null, $"not valid JSON: {e.Message}"));
+            return [];
+        }
+
+        foreach (var error in Leaves(Schema.Value.Validate(document)))
+        {
+            errors.Add(new ImportError(Math.Max(1, error.LineNumber), null, $"{error.Path}: {Describe(error.Kind)}"));
+        }
+
+        if (errors.Count > 0)
+        {
+            return [];
+        }
+
+        return document["organizations"]!.Children<JObject>()
+            .Select(o => ToRow(((IJsonLineInfo)o).LineNumber, o))
+            .ToList();
+    }
+
+    private static List<Row> ParseCsv(string content, List<ImportError> errors)
+    {
+        var rows = new List<Row>();
+        var configuration = new CsvConfiguration(CultureInfo.InvariantCulture) { TrimOptions = TrimOptions.Trim, MissingFieldFound = null };
+        using var csv = new CsvReader(new StringReader(content), configuration);
+        if (!csv.Read() || !csv.ReadHeader())
+        {
+            errors.Add(new ImportError(1, null, "the file is empty: expected a header id,name,level,sector,parent_id"));
+            return rows;
+        }
+
+        var missing = new[] { "id", "name", "level" }.Where(h => !csv.HeaderRecord!.Contains(h, StringComparer.Ordinal)).ToList();
+        if (missing.Count > 0)
+        {
+            errors.Add(new ImportError(1, null, $"the header lacks {string.Join(", ", missing)}: expected id,name,level,sector,parent_id"));
+            return rows;
+        }
+
+        while (csv.Read())
+        {
+            var line = csv.Parser.RawRow;
+            var item = new JObject
+            {
+                ["id"] = csv.GetField("id"),
+                ["name"] = csv.GetField("name"),
+                ["level"] = csv.GetField("level"),
+                ["sector"] = Blank(csv.GetField("sector")),
+                ["parentId"] = Blank(csv.GetField("parent_id")),
+            };
+
+            // The row is checked against the same schema as a JSON file, wrapped as a one-item document.
+            var rowErrors = Leaves(Schema.Value.Validate(new JObject { ["organizations"] = new JArray(item) })).ToList();
+            foreach (var error in rowErrors)
+            {
+                errors.Add(new ImportError(line, item["id"]?.ToString(), $"{error.Property ?? error.Path}: {Describe(error.Kind)}"));
+            }
+
+            if (rowErrors.Count == 0)
+            {
+                rows.Add(ToRow(line, item));
+            }
+        }
+
+        return rows;
+    }
+
+    /// <summary>The innermost errors: an invalid array item is reported as the field in it that is wrong.</summary>
+    private static IEnumerable<NJsonSchema.Validation.ValidationError> Leaves(IEnumerable<NJsonSchema.Validation.ValidationError> errors) =>
+        errors.SelectMany(e => e is NJsonSchema.Validation.ChildSchemaValidationError child && child.Errors.Count > 0
+            ? Leaves(child.Errors.SelectMany(c => c.Value))
+            : [e]);
+
+    private static JToken Blank(string? value) => string.IsNullOrWhiteSpace(value) ? JValue.CreateNull() : value;
+
+    private static Row ToRow(int line, JObject o) => new(
+        line,
+        o.Value<string>("id")!,
+        o.Value<string>("name")!,
+        Enum.Parse<OrganizationLevel>(o.Value<string>("level")!, ignoreCase: true),
+        o.Value<string?>("sector") is { } sector ? Enum.Parse<Sector>(sector.Replace("-", string.Empty, StringComparison.Ordinal), ignoreCase: true) : null,
+        o.Value<string?>("parentId"));
+
+    private static string Describe(NJsonSchema.Validation.ValidationErrorKind kind) => kind switch
+    {
+        NJsonSchema.Validation.ValidationErrorKind.PropertyRequired => "a required field is missing",
+        NJsonSchema.Validation.ValidationErrorKind.NotInEnumeration => "not one of the allowed values",
+        NJsonSchema.Validation.ValidationErrorKind.PatternMismatch => "not in the required form (lower-case letters, digits, hyphens)",
+        NJsonSchema.Validation.ValidationErrorKind.StringTooShort => "must not be empty",
+        NJsonSchema.Validation.ValidationErrorKind.NoAdditionalPropertiesAllowed => "is not a known field",
+        _ => kind.ToString(),
+    };
+
+    /// <summary>The rules that need the whole file and the stored tree: unique ids, known parents, levels, cycles.</summary>
+    private static void CheckTree(List<Row> rows, Dictionary<string, Known> known, List<ImportError> errors)
+    {
+        var byId = new Dictionary<string, Row>(StringComparer.Ordinal);
+        foreach (var row in rows)
+        {
+            if (!byId.TryAdd(row.Id, row))
+            {
+                errors.Add(new ImportError(row.Line, row.Id, $"id '{row.Id}' appears again (first on line {byId[row.Id].Line})"));
+            }
+        }
+
+        foreach (var row in rows)
+        {
+            if (known.TryGetValue(row.Id, out var existing) && existing.Level != row.Level)
+            {
+                errors.Add(new ImportError(row.Line, row.Id, $"'{row.Id}' is stored as {existing.Level}; an import cannot change its level to {row.Level}"));
+            }
+
+            if (row.ParentId is null)
+            {
+                if (row.Level != OrganizationLevel.Central)
+                {
+                    errors.Add(new ImportError(row.Line, row.Id, $"a {row.Level} organisation needs a parent"));
+                }
+
+                continue;
+            }
+
+            OrganizationLevel? parentLevel = byId.TryGetValue(row.ParentId, out var inFile) ? inFile.Level
+                : known.TryGetValue(row.ParentId, out var stored) ? stored.Level : null;
+            if (parentLevel is null)
+            {
+                errors.Add(new ImportError(row.Line, row.Id, $"parent '{row.ParentId}' is neither in the file nor registered"));
+            }
+            else if (parentLevel >= row.Level)
+            {
+                errors.Add(new ImportError(row.Line, row.Id, $"a {row.Level} cannot sit under '{row.ParentId}', a {parentLevel}: a child must be at a deeper level"));
+            }
+            else if (!byId.ContainsKey(row.ParentId) && known[row.ParentId].IsDissolved)
+            {
+                errors.Add(new ImportError(row.Line, row.Id, $"parent '{row.ParentId}' is dissolved"));
+            }
+        }
+    }
+
+    /// <summary>Parents before children: a child is always at a deeper level, which also rules out cycles.</summary>
+    private static IEnumerable<Row> OrderParentsFirst(List<Row> rows) =>
+        rows.OrderBy(r => (int)r.Level).ThenBy(r => r.Line);
+
+    private static ParentFacts ParentFacts(string parentId, Dictionary<string, Known> known, List<Row> rows)
+    {
+        var fileParents = rows.ToDictionary(r => r.Id, r => (r.Level, r.ParentId));
+        var ancestors = new List<string>();
+        OrganizationLevel? level = null;
+        var dissolved = false;
+        for (var id = parentId; id is not null && ancestors.Count < 16;)
+        {
+            ancestors.Insert(0, id);
+            if (fileParents.TryGetValue(id, out var inFile))
+            {
+                level ??= inFile.Level;
+                id = inFile.ParentId;
+            }
+            else
+            {
+                var stored = known[id];
+                level ??= stored.Level;
+                dissolved = ancestors.Count == 1 && stored.IsDissolved;
+                id = stored.ParentId;
+            }
+        }
+
+        return new ParentFacts(parentId, level!.Value, dissolved, ancestors);
+    }
+
+    private async Task<Dictionary<string, Known>> LoadTreeAsync(CancellationToken cancellationToken)
+    {
+        var known = new Dictionary<string, Known>(StringComparer.Ordinal);
+        await using var command = pipeline.DataSource.CreateCommand(
+            "SELECT organization_id, name, level, parent_id, is_dissolved, version FROM congress.organizations");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            known[reader.GetString(0)] = new Known(reader.GetString(0), reader.GetString(1), (OrganizationLevel)reader.GetInt16(2),
+                reader.IsDBNull(3) ? null : reader.GetString(3), reader.GetBoolean(4), reader.GetInt64(5));
+        }
+
+        return known;
+    }
+}

@@ -1,0 +1,47 @@
+using CongressWorkflow.Domain.Common;
+using CongressWorkflow.Domain.Organizations;
+using CongressWorkflow.Engine.Commands;
+
+namespace CongressWorkflow.Engine.Organizations;
+
+/// <summary>Organisation commands: facts from the tree, the Decider, and the tree updated inline.</summary>
+public sealed class OrganizationService(CommandPipeline pipeline, OrganizationTree tree)
+{
+    public static readonly AggregateDefinition<Organization> Aggregate = new("organization", Organization.None, OrganizationDecider.Evolve);
+
+    public async Task<CommandResult> RegisterAsync(
+        string organizationId, string name, OrganizationLevel level, Sector? sector, string? parentId, CommandContext context,
+        CancellationToken cancellationToken = default)
+    {
+        var parent = parentId is null ? null : await RequireParentAsync(parentId, cancellationToken);
+        return await ExecuteAsync("register-organization", organizationId, context, null,
+            state => OrganizationDecider.Decide(new RegisterOrganization(organizationId, name, level, sector, parent, context), state), cancellationToken);
+    }
+
+    public Task<CommandResult> RenameAsync(string organizationId, string newName, CommandContext context, long? expectedVersion = null, CancellationToken cancellationToken = default) =>
+        ExecuteAsync("rename-organization", organizationId, context, expectedVersion,
+            state => OrganizationDecider.Decide(new RenameOrganization(organizationId, newName, context), state), cancellationToken);
+
+    public async Task<CommandResult> MoveAsync(string organizationId, string newParentId, CommandContext context, long? expectedVersion = null, CancellationToken cancellationToken = default)
+    {
+        var parent = await RequireParentAsync(newParentId, cancellationToken);
+        return await ExecuteAsync("move-organization", organizationId, context, expectedVersion,
+            state => OrganizationDecider.Decide(new MoveOrganization(organizationId, parent, context), state), cancellationToken);
+    }
+
+    public async Task<CommandResult> DissolveAsync(string organizationId, string reason, CommandContext context, long? expectedVersion = null, CancellationToken cancellationToken = default)
+    {
+        var children = await tree.CountActiveChildrenAsync(organizationId, cancellationToken);
+        return await ExecuteAsync("dissolve-organization", organizationId, context, expectedVersion,
+            state => OrganizationDecider.Decide(new DissolveOrganization(organizationId, reason, children, context), state), cancellationToken);
+    }
+
+    private Task<CommandResult> ExecuteAsync(
+        string command, string organizationId, CommandContext context, long? expectedVersion, Func<Organization, Decision> decide, CancellationToken cancellationToken) =>
+        pipeline.ExecuteAsync(command, Aggregate, Organization.StreamId(organizationId), context, expectedVersion,
+            state => Task.FromResult(decide(state)), OrganizationTree.ProjectAsync, cancellationToken: cancellationToken);
+
+    private async Task<ParentFacts> RequireParentAsync(string parentId, CancellationToken cancellationToken) =>
+        await tree.ParentFactsAsync(parentId, cancellationToken)
+            ?? throw new CommandRejectedException(new DomainError(OrganizationErrors.InvalidParent, $"there is no organisation '{parentId}'"));
+}

@@ -1,0 +1,134 @@
+using CongressWorkflow.Domain.Organizations;
+using Npgsql;
+
+namespace CongressWorkflow.Engine.Organizations;
+
+public sealed record OrganizationNode(string Id, string Name, OrganizationLevel Level, Sector? Sector, string? ParentId, bool IsDissolved, long Version);
+
+/// <summary>Queries over the inline organisation tree (congress.organizations, with ltree paths).</summary>
+public sealed class OrganizationTree(NpgsqlDataSource dataSource)
+{
+    private static readonly string Columns = ColumnsOf("o");
+
+    public async Task<OrganizationNode?> GetAsync(string organizationId, CancellationToken cancellationToken = default) =>
+        (await QueryAsync($"SELECT {Columns} FROM congress.organizations o WHERE organization_id = $1", cancellationToken, organizationId))
+            .SingleOrDefault();
+
+    public Task<IReadOnlyList<OrganizationNode>> ChildrenAsync(string organizationId, CancellationToken cancellationToken = default) =>
+        QueryAsync($"SELECT {Columns} FROM congress.organizations o WHERE parent_id = $1 ORDER BY name", cancellationToken, organizationId);
+
+    /// <summary>The organisation and everything below it: one indexed ltree query.</summary>
+    public Task<IReadOnlyList<OrganizationNode>> SubtreeAsync(string organizationId, CancellationToken cancellationToken = default) =>
+        QueryAsync($"""
+            SELECT {Columns} FROM congress.organizations o
+            WHERE path <@ (SELECT path FROM congress.organizations WHERE organization_id = $1)
+            ORDER BY nlevel(path), name
+            """, cancellationToken, organizationId);
+
+    /// <summary>From the root down to the organisation itself.</summary>
+    public Task<IReadOnlyList<OrganizationNode>> AncestryAsync(string organizationId, CancellationToken cancellationToken = default) =>
+        QueryAsync($"""
+            SELECT {ColumnsOf("a")}
+            FROM congress.organizations o JOIN congress.organizations a ON a.path @> o.path
+            WHERE o.organization_id = $1
+            ORDER BY nlevel(a.path)
+            """, cancellationToken, organizationId);
+
+    /// <summary>What the tree rules need of a prospective parent, or null if there is no such organisation.</summary>
+    public async Task<ParentFacts?> ParentFactsAsync(string parentId, CancellationToken cancellationToken = default)
+    {
+        var ancestry = await AncestryAsync(parentId, cancellationToken);
+        if (ancestry.Count == 0)
+        {
+            return null;
+        }
+
+        var parent = ancestry[^1];
+        return new ParentFacts(parent.Id, parent.Level, parent.IsDissolved, ancestry.Select(a => a.Id).ToList());
+    }
+
+    public async Task<int> CountActiveChildrenAsync(string organizationId, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand("SELECT count(*) FROM congress.organizations WHERE parent_id = $1 AND NOT is_dissolved");
+        command.Parameters.Add(new() { Value = organizationId });
+        return (int)(long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    /// <summary>Applies organisation events to the tree inside the command's transaction.</summary>
+    public static async Task ProjectAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<object> events, Organization state, long version)
+    {
+        foreach (var e in events)
+        {
+            switch (e)
+            {
+                case OrganizationRegistered r:
+                    await ExecuteAsync(connection, transaction, """
+                        WITH k AS (SELECT nextval(pg_get_serial_sequence('congress.organizations', 'org_key')) AS key)
+                        INSERT INTO congress.organizations (org_key, organization_id, name, level, sector, parent_id, path, version)
+                        SELECT k.key, $1, $2, $3, $4, $5,
+                               coalesce((SELECT p.path FROM congress.organizations p WHERE p.organization_id = $5), ''::ltree) || k.key::text, $6
+                        FROM k
+                        """, r.OrganizationId, r.Name, (short)r.Level, (object?)r.Sector?.ToString() ?? DBNull.Value, (object?)r.ParentId ?? DBNull.Value, version);
+                    break;
+                case OrganizationRenamed r:
+                    await ExecuteAsync(connection, transaction, "UPDATE congress.organizations SET name = $2, version = $3 WHERE organization_id = $1",
+                        r.OrganizationId, r.NewName, version);
+                    break;
+                case OrganizationMoved m:
+                    // The subtree keeps its shape: every path below the moved node gets the new parent's path as prefix.
+                    await ExecuteAsync(connection, transaction, """
+                        WITH moved AS (SELECT path AS old_path FROM congress.organizations WHERE organization_id = $1),
+                             target AS (SELECT path AS parent_path FROM congress.organizations WHERE organization_id = $2)
+                        UPDATE congress.organizations o
+                        SET path = target.parent_path || subpath(o.path, nlevel(moved.old_path) - 1),
+                            parent_id = CASE WHEN o.organization_id = $1 THEN $2 ELSE o.parent_id END,
+                            version = CASE WHEN o.organization_id = $1 THEN $3 ELSE o.version END
+                        FROM moved, target
+                        WHERE o.path <@ moved.old_path
+                        """, m.OrganizationId, m.ToParentId, version);
+                    break;
+                case OrganizationDissolved d:
+                    await ExecuteAsync(connection, transaction, "UPDATE congress.organizations SET is_dissolved = true, version = $2 WHERE organization_id = $1",
+                        d.OrganizationId, version);
+                    break;
+                default:
+                    throw new InvalidOperationException($"the organisation tree cannot apply {e.GetType().Name}");
+            }
+        }
+    }
+
+    private static string ColumnsOf(string alias) =>
+        string.Join(", ", new[] { "organization_id", "name", "level", "sector", "parent_id", "is_dissolved", "version" }.Select(c => $"{alias}.{c}"));
+
+    private async Task<IReadOnlyList<OrganizationNode>> QueryAsync(string sql, CancellationToken cancellationToken, params object[] parameters)
+    {
+        await using var command = dataSource.CreateCommand(sql);
+        foreach (var parameter in parameters)
+        {
+            command.Parameters.Add(new() { Value = parameter });
+        }
+
+        var nodes = new List<OrganizationNode>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            nodes.Add(new OrganizationNode(
+                reader.GetString(0), reader.GetString(1), (OrganizationLevel)reader.GetInt16(2),
+                reader.IsDBNull(3) ? null : Enum.Parse<Sector>(reader.GetString(3)),
+                reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetBoolean(5), reader.GetInt64(6)));
+        }
+
+        return nodes;
+    }
+
+    internal static async Task ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string sql, params object[] parameters)
+    {
+        await using var command = new NpgsqlCommand(sql, connection, transaction);
+        foreach (var parameter in parameters)
+        {
+            command.Parameters.Add(new() { Value = parameter });
+        }
+
+        await command.ExecuteNonQueryAsync();
+    }
+}

@@ -1,0 +1,151 @@
+using CongressWorkflow.Domain.Congresses;
+using CongressWorkflow.Engine.Commands;
+using CongressWorkflow.EventStore;
+using CongressWorkflow.Testing;
+using static CongressWorkflow.Engine.Tests.Subtree;
+
+namespace CongressWorkflow.Engine.Tests;
+
+public sealed class running_a_three_level_subtree_through_the_store(EngineDatabase db) : IClassFixture<EngineDatabase>, IAsyncLifetime
+{
+    public async Task InitializeAsync()
+    {
+        await db.ResetAsync();
+        await BuildTreeAsync(db);
+        await PlanAllAsync(db);
+    }
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    [Fact]
+    public async Task the_whole_cascade_goes_bottom_up_with_a_returned_round_a_postponement_and_early_and_late_congresses()
+    {
+        MoveClockTo(db, D(2020, 1, 20));
+        await PrepareAndSubmitAsync(db, Branch1);
+        await PrepareAndSubmitAsync(db, Branch2);
+        await PrepareAndSubmitAsync(db, Centre);
+
+        // Approval round trip: the Centre returns branch 1's documents, the branch resubmits, the Centre approves.
+        await db.Congresses.HandleAsync(new ReturnSubmission(CongressOf(Branch1), "Bổ sung cơ cấu cán bộ trẻ", db.As(Centre, "standing-committee")));
+        await db.Congresses.HandleAsync(new SubmitToSuperior(CongressOf(Branch1), db.As(Branch1)));
+        await Approve(db, Branch1, Centre, "15-QĐ/ĐU");
+        await Approve(db, Branch2, Centre, "16-QĐ/ĐU");
+        await Approve(db, Centre, Ministry, "120-QĐ/ĐUB");
+
+        // The Centre may not convene before its branches.
+        var gate = await Assert.ThrowsAsync<CommandRejectedException>(() => db.Congresses.HandleAsync(Convene(db, Centre, D(2020, 5, 14))));
+        Assert.Equal(CongressErrors.SubordinatesIncomplete, gate.Code);
+        Assert.Contains(Branch1, gate.Message, StringComparison.Ordinal);
+        Assert.Contains(Branch2, gate.Message, StringComparison.Ordinal);
+
+        // Branch 1 meets 10 days before its planned 01/03 (2020 is a leap year); branch 2 is postponed by COVID-19 and meets 19 days late.
+        MoveClockTo(db, D(2020, 2, 20));
+        await db.Congresses.HandleAsync(Convene(db, Branch1, D(2020, 2, 20)));
+        await db.Congresses.HandleAsync(new ScheduleCongress(CongressOf(Branch2), new(D(2020, 3, 1), D(2020, 3, 1)), db.As(Branch2)));
+        await db.Congresses.HandleAsync(new PostponeCongress(CongressOf(Branch2), "COVID-19: giãn cách xã hội", db.As(Branch2)));
+        var postponed = await Assert.ThrowsAsync<CommandRejectedException>(() => db.Congresses.HandleAsync(Convene(db, Branch2, D(2020, 3, 5))));
+        await db.Congresses.HandleAsync(new RescheduleCongress(CongressOf(Branch2), new(D(2020, 3, 20), D(2020, 3, 20)), "hết giãn cách", db.As(Branch2)));
+        MoveClockTo(db, D(2020, 3, 20));
+        await db.Congresses.HandleAsync(Convene(db, Branch2, D(2020, 3, 20)));
+
+        // Now the Centre convenes: 14 days before its planned 28/05/2020.
+        MoveClockTo(db, D(2020, 5, 14));
+        var held = await db.Congresses.HandleAsync(Convene(db, Centre, D(2020, 5, 14)));
+
+        Assert.Equal(CongressErrors.Postponed, postponed.Code);
+        var (branch1, _) = await db.Congresses.LoadAsync(CongressOf(Branch1));
+        var (branch2, _) = await db.Congresses.LoadAsync(CongressOf(Branch2));
+        var centre = Assert.IsType<CongressConvened>(Assert.Single(held.Events));
+        Assert.Equal(-10, branch1.Convened!.DaysLate);
+        Assert.Equal(2, branch1.SubmissionRound);
+        Assert.Equal(19, branch2.Convened!.DaysLate);
+        Assert.Equal(-14, centre.DaysLate);
+        Assert.False(centre.Exempted);
+        Assert.Equal(-14, await db.ScalarAsync<int>("SELECT days_late FROM congress.congresses WHERE organization_id = $1", Centre));
+        Assert.Equal("Convened", await db.ScalarAsync<string>("SELECT stage FROM congress.congresses WHERE organization_id = $1", Centre));
+    }
+
+    [Fact]
+    public async Task notifications_are_queued_in_the_outbox_with_the_events_that_cause_them()
+    {
+        MoveClockTo(db, D(2020, 1, 20));
+        await PrepareAndSubmitAsync(db, Branch1);
+        await db.Congresses.HandleAsync(new ReturnSubmission(CongressOf(Branch1), "Bổ sung", db.As(Centre, "standing-committee")));
+
+        var kinds = await db.ScalarAsync<string>(
+            "SELECT string_agg(message_type || '>' || (payload->>'recipient'), ',' ORDER BY id) FROM event_store.outbox");
+
+        Assert.Equal($"congress.approval-requested>{Centre},congress.submission-returned>{Branch1}", kinds);
+    }
+
+    [Fact]
+    public async Task only_the_direct_superior_approves_and_a_rejection_writes_nothing()
+    {
+        MoveClockTo(db, D(2020, 1, 20));
+        await PrepareAndSubmitAsync(db, Branch1);
+        var before = await db.ScalarAsync<long>("SELECT count(*) FROM event_store.events");
+
+        var error = await Assert.ThrowsAsync<CommandRejectedException>(() => Approve(db, Branch1, Ministry, "1-QĐ/ĐUB"));
+
+        Assert.Equal(CongressErrors.NotDirectSuperior, error.Code);
+        Assert.Equal(before, await db.ScalarAsync<long>("SELECT count(*) FROM event_store.events"));
+        Assert.Equal("AwaitingApproval", await db.ScalarAsync<string>("SELECT stage FROM congress.congresses WHERE organization_id = $1", Branch1));
+    }
+
+    [Fact]
+    public async Task an_amended_parent_window_reports_who_now_falls_outside_it()
+    {
+        // The Ministry's amendment (effective 12/03/2020) ends its subordinates' window on 15/05: the Centre's own window
+        // (to 30/06) now falls outside it.
+        MoveClockTo(db, D(2020, 3, 12));
+        await db.Congresses.HandleAsync(new AmendPlan(CongressOf(Ministry), Doc("700-KH/ĐUB"), D(2020, 3, 12), D(2020, 7, 28),
+            new(D(2020, 7, 1), D(2020, 7, 31)), new(D(2020, 1, 1), D(2020, 5, 15)), [], null, db.As(Ministry)));
+        var conflicts = await db.Congresses.FindWindowConflictsAsync(Campaign, Ministry);
+
+        var conflict = Assert.Single(conflicts);
+        Assert.Equal(Centre, conflict.OrganizationId);
+        Assert.Equal(Ministry, conflict.SuperiorOrganizationId);
+        Assert.Equal(D(2020, 5, 15), conflict.SuperiorWindow.End);
+    }
+
+    [Fact]
+    public async Task a_plan_outside_the_inherited_window_names_both_windows()
+    {
+        await db.Organizations.RegisterAsync("chi-bo-moi", "Chi bộ mới", Domain.Organizations.OrganizationLevel.Branch, null, Centre, db.As(Central));
+
+        var error = await Assert.ThrowsAsync<CommandRejectedException>(() => db.Congresses.HandleAsync(
+            Plan(db, "chi-bo-moi", "03-KH/CB", D(2020, 5, 10), new(D(2020, 5, 1), D(2020, 5, 20)), null)));
+
+        Assert.Equal(CongressErrors.WindowOutsideSuperior, error.Code);
+        Assert.Contains("01/05/2020–20/05/2020", error.Message, StringComparison.Ordinal);
+        Assert.Contains("16/01/2020–03/05/2020", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task the_state_on_any_past_date_is_answerable()
+    {
+        MoveClockTo(db, D(2020, 1, 20));
+        await PrepareAndSubmitAsync(db, Branch1);
+        MoveClockTo(db, D(2020, 2, 3));
+        await Approve(db, Branch1, Centre, "15-QĐ/ĐU");
+
+        var (onFeb1, versionOnFeb1) = await db.Congresses.LoadAsOfAsync(CongressOf(Branch1), new DateTimeOffset(2020, 2, 1, 23, 59, 59, TimeSpan.Zero));
+        var (now, versionNow) = await db.Congresses.LoadAsync(CongressOf(Branch1));
+
+        Assert.Equal(CongressStage.AwaitingApproval, onFeb1.Stage);
+        Assert.Equal(CongressStage.Approved, now.Stage);
+        Assert.Equal(versionNow - 1, versionOnFeb1);
+    }
+
+    [Fact]
+    public async Task a_stale_expected_version_is_a_conflict_and_writes_nothing()
+    {
+        var (_, version) = await db.Congresses.LoadAsync(CongressOf(Branch1));
+
+        var error = await Assert.ThrowsAsync<ConcurrencyException>(() => db.Congresses.HandleAsync(
+            new PrepareDraft(CongressOf(Branch1), DraftKind.PoliticalReport, db.As(Branch1)), expectedVersion: version - 1));
+
+        Assert.Equal(version, error.ActualVersion);
+        Assert.Equal(version, (await db.Congresses.LoadAsync(CongressOf(Branch1))).Version);
+    }
+}

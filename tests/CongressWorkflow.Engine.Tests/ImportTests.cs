@@ -1,0 +1,133 @@
+using CongressWorkflow.Engine.Import;
+using CongressWorkflow.Testing;
+using static CongressWorkflow.Engine.Tests.Subtree;
+
+namespace CongressWorkflow.Engine.Tests;
+
+public sealed class importing_an_organisation_tree(EngineDatabase db) : IClassFixture<EngineDatabase>, IAsyncLifetime
+{
+    private const string ThaiBinhJson = """
+        {
+          "organizations": [
+            { "id": "trung-uong", "name": "Trung ương", "level": "central" },
+            { "id": "dang-bo-khoi-co-quan-tinh", "name": "Đảng bộ Khối các cơ quan tỉnh Thái Bình", "level": "bloc", "parentId": "trung-uong" },
+            { "id": "so-cong-thuong-thai-binh", "name": "Đảng bộ Sở Công Thương Thái Bình", "level": "grassroots",
+              "sector": "state-management", "parentId": "dang-bo-khoi-co-quan-tinh" },
+            { "id": "chi-bo-van-phong", "name": "Chi bộ Văn phòng", "level": "branch", "parentId": "so-cong-thuong-thai-binh" },
+            { "id": "chi-bo-quan-ly-thi-truong", "name": "Chi bộ Quản lý thị trường", "level": "branch", "parentId": "so-cong-thuong-thai-binh" }
+          ]
+        }
+        """;
+
+    public Task InitializeAsync() => db.ResetAsync();
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    [Fact]
+    public async Task a_good_file_imports_and_importing_it_again_changes_nothing()
+    {
+        var first = await db.Import.ImportAsync(ThaiBinhJson, ImportFormat.Json, db.As(Central));
+        var eventsAfterFirst = await db.ScalarAsync<long>("SELECT count(*) FROM event_store.events");
+        var second = await db.Import.ImportAsync(ThaiBinhJson, ImportFormat.Json, db.As(Central));
+
+        Assert.True(first.Succeeded);
+        Assert.Equal(5, first.Registered);
+        Assert.Equal(new ImportReport(0, 0, 0, 5, []), second);
+        Assert.Equal(eventsAfterFirst, await db.ScalarAsync<long>("SELECT count(*) FROM event_store.events"));
+        Assert.Equal(["so-cong-thuong-thai-binh", "chi-bo-quan-ly-thi-truong", "chi-bo-van-phong"],
+            (await db.Tree.SubtreeAsync("so-cong-thuong-thai-binh")).Select(o => o.Id));
+    }
+
+    [Fact]
+    public async Task a_changed_name_or_parent_becomes_a_rename_or_a_move()
+    {
+        await db.Import.ImportAsync(ThaiBinhJson, ImportFormat.Json, db.As(Central));
+        var changed = ThaiBinhJson
+            .Replace("Chi bộ Văn phòng", "Chi bộ Văn phòng Sở", StringComparison.Ordinal)
+            .Replace("""
+                "level": "branch", "parentId": "so-cong-thuong-thai-binh" },
+                    { "id": "chi-bo-quan-ly
+                """, """
+                "level": "branch", "parentId": "dang-bo-khoi-co-quan-tinh" },
+                    { "id": "chi-bo-quan-ly
+                """, StringComparison.Ordinal);
+
+        var report = await db.Import.ImportAsync(changed, ImportFormat.Json, db.As(Central));
+
+        Assert.Equal((0, 1, 1, 4), (report.Registered, report.Renamed, report.Moved, report.Unchanged));
+        Assert.Equal("dang-bo-khoi-co-quan-tinh", (await db.Tree.GetAsync("chi-bo-van-phong"))!.ParentId);
+        Assert.Equal("Chi bộ Văn phòng Sở", (await db.Tree.GetAsync("chi-bo-van-phong"))!.Name);
+    }
+
+    [Fact]
+    public async Task every_bad_json_row_is_reported_with_its_line_and_nothing_is_written()
+    {
+        const string bad = """
+            {
+              "organizations": [
+                { "id": "trung-uong", "name": "Trung ương", "level": "central" },
+                { "id": "Khoi Tinh", "name": "Khối", "level": "bloc", "parentId": "trung-uong" },
+                { "id": "so", "name": "", "level": "grassroots", "parentId": "trung-uong" },
+                { "id": "chi-bo", "name": "Chi bộ", "level": "village", "parentId": "so" }
+              ]
+            }
+            """;
+
+        var report = await db.Import.ImportAsync(bad, ImportFormat.Json, db.As(Central));
+
+        Assert.False(report.Succeeded);
+        Assert.Equal([4, 5, 6], report.Errors.Select(e => e.Line));
+        Assert.Contains("id", report.Errors[0].Reason, StringComparison.Ordinal);
+        Assert.Contains("name", report.Errors[1].Reason, StringComparison.Ordinal);
+        Assert.Contains("level", report.Errors[2].Reason, StringComparison.Ordinal);
+        await AssertNothingWritten();
+    }
+
+    [Fact]
+    public async Task tree_rules_are_checked_across_the_file_and_the_stored_tree()
+    {
+        await db.Import.ImportAsync(ThaiBinhJson, ImportFormat.Json, db.As(Central));
+        var eventsBefore = await db.ScalarAsync<long>("SELECT count(*) FROM event_store.events");
+        const string csv = """"
+            id,name,level,sector,parent_id
+            chi-bo-ke-hoach,Chi bộ Kế hoạch,branch,state-management,so-cong-thuong-thai-binh
+            chi-bo-con,Chi bộ con,branch,,chi-bo-ke-hoach
+            chi-bo-ma,"Chi bộ ""ma""",branch,,khong-ton-tai
+            chi-bo-ke-hoach,Chi bộ Kế hoạch (lặp),branch,,so-cong-thuong-thai-binh
+            so-cong-thuong-thai-binh,Đảng bộ Sở Công Thương Thái Bình,ministry,,dang-bo-khoi-co-quan-tinh
+            chi-bo-hop-le,Chi bộ hợp lệ,branch,enterprise,so-cong-thuong-thai-binh
+            """";
+
+        var report = await db.Import.ImportAsync(csv, ImportFormat.Csv, db.As(Central));
+
+        Assert.False(report.Succeeded);
+        Assert.Equal([3, 4, 5, 6], report.Errors.Select(e => e.Line));
+        Assert.Contains("deeper level", report.Errors[0].Reason, StringComparison.Ordinal);
+        Assert.Contains("khong-ton-tai", report.Errors[1].Reason, StringComparison.Ordinal);
+        Assert.Contains("line 2", report.Errors[2].Reason, StringComparison.Ordinal);
+        Assert.Contains("level", report.Errors[3].Reason, StringComparison.Ordinal);
+        Assert.Equal(eventsBefore, await db.ScalarAsync<long>("SELECT count(*) FROM event_store.events"));
+        Assert.Null(await db.Tree.GetAsync("chi-bo-hop-le"));
+    }
+
+    [Theory]
+    [InlineData(ImportFormat.Json, "{ \"organizations\": [ { \"id\": ", 1)]
+    [InlineData(ImportFormat.Json, "{ \"orgs\": [] }", 1)]
+    [InlineData(ImportFormat.Csv, "", 1)]
+    [InlineData(ImportFormat.Csv, "code,title\na,b", 1)]
+    [InlineData(ImportFormat.Csv, "id,name,level,sector,parent_id\nchi-bo,Chi bộ,branch,space-agency,", 2)]
+    public async Task malformed_files_are_reported_not_thrown(ImportFormat format, string content, int line)
+    {
+        var report = await db.Import.ImportAsync(content, format, db.As(Central));
+
+        Assert.False(report.Succeeded);
+        Assert.Contains(line, report.Errors.Select(e => e.Line));
+        await AssertNothingWritten();
+    }
+
+    private async Task AssertNothingWritten()
+    {
+        Assert.Equal(0L, await db.ScalarAsync<long>("SELECT count(*) FROM event_store.events"));
+        Assert.Equal(0L, await db.ScalarAsync<long>("SELECT count(*) FROM congress.organizations"));
+    }
+}

@@ -1,0 +1,65 @@
+using CongressWorkflow.Domain.Organizations;
+using CongressWorkflow.Engine.Commands;
+using CongressWorkflow.Testing;
+using static CongressWorkflow.Engine.Tests.Subtree;
+
+namespace CongressWorkflow.Engine.Tests;
+
+public sealed class the_organisation_tree(EngineDatabase db) : IClassFixture<EngineDatabase>, IAsyncLifetime
+{
+    public async Task InitializeAsync()
+    {
+        await db.ResetAsync();
+        await BuildTreeAsync(db);
+    }
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    [Fact]
+    public async Task a_subtree_is_one_query_and_a_move_carries_the_subtree_along()
+    {
+        await db.Organizations.RegisterAsync("dang-bo-bo-tai-chinh", "Đảng bộ Bộ Tài chính", OrganizationLevel.Ministry, Sector.StateManagement, Bloc, db.As(Central));
+
+        var before = await db.Tree.SubtreeAsync(Ministry);
+        await db.Organizations.MoveAsync(Centre, "dang-bo-bo-tai-chinh", db.As(Central));
+        var ministryAfter = await db.Tree.SubtreeAsync(Ministry);
+        var financeAfter = await db.Tree.SubtreeAsync("dang-bo-bo-tai-chinh");
+        var ancestry = await db.Tree.AncestryAsync(Branch1);
+
+        Assert.Equal([Ministry, Centre, Branch2, Branch1], before.Select(o => o.Id));
+        Assert.Equal([Ministry], ministryAfter.Select(o => o.Id));
+        Assert.Equal(["dang-bo-bo-tai-chinh", Centre, Branch2, Branch1], financeAfter.Select(o => o.Id));
+        Assert.Equal([Central, Bloc, "dang-bo-bo-tai-chinh", Centre, Branch1], ancestry.Select(o => o.Id));
+    }
+
+    [Fact]
+    public async Task tree_rules_reject_with_codes_and_change_nothing()
+    {
+        var underBranch = await Assert.ThrowsAsync<CommandRejectedException>(() =>
+            db.Organizations.RegisterAsync("x", "X", OrganizationLevel.Branch, null, Branch1, db.As(Central)));
+        var unknownParent = await Assert.ThrowsAsync<CommandRejectedException>(() =>
+            db.Organizations.RegisterAsync("y", "Y", OrganizationLevel.Branch, null, "khong-co", db.As(Central)));
+        var upward = await Assert.ThrowsAsync<CommandRejectedException>(() => db.Organizations.MoveAsync(Ministry, Centre, db.As(Central)));
+        var withChildren = await Assert.ThrowsAsync<CommandRejectedException>(() => db.Organizations.DissolveAsync(Centre, "sáp nhập", db.As(Central)));
+
+        Assert.Equal(OrganizationErrors.LevelNotBelowParent, underBranch.Code);
+        Assert.Equal(OrganizationErrors.InvalidParent, unknownParent.Code);
+        Assert.Equal(OrganizationErrors.Cycle, upward.Code);
+        Assert.Equal(OrganizationErrors.HasChildren, withChildren.Code);
+        Assert.Equal(6L, await db.ScalarAsync<long>("SELECT count(*) FROM congress.organizations"));
+        Assert.Equal(Bloc, (await db.Tree.GetAsync(Ministry))!.ParentId);
+    }
+
+    [Fact]
+    public async Task renaming_and_dissolving_show_in_the_tree()
+    {
+        await db.Organizations.RenameAsync(Branch2, "Chi bộ Phòng Truyền thông", db.As(Central));
+        await db.Organizations.DissolveAsync(Branch1, "sáp nhập vào Chi bộ Phòng Truyền thông", db.As(Central));
+
+        var children = await db.Tree.ChildrenAsync(Centre);
+
+        Assert.Equal("Chi bộ Phòng Truyền thông", children.Single(c => c.Id == Branch2).Name);
+        Assert.True(children.Single(c => c.Id == Branch1).IsDissolved);
+        Assert.Equal(1, await db.Tree.CountActiveChildrenAsync(Centre));
+    }
+}
