@@ -64,6 +64,7 @@ public static class Subtree
         await db.Congresses.HandleAsync(new FormSubcommittee(congress, SubcommitteeKind.Personnel, "Trần Thị B", 3, me));
         await db.Congresses.HandleAsync(new PrepareDraft(congress, DraftKind.PoliticalReport, me));
         await db.Congresses.HandleAsync(new PrepareDraft(congress, DraftKind.ReviewReport, me));
+        await db.Congresses.HandleAsync(new CollectComments(congress, DraftKind.PoliticalReport, 12, 57, me));
         await db.Congresses.HandleAsync(new PreparePersonnelPlan(congress, 11, 13, 3, 1, me));
         await db.Congresses.HandleAsync(new SubmitToSuperior(congress, me));
     }

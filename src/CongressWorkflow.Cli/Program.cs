@@ -1,0 +1,3 @@
+using CongressWorkflow.Cli;
+
+return await CongressCli.Build().Parse(args).InvokeAsync();
