@@ -285,6 +285,7 @@ public sealed class elections_and_after
     [InlineData(11, 5, " ", 2, 5, "Phạm D", "secretary")]
     [InlineData(11, 3, "Nguyễn Văn A", 3, 5, "Phạm D", "deputy secretaries")]
     [InlineData(11, 5, "Nguyễn Văn A", 2, 5, null, "chair")]
+    [InlineData(2, 0, "Nguyễn Văn A", 2, 0, null, "executive committee")]
     [InlineData(12, 5, "Nguyễn Văn A", 2, 5, "Phạm D", "seats")]
     public void inconsistent_results_are_rejected(int executive, int standing, string secretary, int deputies, int inspection, string? chair, string reason)
     {
@@ -294,6 +295,10 @@ public sealed class elections_and_after
 
         Assert.Contains(reason, error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void a_branch_without_a_standing_committee_may_elect_a_deputy_secretary() =>
+        ThenAccepted(CongressDecider.Decide(new RecordElections(CongressId, new ElectionResults(5, 0, "Bí thư", 1, 0, null, 3, 0), Secretary(Day)), Convened()));
 
     [Fact]
     public void resolution_action_programme_and_dissemination_follow_the_elections()

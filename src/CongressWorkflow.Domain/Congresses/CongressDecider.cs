@@ -223,8 +223,11 @@ public static class CongressDecider
             _ when r.StandingCommittee > r.ExecutiveCommittee =>
                 $"the standing committee ({r.StandingCommittee}) cannot be larger than the executive committee ({r.ExecutiveCommittee})",
             _ when string.IsNullOrWhiteSpace(r.Secretary) => "a secretary must be elected",
-            _ when r.DeputySecretaries >= Math.Max(r.StandingCommittee, 1) && r.DeputySecretaries > 0 =>
+            // The secretary and deputies sit in the standing committee where there is one (a branch often has none).
+            _ when r.StandingCommittee > 0 && r.DeputySecretaries + 1 > r.StandingCommittee =>
                 $"{r.DeputySecretaries} deputy secretaries and the secretary do not fit in a standing committee of {r.StandingCommittee}",
+            _ when r.DeputySecretaries + 1 > r.ExecutiveCommittee =>
+                $"{r.DeputySecretaries} deputy secretaries and the secretary do not fit in an executive committee of {r.ExecutiveCommittee}",
             _ when r.InspectionCommittee > 0 && string.IsNullOrWhiteSpace(r.InspectionChair) => "an inspection committee needs a chair",
             _ when state.PersonnelPlan is { } plan && r.ExecutiveCommittee > plan.Seats =>
                 $"{r.ExecutiveCommittee} elected exceeds the {plan.Seats} seats of the approved personnel plan",
