@@ -1,3 +1,10 @@
+using CongressWorkflow.Engine;
+using CongressWorkflow.Engine.Campaigns;
+using CongressWorkflow.Engine.Commands;
+using CongressWorkflow.Engine.Congresses;
+using CongressWorkflow.Engine.Demo;
+using CongressWorkflow.Engine.Import;
+using CongressWorkflow.Engine.Organizations;
 using CongressWorkflow.EventStore;
 using CongressWorkflow.EventStore.Integrity;
 using CongressWorkflow.EventStore.Serialization;
@@ -43,15 +50,28 @@ public sealed class CongressServer : IAsyncDisposable
         try
         {
             var dataSource = NpgsqlDataSource.Create(database.ConnectionString);
-            await PostgresEventStore.MigrateAsync(dataSource);
+            await EngineSchema.MigrateAsync(dataSource);
+            if (builder.Configuration.GetValue("Demo:Load", defaultValue: true) && await new DemoCampaign(dataSource).LoadIfEmptyAsync())
+            {
+                startupLogs.CreateLogger<CongressServer>().LogInformation("Loaded the demo campaign (the database was empty)");
+            }
 
             builder.Services.AddSingleton(database);
             builder.Services.AddSingleton(dataSource);
             builder.Services.AddSingleton(TimeProvider.System);
-            builder.Services.AddSingleton(new EventTypeRegistry());
+            builder.Services.AddSingleton(DomainEventTypes.CreateRegistry());
             builder.Services.AddSingleton<PostgresEventStore>();
             builder.Services.AddSingleton<IntegrityVerifier>();
+            builder.Services.AddSingleton<CommandPipeline>();
+            builder.Services.AddSingleton<OrganizationTree>();
+            builder.Services.AddSingleton<OrganizationService>();
+            builder.Services.AddSingleton<CampaignService>();
+            builder.Services.AddSingleton<CongressService>();
+            builder.Services.AddSingleton<OrganizationImport>();
             builder.Services.AddProblemDetails();
+
+            // A body that does not bind (malformed JSON, an unknown enum value) reaches ProblemMapping as malformed-request.
+            builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
             builder.Services.AddExceptionHandler<ProblemMapping>();
             builder.Services.ConfigureHttpJsonOptions(o =>
             {
@@ -68,6 +88,8 @@ public sealed class CongressServer : IAsyncDisposable
             app.UseDefaultFiles();
             app.UseStaticFiles();
             app.MapStoreEndpoints();
+            app.MapOrganizationEndpoints();
+            app.MapCongressEndpoints();
             return new CongressServer(app, database, telemetry);
         }
         catch

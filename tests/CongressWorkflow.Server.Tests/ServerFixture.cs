@@ -19,6 +19,7 @@ public sealed class ServerFixture : IAsyncLifetime
         {
             ["ConnectionStrings:Postgres"] = ConnectionString,
             ["Urls"] = "http://127.0.0.1:0",
+            ["Demo:Load"] = "false",
         });
         await Server.App.StartAsync();
         Http = new HttpClient { BaseAddress = Server.BaseAddress };

@@ -1,3 +1,4 @@
+using CongressWorkflow.Engine.Commands;
 using CongressWorkflow.EventStore;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
@@ -30,6 +31,7 @@ public sealed class ProblemMapping(IProblemDetailsService problems, ILogger<Prob
     {
         var (status, code, title) = exception switch
         {
+            CommandRejectedException e => (StatusCodes.Status422UnprocessableEntity, e.Code, "The command breaks a rule"),
             ConcurrencyException => (StatusCodes.Status409Conflict, EventStoreErrorCodes.ConcurrencyConflict, "The resource changed since you read it"),
             EventStoreException e => (StatusCodes.Status400BadRequest, e.Code, "The request was rejected"),
             RequestRejectedException e => (e.Status, e.Code, "The request was rejected"),

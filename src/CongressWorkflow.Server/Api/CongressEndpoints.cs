@@ -1,0 +1,123 @@
+using CongressWorkflow.Domain.Common;
+using CongressWorkflow.Domain.Congresses;
+using CongressWorkflow.Engine.Congresses;
+using static CongressWorkflow.Server.Api.OrganizationEndpoints;
+using static CongressWorkflow.Server.Api.RequestParsing;
+
+namespace CongressWorkflow.Server.Api;
+
+public sealed record PlanRequest(
+    string? Document, string? CitesDocument, DateOnly? IssuedOn, DateOnly? PlannedDate, WindowDto? Window, WindowDto? SubordinateWindow,
+    IReadOnlyList<Deadline>? Deadlines, bool? IsPilot);
+
+public sealed record AmendmentRequest(
+    string? Document, DateOnly? EffectiveOn, DateOnly? PlannedDate, WindowDto? Window, WindowDto? SubordinateWindow, IReadOnlyList<Deadline>? Deadlines);
+
+public sealed record SubcommitteeRequest(SubcommitteeKind? Kind, string? Head, int? Members);
+
+public sealed record DraftRequest(DraftKind? Kind);
+
+public sealed record CommentsRequest(DraftKind? Draft, int? UnitsConsulted, int? CommentsReceived);
+
+public sealed record PersonnelPlanRequest(int? Seats, int? Candidates, int? Women, int? Youth);
+
+public sealed record DecisionRequest(string? Decision);
+
+public sealed record ReturnRequest(string? Comments);
+
+public sealed record ScheduleRequest(WindowDto? Dates, string? Reason);
+
+public sealed record ReasonRequest(string? Reason);
+
+public sealed record ExemptionRequest(string? Decision, string? Reason);
+
+public sealed record ConveneRequest(DateOnly? ConvenedOn, int? DelegatesPresent, int? DelegatesExpected, int? UnitsRepresented, int? MembersRepresented);
+
+public sealed record ResolutionRequest(string? Resolution);
+
+public sealed record ActionProgrammeRequest(string? Title);
+
+public sealed record DisseminationRequest(int? Units, DateOnly? DisseminatedOn);
+
+/// <summary>
+/// One congress per organisation per campaign: its state (now or as of a date) and one POST per lifecycle step.
+/// If-Match carries the version the client read; the response's ETag is the new one.
+/// </summary>
+public static class CongressEndpoints
+{
+    public static void MapCongressEndpoints(this IEndpointRouteBuilder app)
+    {
+        var congress = app.MapGroup("/api/campaigns/{campaignId}/congresses/{organizationId}");
+
+        congress.MapGet("/", async (string campaignId, string organizationId, string? asOf, HttpContext http, CongressService service, CancellationToken ct) =>
+        {
+            var id = Congress.StreamId(campaignId, organizationId);
+            var moment = StoreEndpoints.ParseMoment(asOf, "asOf");
+            var (state, version) = moment is { } at ? await service.LoadAsOfAsync(id, at, ct) : await service.LoadAsync(id, ct);
+            if (state.Stage == CongressStage.NotPlanned && version == 0 && moment is null)
+            {
+                throw NotFound($"no congress of '{organizationId}' in campaign '{campaignId}' has been planned");
+            }
+
+            http.Response.Headers.ETag = $"\"{version}\"";
+            var today = DateOnly.FromDateTime((moment ?? DateTimeOffset.UtcNow).UtcDateTime);
+            return Results.Ok(new { congressId = id, version, asOf = moment, planInForce = state.PlanInForce(today), state });
+        });
+
+        Step<PlanRequest>(congress, "plan", (id, c, r, ctx) => new IssuePlan(id, c.Campaign, c.Organization, null, Document(r.Document, "document"),
+            OptionalDocument(r.CitesDocument, "citesDocument"), r.IssuedOn ?? ctx.Today, Required(r.PlannedDate, "plannedDate"), Window(r.Window, "window"),
+            OptionalWindow(r.SubordinateWindow, "subordinateWindow"), r.Deadlines ?? [], r.IsPilot ?? false, null, ctx));
+
+        congress.MapPost("/plan/amendments", async (string campaignId, string organizationId, AmendmentRequest r, HttpContext http,
+            CongressService service, TimeProvider time, CancellationToken ct) =>
+        {
+            var ctx = Actor(http, time);
+            var result = await service.HandleAsync(new AmendPlan(Congress.StreamId(campaignId, organizationId), Document(r.Document, "document"),
+                r.EffectiveOn ?? ctx.Today, Required(r.PlannedDate, "plannedDate"), Window(r.Window, "window"),
+                OptionalWindow(r.SubordinateWindow, "subordinateWindow"), r.Deadlines ?? [], null, ctx), ExpectedVersion(http), cancellationToken: ct);
+            var conflicts = await service.FindWindowConflictsAsync(campaignId, organizationId, ct);
+            http.Response.Headers.ETag = $"\"{result.Version}\"";
+            return Results.Ok(new { result.StreamId, result.Version, windowConflicts = conflicts });
+        });
+
+        Step<SubcommitteeRequest>(congress, "subcommittees", (id, _, r, ctx) =>
+            new FormSubcommittee(id, Required(r.Kind, "kind"), Required(r.Head, "head"), Required(r.Members, "members"), ctx));
+        Step<DraftRequest>(congress, "drafts", (id, _, r, ctx) => new PrepareDraft(id, Required(r.Kind, "kind"), ctx));
+        Step<CommentsRequest>(congress, "comments", (id, _, r, ctx) =>
+            new CollectComments(id, Required(r.Draft, "draft"), Required(r.UnitsConsulted, "unitsConsulted"), Required(r.CommentsReceived, "commentsReceived"), ctx));
+        Step<PersonnelPlanRequest>(congress, "personnel-plan", (id, _, r, ctx) =>
+            new PreparePersonnelPlan(id, Required(r.Seats, "seats"), Required(r.Candidates, "candidates"), r.Women ?? 0, r.Youth ?? 0, ctx));
+        StepWithoutBody(congress, "submission", (id, ctx) => new SubmitToSuperior(id, ctx));
+        Step<DecisionRequest>(congress, "approval", (id, _, r, ctx) => new ApproveSubmission(id, Document(r.Decision, "decision"), ctx));
+        Step<ReturnRequest>(congress, "return", (id, _, r, ctx) => new ReturnSubmission(id, r.Comments ?? string.Empty, ctx));
+        Step<ScheduleRequest>(congress, "schedule", (id, _, r, ctx) => new ScheduleCongress(id, Window(r.Dates, "dates"), ctx));
+        Step<ReasonRequest>(congress, "postponement", (id, _, r, ctx) => new PostponeCongress(id, r.Reason ?? string.Empty, ctx));
+        Step<ScheduleRequest>(congress, "reschedule", (id, _, r, ctx) => new RescheduleCongress(id, Window(r.Dates, "dates"), r.Reason ?? string.Empty, ctx));
+        Step<ExemptionRequest>(congress, "exemption", (id, _, r, ctx) =>
+            new GrantBottomUpExemption(id, Document(r.Decision, "decision"), r.Reason ?? string.Empty, ctx));
+        Step<ConveneRequest>(congress, "convening", (id, _, r, ctx) => new ConveneCongress(id, r.ConvenedOn ?? ctx.Today,
+            Required(r.DelegatesPresent, "delegatesPresent"), Required(r.DelegatesExpected, "delegatesExpected"), r.UnitsRepresented ?? 0,
+            r.MembersRepresented ?? 0, [], ctx));
+        Step<ElectionResults>(congress, "elections", (id, _, r, ctx) => new RecordElections(id, r, ctx));
+        Step<DecisionRequest>(congress, "recognition", (id, _, r, ctx) => new RecogniseResults(id, Document(r.Decision, "decision"), ctx));
+        Step<ResolutionRequest>(congress, "resolution", (id, _, r, ctx) => new IssueResolution(id, Document(r.Resolution, "resolution"), ctx));
+        Step<ActionProgrammeRequest>(congress, "action-programme", (id, _, r, ctx) => new AdoptActionProgramme(id, r.Title ?? string.Empty, ctx));
+        Step<DisseminationRequest>(congress, "dissemination", (id, _, r, ctx) =>
+            new DisseminateResolution(id, Required(r.Units, "units"), r.DisseminatedOn ?? ctx.Today, ctx));
+    }
+
+    private sealed record Route(string Campaign, string Organization);
+
+    private static void Step<TRequest>(RouteGroupBuilder group, string path, Func<string, Route, TRequest, CommandContext, CongressCommand> build) =>
+        group.MapPost("/" + path, async (string campaignId, string organizationId, TRequest body, HttpContext http,
+            CongressService service, TimeProvider time, CancellationToken ct) =>
+        {
+            var command = build(Congress.StreamId(campaignId, organizationId), new Route(campaignId, organizationId), body, Actor(http, time));
+            return Written(http, await service.HandleAsync(command, ExpectedVersion(http), cancellationToken: ct));
+        });
+
+    private static void StepWithoutBody(RouteGroupBuilder group, string path, Func<string, CommandContext, CongressCommand> build) =>
+        group.MapPost("/" + path, async (string campaignId, string organizationId, HttpContext http, CongressService service, TimeProvider time, CancellationToken ct) =>
+            Written(http, await service.HandleAsync(build(Congress.StreamId(campaignId, organizationId), Actor(http, time)), ExpectedVersion(http),
+                cancellationToken: ct)));
+}

@@ -1,0 +1,87 @@
+using CongressWorkflow.Domain.Campaigns;
+using CongressWorkflow.Domain.Organizations;
+using CongressWorkflow.Engine.Campaigns;
+using CongressWorkflow.Engine.Commands;
+using CongressWorkflow.Engine.Import;
+using CongressWorkflow.Engine.Organizations;
+using CongressWorkflow.EventStore.Serialization;
+using static CongressWorkflow.Server.Api.RequestParsing;
+
+namespace CongressWorkflow.Server.Api;
+
+public sealed record RegisterOrganizationRequest(string? Id, string? Name, OrganizationLevel? Level, Sector? Sector, string? ParentId);
+
+public sealed record RenameRequest(string? Name);
+
+public sealed record MoveRequest(string? ParentId);
+
+public sealed record DissolveRequest(string? Reason);
+
+public sealed record StartCampaignRequest(string? Id, string? Name, string? Directive, int? TermStart, int? TermEnd, int? BranchTermEnd);
+
+/// <summary>Organisations, their tree and its import, and campaigns.</summary>
+public static class OrganizationEndpoints
+{
+    public static void MapOrganizationEndpoints(this IEndpointRouteBuilder app)
+    {
+        var organizations = app.MapGroup("/api/organizations");
+        organizations.MapPost("/", async (RegisterOrganizationRequest r, HttpContext http, OrganizationService service, TimeProvider time, CancellationToken ct) =>
+            Written(http, await service.RegisterAsync(Required(r.Id, "id"), Required(r.Name, "name"), Required(r.Level, "level"), r.Sector, r.ParentId,
+                Actor(http, time), ct), StatusCodes.Status201Created));
+        organizations.MapGet("/{id}", async (string id, OrganizationTree tree, CancellationToken ct) =>
+            await tree.GetAsync(id, ct) is { } node ? Results.Ok(node) : throw NotFound($"no organisation '{id}'"));
+        organizations.MapGet("/{id}/children", async (string id, OrganizationTree tree, CancellationToken ct) =>
+            Results.Ok(await tree.ChildrenAsync(id, ct)));
+        organizations.MapGet("/{id}/subtree", async (string id, OrganizationTree tree, CancellationToken ct) =>
+            Results.Ok(await tree.SubtreeAsync(id, ct)));
+        organizations.MapPut("/{id}/name", async (string id, RenameRequest r, HttpContext http, OrganizationService service, TimeProvider time, CancellationToken ct) =>
+            Written(http, await service.RenameAsync(id, Required(r.Name, "name"), Actor(http, time), ExpectedVersion(http), ct)));
+        organizations.MapPost("/{id}/move", async (string id, MoveRequest r, HttpContext http, OrganizationService service, TimeProvider time, CancellationToken ct) =>
+            Written(http, await service.MoveAsync(id, Required(r.ParentId, "parentId"), Actor(http, time), ExpectedVersion(http), ct)));
+        organizations.MapPost("/{id}/dissolve", async (string id, DissolveRequest r, HttpContext http, OrganizationService service, TimeProvider time, CancellationToken ct) =>
+            Written(http, await service.DissolveAsync(id, Required(r.Reason, "reason"), Actor(http, time), ExpectedVersion(http), ct)));
+
+        // The body is the file itself: application/json or text/csv.
+        organizations.MapPost("/import", async (HttpContext http, OrganizationImport import, TimeProvider time, CancellationToken ct) =>
+        {
+            var mediaType = http.Request.ContentType?.Split(';')[0].Trim().ToLowerInvariant();
+            var format = mediaType switch
+            {
+                "application/json" => ImportFormat.Json,
+                "text/csv" => ImportFormat.Csv,
+                _ => throw new RequestRejectedException(StatusCodes.Status415UnsupportedMediaType, "unsupported-media-type",
+                    $"send the tree as application/json or text/csv, not {mediaType ?? "nothing"}"),
+            };
+            var actor = Actor(http, time);
+            using var reader = new StreamReader(http.Request.Body);
+            var report = await import.ImportAsync(await reader.ReadToEndAsync(ct), format, actor, ct);
+            return report.Succeeded
+                ? Results.Ok(report)
+                : Results.Problem(
+                    statusCode: StatusCodes.Status422UnprocessableEntity,
+                    title: "The file was not imported",
+                    detail: $"{report.Errors.Count} row(s) are invalid; nothing was imported",
+                    type: "https://congressworkflow.example/problems/import-rejected",
+                    extensions: new Dictionary<string, object?> { ["code"] = "import-rejected", ["errors"] = report.Errors });
+        });
+
+        var campaigns = app.MapGroup("/api/campaigns");
+        campaigns.MapGet("/", async (CampaignService service, CancellationToken ct) => Results.Ok(await service.ListAsync(ct)));
+        campaigns.MapPost("/", async (StartCampaignRequest r, HttpContext http, CampaignService service, TimeProvider time, CancellationToken ct) =>
+            Written(http, await service.StartAsync(new StartCampaign(Required(r.Id, "id"), Required(r.Name, "name"), Document(r.Directive, "directive"),
+                Required(r.TermStart, "termStart"), Required(r.TermEnd, "termEnd"), Required(r.BranchTermEnd, "branchTermEnd"), Actor(http, time)), ct),
+                StatusCodes.Status201Created));
+    }
+
+    /// <summary>The stream's new version as the ETag (send it back as If-Match), and what happened.</summary>
+    public static IResult Written(HttpContext http, CommandResult result, int status = StatusCodes.Status200OK)
+    {
+        var registry = http.RequestServices.GetRequiredService<EventTypeRegistry>();
+        http.Response.Headers.ETag = $"\"{result.Version}\"";
+        return Results.Json(
+            new { result.StreamId, result.Version, events = result.Events.Select(e => registry.Describe(e.GetType()).Name).ToList() },
+            statusCode: status);
+    }
+
+    public static RequestRejectedException NotFound(string message) => new(StatusCodes.Status404NotFound, RequestErrorCodes.NotFound, message);
+}

@@ -1,0 +1,69 @@
+using CongressWorkflow.Domain.Common;
+
+namespace CongressWorkflow.Server.Api;
+
+/// <summary>Window of dates as it arrives over HTTP.</summary>
+public sealed record WindowDto(DateOnly Start, DateOnly End);
+
+/// <summary>Turns request values into domain values, or a 400 problem with a stable code.</summary>
+public static class RequestParsing
+{
+    public const string InvalidDocumentReference = "invalid-document-reference";
+    public const string InvalidWindow = "invalid-window";
+    public const string MissingActor = "missing-actor";
+    public const string MissingField = "missing-field";
+
+    public static DocumentReference Document(string? text, string field) =>
+        DocumentReference.TryParse(text, out var reference, out var error)
+            ? reference
+            : throw new RequestRejectedException(StatusCodes.Status400BadRequest, InvalidDocumentReference, $"{field}: {error}");
+
+    public static DocumentReference? OptionalDocument(string? text, string field) =>
+        string.IsNullOrWhiteSpace(text) ? null : Document(text, field);
+
+    public static DateWindow Window(WindowDto? window, string field) => window is null
+        ? throw new RequestRejectedException(StatusCodes.Status400BadRequest, MissingField, $"{field} is required")
+        : window.End < window.Start
+            ? throw new RequestRejectedException(StatusCodes.Status400BadRequest, InvalidWindow,
+                $"{field} ends ({window.End:yyyy-MM-dd}) before it starts ({window.Start:yyyy-MM-dd})")
+            : new DateWindow(window.Start, window.End);
+
+    public static DateWindow? OptionalWindow(WindowDto? window, string field) => window is null ? null : Window(window, field);
+
+    public static T Required<T>(T? value, string field)
+        where T : struct =>
+        value ?? throw new RequestRejectedException(StatusCodes.Status400BadRequest, MissingField, $"{field} is required");
+
+    public static string Required(string? value, string field) =>
+        string.IsNullOrWhiteSpace(value)
+            ? throw new RequestRejectedException(StatusCodes.Status400BadRequest, MissingField, $"{field} is required")
+            : value;
+
+    /// <summary>
+    /// Who acts, from the X-Actor-User, X-Actor-Role and X-Actor-Organization headers. There is no authentication yet:
+    /// a deployment must put an authenticating proxy in front that sets these headers.
+    /// </summary>
+    public static CommandContext Actor(HttpContext http, TimeProvider time)
+    {
+        string Header(string name) => http.Request.Headers[name].ToString() is { Length: > 0 } value
+            ? value
+            : throw new RequestRejectedException(StatusCodes.Status400BadRequest, MissingActor,
+                $"the {name} header is required (X-Actor-User, X-Actor-Role, X-Actor-Organization say who acts)");
+        return new CommandContext(Header("X-Actor-User"), Header("X-Actor-Role"), Header("X-Actor-Organization"), time.GetUtcNow());
+    }
+
+    /// <summary>The expected stream version from If-Match ("3" or 3), if any.</summary>
+    public static long? ExpectedVersion(HttpContext http)
+    {
+        var header = http.Request.Headers.IfMatch.ToString().Trim().Trim('"');
+        if (header.Length == 0)
+        {
+            return null;
+        }
+
+        return long.TryParse(header, System.Globalization.CultureInfo.InvariantCulture, out var version) && version >= 0
+            ? version
+            : throw new RequestRejectedException(StatusCodes.Status400BadRequest, "invalid-if-match",
+                $"If-Match must be the stream version you read (a number, as given in the ETag), not '{header}'");
+    }
+}

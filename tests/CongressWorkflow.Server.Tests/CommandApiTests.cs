@@ -1,0 +1,149 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+
+namespace CongressWorkflow.Server.Tests;
+
+public sealed class the_command_api(ServerFixture fixture) : IClassFixture<ServerFixture>
+{
+    private const string Tree = """
+        id,name,level,sector,parent_id
+        tu,Trung ương,central,,
+        khoi-tinh,Đảng bộ Khối các cơ quan tỉnh,bloc,,tu
+        so-ct,Đảng bộ Sở Công Thương,grassroots,state-management,khoi-tinh
+        chi-bo-vp,Chi bộ Văn phòng,branch,state-management,so-ct
+        """;
+
+    private static HttpRequestMessage Post(string url, object? body, string organization, string? ifMatch = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = body is null ? null : JsonContent.Create(body) };
+        request.Headers.Add("X-Actor-User", "van-phong@" + organization);
+        request.Headers.Add("X-Actor-Role", "secretary");
+        request.Headers.Add("X-Actor-Organization", organization);
+        if (ifMatch is not null)
+        {
+            request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
+        }
+
+        return request;
+    }
+
+    private async Task EnsureTreeAndCampaignAsync(string campaign)
+    {
+        var import = Post("/api/organizations/import", null, "tu");
+        import.Content = new StringContent(Tree, Encoding.UTF8, "text/csv");
+        (await fixture.Http.SendAsync(import)).EnsureSuccessStatusCode();
+        var start = await fixture.Http.SendAsync(Post("/api/campaigns", new
+        {
+            id = campaign, name = "Đại hội XIII", directive = "35-CT/TW", termStart = 2020, termEnd = 2025, branchTermEnd = 2022,
+        }, "tu"));
+        Assert.Equal(HttpStatusCode.Created, start.StatusCode);
+    }
+
+    [Fact]
+    public async Task a_branch_goes_from_plan_to_convening_over_http_with_versions_in_etags()
+    {
+        var campaign = "c" + Guid.NewGuid().ToString("N")[..8];
+        await EnsureTreeAndCampaignAsync(campaign);
+        var congress = $"/api/campaigns/{campaign}/congresses/chi-bo-vp";
+
+        var plan = await fixture.Http.SendAsync(Post(congress + "/plan", new
+        {
+            document = "11-KH/ĐU", citesDocument = "10-KH/ĐU", plannedDate = "2020-03-01",
+            window = new { start = "2020-01-16", end = "2020-05-03" },
+            deadlines = new[] { new { milestone = "congress-held", due = "2020-05-03" } },
+        }, "chi-bo-vp"));
+        Assert.Equal(HttpStatusCode.OK, plan.StatusCode);
+        Assert.Equal("\"1\"", plan.Headers.ETag?.Tag);
+        foreach (var (step, body) in new (string, object?)[]
+        {
+            ("drafts", new { kind = "political-report" }),
+            ("drafts", new { kind = "review-report" }),
+            ("personnel-plan", new { seats = 5, candidates = 6, women = 2, youth = 1 }),
+            ("submission", null),
+        })
+        {
+            (await fixture.Http.SendAsync(Post($"{congress}/{step}", body, "chi-bo-vp"))).EnsureSuccessStatusCode();
+        }
+
+        var stale = await fixture.Http.SendAsync(Post(congress + "/approval", new { decision = "15-QĐ/ĐU" }, "so-ct", ifMatch: "\"3\""));
+        var approved = await fixture.Http.SendAsync(Post(congress + "/approval", new { decision = "15-QĐ/ĐU" }, "so-ct", ifMatch: "\"5\""));
+        var convened = await fixture.Http.SendAsync(Post(congress + "/convening",
+            new { convenedOn = "2020-02-20", delegatesPresent = 11, delegatesExpected = 12 }, "chi-bo-vp"));
+        var state = await fixture.Http.GetFromJsonAsync<JsonElement>(congress);
+
+        Assert.Equal(HttpStatusCode.Conflict, stale.StatusCode);
+        Assert.Equal("concurrency-conflict", (await stale.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
+        Assert.Equal(HttpStatusCode.OK, approved.StatusCode);
+        Assert.Equal(["congress.submission-approved"], (await approved.Content.ReadFromJsonAsync<JsonElement>())
+            .GetProperty("events").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(HttpStatusCode.OK, convened.StatusCode);
+        Assert.Equal("convened", state.GetProperty("state").GetProperty("stage").GetString());
+        Assert.Equal(-10, state.GetProperty("state").GetProperty("convened").GetProperty("daysLate").GetInt32());
+        Assert.Equal(7, state.GetProperty("version").GetInt64());
+    }
+
+    [Fact]
+    public async Task bad_input_gets_a_problem_with_a_stable_code_and_changes_nothing()
+    {
+        var campaign = "c" + Guid.NewGuid().ToString("N")[..8];
+        await EnsureTreeAndCampaignAsync(campaign);
+        var congress = $"/api/campaigns/{campaign}/congresses/so-ct";
+        var goodPlan = new
+        {
+            document = "10-KH/ĐU", plannedDate = "2020-05-28", window = new { start = "2020-05-01", end = "2020-06-30" },
+        };
+
+        var noActor = new HttpRequestMessage(HttpMethod.Post, congress + "/plan") { Content = JsonContent.Create(goodPlan) };
+        var malformed = Post(congress + "/plan", null, "so-ct");
+        malformed.Content = new StringContent("{ \"document\": ", Encoding.UTF8, "application/json");
+        var cases = new (HttpRequestMessage Request, HttpStatusCode Status, string Code)[]
+        {
+            (noActor, HttpStatusCode.BadRequest, "missing-actor"),
+            (malformed, HttpStatusCode.BadRequest, "malformed-request"),
+            (Post(congress + "/plan", goodPlan with { document = "10/KH/ĐU" }, "so-ct"), HttpStatusCode.BadRequest, "invalid-document-reference"),
+            (Post(congress + "/plan", new { document = "10-KH/ĐU", plannedDate = "2020-05-28", window = new { start = "2020-06-30", end = "2020-05-01" } }, "so-ct"),
+                HttpStatusCode.BadRequest, "invalid-window"),
+            (Post(congress + "/plan", goodPlan with { document = "35-CT/TW" }, "so-ct"), HttpStatusCode.UnprocessableEntity, "congress-wrong-document-type"),
+            (Post(congress + "/drafts", new { kind = "novel" }, "so-ct"), HttpStatusCode.BadRequest, "malformed-request"),
+            (Post(congress + "/drafts", new { kind = "political-report" }, "so-ct"), HttpStatusCode.UnprocessableEntity, "congress-not-planned"),
+            (Post(congress + "/plan", goodPlan, "so-ct", ifMatch: "\"abc\""), HttpStatusCode.BadRequest, "invalid-if-match"),
+            (Post($"/api/campaigns/no-such-campaign/congresses/so-ct/plan", goodPlan, "so-ct"), HttpStatusCode.UnprocessableEntity, "campaign-not-started"),
+        };
+
+        foreach (var (request, status, code) in cases)
+        {
+            var response = await fixture.Http.SendAsync(request);
+            Assert.True(status == response.StatusCode, $"{code}: got {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            Assert.Equal(code, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
+        }
+
+        var state = await fixture.Http.GetAsync(congress);
+        Assert.Equal(HttpStatusCode.NotFound, state.StatusCode);
+    }
+
+    [Fact]
+    public async Task an_import_with_bad_rows_is_a_problem_listing_each_row()
+    {
+        var import = Post("/api/organizations/import", null, "tu");
+        import.Content = new StringContent("""
+            id,name,level,sector,parent_id
+            x-1,Chi bộ 1,branch,,khong-co
+            X 2,Chi bộ 2,branch,,
+            """, Encoding.UTF8, "text/csv");
+        var wrongType = Post("/api/organizations/import", null, "tu");
+        wrongType.Content = new StringContent("<xml/>", Encoding.UTF8, "application/xml");
+
+        var response = await fixture.Http.SendAsync(import);
+        var unsupported = await fixture.Http.SendAsync(wrongType);
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("import-rejected", problem.GetProperty("code").GetString());
+        Assert.Equal([2, 3], problem.GetProperty("errors").EnumerateArray().Select(e => e.GetProperty("line").GetInt32()).Distinct());
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, unsupported.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await fixture.Http.GetAsync("/api/organizations/x-1")).StatusCode);
+    }
+}
