@@ -39,6 +39,8 @@ public sealed class TelemetrySetup : IDisposable
         var resource = ResourceBuilder.CreateDefault().AddService("congress-workflow", serviceInstanceId: serviceInstanceId);
         var tracing = Sdk.CreateTracerProviderBuilder()
             .SetResourceBuilder(resource)
+            // Commands are human-paced and few: record every trace, whatever sampling flag a caller's context carries.
+            .SetSampler(new AlwaysOnSampler())
             .AddSource(CongressTelemetry.Name, "Microsoft.AspNetCore")
             .AddOtlpExporter(o =>
             {
