@@ -61,8 +61,11 @@ public sealed class TelemetrySetup : IDisposable
         return new TelemetrySetup(tracing, metrics);
     }
 
+    /// <summary>Flushes what is buffered (waiting up to 30 s: on a busy machine the first export is slow), then stops.</summary>
     public void Dispose()
     {
+        _tracing?.ForceFlush(30_000);
+        _metrics?.ForceFlush(30_000);
         _tracing?.Dispose();
         _metrics?.Dispose();
     }
