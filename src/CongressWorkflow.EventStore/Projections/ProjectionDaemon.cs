@@ -1,0 +1,301 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using CongressWorkflow.EventStore.Telemetry;
+using Npgsql;
+
+namespace CongressWorkflow.EventStore.Projections;
+
+public sealed record ProjectionDaemonOptions
+{
+    public int BatchSize { get; init; } = 500;
+
+    /// <summary>How often an idle runner looks for new events, and a waiting node for a free projection.</summary>
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Names this node in the checkpoint table (which node runs which projection).</summary>
+    public string NodeId { get; init; } = $"{Environment.MachineName}:{Environment.ProcessId}";
+}
+
+/// <summary>
+/// Runs asynchronous projections. Each projection has one runner per node; a runner works only while it holds the
+/// projection's PostgreSQL advisory lock on its own connection, so across nodes exactly one runs a projection at a
+/// time, and when that node dies its connection (and lock) goes and another node takes over from the checkpoint.
+/// A batch and its checkpoint commit together. A lost connection is retried; any other error stops the projection
+/// with its reason and position until someone resumes or rebuilds it.
+/// </summary>
+public sealed class ProjectionDaemon : IAsyncDisposable
+{
+    private static readonly ConcurrentDictionary<string, long> Lags = new();
+
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly PostgresEventStore _store;
+    private readonly IReadOnlyList<IProjection> _projections;
+    private readonly ProjectionDaemonOptions _options;
+    private readonly Action<string, Exception>? _onError;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly List<Task> _runners = [];
+
+    static ProjectionDaemon()
+    {
+        CongressTelemetry.Meter.CreateObservableGauge("cw.projections.lag",
+            () => Lags.Select(l => new Measurement<long>(l.Value, new KeyValuePair<string, object?>("cw.projection", l.Key))),
+            unit: "{event}", description: "Events between the store's head and the projection's checkpoint");
+    }
+
+    public ProjectionDaemon(NpgsqlDataSource dataSource, PostgresEventStore store, IEnumerable<IProjection> projections,
+        ProjectionDaemonOptions? options = null, Action<string, Exception>? onError = null)
+    {
+        _dataSource = dataSource;
+        _store = store;
+        _projections = projections.ToList();
+        _options = options ?? new ProjectionDaemonOptions();
+        _onError = onError;
+    }
+
+    private static readonly Histogram<double> BatchDuration = CongressTelemetry.Meter.CreateHistogram<double>(
+        "cw.projections.batch.duration", unit: "ms", description: "Time to apply one batch and move the checkpoint");
+
+    public IReadOnlyList<IProjection> Projections => _projections;
+
+    public void Start()
+    {
+        foreach (var projection in _projections)
+        {
+            _runners.Add(Task.Run(() => RunAsync(projection, _stopping.Token)));
+        }
+    }
+
+    public async Task StopAsync()
+    {
+        await _stopping.CancelAsync();
+        await Task.WhenAll(_runners);
+        _runners.Clear();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        _stopping.Dispose();
+    }
+
+    /// <summary>Asks whichever node runs the projection to empty it and replay every event (the others keep running).</summary>
+    public static Task RequestRebuildAsync(NpgsqlDataSource dataSource, string projection, CancellationToken cancellationToken = default) =>
+        UpdateCheckpointAsync(dataSource, projection, "rebuild_requested = true", cancellationToken);
+
+    /// <summary>Lets a failed projection retry the batch it stopped at (after the cause is fixed).</summary>
+    public static Task ResumeAsync(NpgsqlDataSource dataSource, string projection, CancellationToken cancellationToken = default) =>
+        UpdateCheckpointAsync(dataSource, projection, "status = 'running', error = NULL, failed_position = NULL", cancellationToken);
+
+    public static async Task<IReadOnlyList<ProjectionStatus>> StatusAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand("""
+            SELECT c.projection, c.position, (SELECT coalesce(max(global_position), 0) FROM event_store.events), c.status, c.error,
+                   c.failed_position, c.owner, c.updated_at
+            FROM event_store.projection_checkpoints c ORDER BY c.projection
+            """);
+        var statuses = new List<ProjectionStatus>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            statuses.Add(new ProjectionStatus(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2),
+                Enum.Parse<ProjectionState>(reader.GetString(3), ignoreCase: true), reader.IsDBNull(4) ? null : reader.GetString(4),
+                reader.IsDBNull(5) ? null : reader.GetInt64(5), reader.IsDBNull(6) ? null : reader.GetString(6), reader.GetFieldValue<DateTimeOffset>(7)));
+        }
+
+        return statuses;
+    }
+
+    private async Task RunAsync(IProjection projection, CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await using var connection = await _dataSource.OpenConnectionAsync(stopping);
+                if (!await TryLockAsync(connection, projection.Name, stopping))
+                {
+                    await Task.Delay(_options.PollInterval, stopping);
+                    continue;
+                }
+
+                await ClaimAsync(connection, projection.Name, stopping);
+                await ProcessWhileOwnerAsync(connection, projection, stopping);
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (IsTransient(e))
+            {
+                // The connection (and with it the lock and any open batch) is gone: start over from the checkpoint.
+                _onError?.Invoke(projection.Name, e);
+                await DelayQuietly(stopping);
+            }
+        }
+    }
+
+    private async Task ProcessWhileOwnerAsync(NpgsqlConnection connection, IProjection projection, CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            var (position, state, rebuild) = await ReadCheckpointAsync(connection, projection.Name, stopping);
+            if (rebuild)
+            {
+                await ResetAsync(connection, projection, stopping);
+                continue;
+            }
+
+            if (state == ProjectionState.Failed)
+            {
+                await Task.Delay(_options.PollInterval, stopping);
+                continue;
+            }
+
+            var events = await _store.ReadAllAsync(position, _options.BatchSize, stopping);
+            var head = events.Count > 0 ? events[^1].GlobalPosition : position;
+            Lags[projection.Name] = Math.Max(0, await _store.ReadHeadPositionAsync(stopping) - head);
+            if (events.Count == 0)
+            {
+                if (state == ProjectionState.Rebuilding)
+                {
+                    await SetStateAsync(connection, projection.Name, ProjectionState.Running, stopping);
+                }
+
+                await Task.Delay(_options.PollInterval, stopping);
+                continue;
+            }
+
+            try
+            {
+                await ApplyBatchAsync(connection, projection, events, stopping);
+            }
+            catch (Exception e) when (!IsTransient(e) && e is not OperationCanceledException)
+            {
+                _onError?.Invoke(projection.Name, e);
+                await RecordFailureAsync(connection, projection.Name, events, e, stopping);
+            }
+        }
+    }
+
+    private async Task ApplyBatchAsync(NpgsqlConnection connection, IProjection projection, IReadOnlyList<RecordedEvent> events, CancellationToken stopping)
+    {
+        using var activity = CongressTelemetry.ActivitySource.StartActivity("projection.apply");
+        activity?.SetTag("cw.projection", projection.Name);
+        activity?.SetTag("cw.event_count", events.Count);
+        var started = Stopwatch.GetTimestamp();
+        var relevant = projection.EventTypes is { } types ? events.Where(e => types.Contains(e.EventType)).ToList() : events;
+        await using var transaction = await connection.BeginTransactionAsync(stopping);
+        if (relevant.Count > 0)
+        {
+            await projection.ApplyAsync(connection, transaction, relevant, stopping);
+        }
+
+        await using (var checkpoint = new NpgsqlCommand(
+            "UPDATE event_store.projection_checkpoints SET position = $2, updated_at = now() WHERE projection = $1", connection, transaction))
+        {
+            checkpoint.Parameters.Add(new() { Value = projection.Name });
+            checkpoint.Parameters.Add(new() { Value = events[^1].GlobalPosition });
+            await checkpoint.ExecuteNonQueryAsync(stopping);
+        }
+
+        await transaction.CommitAsync(stopping);
+        BatchDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, new KeyValuePair<string, object?>("cw.projection", projection.Name));
+    }
+
+    private async Task ResetAsync(NpgsqlConnection connection, IProjection projection, CancellationToken stopping)
+    {
+        await using var transaction = await connection.BeginTransactionAsync(stopping);
+        await projection.ResetAsync(connection, transaction, stopping);
+        await using (var reset = new NpgsqlCommand("""
+            UPDATE event_store.projection_checkpoints
+            SET position = 0, status = 'rebuilding', error = NULL, failed_position = NULL, rebuild_requested = false, updated_at = now()
+            WHERE projection = $1
+            """, connection, transaction))
+        {
+            reset.Parameters.Add(new() { Value = projection.Name });
+            await reset.ExecuteNonQueryAsync(stopping);
+        }
+
+        await transaction.CommitAsync(stopping);
+    }
+
+    private static async Task RecordFailureAsync(NpgsqlConnection connection, string name, IReadOnlyList<RecordedEvent> batch, Exception error, CancellationToken stopping)
+    {
+        await using var command = new NpgsqlCommand("""
+            UPDATE event_store.projection_checkpoints
+            SET status = 'failed', error = $2, failed_position = $3, updated_at = now() WHERE projection = $1
+            """, connection);
+        command.Parameters.Add(new() { Value = name });
+        command.Parameters.Add(new() { Value = $"{error.GetType().Name}: {error.Message} (in the batch {batch[0].GlobalPosition}–{batch[^1].GlobalPosition})" });
+        command.Parameters.Add(new() { Value = batch[0].GlobalPosition });
+        await command.ExecuteNonQueryAsync(stopping);
+    }
+
+    private static async Task<(long Position, ProjectionState State, bool Rebuild)> ReadCheckpointAsync(NpgsqlConnection connection, string name, CancellationToken stopping)
+    {
+        await using var command = new NpgsqlCommand(
+            "SELECT position, status, rebuild_requested FROM event_store.projection_checkpoints WHERE projection = $1", connection);
+        command.Parameters.Add(new() { Value = name });
+        await using var reader = await command.ExecuteReaderAsync(stopping);
+        await reader.ReadAsync(stopping);
+        return (reader.GetInt64(0), Enum.Parse<ProjectionState>(reader.GetString(1), ignoreCase: true), reader.GetBoolean(2));
+    }
+
+    private async Task ClaimAsync(NpgsqlConnection connection, string name, CancellationToken stopping)
+    {
+        await using var command = new NpgsqlCommand("""
+            INSERT INTO event_store.projection_checkpoints (projection, owner) VALUES ($1, $2)
+            ON CONFLICT (projection) DO UPDATE SET owner = excluded.owner, updated_at = now()
+            """, connection);
+        command.Parameters.Add(new() { Value = name });
+        command.Parameters.Add(new() { Value = _options.NodeId });
+        await command.ExecuteNonQueryAsync(stopping);
+    }
+
+    private static async Task SetStateAsync(NpgsqlConnection connection, string name, ProjectionState state, CancellationToken stopping)
+    {
+        await using var command = new NpgsqlCommand(
+            "UPDATE event_store.projection_checkpoints SET status = $2, updated_at = now() WHERE projection = $1", connection);
+        command.Parameters.Add(new() { Value = name });
+        command.Parameters.Add(new() { Value = state.ToString().ToLowerInvariant() });
+        await command.ExecuteNonQueryAsync(stopping);
+    }
+
+    private static async Task<bool> TryLockAsync(NpgsqlConnection connection, string name, CancellationToken stopping)
+    {
+        await using var command = new NpgsqlCommand("SELECT pg_try_advisory_lock(hashtextextended('projection:' || $1, 0))", connection);
+        command.Parameters.Add(new() { Value = name });
+        return (bool)(await command.ExecuteScalarAsync(stopping))!;
+    }
+
+    private static async Task UpdateCheckpointAsync(NpgsqlDataSource dataSource, string projection, string set, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand($"UPDATE event_store.projection_checkpoints SET {set}, updated_at = now() WHERE projection = $1");
+        command.Parameters.Add(new() { Value = projection });
+        if (await command.ExecuteNonQueryAsync(cancellationToken) == 0)
+        {
+            throw new EventStoreException("unknown-projection", $"no projection '{projection}' has run yet");
+        }
+    }
+
+    /// <summary>A broken or terminated connection, a deadlock or a serialization failure: worth trying again.</summary>
+    private static bool IsTransient(Exception e) => e switch
+    {
+        PostgresException pg => pg.SqlState.StartsWith("08", StringComparison.Ordinal) || pg.SqlState is "57P01" or "57P02" or "57P03" or "40001" or "40P01",
+        NpgsqlException npgsql => npgsql.IsTransient || npgsql.InnerException is IOException or System.Net.Sockets.SocketException || npgsql is not PostgresException,
+        _ => false,
+    };
+
+    private async Task DelayQuietly(CancellationToken stopping)
+    {
+        try
+        {
+            await Task.Delay(_options.PollInterval, stopping);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
+        }
+    }
+}
