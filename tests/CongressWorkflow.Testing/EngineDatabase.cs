@@ -52,7 +52,10 @@ public class EngineDatabase : EventStoreDatabase
 
     public override async Task ResetAsync()
     {
-        await ExecuteAsync("TRUNCATE congress.congresses, congress.campaigns, congress.organizations RESTART IDENTITY CASCADE");
+        await ExecuteAsync("""
+            TRUNCATE congress.congresses, congress.campaigns, congress.organizations, congress.rollup_units, congress.rollup_congresses,
+                congress.rollup_plans, congress.approval_audit, congress.audit_congresses RESTART IDENTITY CASCADE
+            """);
         await base.ResetAsync();
         Clock = new ManualTimeProvider(CampaignStart);
         BuildServices();

@@ -42,7 +42,7 @@ public sealed class CongressService(CommandPipeline pipeline, OrganizationTree t
         return await pipeline.ExecuteAsync(
             Name(command), Aggregate, command.CongressId, command.Context, expectedVersion,
             state => DecideWithFactsAsync(command, state, cancellationToken),
-            ProjectAsync, Notifications, correlationId, cancellationToken);
+            ProjectStatusAsync, Notifications, correlationId, cancellationToken);
     }
 
     /// <summary>Planned congresses in the organisation's subtree whose window falls outside their nearest planned superior's.</summary>
@@ -165,7 +165,7 @@ public sealed class CongressService(CommandPipeline pipeline, OrganizationTree t
     }
 
     /// <summary>Keeps congress.congresses equal to the congress's state after the command.</summary>
-    private static Task ProjectAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<object> events, Congress state, long version)
+    public static Task ProjectStatusAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<object> events, Congress state, long version)
     {
         var plan = state.Plans[^1];
         return OrganizationTree.ExecuteAsync(connection, transaction, """

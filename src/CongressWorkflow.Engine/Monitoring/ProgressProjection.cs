@@ -1,0 +1,90 @@
+using CongressWorkflow.Domain.Congresses;
+using CongressWorkflow.Domain.Organizations;
+using CongressWorkflow.EventStore;
+using CongressWorkflow.EventStore.Projections;
+using Npgsql;
+
+namespace CongressWorkflow.Engine.Monitoring;
+
+/// <summary>
+/// The tree and each congress's milestones (plans with their versions, submission, approval, held on, days late),
+/// kept with their dates so that progress on any past day is one aggregate query. One statement per event, all of a
+/// batch sent in one round trip.
+/// </summary>
+public sealed class ProgressProjection : IProjection
+{
+    public const string ProjectionName = "progress";
+
+    public string Name => ProjectionName;
+
+    public IReadOnlySet<string>? EventTypes { get; } = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "organization.registered", "organization.renamed", "organization.moved", "organization.dissolved",
+        "congress.plan-issued", "congress.plan-amended", "congress.submitted", "congress.submission-approved", "congress.convened",
+    };
+
+    public async Task ApplyAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<RecordedEvent> events, CancellationToken cancellationToken)
+    {
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        foreach (var e in events)
+        {
+            batch.BatchCommands.Add(e.Data switch
+            {
+                OrganizationRegistered r => Command("""
+                    INSERT INTO congress.rollup_units (organization_id, unit_key, parent_id, name, level, path, registered_at)
+                    SELECT $1, $2, $3, $4, $5,
+                           coalesce((SELECT p.path FROM congress.rollup_units p WHERE p.organization_id = $3), ''::ltree) || $2::text, $6
+                    """, r.OrganizationId, e.GlobalPosition, Db(r.ParentId), r.Name, (short)r.Level, e.RecordedAt),
+                OrganizationRenamed r => Command("UPDATE congress.rollup_units SET name = $2 WHERE organization_id = $1", r.OrganizationId, r.NewName),
+                OrganizationMoved m => Command("""
+                    WITH moved AS (SELECT path AS old_path FROM congress.rollup_units WHERE organization_id = $1),
+                         target AS (SELECT path AS parent_path FROM congress.rollup_units WHERE organization_id = $2)
+                    UPDATE congress.rollup_units u
+                    SET path = target.parent_path || subpath(u.path, nlevel(moved.old_path) - 1),
+                        parent_id = CASE WHEN u.organization_id = $1 THEN $2 ELSE u.parent_id END
+                    FROM moved, target
+                    WHERE u.path <@ moved.old_path
+                    """, m.OrganizationId, m.ToParentId),
+                OrganizationDissolved d => Command("UPDATE congress.rollup_units SET dissolved_at = $2 WHERE organization_id = $1", d.OrganizationId, e.RecordedAt),
+                CongressPlanIssued p => Command("""
+                    WITH congress AS (
+                        INSERT INTO congress.rollup_congresses (congress_id, campaign_id, organization_id, is_pilot) VALUES ($1, $2, $3, $4))
+                    INSERT INTO congress.rollup_plans (congress_id, version, document, effective_on, planned_date, window_end, subordinate_window_end)
+                    VALUES ($1, 1, $5, $6, $7, $8, $9)
+                    """, p.CongressId, p.CampaignId, p.OrganizationId, p.IsPilot, p.Terms.Document, p.Terms.EffectiveOn, p.Terms.PlannedDate,
+                    p.Terms.Window.End, Db(p.Terms.SubordinateWindow?.End)),
+                CongressPlanAmended a => Command("""
+                    INSERT INTO congress.rollup_plans (congress_id, version, document, effective_on, planned_date, window_end, subordinate_window_end)
+                    SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5, $6 FROM congress.rollup_plans WHERE congress_id = $1
+                    """, a.CongressId, a.Terms.Document, a.Terms.EffectiveOn, a.Terms.PlannedDate, a.Terms.Window.End, Db(a.Terms.SubordinateWindow?.End)),
+                CongressSubmitted s => Command("UPDATE congress.rollup_congresses SET submitted_on = coalesce(submitted_on, $2) WHERE congress_id = $1",
+                    s.CongressId, s.SubmittedOn),
+                SubmissionApproved a => Command("UPDATE congress.rollup_congresses SET approved_on = $2 WHERE congress_id = $1", a.CongressId, a.ApprovedOn),
+                CongressConvened c => Command("UPDATE congress.rollup_congresses SET held_on = $2, days_late = $3, exempted = $4 WHERE congress_id = $1",
+                    c.CongressId, c.ConvenedOn, c.DaysLate, c.Exempted),
+                _ => throw new InvalidOperationException($"the progress projection cannot apply {e.EventType} at position {e.GlobalPosition}"),
+            });
+        }
+
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task ResetAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    {
+        await using var truncate = new NpgsqlCommand("TRUNCATE congress.rollup_units, congress.rollup_congresses, congress.rollup_plans", connection, transaction);
+        await truncate.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    internal static NpgsqlBatchCommand Command(string sql, params object[] parameters)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        foreach (var parameter in parameters)
+        {
+            command.Parameters.Add(new() { Value = parameter });
+        }
+
+        return command;
+    }
+
+    internal static object Db<T>(T? value) => value is null ? DBNull.Value : value;
+}

@@ -1,0 +1,281 @@
+using CongressWorkflow.Domain.Organizations;
+using Npgsql;
+
+namespace CongressWorkflow.Engine.Monitoring;
+
+/// <summary>How one level of a subtree stands on a day: held out of total, and how each congress compares with its plan.</summary>
+public sealed record LevelProgress(
+    OrganizationLevel Level, int Total, int Held, decimal Percent, int Early, int OnTime, int Late, int Overdue, int NotYetDue, int NotPlanned);
+
+/// <summary>Direct subordinate committees whose branches have all held their congress ("26 / 61").</summary>
+public sealed record SubordinateCompletion(int Completed, int Total);
+
+/// <summary>When the whole subtree finished, against the deadline the root set for it (positive: days early).</summary>
+public sealed record SubtreeCompletion(DateOnly? CompletedOn, DateOnly? Deadline, int? DaysEarly);
+
+public sealed record ProgressReport(
+    string CampaignId, string OrganizationId, string Name, DateOnly AsOf, IReadOnlyList<LevelProgress> Levels,
+    SubordinateCompletion Subordinates, SubtreeCompletion Completion);
+
+/// <summary>One direct subordinate and its own subtree (itself included): the drill-down row.</summary>
+public sealed record SubordinateProgress(
+    string OrganizationId, string Name, OrganizationLevel Level, int Units, int Held, decimal Percent, int Overdue, DateOnly? HeldOn, int? DaysLate);
+
+public sealed record TimelinePoint(DateOnly Day, int Completed, int Planned);
+
+/// <summary>A congress not yet held, with its deadline (window end) and planned date in force on the day asked about.</summary>
+public sealed record DeadlineItem(
+    string OrganizationId, string Name, OrganizationLevel Level, string? ParentName, DateOnly PlannedDate, DateOnly Deadline, int Days);
+
+public sealed record AuditEntry(
+    long GlobalPosition, Guid EventId, string StreamId, long StreamVersion, string CampaignId, string OrganizationId, string Action, int? Round,
+    string ByOrganization, string ByUser, string ByRole, string? Document, string? Comments, DateOnly OccurredOn, DateTimeOffset RecordedAt);
+
+/// <summary>
+/// Progress of any subtree on any day, from the progress projection's milestone tables: aggregates over the subtree
+/// (one ltree query), never a replay. A unit counts if it was registered and not dissolved by the end of that day; a
+/// congress counts as held if it was held by then; its plan is the one in force that day.
+/// </summary>
+public sealed class ProgressQueries(NpgsqlDataSource dataSource)
+{
+    /// <summary>
+    /// Every unit of the subtree (root excluded) with its status on the day: $1 campaign, $2 root, $3 the day,
+    /// $4 the end of that day (UTC).
+    /// </summary>
+    private const string StatusCte = """
+        WITH root AS (SELECT path FROM congress.rollup_units WHERE organization_id = $2),
+        status AS (
+            SELECT u.organization_id, u.name, u.level, u.path, u.parent_id,
+                   CASE WHEN c.held_on <= $3 THEN c.held_on END AS held_on,
+                   CASE WHEN c.held_on <= $3 THEN c.days_late END AS days_late,
+                   p.planned_date, p.window_end
+            FROM congress.rollup_units u
+            CROSS JOIN root
+            LEFT JOIN congress.rollup_congresses c ON c.campaign_id = $1 AND c.organization_id = u.organization_id
+            LEFT JOIN LATERAL (
+                SELECT rp.planned_date, rp.window_end FROM congress.rollup_plans rp
+                WHERE rp.congress_id = c.congress_id AND rp.effective_on <= $3
+                ORDER BY rp.effective_on DESC, rp.version DESC LIMIT 1) p ON true
+            WHERE u.path <@ root.path AND u.path <> root.path
+              AND u.registered_at < $4 AND (u.dissolved_at IS NULL OR u.dissolved_at >= $4))
+        """;
+
+    public async Task<ProgressReport?> RollupAsync(string campaignId, string organizationId, DateOnly asOf, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        string name;
+        DateOnly? deadline;
+        await using (var root = Command(connection, """
+            SELECT u.name, (SELECT rp.subordinate_window_end FROM congress.rollup_congresses c JOIN congress.rollup_plans rp USING (congress_id)
+                            WHERE c.campaign_id = $1 AND c.organization_id = $2 AND rp.effective_on <= $3
+                            ORDER BY rp.effective_on DESC, rp.version DESC LIMIT 1)
+            FROM congress.rollup_units u WHERE u.organization_id = $2
+            """, campaignId, organizationId, asOf))
+        await using (var reader = await root.ExecuteReaderAsync(cancellationToken))
+        {
+            if (!await reader.ReadAsync(cancellationToken))
+            {
+                return null;
+            }
+
+            name = reader.GetString(0);
+            deadline = reader.IsDBNull(1) ? null : reader.GetFieldValue<DateOnly>(1);
+        }
+
+        var levels = new List<LevelProgress>();
+        await using (var byLevel = Command(connection, StatusCte + """
+            SELECT level, count(*), count(held_on),
+                   count(*) FILTER (WHERE days_late < 0), count(*) FILTER (WHERE days_late = 0), count(*) FILTER (WHERE days_late > 0),
+                   count(*) FILTER (WHERE held_on IS NULL AND window_end < $3),
+                   count(*) FILTER (WHERE held_on IS NULL AND window_end >= $3),
+                   count(*) FILTER (WHERE held_on IS NULL AND window_end IS NULL)
+            FROM status GROUP BY level ORDER BY level
+            """, campaignId, organizationId, asOf, EndOf(asOf)))
+        await using (var reader = await byLevel.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var total = (int)reader.GetInt64(1);
+                var held = (int)reader.GetInt64(2);
+                levels.Add(new LevelProgress((OrganizationLevel)reader.GetInt16(0), total, held, Percent(held, total),
+                    (int)reader.GetInt64(3), (int)reader.GetInt64(4), (int)reader.GetInt64(5), (int)reader.GetInt64(6), (int)reader.GetInt64(7), (int)reader.GetInt64(8)));
+            }
+        }
+
+        // Branches per direct subordinate committee, found by the label of each descendant's path just below the root.
+        SubordinateCompletion subordinates;
+        SubtreeCompletion completion;
+        await using (var summary = Command(connection, StatusCte + """
+            , per_child AS (
+                SELECT subpath(s.path, nlevel(root.path), 1) AS child_label,
+                       count(*) FILTER (WHERE s.level = 5) AS branches,
+                       count(*) FILTER (WHERE s.level = 5 AND s.held_on IS NOT NULL) AS held_branches
+                FROM status s CROSS JOIN root GROUP BY 1)
+            SELECT (SELECT count(*) FROM status WHERE parent_id = $2 AND level < 5),
+                   (SELECT count(*) FROM status s JOIN per_child pc ON pc.child_label = subpath(s.path, nlevel(s.path) - 1, 1)
+                    WHERE s.parent_id = $2 AND s.level < 5 AND pc.branches > 0 AND pc.branches = pc.held_branches),
+                   (SELECT bool_and(held_on IS NOT NULL) FROM status),
+                   (SELECT max(held_on) FROM status)
+            """, campaignId, organizationId, asOf, EndOf(asOf)))
+        await using (var reader = await summary.ExecuteReaderAsync(cancellationToken))
+        {
+            await reader.ReadAsync(cancellationToken);
+            subordinates = new SubordinateCompletion((int)reader.GetInt64(1), (int)reader.GetInt64(0));
+            var allHeld = !reader.IsDBNull(2) && reader.GetBoolean(2);
+            DateOnly? completedOn = allHeld && !reader.IsDBNull(3) ? reader.GetFieldValue<DateOnly>(3) : null;
+            completion = new SubtreeCompletion(completedOn, deadline,
+                completedOn is { } done && deadline is { } due ? due.DayNumber - done.DayNumber : null);
+        }
+
+        return new ProgressReport(campaignId, organizationId, name, asOf, levels, subordinates, completion);
+    }
+
+    /// <summary>Each direct subordinate with its own subtree's progress: who is behind.</summary>
+    public async Task<IReadOnlyList<SubordinateProgress>> SubordinatesAsync(string campaignId, string organizationId, DateOnly asOf, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var command = Command(connection, StatusCte + """
+            SELECT child.organization_id, child.name, child.level, count(s.*), count(s.held_on),
+                   count(*) FILTER (WHERE s.held_on IS NULL AND s.window_end < $3), child.held_on, child.days_late
+            FROM status child
+            JOIN status s ON s.path <@ child.path
+            WHERE child.parent_id = $2
+            GROUP BY child.organization_id, child.name, child.level, child.held_on, child.days_late
+            ORDER BY count(s.held_on)::numeric / count(s.*), child.name
+            """, campaignId, organizationId, asOf, EndOf(asOf));
+        var rows = new List<SubordinateProgress>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var units = (int)reader.GetInt64(3);
+            var held = (int)reader.GetInt64(4);
+            rows.Add(new SubordinateProgress(reader.GetString(0), reader.GetString(1), (OrganizationLevel)reader.GetInt16(2), units, held, Percent(held, units),
+                (int)reader.GetInt64(5), reader.IsDBNull(6) ? null : reader.GetFieldValue<DateOnly>(6), reader.IsDBNull(7) ? null : reader.GetInt32(7)));
+        }
+
+        return rows;
+    }
+
+    /// <summary>Congresses not held by the day whose deadline had passed, most overdue first.</summary>
+    public Task<IReadOnlyList<DeadlineItem>> OverdueAsync(string campaignId, string organizationId, DateOnly asOf, int limit = 500, CancellationToken cancellationToken = default) =>
+        DeadlinesAsync(StatusCte + """
+            SELECT s.organization_id, s.name, s.level, p.name, s.planned_date, s.window_end, $3 - s.window_end
+            FROM status s LEFT JOIN congress.rollup_units p ON p.organization_id = s.parent_id
+            WHERE s.held_on IS NULL AND s.window_end < $3
+            ORDER BY s.window_end, s.name LIMIT $5
+            """, campaignId, organizationId, asOf, limit, cancellationToken);
+
+    /// <summary>Congresses not yet held whose planned date falls within the next days, soonest first.</summary>
+    public Task<IReadOnlyList<DeadlineItem>> UpcomingAsync(string campaignId, string organizationId, DateOnly asOf, int days, int limit = 500, CancellationToken cancellationToken = default) =>
+        DeadlinesAsync(StatusCte + $"""
+            SELECT s.organization_id, s.name, s.level, p.name, s.planned_date, s.window_end, s.planned_date - $3
+            FROM status s LEFT JOIN congress.rollup_units p ON p.organization_id = s.parent_id
+            WHERE s.held_on IS NULL AND s.window_end >= $3 AND s.planned_date BETWEEN $3 AND $3 + {days}
+            ORDER BY s.planned_date, s.name LIMIT $5
+            """, campaignId, organizationId, asOf, limit, cancellationToken);
+
+    /// <summary>Cumulative congresses held and planned (by the plan in force each day) for every day of a range.</summary>
+    public async Task<IReadOnlyList<TimelinePoint>> TimelineAsync(
+        string campaignId, string organizationId, DateOnly from, DateOnly to, OrganizationLevel? level = null, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+
+        // A plan version counts as planned on the days from max(effective, planned date) until the next version takes effect.
+        await using var command = Command(connection, StatusCte + """
+            , congresses AS (
+                SELECT c.congress_id, c.held_on FROM status s JOIN congress.rollup_congresses c ON c.campaign_id = $1 AND c.organization_id = s.organization_id
+                WHERE $5::smallint IS NULL OR s.level = $5),
+            plans AS (
+                SELECT greatest(rp.effective_on, rp.planned_date) AS starts,
+                       lead(rp.effective_on) OVER (PARTITION BY rp.congress_id ORDER BY rp.effective_on, rp.version) AS ends
+                FROM congress.rollup_plans rp JOIN congresses USING (congress_id)),
+            deltas AS (
+                SELECT starts AS day, 1 AS planned, 0 AS held FROM plans WHERE ends IS NULL OR starts < ends
+                UNION ALL SELECT ends, -1, 0 FROM plans WHERE ends IS NOT NULL AND starts < ends
+                UNION ALL SELECT held_on, 0, 1 FROM congresses WHERE held_on IS NOT NULL)
+            SELECT day, sum(planned)::int, sum(held)::int FROM deltas GROUP BY day ORDER BY day
+            """, campaignId, organizationId, to, EndOf(to), level is null ? DBNull.Value : (short)level);
+        var deltas = new List<(DateOnly Day, int Planned, int Held)>();
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                deltas.Add((reader.GetFieldValue<DateOnly>(0), reader.GetInt32(1), reader.GetInt32(2)));
+            }
+        }
+
+        var points = new List<TimelinePoint>();
+        int planned = 0, held = 0, next = 0;
+        for (var day = from; day <= to; day = day.AddDays(1))
+        {
+            for (; next < deltas.Count && deltas[next].Day <= day; next++)
+            {
+                planned += deltas[next].Planned;
+                held += deltas[next].Held;
+            }
+
+            points.Add(new TimelinePoint(day, held, planned));
+        }
+
+        return points;
+    }
+
+    /// <summary>The approval audit trail of a subtree (root included), oldest first, optionally within dates.</summary>
+    public async Task<IReadOnlyList<AuditEntry>> AuditAsync(
+        string campaignId, string organizationId, DateOnly? from = null, DateOnly? to = null, int limit = 1000, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var command = Command(connection, """
+            SELECT a.global_position, a.event_id, a.stream_id, a.stream_version, a.campaign_id, a.organization_id, a.action, a.round,
+                   a.by_organization, a.by_user, a.by_role, a.document, a.comments, a.occurred_on, a.recorded_at
+            FROM congress.approval_audit a
+            JOIN congress.rollup_units u ON u.organization_id = a.organization_id
+            WHERE a.campaign_id = $1 AND u.path <@ (SELECT path FROM congress.rollup_units WHERE organization_id = $2)
+              AND a.occurred_on >= $3 AND a.occurred_on <= $4
+            ORDER BY a.global_position LIMIT $5
+            """, campaignId, organizationId, from ?? DateOnly.MinValue, to ?? DateOnly.MaxValue, limit);
+        var entries = new List<AuditEntry>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            entries.Add(new AuditEntry(reader.GetInt64(0), reader.GetGuid(1), reader.GetString(2), reader.GetInt64(3), reader.GetString(4), reader.GetString(5),
+                reader.GetString(6), reader.IsDBNull(7) ? null : reader.GetInt32(7), reader.GetString(8), reader.GetString(9), reader.GetString(10),
+                reader.IsDBNull(11) ? null : reader.GetString(11), reader.IsDBNull(12) ? null : reader.GetString(12), reader.GetFieldValue<DateOnly>(13),
+                reader.GetFieldValue<DateTimeOffset>(14)));
+        }
+
+        return entries;
+    }
+
+    /// <summary>Held as a share of total, in percent with two decimals (3,940 of 5,408 is 72.86).</summary>
+    public static decimal Percent(int held, int total) => total == 0 ? 0 : Math.Round(held * 100m / total, 2, MidpointRounding.AwayFromZero);
+
+    private async Task<IReadOnlyList<DeadlineItem>> DeadlinesAsync(
+        string sql, string campaignId, string organizationId, DateOnly asOf, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var command = Command(connection, sql, campaignId, organizationId, asOf, EndOf(asOf), limit);
+        var items = new List<DeadlineItem>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            items.Add(new DeadlineItem(reader.GetString(0), reader.GetString(1), (OrganizationLevel)reader.GetInt16(2), reader.IsDBNull(3) ? null : reader.GetString(3),
+                reader.GetFieldValue<DateOnly>(4), reader.GetFieldValue<DateOnly>(5), reader.GetInt32(6)));
+        }
+
+        return items;
+    }
+
+    private static DateTimeOffset EndOf(DateOnly day) => new(day.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+
+    private static NpgsqlCommand Command(NpgsqlConnection connection, string sql, params object[] parameters)
+    {
+        var command = new NpgsqlCommand(sql, connection);
+        foreach (var parameter in parameters)
+        {
+            command.Parameters.Add(new() { Value = parameter });
+        }
+
+        return command;
+    }
+}

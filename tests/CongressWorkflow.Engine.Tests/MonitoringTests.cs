@@ -1,0 +1,258 @@
+using System.Text.Json;
+using CongressWorkflow.Domain.Campaigns;
+using CongressWorkflow.Domain.Common;
+using CongressWorkflow.Domain.Congresses;
+using CongressWorkflow.Domain.Organizations;
+using CongressWorkflow.Engine.Demo;
+using CongressWorkflow.Engine.Import;
+using CongressWorkflow.Engine.Monitoring;
+using CongressWorkflow.EventStore.Projections;
+using CongressWorkflow.Testing;
+
+namespace CongressWorkflow.Engine.Tests;
+
+public sealed class monitoring_progress_as_of_any_date(EngineDatabase db) : IClassFixture<EngineDatabase>, IAsyncLifetime
+{
+    private const string Campaign = "xiii";
+    private const string Bloc = "dang-bo-khoi-cqtw";
+    private static readonly DateOnly ReportDay = new(2020, 5, 15);
+
+    public Task InitializeAsync() => db.ResetAsync();
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    private ProjectionDaemon Daemon() => new(db.DataSource, db.Store, [new ProgressProjection(), new ApprovalAuditProjection()],
+        new ProjectionDaemonOptions { BatchSize = 1000, PollInterval = TimeSpan.FromMilliseconds(20) });
+
+    private async Task CatchUpAsync(ProjectionDaemon daemon)
+    {
+        var head = await db.Store.ReadHeadPositionAsync();
+        var deadline = DateTime.UtcNow.AddMinutes(3);
+        while ((await ProjectionDaemon.StatusAsync(db.DataSource)) is var statuses
+               && (statuses.Count < daemon.Projections.Count || statuses.Any(s => s.Position < head || s.State != ProjectionState.Running)))
+        {
+            Assert.True(DateTime.UtcNow < deadline, string.Join("; ", statuses));
+            Assert.DoesNotContain(statuses, s => s.State == ProjectionState.Failed);
+            await Task.Delay(50);
+        }
+    }
+
+    private static DocumentReference Doc(string text) => DocumentReference.Parse(text);
+
+    private static DateWindow W(DateOnly start, DateOnly end) => new(start, end);
+
+    /// <summary>
+    /// The Central Agencies Bloc of the report of 15/05/2020: 61 committees, 1,068 grassroots organisations and 5,408
+    /// branches. By that day the branches of the first 26 committees have all met (2,408), 1,532 more branches of the
+    /// other 35 committees have met (none of those committees complete), and 118 grassroots organisations of the first
+    /// 26 committees have met. 100 more branches meet on 10/06/2020, after the report.
+    /// </summary>
+    [Fact]
+    public async Task the_bloc_report_of_15_may_2020_is_reproduced_by_the_projections()
+    {
+        db.Clock.SetUtcNow(new DateTimeOffset(2019, 12, 1, 2, 0, 0, TimeSpan.Zero));
+        var (committees, grassroots, branches) = BuildTree();
+        var import = await db.Import.ImportAsync(JsonSerializer.Serialize(new { organizations = ImportRows(committees, grassroots, branches) }),
+            ImportFormat.Json, db.As("trung-uong"));
+        Assert.True(import.Succeeded, string.Join("; ", import.Errors.Take(5)));
+        await db.Campaigns.StartAsync(new StartCampaign(Campaign, "Đại hội XIII", Doc("35-CT/TW"), 2020, 2025, 2022, db.As("trung-uong")));
+
+        var heldBranches = new Dictionary<string, DateOnly>();
+        var committeeBranches = committees.Select(c => branches.Where(b => grassroots[b.Parent].Parent == c).Select(b => b.Id).ToList()).ToList();
+        for (var c = 0; c < 61; c++)
+        {
+            var quota = c < 26 ? committeeBranches[c].Count : 43 + (c - 26 < 27 ? 1 : 0);
+            foreach (var branch in committeeBranches[c].Take(quota))
+            {
+                heldBranches[branch] = new DateOnly(2020, 2, 1).AddDays(heldBranches.Count % 90);
+            }
+        }
+
+        var lateBranches = committeeBranches.Skip(27).SelectMany(b => b.Skip(45)).Take(100).ToHashSet();
+        var heldGrassroots = grassroots.Values.Where(g => committees.IndexOf(g.Parent) < 26).Select(g => g.Id).Take(118).ToList();
+
+        db.Clock.SetUtcNow(new DateTimeOffset(2020, 6, 30, 2, 0, 0, TimeSpan.Zero));
+        var bulk = new BulkCongresses(db.Pipeline);
+        foreach (var branch in branches)
+        {
+            var held = heldBranches.TryGetValue(branch.Id, out var on) ? on : lateBranches.Contains(branch.Id) ? new DateOnly(2020, 6, 10) : (DateOnly?)null;
+            bulk.Add(Lifecycle(branch.Id, branch.Parent, new DateOnly(2020, 4, 15), W(new(2020, 1, 1), new(2020, 6, 15)), null,
+                W(new(2020, 1, 1), new(2020, 6, 15)), held));
+        }
+
+        foreach (var (g, i) in grassroots.Values.Select((g, i) => (g, i)))
+        {
+            var index = heldGrassroots.IndexOf(g.Id);
+            bulk.Add(Lifecycle(g.Id, g.Parent, new DateOnly(2020, 6, 20), W(new(2020, 4, 1), new(2020, 7, 31)), W(new(2020, 1, 1), new(2020, 6, 15)),
+                W(new(2020, 1, 1), new(2020, 7, 31)), index >= 0 ? new DateOnly(2020, 5, 5).AddDays(index % 11) : null));
+        }
+
+        await bulk.FlushAsync(db.As(Bloc));
+
+        await using var daemon = Daemon();
+        daemon.Start();
+        await CatchUpAsync(daemon);
+        var queries = new ProgressQueries(db.DataSource);
+        var report = (await queries.RollupAsync(Campaign, Bloc, ReportDay))!;
+        var now = (await queries.RollupAsync(Campaign, Bloc, new DateOnly(2020, 6, 30)))!;
+        var lateInJuly = await queries.OverdueAsync(Campaign, Bloc, new DateOnly(2020, 7, 1), limit: 10_000);
+
+        var branchLevel = report.Levels.Single(l => l.Level == OrganizationLevel.Branch);
+        var grassrootsLevel = report.Levels.Single(l => l.Level == OrganizationLevel.Grassroots);
+        Assert.Equal((3940, 5408, 72.86m), (branchLevel.Held, branchLevel.Total, branchLevel.Percent));
+        Assert.Equal((118, 1068, 11.05m), (grassrootsLevel.Held, grassrootsLevel.Total, grassrootsLevel.Percent));
+        Assert.Equal(new SubordinateCompletion(26, 61), report.Subordinates);
+        Assert.Equal(branchLevel.Held, branchLevel.Early + branchLevel.OnTime + branchLevel.Late);
+        Assert.Equal(5408 - 3940, branchLevel.NotYetDue);
+        Assert.Equal(0, branchLevel.Overdue);
+        Assert.Equal(4040, now.Levels.Single(l => l.Level == OrganizationLevel.Branch).Held);
+        Assert.Equal(5408 - 4040, lateInJuly.Count(i => i.Level == OrganizationLevel.Branch));
+        Assert.All(lateInJuly, i => Assert.Equal(new DateOnly(2020, 6, 15), i.Deadline));
+    }
+
+    [Fact]
+    public async Task the_ministry_cascade_shows_as_14_days_early_and_the_audit_trail_names_who_approved_what()
+    {
+        await new DemoCampaign(db.DataSource).LoadIfEmptyAsync();
+        await using var daemon = Daemon();
+        daemon.Start();
+        await CatchUpAsync(daemon);
+        var queries = new ProgressQueries(db.DataSource);
+
+        var ministry = (await queries.RollupAsync(DemoCampaign.CampaignId, DemoCampaign.Ministry, new DateOnly(2020, 7, 31)))!;
+        var beforeTheLast = (await queries.RollupAsync(DemoCampaign.CampaignId, DemoCampaign.Ministry, new DateOnly(2020, 6, 29)))!;
+        var audit = await queries.AuditAsync(DemoCampaign.CampaignId, DemoCampaign.Ministry);
+        var centre = audit.Where(a => a.OrganizationId == "dang-bo-trung-tam-thong-tin-cntm").ToList();
+
+        Assert.Equal(new SubtreeCompletion(new DateOnly(2020, 6, 30), new DateOnly(2020, 7, 14), 14), ministry.Completion);
+        Assert.Null(beforeTheLast.Completion.CompletedOn);
+        Assert.Equal(["submitted", "returned", "submitted", "approved", "results-recognised"], centre.Select(a => a.Action));
+        var approval = centre.Single(a => a.Action == "approved");
+        Assert.Equal((DemoCampaign.Ministry, "151-QĐ/ĐUB", 2), (approval.ByOrganization, approval.Document, approval.Round));
+        Assert.Contains("cán bộ nữ", centre.Single(a => a.Action == "returned").Comments, StringComparison.Ordinal);
+        var stored = await db.Store.ReadStreamAsync(approval.StreamId, new EventStore.StreamReadOptions(UpToVersion: approval.StreamVersion));
+        Assert.Equal(approval.EventId, stored[^1].EventId);
+        Assert.Equal(approval.GlobalPosition, stored[^1].GlobalPosition);
+    }
+
+    [Fact]
+    public async Task drill_down_timeline_and_deadline_lists_answer_for_a_past_day()
+    {
+        await new DemoCampaign(db.DataSource).LoadIfEmptyAsync();
+        await using var daemon = Daemon();
+        daemon.Start();
+        await CatchUpAsync(daemon);
+        var queries = new ProgressQueries(db.DataSource);
+        var day = new DateOnly(2020, 4, 30);
+
+        var subordinates = await queries.SubordinatesAsync(DemoCampaign.CampaignId, DemoCampaign.Ministry, day);
+        var timeline = await queries.TimelineAsync(DemoCampaign.CampaignId, DemoCampaign.ThaiBinh, new DateOnly(2020, 1, 1), new DateOnly(2020, 6, 30),
+            OrganizationLevel.Branch);
+        var upcoming = await queries.UpcomingAsync(DemoCampaign.CampaignId, DemoCampaign.Ministry, day, 30);
+        var overdueThaiBinh = await queries.OverdueAsync(DemoCampaign.CampaignId, DemoCampaign.ThaiBinh, new DateOnly(2020, 4, 1));
+
+        Assert.Equal(5, subordinates.Count);
+        var centre = subordinates.Single(s => s.OrganizationId == "dang-bo-trung-tam-thong-tin-cntm");
+        Assert.Equal((4, 3), (centre.Units, centre.Held));
+        Assert.Null(centre.HeldOn);
+        Assert.Equal(12, timeline[^1].Completed);
+        Assert.Equal(0, timeline.Single(p => p.Day == new DateOnly(2020, 1, 15)).Completed);
+        Assert.Equal(1, timeline.Single(p => p.Day == new DateOnly(2020, 1, 16)).Completed);
+        var next = Assert.Single(upcoming);
+        Assert.Equal(("dang-bo-cong-ty-cp-dien-may", new DateOnly(2020, 5, 4), 4), (next.OrganizationId, next.PlannedDate, next.Days));
+        Assert.Equal(3, overdueThaiBinh.Count);
+        Assert.All(overdueThaiBinh, o => Assert.Equal("Đảng bộ Sở Công Thương Thái Bình", o.ParentName));
+    }
+
+    [Fact]
+    public async Task rebuilding_the_projections_gives_byte_for_byte_the_same_read_models()
+    {
+        await new DemoCampaign(db.DataSource).LoadIfEmptyAsync();
+        await using var daemon = Daemon();
+        daemon.Start();
+        await CatchUpAsync(daemon);
+        var live = await DumpAsync();
+
+        await ProjectionDaemon.RequestRebuildAsync(db.DataSource, ProgressProjection.ProjectionName);
+        await ProjectionDaemon.RequestRebuildAsync(db.DataSource, ApprovalAuditProjection.ProjectionName);
+        await WaitUntilRebuiltAsync();
+        await CatchUpAsync(daemon);
+
+        Assert.Equal(live, await DumpAsync());
+        Assert.True(live.Length > 10_000, "the dump should hold the demo's rows");
+    }
+
+    private async Task WaitUntilRebuiltAsync()
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        while ((await db.ScalarAsync<long>("SELECT count(*) FROM event_store.projection_checkpoints WHERE rebuild_requested")) > 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the rebuild was not picked up");
+            await Task.Delay(20);
+        }
+    }
+
+    private async Task<string> DumpAsync()
+    {
+        var parts = new List<string>();
+        foreach (var table in new[] { "rollup_units", "rollup_congresses", "rollup_plans", "approval_audit", "audit_congresses" })
+        {
+            parts.Add(await db.ScalarAsync<string>($"SELECT coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '') FROM congress.{table} t"));
+        }
+
+        return string.Join("\n---\n", parts);
+    }
+
+    private IEnumerable<CongressCommand> Lifecycle(
+        string organizationId, string superiorId, DateOnly planned, DateWindow window, DateWindow? subordinates, DateWindow superiorWindow, DateOnly? heldOn)
+    {
+        var id = Congress.StreamId(Campaign, organizationId);
+        var me = new CommandContext("secretary@" + organizationId, "secretary", organizationId, db.Clock.GetUtcNow());
+        yield return new IssuePlan(id, Campaign, organizationId, superiorId, Doc("01-KH/ĐU"), null, new DateOnly(2019, 12, 15), planned, window, subordinates,
+            [], false, superiorWindow, me);
+        if (heldOn is not { } day)
+        {
+            yield break;
+        }
+
+        yield return new PrepareDraft(id, DraftKind.PoliticalReport, me);
+        yield return new PrepareDraft(id, DraftKind.ReviewReport, me);
+        yield return new PreparePersonnelPlan(id, 3, 3, 1, 1, me);
+        yield return new SubmitToSuperior(id, me);
+        yield return new ApproveSubmission(id, Doc("10-QĐ/ĐU"), me with { OrganizationId = superiorId, UserId = "standing@" + superiorId });
+        yield return new ConveneCongress(id, day, 10, 10, 1, 10, [], me);
+    }
+
+    private sealed record Node(string Id, string Parent);
+
+    private static (List<string> Committees, Dictionary<string, Node> Grassroots, List<Node> Branches) BuildTree()
+    {
+        var committees = Enumerable.Range(0, 61).Select(c => $"dang-bo-{c:00}").ToList();
+        var grassroots = new Dictionary<string, Node>();
+        var branches = new List<Node>();
+        var g = 0;
+        for (var c = 0; c < 61; c++)
+        {
+            for (var k = 0; k < 17 + (c < 31 ? 1 : 0); k++, g++)
+            {
+                var id = $"co-so-{g:0000}";
+                grassroots[id] = new Node(id, committees[c]);
+                for (var b = 0; b < 5 + (g < 68 ? 1 : 0); b++)
+                {
+                    branches.Add(new Node($"{id}-chi-bo-{b}", id));
+                }
+            }
+        }
+
+        return (committees, grassroots, branches);
+    }
+
+    private static IEnumerable<object> ImportRows(List<string> committees, Dictionary<string, Node> grassroots, List<Node> branches) =>
+    [
+        new { id = "trung-uong", name = "Trung ương", level = "central" },
+        new { id = Bloc, name = "Đảng bộ Khối các cơ quan Trung ương", level = "bloc", parentId = "trung-uong" },
+        .. committees.Select(c => new { id = c, name = $"Đảng bộ {c}", level = "ministry", parentId = Bloc }),
+        .. grassroots.Values.Select(g => new { id = g.Id, name = $"Đảng bộ cơ sở {g.Id}", level = "grassroots", parentId = g.Parent }),
+        .. branches.Select(b => new { id = b.Id, name = $"Chi bộ {b.Id}", level = "branch", parentId = b.Parent }),
+    ];
+}
