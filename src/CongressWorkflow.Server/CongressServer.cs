@@ -4,9 +4,11 @@ using CongressWorkflow.Engine.Commands;
 using CongressWorkflow.Engine.Congresses;
 using CongressWorkflow.Engine.Demo;
 using CongressWorkflow.Engine.Import;
+using CongressWorkflow.Engine.Monitoring;
 using CongressWorkflow.Engine.Organizations;
 using CongressWorkflow.EventStore;
 using CongressWorkflow.EventStore.Integrity;
+using CongressWorkflow.EventStore.Projections;
 using CongressWorkflow.EventStore.Serialization;
 using CongressWorkflow.Server.Api;
 using CongressWorkflow.Server.Hosting;
@@ -38,7 +40,8 @@ public sealed class CongressServer : IAsyncDisposable
     public static async Task<CongressServer> CreateAsync(
         string[] args, IDictionary<string, string?>? overrides = null, Action<IServiceCollection>? configureServices = null)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        // The binaries' folder holds appsettings.json and wwwroot, wherever the process was started from (tests included).
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         if (overrides is not null)
         {
             builder.Configuration.AddInMemoryCollection(overrides);
@@ -68,6 +71,14 @@ public sealed class CongressServer : IAsyncDisposable
             builder.Services.AddSingleton<CampaignService>();
             builder.Services.AddSingleton<CongressService>();
             builder.Services.AddSingleton<OrganizationImport>();
+            builder.Services.AddSingleton<ProgressQueries>();
+            builder.Services.AddSingleton(services => new ProjectionDaemon(
+                dataSource,
+                services.GetRequiredService<PostgresEventStore>(),
+                [new ProgressProjection(), new ApprovalAuditProjection()],
+                new ProjectionDaemonOptions { NodeId = builder.Configuration["NodeId"] is { Length: > 0 } node ? node : $"{Environment.MachineName}:{Environment.ProcessId}" },
+                (projection, error) => services.GetRequiredService<ILogger<ProjectionDaemon>>().LogWarning(error, "Projection {Projection}", projection)));
+            builder.Services.AddHostedService<ProjectionHost>();
             builder.Services.AddProblemDetails();
 
             // A body that does not bind (malformed JSON, an unknown enum value) reaches ProblemMapping as malformed-request.
@@ -90,6 +101,7 @@ public sealed class CongressServer : IAsyncDisposable
             app.MapStoreEndpoints();
             app.MapOrganizationEndpoints();
             app.MapCongressEndpoints();
+            app.MapMonitoringEndpoints();
             return new CongressServer(app, database, telemetry);
         }
         catch

@@ -14,6 +14,10 @@ public sealed class OrganizationTree(NpgsqlDataSource dataSource)
         (await QueryAsync($"SELECT {Columns} FROM congress.organizations o WHERE organization_id = $1", cancellationToken, organizationId))
             .SingleOrDefault();
 
+    /// <summary>Organisations without a parent (the Central level).</summary>
+    public Task<IReadOnlyList<OrganizationNode>> RootsAsync(CancellationToken cancellationToken = default) =>
+        QueryAsync($"SELECT {Columns} FROM congress.organizations o WHERE parent_id IS NULL ORDER BY name", cancellationToken);
+
     public Task<IReadOnlyList<OrganizationNode>> ChildrenAsync(string organizationId, CancellationToken cancellationToken = default) =>
         QueryAsync($"SELECT {Columns} FROM congress.organizations o WHERE parent_id = $1 ORDER BY name", cancellationToken, organizationId);
 

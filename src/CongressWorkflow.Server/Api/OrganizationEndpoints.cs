@@ -28,6 +28,7 @@ public static class OrganizationEndpoints
         organizations.MapPost("/", async (RegisterOrganizationRequest r, HttpContext http, OrganizationService service, TimeProvider time, CancellationToken ct) =>
             Written(http, await service.RegisterAsync(Required(r.Id, "id"), Required(r.Name, "name"), Required(r.Level, "level"), r.Sector, r.ParentId,
                 Actor(http, time), ct), StatusCodes.Status201Created));
+        organizations.MapGet("/", async (OrganizationTree tree, CancellationToken ct) => Results.Ok(await tree.RootsAsync(ct)));
         organizations.MapGet("/{id}", async (string id, OrganizationTree tree, CancellationToken ct) =>
             await tree.GetAsync(id, ct) is { } node ? Results.Ok(node) : throw NotFound($"no organisation '{id}'"));
         organizations.MapGet("/{id}/children", async (string id, OrganizationTree tree, CancellationToken ct) =>

@@ -33,6 +33,7 @@ public sealed class ProblemMapping(IProblemDetailsService problems, ILogger<Prob
         {
             CommandRejectedException e => (StatusCodes.Status422UnprocessableEntity, e.Code, "The command breaks a rule"),
             ConcurrencyException => (StatusCodes.Status409Conflict, EventStoreErrorCodes.ConcurrencyConflict, "The resource changed since you read it"),
+            EventStoreException { Code: "unknown-projection" } e => (StatusCodes.Status404NotFound, e.Code, "No such projection"),
             EventStoreException e => (StatusCodes.Status400BadRequest, e.Code, "The request was rejected"),
             RequestRejectedException e => (e.Status, e.Code, "The request was rejected"),
             BadHttpRequestException => (StatusCodes.Status400BadRequest, RequestErrorCodes.MalformedRequest, "The request is malformed"),

@@ -1,12 +1,163 @@
-async function loadStoreStatus() {
-  const response = await fetch('/api/store/status');
-  const status = await response.json();
-  document.getElementById('streams').textContent = status.streams.toLocaleString('en-US');
-  document.getElementById('events').textContent = status.events.toLocaleString('en-US');
-  document.getElementById('head').textContent = status.headPosition.toLocaleString('en-US');
-  document.getElementById('schema').textContent = status.schemaVersion;
-  document.getElementById('database').textContent = status.database.mode === 'embedded'
-    ? `embedded, ${status.database.dataDirectory} (port ${status.database.port})`
-    : 'configured connection';
+// The monitoring dashboard: progress of a subtree on a chosen day, drill-down, deadlines, timeline.
+const levelNames = {
+  central: 'Trung ương · Central', bloc: 'Đảng bộ khối · bloc', ministry: 'Đảng bộ cấp trên cơ sở · committee',
+  grassroots: 'Tổ chức cơ sở đảng · grassroots', branch: 'Chi bộ · branch',
+};
+const state = { campaign: null, path: [], asOf: null };
+const $ = (id) => document.getElementById(id);
+const n = (value) => value.toLocaleString('en-US');
+const pct = (value) => value.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 }) + '%';
+const fmtDay = (iso) => iso ? iso.split('-').reverse().join('/') : '';
+const cell = (text, cls) => { const td = document.createElement('td'); td.textContent = text; if (cls) td.className = cls; return td; };
+const bar = (percent) => { const td = document.createElement('td'); td.innerHTML = `<div class="bar"><div style="width:${percent}%"></div></div>`; return td; };
+
+async function get(url) {
+  const response = await fetch(url);
+  const body = await response.json();
+  if (!response.ok) throw new Error(body.detail || body.title || response.statusText);
+  return body;
 }
-loadStoreStatus();
+
+function readHash() {
+  const params = new URLSearchParams(location.hash.slice(1));
+  return { campaign: params.get('campaign'), path: (params.get('path') || '').split('/').filter(Boolean), asOf: params.get('asOf') };
+}
+
+function writeHash() {
+  const params = new URLSearchParams({ campaign: state.campaign, path: state.path.join('/'), asOf: state.asOf });
+  history.replaceState(null, '', '#' + params);
+}
+
+async function start() {
+  const saved = readHash();
+  const campaigns = await get('/api/campaigns');
+  for (const c of campaigns) $('campaign').add(new Option(c.name, c.id));
+  state.campaign = saved.campaign || (campaigns[0] && campaigns[0].id);
+  $('campaign').value = state.campaign;
+  state.asOf = saved.asOf || new Date().toISOString().slice(0, 10);
+  $('as-of').value = state.asOf;
+  if (saved.path.length) {
+    state.path = saved.path;
+  } else {
+    const roots = await get('/api/organizations');
+    const blocs = roots.length ? await get(`/api/organizations/${roots[0].id}/children`) : [];
+    state.path = blocs.length ? [blocs[0].id] : roots.map((r) => r.id).slice(0, 1);
+  }
+  $('campaign').addEventListener('change', () => { state.campaign = $('campaign').value; render(); });
+  $('as-of').addEventListener('change', () => { state.asOf = $('as-of').value; render(); });
+  await render();
+  setInterval(renderProjections, 5000);
+}
+
+async function render() {
+  writeHash();
+  $('error').hidden = true;
+  const root = state.path[state.path.length - 1];
+  const base = `/api/campaigns/${state.campaign}/progress/${root}`;
+  try {
+    const [report, subordinates, overdue, upcoming, timeline] = await Promise.all([
+      get(`${base}?asOf=${state.asOf}`), get(`${base}/subordinates?asOf=${state.asOf}`), get(`${base}/overdue?asOf=${state.asOf}`),
+      get(`${base}/upcoming?asOf=${state.asOf}&days=30`), get(`${base}/timeline?to=${state.asOf}`),
+    ]);
+    await renderBreadcrumb();
+    renderReport(report);
+    renderSubordinates(subordinates);
+    renderDeadlines('overdue', overdue, 'overdue');
+    renderDeadlines('upcoming', upcoming, '');
+    renderTimeline(timeline);
+    document.body.dataset.loaded = `${root}@${state.asOf}`;
+  } catch (e) {
+    $('error').textContent = e.message;
+    $('error').hidden = false;
+  }
+  renderProjections();
+}
+
+async function renderBreadcrumb() {
+  const nav = $('breadcrumb');
+  nav.textContent = '';
+  for (const [i, id] of state.path.entries()) {
+    const org = await get(`/api/organizations/${id}`);
+    const link = document.createElement('a');
+    link.textContent = org.name;
+    link.onclick = () => { state.path = state.path.slice(0, i + 1); render(); };
+    if (i) nav.append(' › ');
+    nav.append(link);
+  }
+}
+
+function renderReport(report) {
+  $('root-name').textContent = `${report.name} — tính đến ${fmtDay(report.asOf)}`;
+  const body = $('levels').querySelector('tbody');
+  body.textContent = '';
+  for (const l of report.levels) {
+    const tr = document.createElement('tr');
+    tr.dataset.level = l.level;
+    tr.append(cell(levelNames[l.level] || l.level), cell(`${n(l.held)} / ${n(l.total)} (${pct(l.percent)})`, 'num held'), bar(l.percent),
+      cell(n(l.early), 'num'), cell(n(l.onTime), 'num'), cell(n(l.late), 'num late'), cell(n(l.overdue), 'num overdue'),
+      cell(n(l.notYetDue), 'num'), cell(n(l.notPlanned), 'num'));
+    body.append(tr);
+  }
+  const s = report.subordinates;
+  $('subordinates-done').textContent = s.total
+    ? `${n(s.completed)} / ${n(s.total)} đảng bộ trực thuộc đã xong đại hội các chi bộ · committees with all their branches done`
+    : '';
+  const c = report.completion;
+  $('completion').textContent = c.completedOn
+    ? `Hoàn thành ${fmtDay(c.completedOn)}` + (c.deadline ? ` · hạn ${fmtDay(c.deadline)} · ${c.daysEarly >= 0 ? `sớm ${c.daysEarly} ngày (${c.daysEarly} days early)` : `muộn ${-c.daysEarly} ngày (${-c.daysEarly} days late)`}` : '')
+    : (c.deadline ? `Đang tiến hành · hạn hoàn thành ${fmtDay(c.deadline)}` : 'Đang tiến hành · in progress');
+}
+
+function renderSubordinates(rows) {
+  const body = $('subordinates').querySelector('tbody');
+  body.textContent = '';
+  for (const r of rows) {
+    const tr = document.createElement('tr');
+    const name = document.createElement('td');
+    const link = document.createElement('a');
+    link.textContent = r.name;
+    link.onclick = () => { state.path = [...state.path, r.organizationId]; render(); };
+    name.append(link);
+    const own = r.heldOn ? `${fmtDay(r.heldOn)}${r.daysLate < 0 ? ` (sớm ${-r.daysLate})` : r.daysLate > 0 ? ` (muộn ${r.daysLate})` : ''}` : 'chưa';
+    tr.append(name, cell(levelNames[r.level] || r.level), cell(`${n(r.held)} / ${n(r.units)} (${pct(r.percent)})`, 'num'), bar(r.percent),
+      cell(n(r.overdue), r.overdue ? 'num overdue' : 'num'), cell(own));
+    body.append(tr);
+  }
+}
+
+function renderDeadlines(id, items, cls) {
+  const body = $(id).querySelector('tbody');
+  body.textContent = '';
+  for (const i of items.slice(0, 50)) {
+    const tr = document.createElement('tr');
+    tr.append(cell(i.name), cell(i.parentName || ''), cell(fmtDay(id === 'overdue' ? i.deadline : i.plannedDate)), cell(`${i.days} ngày`, cls));
+    body.append(tr);
+  }
+  if (!items.length) body.append(Object.assign(document.createElement('tr'), { innerHTML: '<td colspan="4">—</td>' }));
+}
+
+function renderTimeline(points) {
+  const svg = $('timeline');
+  const max = Math.max(1, ...points.map((p) => Math.max(p.completed, p.planned)));
+  const x = (i) => 40 + (i * 740) / Math.max(1, points.length - 1);
+  const y = (v) => 200 - (v * 180) / max;
+  const line = (key) => points.map((p, i) => `${x(i).toFixed(1)},${y(p[key]).toFixed(1)}`).join(' ');
+  svg.innerHTML = `<line x1="40" y1="200" x2="780" y2="200" stroke="#ccc"/>
+    <text x="4" y="24" font-size="12">${n(max)}</text><text x="4" y="200" font-size="12">0</text>
+    <text x="40" y="216" font-size="11">${fmtDay(points[0] && points[0].day)}</text>
+    <text x="700" y="216" font-size="11">${fmtDay(points.length && points[points.length - 1].day)}</text>
+    <polyline fill="none" stroke="#9ca3af" stroke-width="2" stroke-dasharray="4 3" points="${line('planned')}"/>
+    <polyline fill="none" stroke="#2d6a4f" stroke-width="2.5" points="${line('completed')}"/>`;
+}
+
+async function renderProjections() {
+  try {
+    const projections = await get('/api/projections');
+    $('projections').textContent = 'Read models: ' + projections.map((p) =>
+      `${p.name} ${p.state}${p.lag ? `, ${n(p.lag)} events behind` : ', up to date'}${p.error ? ` — ${p.error}` : ''}`).join(' · ');
+  } catch (e) {
+    $('projections').textContent = e.message;
+  }
+}
+
+start();

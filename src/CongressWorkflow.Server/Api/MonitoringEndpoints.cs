@@ -1,0 +1,82 @@
+using System.Globalization;
+using CongressWorkflow.Domain.Organizations;
+using CongressWorkflow.Engine.Monitoring;
+using CongressWorkflow.EventStore.Projections;
+using Npgsql;
+
+namespace CongressWorkflow.Server.Api;
+
+/// <summary>What bloc committees watch: progress of any subtree on any day, drill-down, deadlines, the audit trail.</summary>
+public static class MonitoringEndpoints
+{
+    public static void MapMonitoringEndpoints(this IEndpointRouteBuilder app)
+    {
+        var progress = app.MapGroup("/api/campaigns/{campaignId}/progress/{organizationId}");
+        progress.MapGet("/", async (string campaignId, string organizationId, string? asOf, ProgressQueries queries, TimeProvider time, CancellationToken ct) =>
+            await queries.RollupAsync(campaignId, organizationId, Day(asOf, time), ct) is { } report
+                ? Results.Ok(report)
+                : throw OrganizationEndpoints.NotFound($"no organisation '{organizationId}' in the progress read model (yet)"));
+        progress.MapGet("/subordinates", async (string campaignId, string organizationId, string? asOf, ProgressQueries queries, TimeProvider time, CancellationToken ct) =>
+            Results.Ok(await queries.SubordinatesAsync(campaignId, organizationId, Day(asOf, time), ct)));
+        progress.MapGet("/overdue", async (string campaignId, string organizationId, string? asOf, ProgressQueries queries, TimeProvider time, CancellationToken ct) =>
+            Results.Ok(await queries.OverdueAsync(campaignId, organizationId, Day(asOf, time), cancellationToken: ct)));
+        progress.MapGet("/upcoming", async (string campaignId, string organizationId, string? asOf, int? days, ProgressQueries queries, TimeProvider time,
+            CancellationToken ct) =>
+        {
+            if (days is < 1 or > 366)
+            {
+                throw Invalid("days must be between 1 and 366");
+            }
+
+            return Results.Ok(await queries.UpcomingAsync(campaignId, organizationId, Day(asOf, time), days ?? 30, cancellationToken: ct));
+        });
+        progress.MapGet("/timeline", async (string campaignId, string organizationId, string? from, string? to, string? level, ProgressQueries queries,
+            TimeProvider time, CancellationToken ct) =>
+        {
+            var end = Day(to, time);
+            var start = from is null ? end.AddDays(-365) : Day(from, time);
+            if (start > end || end.DayNumber - start.DayNumber > 3 * 366)
+            {
+                throw Invalid("from must not be after to, and the range at most three years");
+            }
+
+            return Results.Ok(await queries.TimelineAsync(campaignId, organizationId, start, end, Level(level), ct));
+        });
+        progress.MapGet("/audit", async (string campaignId, string organizationId, string? from, string? to, ProgressQueries queries, TimeProvider time,
+            CancellationToken ct) =>
+            Results.Ok(await queries.AuditAsync(campaignId, organizationId, from is null ? null : Day(from, time), to is null ? null : Day(to, time), cancellationToken: ct)));
+
+        var projections = app.MapGroup("/api/projections");
+        projections.MapGet("/", async (NpgsqlDataSource dataSource, CancellationToken ct) =>
+            Results.Ok((await ProjectionDaemon.StatusAsync(dataSource, ct)).Select(s => new
+            {
+                s.Name, s.Position, s.HeadPosition, s.Lag, State = s.State.ToString().ToLowerInvariant(), s.Error, s.FailedPosition, s.Owner, s.UpdatedAt,
+            })));
+        projections.MapPost("/{name}/rebuild", async (string name, NpgsqlDataSource dataSource, CancellationToken ct) =>
+        {
+            await ProjectionDaemon.RequestRebuildAsync(dataSource, name, ct);
+            return Results.Accepted($"/api/projections", new { name, rebuild = "requested" });
+        });
+        projections.MapPost("/{name}/resume", async (string name, NpgsqlDataSource dataSource, CancellationToken ct) =>
+        {
+            await ProjectionDaemon.ResumeAsync(dataSource, name, ct);
+            return Results.Accepted($"/api/projections", new { name, resume = "requested" });
+        });
+    }
+
+    /// <summary>A day: 2020-05-15, or today (UTC) when absent.</summary>
+    private static DateOnly Day(string? text, TimeProvider time) =>
+        string.IsNullOrWhiteSpace(text)
+            ? DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime)
+            : DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day)
+                ? day
+                : throw Invalid($"'{text}' is not a day: use the form 2020-05-15");
+
+    private static OrganizationLevel? Level(string? text) =>
+        string.IsNullOrWhiteSpace(text) ? null
+        : Enum.TryParse<OrganizationLevel>(text, ignoreCase: true, out var level) && Enum.IsDefined(level) && !int.TryParse(text, CultureInfo.InvariantCulture, out _)
+            ? level
+            : throw Invalid($"'{text}' is not a level: central, bloc, ministry, grassroots or branch");
+
+    private static RequestRejectedException Invalid(string message) => new(StatusCodes.Status400BadRequest, RequestErrorCodes.InvalidQuery, message);
+}

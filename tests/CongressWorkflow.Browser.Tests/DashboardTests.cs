@@ -1,0 +1,116 @@
+using CongressWorkflow.Engine.Demo;
+using CongressWorkflow.Testing;
+using CongressWorkflow.Server;
+using OpenQA.Selenium;
+using OpenQA.Selenium.Chrome;
+using OpenQA.Selenium.Support.UI;
+
+namespace CongressWorkflow.Browser.Tests;
+
+/// <summary>The real server with the demo campaign, and Debian's Chromium driven headless through chromedriver.</summary>
+public sealed class DashboardFixture : IAsyncLifetime
+{
+    public CongressServer Server { get; private set; } = null!;
+
+    public ChromeDriver Browser { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Server = await CongressServer.CreateAsync([], new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Postgres"] = await TestCluster.CreateDatabaseAsync("dashboard"),
+            ["Urls"] = "http://127.0.0.1:0",
+        });
+        await Server.App.StartAsync();
+        var options = new ChromeOptions { BinaryLocation = "/usr/bin/chromium" };
+        options.AddArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run", "--disable-quic", "--window-size=1280,1400", $"--user-data-dir={Path.Combine(Path.GetTempPath(), "cw-chrome-" + Guid.NewGuid().ToString("N")[..8])}");
+        Browser = new ChromeDriver(ChromeDriverService.CreateDefaultService("/usr/bin", "chromedriver"), options, TimeSpan.FromSeconds(60));
+    }
+
+    public async Task DisposeAsync()
+    {
+        Browser.Quit();
+        Browser.Dispose();
+        await Server.DisposeAsync();
+    }
+}
+
+public sealed class the_dashboard(DashboardFixture fixture) : IClassFixture<DashboardFixture>
+{
+    private IWebElement WaitFor(string loaded, int seconds = 30)
+    {
+        var wait = new WebDriverWait(fixture.Browser, TimeSpan.FromSeconds(seconds)) { PollingInterval = TimeSpan.FromMilliseconds(100) };
+        return wait.Until(driver =>
+        {
+            var body = driver.FindElement(By.TagName("body"));
+            return body.GetDomAttribute("data-loaded") == loaded ? body : null;
+        });
+    }
+
+    private void Open(string organization, string asOf)
+    {
+        // The projections catch up in the background: reload until the subtree has arrived in the read model.
+        var wait = new WebDriverWait(fixture.Browser, TimeSpan.FromSeconds(60))
+        {
+            PollingInterval = TimeSpan.FromMilliseconds(250),
+            Message = "the dashboard did not show the subtree",
+        };
+        try
+        {
+            OpenUntilLoaded(wait, organization, asOf);
+        }
+        catch (WebDriverTimeoutException e)
+        {
+            throw new WebDriverTimeoutException($"{e.Message}; the page shows: {fixture.Browser.FindElement(By.TagName("body")).Text}", e);
+        }
+    }
+
+    private void OpenUntilLoaded(WebDriverWait wait, string organization, string asOf) =>
+        wait.Until(driver =>
+        {
+            driver.Navigate().GoToUrl($"{fixture.Server.BaseAddress}#campaign={DemoCampaign.CampaignId}&path={organization}&asOf={asOf}");
+            driver.Navigate().Refresh();
+            try
+            {
+                WaitFor($"{organization}@{asOf}", seconds: 5);
+                return driver.FindElement(By.CssSelector("#projections")).Text.Contains("progress running, up to date", StringComparison.Ordinal);
+            }
+            catch (WebDriverTimeoutException)
+            {
+                return false;
+            }
+        });
+
+    [Fact]
+    public void a_bloc_committee_sees_progress_on_a_past_day_and_drills_down_to_who_is_behind()
+    {
+        Open(DemoCampaign.CentralBloc, "2020-05-15");
+        var browser = fixture.Browser;
+
+        Assert.Equal("Đảng bộ Khối các cơ quan Trung ương — tính đến 15/05/2020", browser.FindElement(By.Id("root-name")).Text);
+        Assert.Equal("14 / 14 (100.00%)", browser.FindElement(By.CssSelector("#levels tr[data-level=branch] td.held")).Text);
+        Assert.Equal("3 / 5 (60.00%)", browser.FindElement(By.CssSelector("#levels tr[data-level=grassroots] td.held")).Text);
+
+        browser.FindElement(By.LinkText("Đảng bộ Bộ Công Thương")).Click();
+        WaitFor($"{DemoCampaign.Ministry}@2020-05-15");
+        var rows = browser.FindElements(By.CssSelector("#subordinates tbody tr"));
+        Assert.Equal(5, rows.Count);
+        Assert.StartsWith("Đảng bộ Công đoàn Công Thương Việt Nam", rows[0].Text, StringComparison.Ordinal);
+        Assert.Contains("2 / 3 (66.67%)", rows[0].Text, StringComparison.Ordinal);
+        Assert.Contains("Bộ Công Thương", browser.FindElement(By.Id("breadcrumb")).Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void changing_the_day_shows_the_ministry_cascade_finished_fourteen_days_early()
+    {
+        Open(DemoCampaign.Ministry, "2020-06-29");
+        Assert.StartsWith("Đang tiến hành", fixture.Browser.FindElement(By.Id("completion")).Text, StringComparison.Ordinal);
+
+        var day = fixture.Browser.FindElement(By.Id("as-of"));
+        fixture.Browser.ExecuteScript("arguments[0].value = '2020-07-31'; arguments[0].dispatchEvent(new Event('change'));", day);
+        WaitFor($"{DemoCampaign.Ministry}@2020-07-31");
+
+        Assert.Equal("Hoàn thành 30/06/2020 · hạn 14/07/2020 · sớm 14 ngày (14 days early)", fixture.Browser.FindElement(By.Id("completion")).Text);
+    }
+}

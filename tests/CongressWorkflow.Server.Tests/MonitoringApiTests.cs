@@ -1,0 +1,97 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using CongressWorkflow.Engine.Demo;
+using CongressWorkflow.Testing;
+
+namespace CongressWorkflow.Server.Tests;
+
+/// <summary>The server with the demo campaign loaded and its projection daemon running.</summary>
+public sealed class DemoServerFixture : IAsyncLifetime
+{
+    public CongressServer Server { get; private set; } = null!;
+
+    public HttpClient Http { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Server = await CongressServer.CreateAsync([], new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Postgres"] = await TestCluster.CreateDatabaseAsync("monitoring"),
+            ["Urls"] = "http://127.0.0.1:0",
+        });
+        await Server.App.StartAsync();
+        Http = new HttpClient { BaseAddress = Server.BaseAddress };
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        while (await Http.GetFromJsonAsync<JsonElement[]>("/api/projections") is var projections
+               && (projections!.Length < 2 || projections.Any(p => p.GetProperty("lag").GetInt64() > 0 || p.GetProperty("state").GetString() != "running")))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the projections did not catch up");
+            await Task.Delay(50);
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        Http.Dispose();
+        await Server.DisposeAsync();
+    }
+}
+
+public sealed class the_monitoring_api(DemoServerFixture fixture) : IClassFixture<DemoServerFixture>
+{
+    private static readonly string Progress = $"/api/campaigns/{DemoCampaign.CampaignId}/progress";
+
+    [Fact]
+    public async Task progress_of_a_subtree_on_a_past_day()
+    {
+        var report = await fixture.Http.GetFromJsonAsync<JsonElement>($"{Progress}/{DemoCampaign.ThaiBinh}?asOf=2020-03-31");
+
+        var branches = report.GetProperty("levels").EnumerateArray().Single(l => l.GetProperty("level").GetString() == "branch");
+        Assert.Equal(9, branches.GetProperty("held").GetInt32());
+        Assert.Equal(12, branches.GetProperty("total").GetInt32());
+        Assert.Equal(75.00m, branches.GetProperty("percent").GetDecimal());
+        Assert.Equal(3, branches.GetProperty("notYetDue").GetInt32());
+    }
+
+    [Fact]
+    public async Task the_audit_trail_and_deadline_lists_come_over_http()
+    {
+        var audit = await fixture.Http.GetFromJsonAsync<JsonElement[]>($"{Progress}/{DemoCampaign.ThaiBinh}/audit?from=2020-05-01&to=2020-05-31");
+        var overdue = await fixture.Http.GetFromJsonAsync<JsonElement[]>($"{Progress}/{DemoCampaign.ThaiBinh}/overdue?asOf=2020-04-01");
+        var timeline = await fixture.Http.GetFromJsonAsync<JsonElement[]>($"{Progress}/{DemoCampaign.ThaiBinh}/timeline?from=2020-01-01&to=2020-06-30&level=branch");
+
+        Assert.Equal(["submitted", "approved"], audit!.Select(a => a.GetProperty("action").GetString()));
+        Assert.Equal((DemoCampaign.ProvincialBloc, "95-QĐ/ĐUK", "2020-05-15"), (audit![1].GetProperty("byOrganization").GetString(),
+            audit[1].GetProperty("document").GetString(), audit[1].GetProperty("occurredOn").GetString()));
+        Assert.Equal(3, overdue!.Length);
+        Assert.Equal(182, timeline!.Length);
+        Assert.Equal(12, timeline[^1].GetProperty("completed").GetInt32());
+    }
+
+    [Theory]
+    [InlineData("/progress/dang-bo-so-cong-thuong-thai-binh?asOf=31-03-2020", HttpStatusCode.BadRequest, "invalid-query")]
+    [InlineData("/progress/dang-bo-so-cong-thuong-thai-binh/upcoming?days=0", HttpStatusCode.BadRequest, "invalid-query")]
+    [InlineData("/progress/dang-bo-so-cong-thuong-thai-binh/timeline?from=2020-06-01&to=2020-01-01", HttpStatusCode.BadRequest, "invalid-query")]
+    [InlineData("/progress/dang-bo-so-cong-thuong-thai-binh/timeline?level=village", HttpStatusCode.BadRequest, "invalid-query")]
+    [InlineData("/progress/khong-ton-tai", HttpStatusCode.NotFound, "not-found")]
+    public async Task bad_queries_get_problems(string path, HttpStatusCode status, string code)
+    {
+        var response = await fixture.Http.GetAsync($"/api/campaigns/{DemoCampaign.CampaignId}{path}");
+
+        Assert.Equal(status, response.StatusCode);
+        Assert.Equal(code, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task projections_report_their_position_and_an_unknown_one_is_not_found()
+    {
+        var projections = await fixture.Http.GetFromJsonAsync<JsonElement[]>("/api/projections");
+        var unknown = await fixture.Http.PostAsync("/api/projections/no-such/rebuild", null);
+
+        Assert.Equal(["approval-audit", "progress"], projections!.Select(p => p.GetProperty("name").GetString()));
+        Assert.All(projections!, p => Assert.Equal(p.GetProperty("headPosition").GetInt64(), p.GetProperty("position").GetInt64()));
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Equal("unknown-projection", (await unknown.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
+    }
+}
