@@ -13,6 +13,9 @@ namespace CongressWorkflow.EventStore;
 /// <summary>Current state and folded-in version of a stream.</summary>
 public sealed record AggregateResult<TState>(TState State, long Version);
 
+/// <summary>Events found by a scan, the position the scan covered up to, and the head when it began.</summary>
+public sealed record EventPage(IReadOnlyList<RecordedEvent> Events, long ScannedTo, long HeadPosition);
+
 public sealed record StoreStatus(long Streams, long Events, long HeadPosition, int SchemaVersion);
 
 /// <summary>
@@ -203,6 +206,33 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, EventTypeReg
         command.Parameters.Add(new() { Value = afterPosition });
         command.Parameters.Add(new() { Value = maxCount });
         return await ReadEventsAsync(command, cancellationToken);
+    }
+
+    /// <summary>
+    /// The events of some types among the next <paramref name="maxPositions"/> positions after a checkpoint, and how
+    /// far that scan safely reached: never past the head visible when it started, so nothing committing later is
+    /// passed over (positions become visible in order).
+    /// </summary>
+    public async Task<EventPage> ReadPageAsync(long afterPosition, int maxPositions, IReadOnlyCollection<string>? eventTypes, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(afterPosition);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxPositions, 1);
+        var head = await ReadHeadPositionAsync(cancellationToken);
+        var scannedTo = Math.Min(head, afterPosition + maxPositions);
+        if (scannedTo <= afterPosition)
+        {
+            return new EventPage([], afterPosition, head);
+        }
+
+        await using var command = dataSource.CreateCommand($"""
+            SELECT {EventColumns} FROM event_store.events
+            WHERE global_position > $1 AND global_position <= $2 AND ($3::text[] IS NULL OR event_type = ANY($3))
+            ORDER BY global_position
+            """);
+        command.Parameters.Add(new() { Value = afterPosition });
+        command.Parameters.Add(new() { Value = scannedTo });
+        command.Parameters.Add(new() { Value = (object?)eventTypes?.ToArray() ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        return new EventPage(await ReadEventsAsync(command, cancellationToken), scannedTo, head);
     }
 
     public async Task<long> ReadHeadPositionAsync(CancellationToken cancellationToken = default)

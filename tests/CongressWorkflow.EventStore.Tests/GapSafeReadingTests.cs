@@ -35,6 +35,26 @@ public sealed class reading_all_events_safely_while_transactions_are_in_flight(E
     }
 
     [Fact]
+    public async Task a_filtered_page_never_scans_past_a_position_still_in_flight()
+    {
+        var store = Store;
+        await store.AppendAsync(TestEvents.NewStreamId(), "roster", ExpectedVersion.NoStream, [TestEvents.Joined("before")], TestEvents.Meta);
+        await using var slowConnection = await Db.DataSource.OpenConnectionAsync();
+        await using var slow = await slowConnection.BeginTransactionAsync();
+        await store.AppendAsync(slowConnection, slow, TestEvents.NewStreamId(), "roster", ExpectedVersion.NoStream,
+            [new NewEvent(Guid.NewGuid(), new MemberRenamed("slow", "late commit"))], TestEvents.Meta);
+
+        var whileInFlight = await store.ReadPageAsync(0, 100, ["test.member-renamed"]);
+        await slow.CommitAsync();
+        var afterCommit = await store.ReadPageAsync(whileInFlight.ScannedTo, 100, ["test.member-renamed"]);
+
+        Assert.Empty(whileInFlight.Events);
+        Assert.Equal(1, whileInFlight.ScannedTo);
+        Assert.Equal("slow", ((MemberRenamed)Assert.Single(afterCommit.Events).Data).FullName);
+        Assert.Equal(2, afterCommit.ScannedTo);
+    }
+
+    [Fact]
     public async Task a_reader_tailing_eight_concurrent_writers_sees_every_event_once_in_order()
     {
         var store = Store;

@@ -8,7 +8,8 @@ namespace CongressWorkflow.EventStore.Projections;
 
 public sealed record ProjectionDaemonOptions
 {
-    public int BatchSize { get; init; } = 500;
+    /// <summary>How many positions one batch scans (events of other types are skipped without being read).</summary>
+    public int BatchSize { get; init; } = 2000;
 
     /// <summary>How often an idle runner looks for new events, and a waiting node for a free projection.</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(250);
@@ -152,10 +153,9 @@ public sealed class ProjectionDaemon : IAsyncDisposable
                 continue;
             }
 
-            var events = await _store.ReadAllAsync(position, _options.BatchSize, stopping);
-            var head = events.Count > 0 ? events[^1].GlobalPosition : position;
-            Lags[projection.Name] = Math.Max(0, await _store.ReadHeadPositionAsync(stopping) - head);
-            if (events.Count == 0)
+            var page = await _store.ReadPageAsync(position, _options.BatchSize, projection.EventTypes, stopping);
+            Lags[projection.Name] = Math.Max(0, page.HeadPosition - page.ScannedTo);
+            if (page.ScannedTo == position)
             {
                 if (state == ProjectionState.Rebuilding)
                 {
@@ -168,34 +168,33 @@ public sealed class ProjectionDaemon : IAsyncDisposable
 
             try
             {
-                await ApplyBatchAsync(connection, projection, events, stopping);
+                await ApplyBatchAsync(connection, projection, page, stopping);
             }
             catch (Exception e) when (!IsTransient(e) && e is not OperationCanceledException)
             {
                 _onError?.Invoke(projection.Name, e);
-                await RecordFailureAsync(connection, projection.Name, events, e, stopping);
+                await RecordFailureAsync(connection, projection.Name, page, e, stopping);
             }
         }
     }
 
-    private async Task ApplyBatchAsync(NpgsqlConnection connection, IProjection projection, IReadOnlyList<RecordedEvent> events, CancellationToken stopping)
+    private async Task ApplyBatchAsync(NpgsqlConnection connection, IProjection projection, EventPage page, CancellationToken stopping)
     {
         using var activity = CongressTelemetry.ActivitySource.StartActivity("projection.apply");
         activity?.SetTag("cw.projection", projection.Name);
-        activity?.SetTag("cw.event_count", events.Count);
+        activity?.SetTag("cw.event_count", page.Events.Count);
         var started = Stopwatch.GetTimestamp();
-        var relevant = projection.EventTypes is { } types ? events.Where(e => types.Contains(e.EventType)).ToList() : events;
         await using var transaction = await connection.BeginTransactionAsync(stopping);
-        if (relevant.Count > 0)
+        if (page.Events.Count > 0)
         {
-            await projection.ApplyAsync(connection, transaction, relevant, stopping);
+            await projection.ApplyAsync(connection, transaction, page.Events, stopping);
         }
 
         await using (var checkpoint = new NpgsqlCommand(
             "UPDATE event_store.projection_checkpoints SET position = $2, updated_at = now() WHERE projection = $1", connection, transaction))
         {
             checkpoint.Parameters.Add(new() { Value = projection.Name });
-            checkpoint.Parameters.Add(new() { Value = events[^1].GlobalPosition });
+            checkpoint.Parameters.Add(new() { Value = page.ScannedTo });
             await checkpoint.ExecuteNonQueryAsync(stopping);
         }
 
@@ -220,15 +219,16 @@ public sealed class ProjectionDaemon : IAsyncDisposable
         await transaction.CommitAsync(stopping);
     }
 
-    private static async Task RecordFailureAsync(NpgsqlConnection connection, string name, IReadOnlyList<RecordedEvent> batch, Exception error, CancellationToken stopping)
+    private static async Task RecordFailureAsync(NpgsqlConnection connection, string name, EventPage page, Exception error, CancellationToken stopping)
     {
         await using var command = new NpgsqlCommand("""
             UPDATE event_store.projection_checkpoints
             SET status = 'failed', error = $2, failed_position = $3, updated_at = now() WHERE projection = $1
             """, connection);
         command.Parameters.Add(new() { Value = name });
-        command.Parameters.Add(new() { Value = $"{error.GetType().Name}: {error.Message} (in the batch {batch[0].GlobalPosition}–{batch[^1].GlobalPosition})" });
-        command.Parameters.Add(new() { Value = batch[0].GlobalPosition });
+        var first = page.Events.Count > 0 ? page.Events[0].GlobalPosition : page.ScannedTo;
+        command.Parameters.Add(new() { Value = $"{error.GetType().Name}: {error.Message} (in the batch {first}–{page.ScannedTo})" });
+        command.Parameters.Add(new() { Value = first });
         await command.ExecuteNonQueryAsync(stopping);
     }
 
