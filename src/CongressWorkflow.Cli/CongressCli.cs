@@ -1,19 +1,137 @@
 using System.CommandLine;
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text.Json;
 using CongressWorkflow.Engine;
+using CongressWorkflow.Engine.Monitoring;
+using CongressWorkflow.EventStore.Serialization;
+using Spectre.Console;
 
 namespace CongressWorkflow.Cli;
 
-/// <summary>The `congress` command line.</summary>
+/// <summary>
+/// The `congress` command line: progress of a subtree on a day, its overdue congresses, the projections, and the event
+/// schemas. It talks to a running server (--server, or CONGRESS_SERVER; default http://127.0.0.1:5080).
+/// Exit codes: 0 done, 1 the server refused the request, 2 bad input or no server.
+/// </summary>
 public static class CongressCli
 {
-    public static RootCommand Build()
+    public const int Refused = 1;
+    public const int BadInput = 2;
+
+    private static readonly Dictionary<string, string> LevelNames = new(StringComparer.Ordinal)
     {
-        var root = new RootCommand("CongressWorkflow: run and watch a cascade of party congresses");
-        root.Subcommands.Add(Schemas());
+        ["central"] = "Trung ương", ["bloc"] = "Đảng bộ khối", ["ministry"] = "Đảng bộ cấp trên cơ sở", ["grassroots"] = "Tổ chức cơ sở đảng", ["branch"] = "Chi bộ",
+    };
+
+    public static async Task<int> RunAsync(string[] args, IAnsiConsole console, TextWriter error, HttpMessageHandler? handler = null)
+    {
+        var root = Build(console, error, handler);
+        return await root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = error, Error = error });
+    }
+
+    public static RootCommand Build(IAnsiConsole console, TextWriter error, HttpMessageHandler? handler = null)
+    {
+        var server = new Option<string>("--server")
+        {
+            Description = "The CongressWorkflow server",
+            Recursive = true,
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("CONGRESS_SERVER") is { Length: > 0 } url ? url : "http://127.0.0.1:5080",
+        };
+        var root = new RootCommand("CongressWorkflow: run and watch a cascade of party congresses") { server };
+        root.Subcommands.Add(Progress(console, error, handler, server));
+        root.Subcommands.Add(Overdue(console, error, handler, server));
+        root.Subcommands.Add(Projections(console, error, handler, server));
+        root.Subcommands.Add(Schemas(console));
         return root;
     }
 
-    private static Command Schemas()
+    private static Command Progress(IAnsiConsole console, TextWriter error, HttpMessageHandler? handler, Option<string> server)
+    {
+        var organization = new Argument<string>("organization") { Description = "The subtree's root, e.g. dang-bo-khoi-cac-co-quan-trung-uong" };
+        var campaign = new Option<string>("--campaign") { Description = "The campaign id", Required = true };
+        var asOf = new Option<string?>("--as-of") { Description = "The day, e.g. 2020-05-15 (default today)" };
+        var command = new Command("progress", "How far a subtree's congresses had got on a day, level by level, and who is behind") { organization, campaign, asOf };
+        command.SetAction((parse, ct) => CallAsync(error, handler, parse.GetValue(server)!, async http =>
+        {
+            var day = Day(parse.GetValue(asOf));
+            var path = $"api/campaigns/{Uri.EscapeDataString(parse.GetValue(campaign)!)}/progress/{Uri.EscapeDataString(parse.GetValue(organization)!)}";
+            var report = await GetAsync<ProgressReport>(http, $"{path}?asOf={day}", ct);
+            var subordinates = await GetAsync<List<SubordinateProgress>>(http, $"{path}/subordinates?asOf={day}", ct);
+
+            console.Write(new Rule($"[bold]{Markup.Escape(report.Name)}[/] — tính đến {report.AsOf:dd/MM/yyyy}").LeftJustified());
+            var levels = new Table().AddColumns("Cấp", "Đã đại hội", "", "Sớm", "Đúng hạn", "Muộn", "Quá hạn", "Chưa đến hạn");
+            foreach (var l in report.Levels)
+            {
+                levels.AddRow(Level(l.Level.ToString()), $"{l.Held:N0} / {l.Total:N0} ({l.Percent:N2}%)", Bar(l.Percent), $"{l.Early:N0}", $"{l.OnTime:N0}",
+                    $"{l.Late:N0}", l.Overdue > 0 ? $"[red]{l.Overdue:N0}[/]" : "0", $"{l.NotYetDue:N0}");
+            }
+
+            console.Write(levels);
+            if (report.Subordinates.Total > 0)
+            {
+                console.MarkupLine($"{report.Subordinates.Completed:N0} / {report.Subordinates.Total:N0} đảng bộ trực thuộc đã xong đại hội các chi bộ");
+            }
+
+            console.MarkupLine(report.Completion is { CompletedOn: { } done, DaysEarly: { } early }
+                ? $"Hoàn thành {done:dd/MM/yyyy}: {(early >= 0 ? $"sớm {early} ngày" : $"muộn {-early} ngày")} so với hạn {report.Completion.Deadline:dd/MM/yyyy}"
+                : "Đang tiến hành");
+
+            var behind = new Table().AddColumns("Đơn vị trực thuộc", "Đã đại hội", "Quá hạn");
+            foreach (var s in subordinates.Take(15))
+            {
+                behind.AddRow(Markup.Escape(s.Name), $"{s.Held:N0} / {s.Units:N0} ({s.Percent:N2}%)", s.Overdue > 0 ? $"[red]{s.Overdue:N0}[/]" : "0");
+            }
+
+            console.Write(behind);
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Overdue(IAnsiConsole console, TextWriter error, HttpMessageHandler? handler, Option<string> server)
+    {
+        var organization = new Argument<string>("organization") { Description = "The subtree's root" };
+        var campaign = new Option<string>("--campaign") { Description = "The campaign id", Required = true };
+        var asOf = new Option<string?>("--as-of") { Description = "The day, e.g. 2020-05-15 (default today)" };
+        var command = new Command("overdue", "Congresses of a subtree not held by their deadline, most overdue first") { organization, campaign, asOf };
+        command.SetAction((parse, ct) => CallAsync(error, handler, parse.GetValue(server)!, async http =>
+        {
+            var items = await GetAsync<List<DeadlineItem>>(http,
+                $"api/campaigns/{Uri.EscapeDataString(parse.GetValue(campaign)!)}/progress/{Uri.EscapeDataString(parse.GetValue(organization)!)}/overdue?asOf={Day(parse.GetValue(asOf))}", ct);
+            var table = new Table().AddColumns("Tổ chức", "Trực thuộc", "Hạn", "Quá hạn");
+            foreach (var i in items)
+            {
+                table.AddRow(Markup.Escape(i.Name), Markup.Escape(i.ParentName ?? string.Empty), $"{i.Deadline:dd/MM/yyyy}", $"[red]{i.Days} ngày[/]");
+            }
+
+            console.Write(table);
+            console.MarkupLine($"{items.Count:N0} quá hạn · overdue");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Projections(IAnsiConsole console, TextWriter error, HttpMessageHandler? handler, Option<string> server)
+    {
+        var command = new Command("projections", "Where each read model has got to, and why one stopped");
+        command.SetAction((parse, ct) => CallAsync(error, handler, parse.GetValue(server)!, async http =>
+        {
+            var table = new Table().AddColumns("Projection", "State", "Position", "Lag", "Owner", "Error");
+            foreach (var p in await GetAsync<List<JsonElement>>(http, "api/projections", ct))
+            {
+                table.AddRow(p.GetProperty("name").GetString()!, p.GetProperty("state").GetString()!, $"{p.GetProperty("position").GetInt64():N0}",
+                    $"{p.GetProperty("lag").GetInt64():N0}", Markup.Escape(p.GetProperty("owner").GetString() ?? ""),
+                    Markup.Escape(p.GetProperty("error").GetString() ?? ""));
+            }
+
+            console.Write(table);
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Schemas(IAnsiConsole console)
     {
         var folder = new Argument<DirectoryInfo>("folder") { Description = "Where to write the event schemas, e.g. schemas/events" };
         var export = new Command("export", "Write the JSON Schema of every domain event type and version") { folder };
@@ -21,9 +139,73 @@ public static class CongressCli
         {
             var target = parse.GetValue(folder)!;
             await EventSchemas.WriteAsync(target.FullName, cancellationToken);
-            Console.WriteLine($"wrote {EventSchemas.Generate().Count} event schemas to {target.FullName}");
+            console.MarkupLine($"wrote {EventSchemas.Generate().Count} event schemas to {Markup.Escape(target.FullName)}");
             return 0;
         });
         return new Command("schemas", "JSON Schemas of the stored events") { export };
+    }
+
+    /// <summary>Runs a request against the server; turns refusals and an absent server into a message and an exit code.</summary>
+    private static async Task<int> CallAsync(TextWriter error, HttpMessageHandler? handler, string server, Func<HttpClient, Task<int>> call)
+    {
+        if (!Uri.TryCreate(server.TrimEnd('/') + "/", UriKind.Absolute, out var baseAddress) || baseAddress.Scheme is not ("http" or "https"))
+        {
+            await error.WriteLineAsync($"error: --server '{server}' is not an http(s) address such as http://127.0.0.1:5080");
+            return BadInput;
+        }
+
+        using var http = handler is null ? new HttpClient() : new HttpClient(handler, disposeHandler: false);
+        http.BaseAddress = baseAddress;
+        try
+        {
+            return await call(http);
+        }
+        catch (CliException e)
+        {
+            await error.WriteLineAsync(e.Message);
+            return e.ExitCode;
+        }
+        catch (HttpRequestException e)
+        {
+            await error.WriteLineAsync($"error: cannot reach the CongressWorkflow server at {server} ({e.Message}); start it with ops/run or pass --server");
+            return BadInput;
+        }
+    }
+
+    private static async Task<T> GetAsync<T>(HttpClient http, string path, CancellationToken cancellationToken)
+    {
+        using var response = await http.GetAsync(path, cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            var problem = await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
+            var code = problem.TryGetProperty("code", out var c) ? c.GetString() : null;
+            var detail = problem.TryGetProperty("detail", out var d) ? d.GetString() : response.ReasonPhrase;
+            throw new CliException(Refused, $"error: {detail} ({code ?? ((int)response.StatusCode).ToString(CultureInfo.InvariantCulture)})");
+        }
+
+        return (await response.Content.ReadFromJsonAsync<T>(EventTypeRegistry.DefaultSerializerOptions, cancellationToken))!;
+    }
+
+    private static string Day(string? text) =>
+        text is null ? DateOnly.FromDateTime(DateTime.UtcNow).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)
+        : DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day)
+            ? day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)
+            : throw new CliException(BadInput, $"error: --as-of '{text}' is not a day: use the form 2020-05-15");
+
+    private static string Level(string level)
+    {
+        var key = JsonNamingPolicy.KebabCaseLower.ConvertName(level);
+        return LevelNames.GetValueOrDefault(key, key);
+    }
+
+    private static string Bar(decimal percent)
+    {
+        var filled = (int)Math.Round(percent / 5);
+        return $"[green]{new string('█', filled)}[/][grey]{new string('░', 20 - filled)}[/]";
+    }
+
+    private sealed class CliException(int exitCode, string message) : Exception(message)
+    {
+        public int ExitCode { get; } = exitCode;
     }
 }

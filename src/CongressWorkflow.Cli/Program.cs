@@ -1,3 +1,4 @@
 using CongressWorkflow.Cli;
+using Spectre.Console;
 
-return await CongressCli.Build().Parse(args).InvokeAsync();
+return await CongressCli.RunAsync(args, AnsiConsole.Console, Console.Error);

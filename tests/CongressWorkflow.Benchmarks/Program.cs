@@ -1,7 +1,7 @@
 using CongressWorkflow.Benchmarks;
 using CongressWorkflow.EventStore.Embedded;
 
-// Usage: dotnet run -c Release --project tests/CongressWorkflow.Benchmarks -- [append] [--scale 1.0]
+// Usage: dotnet run -c Release --project tests/CongressWorkflow.Benchmarks -- [append] [rollups] [--scale 1.0]
 // Uses ConnectionStrings__Postgres when set, otherwise a temporary embedded cluster.
 var suites = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal) && !double.TryParse(a, System.Globalization.CultureInfo.InvariantCulture, out _)).ToList();
 var scaleIndex = Array.IndexOf(args, "--scale");
@@ -26,8 +26,11 @@ foreach (var suite in suites)
         case "append":
             await AppendBenchmark.RunAsync(connectionString, scale);
             break;
+        case "rollups":
+            await RollupBenchmark.RunAsync(connectionString, scale);
+            break;
         default:
-            Console.Error.WriteLine($"unknown suite '{suite}': use append");
+            Console.Error.WriteLine($"unknown suite '{suite}': use append or rollups");
             return 2;
     }
 }

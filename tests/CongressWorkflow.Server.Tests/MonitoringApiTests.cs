@@ -6,38 +6,6 @@ using CongressWorkflow.Testing;
 
 namespace CongressWorkflow.Server.Tests;
 
-/// <summary>The server with the demo campaign loaded and its projection daemon running.</summary>
-public sealed class DemoServerFixture : IAsyncLifetime
-{
-    public CongressServer Server { get; private set; } = null!;
-
-    public HttpClient Http { get; private set; } = null!;
-
-    public async Task InitializeAsync()
-    {
-        Server = await CongressServer.CreateAsync([], new Dictionary<string, string?>
-        {
-            ["ConnectionStrings:Postgres"] = await TestCluster.CreateDatabaseAsync("monitoring"),
-            ["Urls"] = "http://127.0.0.1:0",
-        });
-        await Server.App.StartAsync();
-        Http = new HttpClient { BaseAddress = Server.BaseAddress };
-        var deadline = DateTime.UtcNow.AddMinutes(1);
-        while (await Http.GetFromJsonAsync<JsonElement[]>("/api/projections") is var projections
-               && (projections!.Length < 2 || projections.Any(p => p.GetProperty("lag").GetInt64() > 0 || p.GetProperty("state").GetString() != "running")))
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the projections did not catch up");
-            await Task.Delay(50);
-        }
-    }
-
-    public async Task DisposeAsync()
-    {
-        Http.Dispose();
-        await Server.DisposeAsync();
-    }
-}
-
 public sealed class the_monitoring_api(DemoServerFixture fixture) : IClassFixture<DemoServerFixture>
 {
     private static readonly string Progress = $"/api/campaigns/{DemoCampaign.CampaignId}/progress";

@@ -1,0 +1,92 @@
+using CongressWorkflow.Engine.Demo;
+using CongressWorkflow.Testing;
+using Spectre.Console;
+
+namespace CongressWorkflow.Cli.Tests;
+
+public sealed class the_congress_command_line(DemoServerFixture fixture) : IClassFixture<DemoServerFixture>
+{
+    private async Task<(int ExitCode, string Output, string Error)> RunAsync(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = AnsiSupport.No,
+            ColorSystem = ColorSystemSupport.NoColors,
+            Out = new AnsiConsoleOutput(output),
+        });
+        console.Profile.Width = 200;
+        var exitCode = await CongressCli.RunAsync([.. args, "--server", fixture.Server.BaseAddress.ToString()], console, error);
+        return (exitCode, output.ToString(), error.ToString());
+    }
+
+    [Fact]
+    public async Task progress_prints_each_level_and_who_is_behind()
+    {
+        var (exitCode, output, _) = await RunAsync("progress", DemoCampaign.ThaiBinh, "--campaign", DemoCampaign.CampaignId, "--as-of", "2020-03-31");
+
+        Assert.Equal(0, exitCode);
+        Assert.Contains("Đảng bộ Sở Công Thương Thái Bình", output, StringComparison.Ordinal);
+        Assert.Contains("tính đến 31/03/2020", output, StringComparison.Ordinal);
+        Assert.Contains("9 / 12 (75.00%)", output, StringComparison.Ordinal);
+        Assert.Contains("Chi bộ Quản lý thị trường số 1", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task progress_of_the_ministry_after_its_cascade_shows_fourteen_days_early()
+    {
+        var (exitCode, output, _) = await RunAsync("progress", DemoCampaign.Ministry, "--campaign", DemoCampaign.CampaignId, "--as-of", "2020-07-31");
+
+        Assert.Equal(0, exitCode);
+        Assert.Contains("Hoàn thành 30/06/2020: sớm 14 ngày so với hạn 14/07/2020", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task overdue_lists_the_units_past_their_deadline()
+    {
+        var (exitCode, output, _) = await RunAsync("overdue", DemoCampaign.ThaiBinh, "--campaign", DemoCampaign.CampaignId, "--as-of", "2020-04-01");
+
+        Assert.Equal(0, exitCode);
+        Assert.Contains("3 quá hạn", output, StringComparison.Ordinal);
+        Assert.Contains("31/03/2020", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task projections_shows_each_read_model()
+    {
+        var (exitCode, output, error) = await RunAsync("projections");
+
+        Assert.True(exitCode == 0, error);
+        Assert.Contains("progress", output, StringComparison.Ordinal);
+        Assert.Contains("approval-audit", output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(CongressCli.BadInput, "not a day", "progress", "x", "--campaign", "c", "--as-of", "15/05/2020")]
+    [InlineData(CongressCli.Refused, "not-found", "progress", "khong-co", "--campaign", DemoCampaign.CampaignId)]
+    [InlineData(1, "--campaign", "progress", DemoCampaign.ThaiBinh)]
+    public async Task bad_input_gets_a_message_and_a_non_zero_exit_code(int expected, string message, params string[] args)
+    {
+        var (exitCode, output, error) = await RunAsync(args);
+
+        Assert.Equal(expected, exitCode);
+        Assert.Contains(message, error, StringComparison.Ordinal);
+        Assert.DoesNotContain("Đã đại hội", output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("http://127.0.0.1:9", "cannot reach the CongressWorkflow server")]
+    [InlineData("ftp://x", "not an http(s) address")]
+    public async Task without_a_usable_server_it_says_so_and_exits_with_2(string server, string message)
+    {
+        var error = new StringWriter();
+        var exitCode = await CongressCli.RunAsync(["projections", "--server", server], AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(new StringWriter()),
+        }), error);
+
+        Assert.Equal(CongressCli.BadInput, exitCode);
+        Assert.Contains(message, error.ToString(), StringComparison.Ordinal);
+    }
+}
