@@ -48,10 +48,7 @@ public static class CongressCli
 
     private static Command Progress(IAnsiConsole console, TextWriter error, HttpMessageHandler? handler, Option<string> server)
     {
-        var organization = new Argument<string>("organization") { Description = "The subtree's root, e.g. dang-bo-khoi-cac-co-quan-trung-uong" };
-        var campaign = new Option<string>("--campaign") { Description = "The campaign id", Required = true };
-        var asOf = new Option<string?>("--as-of") { Description = "The day, e.g. 2020-05-15 (default today)" };
-        var command = new Command("progress", "How far a subtree's congresses had got on a day, level by level, and who is behind") { organization, campaign, asOf };
+        var (command, organization, campaign, asOf) = SubtreeCommand("progress", "How far a subtree's congresses had got on a day, level by level, and who is behind");
         command.SetAction((parse, ct) => CallAsync(error, handler, parse.GetValue(server)!, async http =>
         {
             var day = Day(parse.GetValue(asOf));
@@ -91,10 +88,7 @@ public static class CongressCli
 
     private static Command Overdue(IAnsiConsole console, TextWriter error, HttpMessageHandler? handler, Option<string> server)
     {
-        var organization = new Argument<string>("organization") { Description = "The subtree's root" };
-        var campaign = new Option<string>("--campaign") { Description = "The campaign id", Required = true };
-        var asOf = new Option<string?>("--as-of") { Description = "The day, e.g. 2020-05-15 (default today)" };
-        var command = new Command("overdue", "Congresses of a subtree not held by their deadline, most overdue first") { organization, campaign, asOf };
+        var (command, organization, campaign, asOf) = SubtreeCommand("overdue", "Congresses of a subtree not held by their deadline, most overdue first");
         command.SetAction((parse, ct) => CallAsync(error, handler, parse.GetValue(server)!, async http =>
         {
             var items = await GetAsync<List<DeadlineItem>>(http,
@@ -110,6 +104,15 @@ public static class CongressCli
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>A command about one subtree of one campaign on one day: organisation, --campaign, --as-of.</summary>
+    private static (Command Command, Argument<string> Organization, Option<string> Campaign, Option<string?> AsOf) SubtreeCommand(string name, string description)
+    {
+        var organization = new Argument<string>("organization") { Description = "The subtree's root, e.g. dang-bo-khoi-cac-co-quan-trung-uong" };
+        var campaign = new Option<string>("--campaign") { Description = "The campaign id", Required = true };
+        var asOf = new Option<string?>("--as-of") { Description = "The day, e.g. 2020-05-15 (default today)" };
+        return (new Command(name, description) { organization, campaign, asOf }, organization, campaign, asOf);
     }
 
     private static Command Projections(IAnsiConsole console, TextWriter error, HttpMessageHandler? handler, Option<string> server)

@@ -7,21 +7,18 @@ using OpenQA.Selenium.Support.UI;
 
 namespace CongressWorkflow.Browser.Tests;
 
-/// <summary>The real server with the demo campaign, and Debian's Chromium driven headless through chromedriver.</summary>
+/// <summary>The demo server (projections caught up), and Debian's Chromium driven headless through chromedriver.</summary>
 public sealed class DashboardFixture : IAsyncLifetime
 {
-    public CongressServer Server { get; private set; } = null!;
+    private readonly DemoServerFixture _demo = new();
+
+    public CongressServer Server => _demo.Server;
 
     public ChromeDriver Browser { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
-        Server = await CongressServer.CreateAsync([], new Dictionary<string, string?>
-        {
-            ["ConnectionStrings:Postgres"] = await TestCluster.CreateDatabaseAsync("dashboard"),
-            ["Urls"] = "http://127.0.0.1:0",
-        });
-        await Server.App.StartAsync();
+        await _demo.InitializeAsync();
         var options = new ChromeOptions { BinaryLocation = "/usr/bin/chromium" };
         options.AddArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
             "--disable-sync", "--no-first-run", "--disable-quic", "--window-size=1280,1400", $"--user-data-dir={Path.Combine(Path.GetTempPath(), "cw-chrome-" + Guid.NewGuid().ToString("N")[..8])}");
@@ -32,7 +29,7 @@ public sealed class DashboardFixture : IAsyncLifetime
     {
         Browser.Quit();
         Browser.Dispose();
-        await Server.DisposeAsync();
+        await _demo.DisposeAsync();
     }
 }
 

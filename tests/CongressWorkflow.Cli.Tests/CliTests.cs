@@ -10,6 +10,13 @@ public sealed class the_congress_command_line(DemoServerFixture fixture) : IClas
     {
         var output = new StringWriter();
         var error = new StringWriter();
+        var exitCode = await CongressCli.RunAsync([.. args, "--server", fixture.Server.BaseAddress.ToString()], PlainConsole(output), error);
+        return (exitCode, output.ToString(), error.ToString());
+    }
+
+    /// <summary>A console without colours or control codes, wide enough for the tables, writing into a string.</summary>
+    private static IAnsiConsole PlainConsole(TextWriter output)
+    {
         var console = AnsiConsole.Create(new AnsiConsoleSettings
         {
             Ansi = AnsiSupport.No,
@@ -17,8 +24,7 @@ public sealed class the_congress_command_line(DemoServerFixture fixture) : IClas
             Out = new AnsiConsoleOutput(output),
         });
         console.Profile.Width = 200;
-        var exitCode = await CongressCli.RunAsync([.. args, "--server", fixture.Server.BaseAddress.ToString()], console, error);
-        return (exitCode, output.ToString(), error.ToString());
+        return console;
     }
 
     [Fact]
@@ -81,10 +87,7 @@ public sealed class the_congress_command_line(DemoServerFixture fixture) : IClas
     public async Task without_a_usable_server_it_says_so_and_exits_with_2(string server, string message)
     {
         var error = new StringWriter();
-        var exitCode = await CongressCli.RunAsync(["projections", "--server", server], AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(new StringWriter()),
-        }), error);
+        var exitCode = await CongressCli.RunAsync(["projections", "--server", server], PlainConsole(new StringWriter()), error);
 
         Assert.Equal(CongressCli.BadInput, exitCode);
         Assert.Contains(message, error.ToString(), StringComparison.Ordinal);
