@@ -51,10 +51,10 @@ public static class CongressCli
         var (command, organization, campaign, asOf) = SubtreeCommand("progress", "How far a subtree's congresses had got on a day, level by level, and who is behind");
         command.SetAction((parse, ct) => CallAsync(error, handler, parse.GetValue(server)!, async http =>
         {
-            var day = Day(parse.GetValue(asOf));
+            var day = AsOfQuery(parse.GetValue(asOf));
             var path = $"api/campaigns/{Uri.EscapeDataString(parse.GetValue(campaign)!)}/progress/{Uri.EscapeDataString(parse.GetValue(organization)!)}";
-            var report = await GetAsync<ProgressReport>(http, $"{path}?asOf={day}", ct);
-            var subordinates = await GetAsync<List<SubordinateProgress>>(http, $"{path}/subordinates?asOf={day}", ct);
+            var report = await GetAsync<ProgressReport>(http, $"{path}?{day}", ct);
+            var subordinates = await GetAsync<List<SubordinateProgress>>(http, $"{path}/subordinates?{day}", ct);
 
             console.Write(new Rule($"[bold]{Markup.Escape(report.Name)}[/] — tính đến {report.AsOf:dd/MM/yyyy}").LeftJustified());
             var levels = new Table().AddColumns("Cấp", "Đã đại hội", "", "Sớm", "Đúng hạn", "Muộn", "Quá hạn", "Chưa đến hạn");
@@ -92,7 +92,7 @@ public static class CongressCli
         command.SetAction((parse, ct) => CallAsync(error, handler, parse.GetValue(server)!, async http =>
         {
             var items = await GetAsync<List<DeadlineItem>>(http,
-                $"api/campaigns/{Uri.EscapeDataString(parse.GetValue(campaign)!)}/progress/{Uri.EscapeDataString(parse.GetValue(organization)!)}/overdue?asOf={Day(parse.GetValue(asOf))}", ct);
+                $"api/campaigns/{Uri.EscapeDataString(parse.GetValue(campaign)!)}/progress/{Uri.EscapeDataString(parse.GetValue(organization)!)}/overdue?{AsOfQuery(parse.GetValue(asOf))}", ct);
             var table = new Table().AddColumns("Tổ chức", "Trực thuộc", "Hạn", "Quá hạn");
             foreach (var i in items)
             {
@@ -189,10 +189,11 @@ public static class CongressCli
         return (await response.Content.ReadFromJsonAsync<T>(EventTypeRegistry.DefaultSerializerOptions, cancellationToken))!;
     }
 
-    private static string Day(string? text) =>
-        text is null ? DateOnly.FromDateTime(DateTime.UtcNow).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)
+    /// <summary>The asOf query for a day given as 2020-05-15; none (the server's today) when no day is given.</summary>
+    private static string AsOfQuery(string? text) =>
+        text is null ? string.Empty
         : DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day)
-            ? day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)
+            ? "asOf=" + day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)
             : throw new CliException(BadInput, $"error: --as-of '{text}' is not a day: use the form 2020-05-15");
 
     private static string Level(string level)

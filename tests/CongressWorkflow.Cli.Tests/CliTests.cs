@@ -49,6 +49,16 @@ public sealed class the_congress_command_line(DemoServerFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task without_a_day_progress_is_as_of_the_servers_today()
+    {
+        var (exitCode, output, _) = await RunAsync("progress", DemoCampaign.ThaiBinh, "--campaign", DemoCampaign.CampaignId);
+
+        Assert.Equal(0, exitCode);
+        Assert.Contains("12 / 12 (100.00%)", output, StringComparison.Ordinal);
+        Assert.Contains($"tính đến {DateTime.UtcNow:dd/MM/yyyy}", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task overdue_lists_the_units_past_their_deadline()
     {
         var (exitCode, output, _) = await RunAsync("overdue", DemoCampaign.ThaiBinh, "--campaign", DemoCampaign.CampaignId, "--as-of", "2020-04-01");

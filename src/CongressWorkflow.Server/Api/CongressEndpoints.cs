@@ -49,7 +49,8 @@ public static class CongressEndpoints
     {
         var congress = app.MapGroup("/api/campaigns/{campaignId}/congresses/{organizationId}");
 
-        congress.MapGet("/", async (string campaignId, string organizationId, string? asOf, HttpContext http, CongressService service, CancellationToken ct) =>
+        congress.MapGet("/", async (string campaignId, string organizationId, string? asOf, HttpContext http, CongressService service, TimeProvider time,
+            CancellationToken ct) =>
         {
             var id = Congress.StreamId(campaignId, organizationId);
             var moment = StoreEndpoints.ParseMoment(asOf, "asOf");
@@ -60,7 +61,7 @@ public static class CongressEndpoints
             }
 
             http.Response.Headers.ETag = $"\"{version}\"";
-            var today = DateOnly.FromDateTime((moment ?? DateTimeOffset.UtcNow).UtcDateTime);
+            var today = DateOnly.FromDateTime((moment ?? time.GetUtcNow()).UtcDateTime);
             return Results.Ok(new { congressId = id, version, asOf = moment, planInForce = state.PlanInForce(today), state });
         });
 
