@@ -19,6 +19,9 @@ public sealed class LoggingProjection(string name) : IProjection
     /// <summary>Kills its own database session once, after writing its rows but before the commit.</summary>
     public bool CrashOnce { get; set; }
 
+    /// <summary>Makes a rebuild's reset fail, as a projection whose tables cannot be emptied.</summary>
+    public bool FailReset { get; set; }
+
     /// <summary>Throws on the member of this name, as a projection meeting an event it cannot apply.</summary>
     public string? FailOn { get; set; }
 
@@ -61,6 +64,11 @@ public sealed class LoggingProjection(string name) : IProjection
 
     public async Task ResetAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {
+        if (FailReset)
+        {
+            throw new InvalidOperationException("cannot empty the log table");
+        }
+
         await using var truncate = new NpgsqlCommand($"TRUNCATE {Table}", connection, transaction);
         await truncate.ExecuteNonQueryAsync(cancellationToken);
     }
@@ -227,6 +235,29 @@ public sealed class the_projection_daemon(EventStoreDatabase db) : StoreTestBase
         await ProjectionDaemon.ResumeAsync(Db.DataSource, "failing");
         await WaitForAsync("failing", 10);
         Assert.Equal((10L, 10L), await CountAsync(failing));
+    }
+
+    [Fact]
+    public async Task a_rebuild_whose_reset_fails_stops_the_projection_with_the_reason()
+    {
+        var projection = await NewProjectionAsync("reset");
+        await AppendMembersAsync(5);
+        await using var daemon = new ProjectionDaemon(Db.DataSource, Store, [projection], Fast);
+        daemon.Start();
+        await WaitForAsync("reset", 5);
+        projection.FailReset = true;
+
+        await ProjectionDaemon.RequestRebuildAsync(Db.DataSource, "reset");
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        ProjectionStatus status;
+        while ((status = (await ProjectionDaemon.StatusAsync(Db.DataSource)).Single()).State != ProjectionState.Failed)
+        {
+            Assert.True(DateTime.UtcNow < deadline);
+            await Task.Delay(20);
+        }
+
+        Assert.Contains("cannot empty the log table", status.Error, StringComparison.Ordinal);
+        Assert.Equal((5L, 5L), await CountAsync(projection));
     }
 
     private Task<string> DumpAsync(LoggingProjection projection) =>

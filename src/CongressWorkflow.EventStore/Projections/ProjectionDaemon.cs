@@ -127,9 +127,10 @@ public sealed class ProjectionDaemon : IAsyncDisposable
             {
                 return;
             }
-            catch (Exception e) when (IsTransient(e))
+            catch (Exception e) when (e is not OperationCanceledException)
             {
-                // The connection (and with it the lock and any open batch) is gone: start over from the checkpoint.
+                // A lost connection (and with it the lock and any open batch), or anything unforeseen: report it and
+                // start over from the checkpoint; a runner never dies quietly.
                 _onError?.Invoke(projection.Name, e);
                 await DelayQuietly(stopping);
             }
@@ -143,7 +144,17 @@ public sealed class ProjectionDaemon : IAsyncDisposable
             var (position, state, rebuild) = await ReadCheckpointAsync(connection, projection.Name, stopping);
             if (rebuild)
             {
-                await ResetAsync(connection, projection, stopping);
+                try
+                {
+                    await ResetAsync(connection, projection, stopping);
+                }
+                catch (Exception e) when (!IsTransient(e) && e is not OperationCanceledException)
+                {
+                    _onError?.Invoke(projection.Name, e);
+                    await RecordFailureAsync(connection, projection.Name, new EventPage([], position, position), e, stopping);
+                    await ClearRebuildRequestAsync(connection, projection.Name, stopping);
+                }
+
                 continue;
             }
 
@@ -229,6 +240,13 @@ public sealed class ProjectionDaemon : IAsyncDisposable
         var first = page.Events.Count > 0 ? page.Events[0].GlobalPosition : page.ScannedTo;
         command.Parameters.Add(new() { Value = $"{error.GetType().Name}: {error.Message} (in the batch {first}–{page.ScannedTo})" });
         command.Parameters.Add(new() { Value = first });
+        await command.ExecuteNonQueryAsync(stopping);
+    }
+
+    private static async Task ClearRebuildRequestAsync(NpgsqlConnection connection, string name, CancellationToken stopping)
+    {
+        await using var command = new NpgsqlCommand("UPDATE event_store.projection_checkpoints SET rebuild_requested = false WHERE projection = $1", connection);
+        command.Parameters.Add(new() { Value = name });
         await command.ExecuteNonQueryAsync(stopping);
     }
 
