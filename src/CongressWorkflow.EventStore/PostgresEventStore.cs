@@ -27,9 +27,7 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, EventTypeReg
     public const string SchemaName = "event_store";
 
     /// <summary>Every column of event_store.events, in the order the store reads them.</summary>
-    public const string EventColumnList = EventColumns;
-
-    internal const string EventColumns =
+    public const string EventColumns =
         "global_position, event_id, stream_id, stream_version, event_type, schema_version, recorded_at, " +
         "actor_id, actor_role, actor_org, correlation_id, causation_id, headers, data, hash";
 

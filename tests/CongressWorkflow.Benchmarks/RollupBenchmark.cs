@@ -193,7 +193,7 @@ public static class RollupBenchmark
     {
         var watch = Stopwatch.StartNew();
         long count = 0;
-        await using var command = dataSource.CreateCommand($"SELECT {PostgresEventStore.EventColumnList} FROM event_store.events ORDER BY global_position");
+        await using var command = dataSource.CreateCommand($"SELECT {PostgresEventStore.EventColumns} FROM event_store.events ORDER BY global_position");
         await using var reader = await command.ExecuteReaderAsync();
         while (await reader.ReadAsync())
         {
