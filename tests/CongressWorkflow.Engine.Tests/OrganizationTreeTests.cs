@@ -51,6 +51,27 @@ public sealed class the_organisation_tree(EngineDatabase db) : IClassFixture<Eng
     }
 
     [Fact]
+    public async Task concurrent_moves_and_registrations_inside_the_moved_subtree_keep_every_path_right()
+    {
+        await db.Organizations.RegisterAsync("bo-2", "Bộ 2", OrganizationLevel.Ministry, null, Bloc, db.As(Central));
+        for (var round = 0; round < 8; round++)
+        {
+            // The Centre's subtree moves between the two ministries while branches join it and one of its branches moves.
+            var target = round % 2 == 0 ? "bo-2" : Ministry;
+            await Task.WhenAll(
+                db.Organizations.MoveAsync(Centre, target, db.As(Central)),
+                db.Organizations.RegisterAsync($"chi-bo-moi-{round}", "Chi bộ mới", OrganizationLevel.Branch, null, Centre, db.As(Central)),
+                db.Organizations.MoveAsync(round % 2 == 0 ? Branch1 : Branch2, Centre, db.As(Central)));
+        }
+
+        Assert.Equal(0L, await db.ScalarAsync<long>("""
+            SELECT count(*) FROM congress.organizations c JOIN congress.organizations p ON p.organization_id = c.parent_id
+            WHERE c.path <> p.path || subpath(c.path, nlevel(c.path) - 1, 1)
+            """));
+        Assert.Equal(12, (await db.Tree.SubtreeAsync(Ministry)).Count);
+    }
+
+    [Fact]
     public async Task renaming_and_dissolving_show_in_the_tree()
     {
         await db.Organizations.RenameAsync(Branch2, "Chi bộ Phòng Truyền thông", db.As(Central));

@@ -66,6 +66,8 @@ public sealed class OrganizationTree(NpgsqlDataSource dataSource)
             switch (e)
             {
                 case OrganizationRegistered r:
+                    // Shared with other registrations, exclusive of moves: a child's path is taken from a parent that stays put.
+                    await ExecuteAsync(connection, transaction, "SELECT pg_advisory_xact_lock_shared(hashtextextended('organization-tree', 0))");
                     await ExecuteAsync(connection, transaction, """
                         WITH k AS (SELECT nextval(pg_get_serial_sequence('congress.organizations', 'org_key')) AS key)
                         INSERT INTO congress.organizations (org_key, organization_id, name, level, sector, parent_id, path, version)
@@ -79,6 +81,10 @@ public sealed class OrganizationTree(NpgsqlDataSource dataSource)
                         r.OrganizationId, r.NewName, version);
                     break;
                 case OrganizationMoved m:
+                    // One move at a time, and none during a registration: a move rewrites a subtree's paths from a
+                    // snapshot, which a concurrent move or registration inside that subtree would make stale.
+                    await ExecuteAsync(connection, transaction, "SELECT pg_advisory_xact_lock(hashtextextended('organization-tree', 0))");
+
                     // The subtree keeps its shape: every path below the moved node gets the new parent's path as prefix.
                     await ExecuteAsync(connection, transaction, """
                         WITH moved AS (SELECT path AS old_path FROM congress.organizations WHERE organization_id = $1),
