@@ -21,7 +21,7 @@ public static class CongressCli
 
     private static readonly Dictionary<string, string> LevelNames = new(StringComparer.Ordinal)
     {
-        ["central"] = "Trung ương", ["bloc"] = "Đảng bộ khối", ["ministry"] = "Đảng bộ cấp trên cơ sở", ["grassroots"] = "Tổ chức cơ sở đảng", ["branch"] = "Chi bộ",
+        ["central"] = "Trung ương", ["bloc"] = "Khối", ["ministry"] = "Cấp trên cơ sở", ["grassroots"] = "Cơ sở", ["branch"] = "Chi bộ",
     };
 
     public static async Task<int> RunAsync(string[] args, IAnsiConsole console, TextWriter error, HttpMessageHandler? handler = null)
@@ -202,10 +202,11 @@ public static class CongressCli
         return LevelNames.GetValueOrDefault(key, key);
     }
 
+    /// <summary>Ten cells, one per ten percent: narrow enough for an 80-column terminal.</summary>
     private static string Bar(decimal percent)
     {
-        var filled = (int)Math.Round(percent / 5);
-        return $"[green]{new string('█', filled)}[/][grey]{new string('░', 20 - filled)}[/]";
+        var filled = (int)Math.Round(percent / 10);
+        return $"[green]{new string('█', filled)}[/][grey]{new string('░', 10 - filled)}[/]";
     }
 
     private sealed class CliException(int exitCode, string message) : Exception(message)
