@@ -37,6 +37,16 @@ public sealed class monitoring_progress_as_of_any_date(EngineDatabase db) : ICla
         }
     }
 
+    /// <summary>Loads the demo campaign and returns a running daemon whose projections have caught up with it.</summary>
+    private async Task<ProjectionDaemon> ProjectTheDemoAsync()
+    {
+        await new DemoCampaign(db.DataSource).LoadIfEmptyAsync();
+        var daemon = Daemon();
+        daemon.Start();
+        await CatchUpAsync(daemon);
+        return daemon;
+    }
+
     private static DocumentReference Doc(string text) => DocumentReference.Parse(text);
 
     private static DateWindow W(DateOnly start, DateOnly end) => new(start, end);
@@ -113,10 +123,7 @@ public sealed class monitoring_progress_as_of_any_date(EngineDatabase db) : ICla
     [Fact]
     public async Task the_ministry_cascade_shows_as_14_days_early_and_the_audit_trail_names_who_approved_what()
     {
-        await new DemoCampaign(db.DataSource).LoadIfEmptyAsync();
-        await using var daemon = Daemon();
-        daemon.Start();
-        await CatchUpAsync(daemon);
+        await using var daemon = await ProjectTheDemoAsync();
         var queries = new ProgressQueries(db.DataSource);
 
         var ministry = (await queries.RollupAsync(DemoCampaign.CampaignId, DemoCampaign.Ministry, new DateOnly(2020, 7, 31)))!;
@@ -138,10 +145,7 @@ public sealed class monitoring_progress_as_of_any_date(EngineDatabase db) : ICla
     [Fact]
     public async Task drill_down_timeline_and_deadline_lists_answer_for_a_past_day()
     {
-        await new DemoCampaign(db.DataSource).LoadIfEmptyAsync();
-        await using var daemon = Daemon();
-        daemon.Start();
-        await CatchUpAsync(daemon);
+        await using var daemon = await ProjectTheDemoAsync();
         var queries = new ProgressQueries(db.DataSource);
         var day = new DateOnly(2020, 4, 30);
 
@@ -167,10 +171,7 @@ public sealed class monitoring_progress_as_of_any_date(EngineDatabase db) : ICla
     [Fact]
     public async Task rebuilding_the_projections_gives_byte_for_byte_the_same_read_models()
     {
-        await new DemoCampaign(db.DataSource).LoadIfEmptyAsync();
-        await using var daemon = Daemon();
-        daemon.Start();
-        await CatchUpAsync(daemon);
+        await using var daemon = await ProjectTheDemoAsync();
         var live = await DumpAsync();
 
         await ProjectionDaemon.RequestRebuildAsync(db.DataSource, ProgressProjection.ProjectionName);
