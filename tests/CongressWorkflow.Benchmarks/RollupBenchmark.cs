@@ -238,13 +238,10 @@ public static class RollupBenchmark
         return events / watch.Elapsed.TotalSeconds;
     }
 
-    private static async Task<long> ScalarAsync(NpgsqlDataSource dataSource, string sql, params object[] parameters)
+    private static async Task<long> ScalarAsync(NpgsqlDataSource dataSource, string sql, params object?[] parameters)
     {
         await using var command = dataSource.CreateCommand(sql);
-        foreach (var parameter in parameters)
-        {
-            command.Parameters.Add(new() { Value = parameter });
-        }
+        command.Parameters.AddPositional(parameters);
 
         return (long)(await command.ExecuteScalarAsync())!;
     }

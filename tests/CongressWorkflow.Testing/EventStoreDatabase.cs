@@ -29,24 +29,18 @@ public class EventStoreDatabase : IAsyncLifetime
         await command.ExecuteNonQueryAsync();
     }
 
-    public async Task<T> ScalarAsync<T>(string sql, params object[] parameters)
+    public async Task<T> ScalarAsync<T>(string sql, params object?[] parameters)
     {
         await using var command = DataSource.CreateCommand(sql);
-        foreach (var parameter in parameters)
-        {
-            command.Parameters.Add(new() { Value = parameter });
-        }
+        command.Parameters.AddPositional(parameters);
 
         return (T)(await command.ExecuteScalarAsync())!;
     }
 
-    public async Task<int> ExecuteAsync(string sql, params object[] parameters)
+    public async Task<int> ExecuteAsync(string sql, params object?[] parameters)
     {
         await using var command = DataSource.CreateCommand(sql);
-        foreach (var parameter in parameters)
-        {
-            command.Parameters.Add(new() { Value = parameter });
-        }
+        command.Parameters.AddPositional(parameters);
 
         return await command.ExecuteNonQueryAsync();
     }

@@ -182,11 +182,11 @@ public sealed class CongressService(CommandPipeline pipeline, OrganizationTree t
                 days_late = excluded.days_late, plan_in_force_when_held = excluded.plan_in_force_when_held,
                 recognised_by = excluded.recognised_by, resolution = excluded.resolution, version = excluded.version
             """,
-            state.CongressId, state.CampaignId, state.OrganizationId, Db(state.SuperiorOrganizationId), state.Stage.ToString(), state.IsPilot,
-            plan.Document, plan.PlannedDate, plan.Window.Start, plan.Window.End, Db(plan.SubordinateWindow?.Start), Db(plan.SubordinateWindow?.End),
-            state.SubmissionRound, Db(state.Exemption), Db(state.Schedule?.Start), Db(state.Schedule?.End), state.IsPostponed,
-            Db(state.Convened?.ConvenedOn), Db(state.Convened?.DaysLate), Db(state.Convened?.PlanInForce), Db(state.RecognisedBy),
-            Db(state.Resolution), version);
+            state.CongressId, state.CampaignId, state.OrganizationId, state.SuperiorOrganizationId, state.Stage.ToString(), state.IsPilot,
+            plan.Document, plan.PlannedDate, plan.Window.Start, plan.Window.End, plan.SubordinateWindow?.Start, plan.SubordinateWindow?.End,
+            state.SubmissionRound, state.Exemption, state.Schedule?.Start, state.Schedule?.End, state.IsPostponed,
+            state.Convened?.ConvenedOn, state.Convened?.DaysLate, state.Convened?.PlanInForce, state.RecognisedBy,
+            state.Resolution, version);
     }
 
     /// <summary>Who hears of what: the superior of submissions, postponements and late congresses; the organisation of decisions.</summary>
@@ -214,8 +214,6 @@ public sealed class CongressService(CommandPipeline pipeline, OrganizationTree t
 
         return messages;
     }
-
-    private static object Db<T>(T? value) => value is null ? DBNull.Value : value;
 
     private static string Name(CongressCommand command)
     {

@@ -50,8 +50,8 @@ public sealed class ApprovalAuditProjection : IProjection
                     action, round, by_organization, by_user, by_role, document, comments, occurred_on, recorded_at)
                 SELECT $1, $2, $3, $4, c.congress_id, c.campaign_id, c.organization_id, $5, $6, $7, $8, $9, $10, $11, $12, $13
                 FROM congress.audit_congresses c WHERE c.congress_id = $14
-                """, e.GlobalPosition, e.EventId, e.StreamId, e.StreamVersion, action!, Db(round), e.Metadata.Actor.OrganizationId ?? string.Empty,
-                e.Metadata.Actor.UserId, e.Metadata.Actor.Role, Db(document), Db(comments), on, e.RecordedAt, congressId));
+                """, e.GlobalPosition, e.EventId, e.StreamId, e.StreamVersion, action!, round, e.Metadata.Actor.OrganizationId ?? string.Empty,
+                e.Metadata.Actor.UserId, e.Metadata.Actor.Role, document, comments, on, e.RecordedAt, congressId));
         }
 
         await batch.ExecuteNonQueryAsync(cancellationToken);

@@ -34,7 +34,7 @@ public sealed class ProgressProjection : IProjection
                     INSERT INTO congress.rollup_units (organization_id, unit_key, parent_id, name, level, path, registered_at)
                     SELECT $1, $2, $3, $4, $5,
                            coalesce((SELECT p.path FROM congress.rollup_units p WHERE p.organization_id = $3), ''::ltree) || $2::text, $6
-                    """, r.OrganizationId, e.GlobalPosition, Db(r.ParentId), r.Name, (short)r.Level, e.RecordedAt),
+                    """, r.OrganizationId, e.GlobalPosition, r.ParentId, r.Name, (short)r.Level, e.RecordedAt),
                 OrganizationRenamed r => Command("UPDATE congress.rollup_units SET name = $2 WHERE organization_id = $1", r.OrganizationId, r.NewName),
                 OrganizationMoved m => Command("""
                     WITH moved AS (SELECT path AS old_path FROM congress.rollup_units WHERE organization_id = $1),
@@ -52,11 +52,11 @@ public sealed class ProgressProjection : IProjection
                     INSERT INTO congress.rollup_plans (congress_id, version, document, effective_on, planned_date, window_end, subordinate_window_end)
                     VALUES ($1, 1, $5, $6, $7, $8, $9)
                     """, p.CongressId, p.CampaignId, p.OrganizationId, p.IsPilot, p.Terms.Document, p.Terms.EffectiveOn, p.Terms.PlannedDate,
-                    p.Terms.Window.End, Db(p.Terms.SubordinateWindow?.End)),
+                    p.Terms.Window.End, p.Terms.SubordinateWindow?.End),
                 CongressPlanAmended a => Command("""
                     INSERT INTO congress.rollup_plans (congress_id, version, document, effective_on, planned_date, window_end, subordinate_window_end)
                     SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5, $6 FROM congress.rollup_plans WHERE congress_id = $1
-                    """, a.CongressId, a.Terms.Document, a.Terms.EffectiveOn, a.Terms.PlannedDate, a.Terms.Window.End, Db(a.Terms.SubordinateWindow?.End)),
+                    """, a.CongressId, a.Terms.Document, a.Terms.EffectiveOn, a.Terms.PlannedDate, a.Terms.Window.End, a.Terms.SubordinateWindow?.End),
                 CongressSubmitted s => Command("UPDATE congress.rollup_congresses SET submitted_on = coalesce(submitted_on, $2) WHERE congress_id = $1",
                     s.CongressId, s.SubmittedOn),
                 SubmissionApproved a => Command("UPDATE congress.rollup_congresses SET approved_on = $2 WHERE congress_id = $1", a.CongressId, a.ApprovedOn),
@@ -75,16 +75,11 @@ public sealed class ProgressProjection : IProjection
         await truncate.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    internal static NpgsqlBatchCommand Command(string sql, params object[] parameters)
+    internal static NpgsqlBatchCommand Command(string sql, params object?[] parameters)
     {
         var command = new NpgsqlBatchCommand(sql);
-        foreach (var parameter in parameters)
-        {
-            command.Parameters.Add(new() { Value = parameter });
-        }
+        command.Parameters.AddPositional(parameters);
 
         return command;
     }
-
-    internal static object Db<T>(T? value) => value is null ? DBNull.Value : value;
 }

@@ -1,4 +1,5 @@
 using CongressWorkflow.Domain.Organizations;
+using CongressWorkflow.EventStore;
 using Npgsql;
 
 namespace CongressWorkflow.Engine.Monitoring;
@@ -194,7 +195,7 @@ public sealed class ProgressQueries(NpgsqlDataSource dataSource)
                 UNION ALL SELECT ends, -1, 0 FROM plans WHERE ends IS NOT NULL AND starts < ends
                 UNION ALL SELECT held_on, 0, 1 FROM congresses WHERE held_on IS NOT NULL)
             SELECT day, sum(planned)::int, sum(held)::int FROM deltas GROUP BY day ORDER BY day
-            """, campaignId, organizationId, to, EndOf(to), level is null ? DBNull.Value : (short)level);
+            """, campaignId, organizationId, to, EndOf(to), (short?)level);
         var deltas = new List<(DateOnly Day, int Planned, int Held)>();
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
@@ -268,13 +269,10 @@ public sealed class ProgressQueries(NpgsqlDataSource dataSource)
 
     private static DateTimeOffset EndOf(DateOnly day) => new(day.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
 
-    private static NpgsqlCommand Command(NpgsqlConnection connection, string sql, params object[] parameters)
+    private static NpgsqlCommand Command(NpgsqlConnection connection, string sql, params object?[] parameters)
     {
         var command = new NpgsqlCommand(sql, connection);
-        foreach (var parameter in parameters)
-        {
-            command.Parameters.Add(new() { Value = parameter });
-        }
+        command.Parameters.AddPositional(parameters);
 
         return command;
     }

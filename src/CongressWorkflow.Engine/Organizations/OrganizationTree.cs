@@ -1,4 +1,5 @@
 using CongressWorkflow.Domain.Organizations;
+using CongressWorkflow.EventStore;
 using Npgsql;
 
 namespace CongressWorkflow.Engine.Organizations;
@@ -74,7 +75,7 @@ public sealed class OrganizationTree(NpgsqlDataSource dataSource)
                         SELECT k.key, $1, $2, $3, $4, $5,
                                coalesce((SELECT p.path FROM congress.organizations p WHERE p.organization_id = $5), ''::ltree) || k.key::text, $6
                         FROM k
-                        """, r.OrganizationId, r.Name, (short)r.Level, (object?)r.Sector?.ToString() ?? DBNull.Value, (object?)r.ParentId ?? DBNull.Value, version);
+                        """, r.OrganizationId, r.Name, (short)r.Level, r.Sector?.ToString(), r.ParentId, version);
                     break;
                 case OrganizationRenamed r:
                     await ExecuteAsync(connection, transaction, "UPDATE congress.organizations SET name = $2, version = $3 WHERE organization_id = $1",
@@ -110,13 +111,10 @@ public sealed class OrganizationTree(NpgsqlDataSource dataSource)
     private static string ColumnsOf(string alias) =>
         string.Join(", ", new[] { "organization_id", "name", "level", "sector", "parent_id", "is_dissolved", "version" }.Select(c => $"{alias}.{c}"));
 
-    private async Task<IReadOnlyList<OrganizationNode>> QueryAsync(string sql, CancellationToken cancellationToken, params object[] parameters)
+    private async Task<IReadOnlyList<OrganizationNode>> QueryAsync(string sql, CancellationToken cancellationToken, params object?[] parameters)
     {
         await using var command = dataSource.CreateCommand(sql);
-        foreach (var parameter in parameters)
-        {
-            command.Parameters.Add(new() { Value = parameter });
-        }
+        command.Parameters.AddPositional(parameters);
 
         var nodes = new List<OrganizationNode>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -131,13 +129,10 @@ public sealed class OrganizationTree(NpgsqlDataSource dataSource)
         return nodes;
     }
 
-    internal static async Task ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string sql, params object[] parameters)
+    internal static async Task ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string sql, params object?[] parameters)
     {
         await using var command = new NpgsqlCommand(sql, connection, transaction);
-        foreach (var parameter in parameters)
-        {
-            command.Parameters.Add(new() { Value = parameter });
-        }
+        command.Parameters.AddPositional(parameters);
 
         await command.ExecuteNonQueryAsync();
     }

@@ -23,8 +23,6 @@ public sealed class TelemetrySetup : IDisposable
         _metrics = metrics;
     }
 
-    public bool Exporting => _tracing is not null;
-
     public static TelemetrySetup Start(IConfiguration configuration, string serviceInstanceId)
     {
         var endpoint = configuration["Telemetry:OtlpEndpoint"] is { Length: > 0 } configured
