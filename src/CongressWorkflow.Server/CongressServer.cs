@@ -2,16 +2,20 @@ using CongressWorkflow.Engine;
 using CongressWorkflow.Engine.Campaigns;
 using CongressWorkflow.Engine.Commands;
 using CongressWorkflow.Engine.Congresses;
+using CongressWorkflow.Engine.Deadlines;
 using CongressWorkflow.Engine.Demo;
 using CongressWorkflow.Engine.Import;
 using CongressWorkflow.Engine.Monitoring;
 using CongressWorkflow.Engine.Organizations;
 using CongressWorkflow.EventStore;
 using CongressWorkflow.EventStore.Integrity;
+using CongressWorkflow.EventStore.Outbox;
 using CongressWorkflow.EventStore.Projections;
 using CongressWorkflow.EventStore.Serialization;
 using CongressWorkflow.Server.Api;
 using CongressWorkflow.Server.Hosting;
+using Hangfire;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Npgsql;
 
 namespace CongressWorkflow.Server;
@@ -61,7 +65,7 @@ public sealed class CongressServer : IAsyncDisposable
 
             builder.Services.AddSingleton(database);
             builder.Services.AddSingleton(dataSource);
-            builder.Services.AddSingleton(TimeProvider.System);
+            builder.Services.TryAddSingleton(TimeProvider.System);
             builder.Services.AddSingleton(DomainEventTypes.CreateRegistry());
             builder.Services.AddSingleton<PostgresEventStore>();
             builder.Services.AddSingleton<IntegrityVerifier>();
@@ -72,6 +76,27 @@ public sealed class CongressServer : IAsyncDisposable
             builder.Services.AddSingleton<CongressService>();
             builder.Services.AddSingleton<OrganizationImport>();
             builder.Services.AddSingleton<ProgressQueries>();
+            builder.Services.AddSingleton<DeadlinePolicyService>();
+            builder.Services.AddSingleton<DeadlineQueries>();
+            builder.Services.AddSingleton<SubscriptionService>();
+            builder.Services.AddSingleton<DeadlineSweep>();
+            builder.Services.AddHttpClient("webhooks", client => client.Timeout = TimeSpan.FromSeconds(15));
+            builder.Services.AddSingleton(services => new NotificationDelivery(
+                dataSource,
+                services.GetRequiredService<TimeProvider>(),
+                services.GetRequiredService<IHttpClientFactory>().CreateClient("webhooks"),
+                builder.Configuration.GetSection("Notifications:Smtp").Get<SmtpSettings>() ?? new SmtpSettings(null),
+                new OutboxDispatcherOptions
+                {
+                    MaxAttempts = builder.Configuration.GetValue("Notifications:MaxAttempts", 6),
+                    WorkerId = builder.Configuration["NodeId"] is { Length: > 0 } worker ? worker : $"{Environment.MachineName}:{Environment.ProcessId}",
+                }));
+            // Hangfire's dashboard middleware insists on its services being registered; the storage itself is passed
+            // explicitly everywhere (DeadlineJobs), never through Hangfire's static JobStorage.Current.
+            builder.Services.AddHangfire(_ => { });
+            builder.Services.AddSingleton<DeadlineJobs>();
+            builder.Services.AddHostedService(services => services.GetRequiredService<DeadlineJobs>());
+            builder.Services.AddHostedService<DeliveryHost>();
             builder.Services.AddSingleton(services => new ProjectionDaemon(
                 dataSource,
                 services.GetRequiredService<PostgresEventStore>(),
@@ -102,6 +127,10 @@ public sealed class CongressServer : IAsyncDisposable
             app.MapOrganizationEndpoints();
             app.MapCongressEndpoints();
             app.MapMonitoringEndpoints();
+            app.MapDeadlineEndpoints();
+            app.UseHangfireDashboard("/hangfire",
+                new DashboardOptions { Authorization = [new LoopbackOnlyDashboardFilter()], DisplayStorageConnectionString = false, AppPath = "/" },
+                app.Services.GetRequiredService<DeadlineJobs>().Storage);
             return new CongressServer(app, database, telemetry);
         }
         catch

@@ -117,9 +117,14 @@ public sealed class congress_properties
         Assert.Equal(Enum.GetValues<CongressStage>().ToHashSet(), reached);
     }
 
+    private static readonly System.Collections.Immutable.ImmutableDictionary<Milestone, DateOnly> Reached0 =
+        System.Collections.Immutable.ImmutableDictionary<Milestone, DateOnly>.Empty;
+
     private static bool Same(Congress a, Congress b) =>
-        a with { Plans = [], Subcommittees = [], Drafts = [], CommentedDrafts = [] } == b with { Plans = [], Subcommittees = [], Drafts = [], CommentedDrafts = [] }
+        a with { Plans = [], Subcommittees = [], Drafts = [], CommentedDrafts = [], Reached = Reached0 }
+            == b with { Plans = [], Subcommittees = [], Drafts = [], CommentedDrafts = [], Reached = Reached0 }
         && a.Plans.SequenceEqual(b.Plans)
+        && a.Reached.OrderBy(r => r.Key).SequenceEqual(b.Reached.OrderBy(r => r.Key))
         && a.Subcommittees.SetEquals(b.Subcommittees)
         && a.Drafts.SetEquals(b.Drafts)
         && a.CommentedDrafts.SetEquals(b.CommentedDrafts);

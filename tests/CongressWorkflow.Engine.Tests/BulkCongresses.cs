@@ -40,7 +40,7 @@ public sealed class BulkCongresses(CommandPipeline pipeline)
 
         var final = state;
         _pending.Add(new PendingWrite(streamId!, CongressService.Aggregate.StreamType, 0, events,
-            (connection, transaction, e, version) => CongressService.ProjectStatusAsync(connection, transaction, e, final, version)));
+            (connection, transaction, e, version, ctx) => CongressService.ProjectStatusAsync(connection, transaction, e, final, version, ctx)));
         Congresses++;
     }
 

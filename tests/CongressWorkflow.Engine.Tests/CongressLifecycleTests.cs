@@ -73,7 +73,7 @@ public sealed class running_a_three_level_subtree_through_the_store(EngineDataba
         await db.Congresses.HandleAsync(new ReturnSubmission(CongressOf(Branch1), "Bổ sung", db.As(Centre, "standing-committee")));
 
         var kinds = await db.ScalarAsync<string>(
-            "SELECT string_agg(message_type || '>' || (payload->>'recipient'), ',' ORDER BY id) FROM event_store.outbox");
+            "SELECT string_agg(message_type || '>' || (payload->>'organizationId'), ',' ORDER BY id) FROM event_store.outbox");
 
         Assert.Equal($"congress.approval-requested>{Centre},congress.submission-returned>{Branch1}", kinds);
     }

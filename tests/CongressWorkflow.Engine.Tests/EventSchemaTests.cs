@@ -1,4 +1,6 @@
+using CongressWorkflow.Domain.Common;
 using CongressWorkflow.Domain.Congresses;
+using CongressWorkflow.Domain.Deadlines;
 using CongressWorkflow.Domain.Organizations;
 using CongressWorkflow.Testing;
 using static CongressWorkflow.Engine.Tests.Subtree;
@@ -87,5 +89,11 @@ public sealed class every_event_has_a_versioned_schema(EngineDatabase db) : ICla
         await db.Organizations.RenameAsync("chi-bo-tam", "Chi bộ tạm thời", db.As(Central));
         await db.Organizations.MoveAsync("chi-bo-tam", Ministry, db.As(Central));
         await db.Organizations.DissolveAsync("chi-bo-tam", "giải thể", db.As(Central));
+        await db.Organizations.SetContactsAsync(Centre, [new Contact(Roles.Secretariat, "vanphong@centre.example", "Văn phòng", "vi")], db.As(Central));
+        await db.Policies.SetAsync(Campaign, DeadlinePolicy.Default with { QuietWeekdays = [DayOfWeek.Sunday] }, "26-HD/TW", db.As(Central));
+        var webhook = await db.Subscriptions.CreateAsync(DeliveryChannel.Webhook, Ministry, "http://127.0.0.1:9/hook", db.As(Central));
+        await db.Subscriptions.RemoveAsync(webhook.SubscriptionId, db.As(Central));
+        MoveClockTo(db, D(2020, 9, 1));
+        await db.Sweep.RunAsync();
     }
 }

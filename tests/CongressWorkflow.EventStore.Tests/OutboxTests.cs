@@ -14,8 +14,8 @@ public sealed class the_transactional_outbox(EventStoreDatabase db) : StoreTestB
         var delivered = new List<PendingOutboxMessage>();
         var dispatcher = new OutboxDispatcher(Db.DataSource, Clock);
 
-        var first = await dispatcher.DispatchBatchAsync((m, _) => { delivered.Add(m); return Task.CompletedTask; });
-        var second = await dispatcher.DispatchBatchAsync((m, _) => { delivered.Add(m); return Task.CompletedTask; });
+        var first = await dispatcher.DispatchBatchAsync(["notifications"], (m, _) => { delivered.Add(m); return Task.CompletedTask; });
+        var second = await dispatcher.DispatchBatchAsync(["notifications"], (m, _) => { delivered.Add(m); return Task.CompletedTask; });
 
         Assert.Equal(1, first);
         Assert.Equal(0, second);
@@ -68,7 +68,7 @@ public sealed class the_transactional_outbox(EventStoreDatabase db) : StoreTestB
         async Task Drain()
         {
             var dispatcher = new OutboxDispatcher(Db.DataSource, Clock);
-            while (await dispatcher.DispatchBatchAsync(async (m, ct) => { deliveries.Add(m.MessageId); await Task.Delay(1, ct); }, 10) > 0)
+            while (await dispatcher.DispatchBatchAsync(["notifications"], async (m, ct) => { deliveries.Add(m.MessageId); await Task.Delay(1, ct); }, batchSize: 10) > 0)
             {
             }
         }
@@ -82,20 +82,25 @@ public sealed class the_transactional_outbox(EventStoreDatabase db) : StoreTestB
     public async Task a_failed_delivery_is_retried_after_its_back_off_and_a_delayed_message_waits_for_its_time()
     {
         var failing = new OutboxMessage(Guid.NewGuid(), "webhook", "n", new { });
-        var delayed = new OutboxMessage(Guid.NewGuid(), "reminders", "n", new { }, TestEvents.Start.AddDays(3));
+        var delayed = new OutboxMessage(Guid.NewGuid(), "webhook", "n", new { }, TestEvents.Start.AddDays(3));
         await Store.AppendAsync(TestEvents.NewStreamId(), "roster", ExpectedVersion.NoStream, [TestEvents.Joined("A")], TestEvents.Meta,
             [failing, delayed]);
-        var dispatcher = new OutboxDispatcher(Db.DataSource, Clock);
+        var dispatcher = new OutboxDispatcher(Db.DataSource, Clock, new OutboxDispatcherOptions { Backoff = n => TimeSpan.FromMinutes(n) });
         var delivered = new List<Guid>();
+        Task Deliver(PendingOutboxMessage m, CancellationToken _)
+        {
+            delivered.Add(m.MessageId);
+            return Task.CompletedTask;
+        }
 
-        await dispatcher.DispatchBatchAsync((_, _) => throw new InvalidOperationException("receiver down"));
+        await dispatcher.DispatchBatchAsync(["webhook"], (_, _) => throw new InvalidOperationException("receiver down"));
         var errorAfterFirstAttempt = await Db.ScalarAsync<string>(
             "SELECT attempts || ':' || last_error FROM event_store.outbox WHERE message_id = $1", failing.MessageId);
-        var beforeBackoff = await dispatcher.DispatchBatchAsync((m, _) => { delivered.Add(m.MessageId); return Task.CompletedTask; });
-        Clock.Advance(OutboxDispatcher.Backoff(1));
-        await dispatcher.DispatchBatchAsync((m, _) => { delivered.Add(m.MessageId); return Task.CompletedTask; });
+        var beforeBackoff = await dispatcher.DispatchBatchAsync(["webhook"], Deliver);
+        Clock.Advance(TimeSpan.FromMinutes(1));
+        await dispatcher.DispatchBatchAsync(["webhook"], Deliver);
         Clock.Advance(TimeSpan.FromDays(3));
-        await dispatcher.DispatchBatchAsync((m, _) => { delivered.Add(m.MessageId); return Task.CompletedTask; });
+        await dispatcher.DispatchBatchAsync(["webhook"], Deliver);
 
         Assert.Equal(0, beforeBackoff);
         Assert.Equal([failing.MessageId, delayed.MessageId], delivered);
@@ -103,5 +108,58 @@ public sealed class the_transactional_outbox(EventStoreDatabase db) : StoreTestB
         Assert.Equal("2:delivered", await Db.ScalarAsync<string>(
             "SELECT attempts || ':' || coalesce(last_error, 'delivered') FROM event_store.outbox WHERE message_id = $1 AND delivered_at IS NOT NULL",
             failing.MessageId));
+    }
+
+    [Fact]
+    public async Task after_the_last_attempt_a_message_is_dead_lettered_until_redelivered()
+    {
+        var message = new OutboxMessage(Guid.NewGuid(), "webhook", "n", new { });
+        await Store.AppendAsync(TestEvents.NewStreamId(), "roster", ExpectedVersion.NoStream, [TestEvents.Joined("A")], TestEvents.Meta, [message]);
+        var dispatcher = new OutboxDispatcher(Db.DataSource, Clock, new OutboxDispatcherOptions { MaxAttempts = 3, Backoff = _ => TimeSpan.FromMinutes(5) });
+        var outcomes = new List<DeliveryOutcome>();
+        Task Record(Npgsql.NpgsqlConnection c, Npgsql.NpgsqlTransaction t, DeliveryAttempt a, CancellationToken ct)
+        {
+            outcomes.Add(a.Outcome);
+            return Task.CompletedTask;
+        }
+
+        for (var i = 0; i < 5; i++)
+        {
+            await dispatcher.DispatchBatchAsync(["webhook"], (_, _) => throw new InvalidOperationException("500"), Record);
+            Clock.Advance(TimeSpan.FromMinutes(5));
+        }
+
+        var redelivered = await dispatcher.RedeliverAsync([message.MessageId]);
+        await dispatcher.DispatchBatchAsync(["webhook"], (_, _) => Task.CompletedTask, Record);
+
+        Assert.Equal([DeliveryOutcome.WillRetry, DeliveryOutcome.WillRetry, DeliveryOutcome.DeadLettered, DeliveryOutcome.Delivered], outcomes);
+        Assert.Equal(1, redelivered);
+        Assert.Equal(1L, await Db.ScalarAsync<long>(
+            "SELECT count(*) FROM event_store.outbox WHERE message_id = $1 AND delivered_at IS NOT NULL AND dead_at IS NULL", message.MessageId));
+    }
+
+    [Fact]
+    public async Task a_worker_that_dies_holding_a_lease_leaves_the_message_to_another_once_the_lease_runs_out()
+    {
+        var message = new OutboxMessage(Guid.NewGuid(), "webhook", "n", new { });
+        await Store.AppendAsync(TestEvents.NewStreamId(), "roster", ExpectedVersion.NoStream, [TestEvents.Joined("A")], TestEvents.Meta, [message]);
+        using var dies = new CancellationTokenSource();
+        var options = new OutboxDispatcherOptions { Lease = TimeSpan.FromMinutes(2) };
+        var dying = new OutboxDispatcher(Db.DataSource, Clock, options with { WorkerId = "dying" });
+        var survivor = new OutboxDispatcher(Db.DataSource, Clock, options with { WorkerId = "survivor" });
+        var delivered = new List<Guid>();
+
+        // The first worker claims the message and is killed before it settles (its delivery never returns).
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => dying.DispatchBatchAsync(["webhook"], async (_, ct) =>
+        {
+            await dies.CancelAsync();
+            ct.ThrowIfCancellationRequested();
+        }, cancellationToken: dies.Token));
+        var whileLeased = await survivor.DispatchBatchAsync(["webhook"], (m, _) => { delivered.Add(m.MessageId); return Task.CompletedTask; });
+        Clock.Advance(TimeSpan.FromMinutes(2));
+        var afterLease = await survivor.DispatchBatchAsync(["webhook"], (m, _) => { delivered.Add(m.MessageId); return Task.CompletedTask; });
+
+        Assert.Equal((0, 1), (whileLeased, afterLease));
+        Assert.Equal([message.MessageId], delivered);
     }
 }

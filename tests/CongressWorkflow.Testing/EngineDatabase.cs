@@ -3,6 +3,7 @@ using CongressWorkflow.Engine;
 using CongressWorkflow.Engine.Campaigns;
 using CongressWorkflow.Engine.Commands;
 using CongressWorkflow.Engine.Congresses;
+using CongressWorkflow.Engine.Deadlines;
 using CongressWorkflow.Engine.Import;
 using CongressWorkflow.Engine.Organizations;
 using CongressWorkflow.EventStore;
@@ -32,6 +33,14 @@ public class EngineDatabase : EventStoreDatabase
 
     public OrganizationImport Import { get; private set; } = null!;
 
+    public DeadlinePolicyService Policies { get; private set; } = null!;
+
+    public SubscriptionService Subscriptions { get; private set; } = null!;
+
+    public DeadlineSweep Sweep { get; private set; } = null!;
+
+    public DeadlineQueries Deadlines { get; private set; } = null!;
+
     public override async Task InitializeAsync()
     {
         await base.InitializeAsync();
@@ -48,13 +57,19 @@ public class EngineDatabase : EventStoreDatabase
         Campaigns = new CampaignService(Pipeline);
         Congresses = new CongressService(Pipeline, Tree);
         Import = new OrganizationImport(Pipeline);
+        Policies = new DeadlinePolicyService(Pipeline);
+        Subscriptions = new SubscriptionService(Pipeline);
+        Sweep = new DeadlineSweep(Store, DataSource, Clock);
+        Deadlines = new DeadlineQueries(DataSource);
     }
 
     public override async Task ResetAsync()
     {
         await ExecuteAsync("""
             TRUNCATE congress.congresses, congress.campaigns, congress.organizations, congress.rollup_units, congress.rollup_congresses,
-                congress.rollup_plans, congress.approval_audit, congress.audit_congresses RESTART IDENTITY CASCADE
+                congress.rollup_plans, congress.approval_audit, congress.audit_congresses, congress.deadlines, congress.deadline_policies,
+                congress.notifications, congress.deliveries, congress.inbox, congress.contacts, congress.webhook_secrets, congress.subscriptions
+                RESTART IDENTITY CASCADE
             """);
         await base.ResetAsync();
         Clock = new ManualTimeProvider(CampaignStart);

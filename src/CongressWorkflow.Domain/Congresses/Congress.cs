@@ -65,6 +65,25 @@ public sealed record Congress
 
     public int UnitsReached { get; init; }
 
+    /// <summary>When each preparation milestone was first reached (subcommittees, drafts, comments, personnel plan).</summary>
+    public ImmutableDictionary<Milestone, DateOnly> Reached { get; init; } = ImmutableDictionary<Milestone, DateOnly>.Empty;
+
+    /// <summary>The day the latest round was submitted to the superior.</summary>
+    public DateOnly? SubmittedOn { get; init; }
+
+    /// <summary>The day the superior approved or returned the latest round.</summary>
+    public DateOnly? DecidedOn { get; init; }
+
+    public DateOnly? PostponedOn { get; init; }
+
+    public DateOnly? ElectedOn { get; init; }
+
+    public DateOnly? RecognisedOn { get; init; }
+
+    public DateOnly? ResolvedOn { get; init; }
+
+    public DateOnly? DisseminatedOn { get; init; }
+
     public bool IsHeld => Convened is not null;
 
     /// <summary>The plan in force on a date: the latest one issued that had taken effect by then (the first before any).</summary>
@@ -86,23 +105,29 @@ public sealed record Congress
             Plans = [e.Terms],
         },
         CongressPlanAmended e => state with { Plans = state.Plans.Add(e.Terms) },
-        SubcommitteeFormed e => state with { Subcommittees = state.Subcommittees.Add(e.Kind) },
-        DraftPrepared e => state with { Drafts = state.Drafts.Add(e.Kind) },
-        CommentsCollected e => state with { CommentedDrafts = state.CommentedDrafts.Add(e.Draft) },
-        PersonnelPlanPrepared e => state with { PersonnelPlan = e },
-        CongressSubmitted e => state with { Stage = CongressStage.AwaitingApproval, SubmissionRound = e.Round },
-        SubmissionApproved => state with { Stage = CongressStage.Approved },
-        SubmissionReturned => state with { Stage = CongressStage.Preparing, ReturnedRounds = state.ReturnedRounds + 1 },
+        SubcommitteeFormed e => Reach(state with { Subcommittees = state.Subcommittees.Add(e.Kind) }, Milestone.SubcommitteesFormed, e.FormedOn,
+            s => s.Subcommittees.Count == Enum.GetValues<SubcommitteeKind>().Length),
+        DraftPrepared e => Reach(state with { Drafts = state.Drafts.Add(e.Kind) }, Milestone.DraftsPrepared, e.PreparedOn,
+            s => s.Drafts.Count == Enum.GetValues<DraftKind>().Length),
+        CommentsCollected e => Reach(state with { CommentedDrafts = state.CommentedDrafts.Add(e.Draft) }, Milestone.CommentsCollected, e.CollectedOn, _ => true),
+        PersonnelPlanPrepared e => Reach(state with { PersonnelPlan = e }, Milestone.PersonnelPlanPrepared, e.PreparedOn, _ => true),
+        CongressSubmitted e => state with { Stage = CongressStage.AwaitingApproval, SubmissionRound = e.Round, SubmittedOn = e.SubmittedOn },
+        SubmissionApproved e => state with { Stage = CongressStage.Approved, DecidedOn = e.ApprovedOn },
+        SubmissionReturned e => state with { Stage = CongressStage.Preparing, ReturnedRounds = state.ReturnedRounds + 1, DecidedOn = e.ReturnedOn },
         CongressScheduled e => state with { Schedule = e.Dates, IsPostponed = false },
-        CongressPostponed => state with { IsPostponed = true },
+        CongressPostponed e => state with { IsPostponed = true, PostponedOn = e.PostponedOn },
         CongressRescheduled e => state with { Schedule = e.Dates, IsPostponed = false },
         BottomUpExemptionGranted e => state with { Exemption = e.Decision },
         CongressConvened e => state with { Stage = CongressStage.Convened, Convened = e },
-        ElectionsRecorded e => state with { Stage = CongressStage.Elected, Elections = e.Results },
-        ResultsRecognised e => state with { RecognisedBy = e.RecognisedByOrganization },
-        ResolutionIssued e => state with { Stage = CongressStage.Concluded, Resolution = e.Resolution },
+        ElectionsRecorded e => state with { Stage = CongressStage.Elected, Elections = e.Results, ElectedOn = e.RecordedOn },
+        ResultsRecognised e => state with { RecognisedBy = e.RecognisedByOrganization, RecognisedOn = e.RecognisedOn },
+        ResolutionIssued e => state with { Stage = CongressStage.Concluded, Resolution = e.Resolution, ResolvedOn = e.IssuedOn },
         ActionProgrammeAdopted e => state with { ActionProgramme = e.Title },
-        ResolutionDisseminated e => state with { UnitsReached = state.UnitsReached + e.Units },
+        ResolutionDisseminated e => state with { UnitsReached = state.UnitsReached + e.Units, DisseminatedOn = state.DisseminatedOn ?? e.DisseminatedOn },
         _ => throw new InvalidOperationException($"a congress cannot apply {@event.GetType().Name}"),
     };
+
+    /// <summary>Records the first day a milestone's condition held.</summary>
+    private static Congress Reach(Congress state, Milestone milestone, DateOnly on, Func<Congress, bool> reached) =>
+        !state.Reached.ContainsKey(milestone) && reached(state) ? state with { Reached = state.Reached.Add(milestone, on) } : state;
 }

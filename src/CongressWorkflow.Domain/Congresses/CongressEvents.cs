@@ -10,6 +10,18 @@ public enum Milestone
     PersonnelPlanPrepared,
     SubmittedToSuperior,
     CongressHeld,
+
+    /// <summary>The superior committee approved or returned the submission.</summary>
+    SubmissionDecided,
+
+    /// <summary>A postponed congress was given a new date.</summary>
+    NewDateSet,
+
+    /// <summary>The superior committee recognised the election results.</summary>
+    ResultsRecognised,
+
+    /// <summary>The resolution reached the subordinate units.</summary>
+    ResolutionDisseminated,
 }
 
 public enum SubcommitteeKind

@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.RegularExpressions;
 using CongressWorkflow.Domain.Common;
 
 namespace CongressWorkflow.Domain.Organizations;
@@ -33,6 +34,12 @@ public sealed record OrganizationMoved(string OrganizationId, string? FromParent
 [StoredAs("organization.dissolved")]
 public sealed record OrganizationDissolved(string OrganizationId, string Reason, DateTimeOffset DissolvedAt);
 
+/// <summary>Who at an organisation hears of its deadlines: an email address per role, in Vietnamese (vi) or English (en).</summary>
+public sealed record Contact(string Role, string Email, string? Name, string Language);
+
+[StoredAs("organization.contacts-set")]
+public sealed record OrganizationContactsSet(string OrganizationId, IReadOnlyList<Contact> Contacts, DateTimeOffset SetAt);
+
 /// <summary>What the tree rules need to know of a prospective parent: its level, whether it is dissolved, and its ancestors.</summary>
 public sealed record ParentFacts(string OrganizationId, OrganizationLevel Level, bool IsDissolved, IReadOnlyList<string> AncestorIds);
 
@@ -48,10 +55,15 @@ public sealed record MoveOrganization(string OrganizationId, ParentFacts NewPare
 public sealed record DissolveOrganization(string OrganizationId, string Reason, int ActiveChildren, CommandContext Context)
     : OrganizationCommand(OrganizationId, Context);
 
+/// <summary>Replaces the organisation's contacts with these.</summary>
+public sealed record SetContacts(string OrganizationId, IReadOnlyList<Contact> Contacts, CommandContext Context) : OrganizationCommand(OrganizationId, Context);
+
 /// <summary>An organisation as its events leave it; <see cref="Organization.None"/> before it is registered.</summary>
 public sealed record Organization(string Id, string Name, OrganizationLevel Level, Sector? Sector, string? ParentId, bool IsDissolved)
 {
     public static Organization None { get; } = new(string.Empty, string.Empty, OrganizationLevel.Central, null, null, false);
+
+    public IReadOnlyList<Contact> Contacts { get; init; } = [];
 
     public bool Exists => Id.Length > 0;
 
@@ -68,10 +80,11 @@ public static class OrganizationErrors
     public const string LevelNotBelowParent = "organization-level-not-below-parent";
     public const string Cycle = "organization-cycle";
     public const string HasChildren = "organization-has-children";
+    public const string InvalidContact = "organization-invalid-contact";
 }
 
 /// <summary>The organisation Decider: pure Decide and Evolve.</summary>
-public static class OrganizationDecider
+public static partial class OrganizationDecider
 {
     public static Decision Decide(OrganizationCommand command, Organization state) => command switch
     {
@@ -95,6 +108,11 @@ public static class OrganizationDecider
         DissolveOrganization c when c.ActiveChildren > 0 =>
             Decision.Reject(OrganizationErrors.HasChildren, $"'{state.Name}' still has {c.ActiveChildren} active subordinate organisation(s)"),
         DissolveOrganization c => Decision.Accept(new OrganizationDissolved(state.Id, c.Reason, c.Context.Now)),
+        SetContacts c => CheckContacts(c.Contacts) is { } error
+            ? Decision.Reject(error.Code, error.Message)
+            : NormalizeContacts(c.Contacts) is var contacts && contacts.SequenceEqual(state.Contacts)
+                ? Decision.Accept()
+                : Decision.Accept(new OrganizationContactsSet(state.Id, contacts, c.Context.Now)),
         _ => throw new InvalidOperationException($"unhandled command {command.GetType().Name}"),
     };
 
@@ -104,12 +122,59 @@ public static class OrganizationDecider
         OrganizationRenamed e => state with { Name = e.NewName },
         OrganizationMoved e => state with { ParentId = e.ToParentId },
         OrganizationDissolved => state with { IsDissolved = true },
+        OrganizationContactsSet e => state with { Contacts = e.Contacts },
         _ => throw new InvalidOperationException($"an organisation cannot apply {@event.GetType().Name}"),
     };
 
     /// <summary>Names are kept exactly as written, in Unicode NFC, trimmed; null when nothing is left.</summary>
     public static string? NormalizeName(string? name) =>
         string.IsNullOrWhiteSpace(name) ? null : name.Trim().Normalize(NormalizationForm.FormC);
+
+    /// <summary>Contacts as stored: trimmed, addresses lower-cased, in role then address order.</summary>
+    public static IReadOnlyList<Contact> NormalizeContacts(IReadOnlyList<Contact> contacts) =>
+        [.. contacts
+            .Select(c => new Contact(c.Role.Trim(), c.Email.Trim().ToLowerInvariant(), string.IsNullOrWhiteSpace(c.Name) ? null : c.Name.Trim().Normalize(NormalizationForm.FormC),
+                c.Language.Trim()))
+            .OrderBy(c => c.Role, StringComparer.Ordinal).ThenBy(c => c.Email, StringComparer.Ordinal)];
+
+    /// <summary>The first contact that cannot be written to: an unknown role or language, an address that is not one, too many.</summary>
+    public static DomainError? CheckContacts(IReadOnlyList<Contact>? contacts)
+    {
+        if (contacts is null || contacts.Count > 50)
+        {
+            return new DomainError(OrganizationErrors.InvalidContact, "an organisation has a list of at most 50 contacts");
+        }
+
+        foreach (var contact in contacts)
+        {
+            if (contact is null || !Roles.IsKnown(contact.Role?.Trim()))
+            {
+                return new DomainError(OrganizationErrors.InvalidContact, $"a contact's role is one of {string.Join(", ", Roles.All)}");
+            }
+
+            if (string.IsNullOrWhiteSpace(contact.Email) || contact.Email.Trim().Length > 254 || !EmailPattern().IsMatch(contact.Email.Trim()))
+            {
+                return new DomainError(OrganizationErrors.InvalidContact, $"'{contact.Email}' is not an email address");
+            }
+
+            if (contact.Language?.Trim() is not ("vi" or "en"))
+            {
+                return new DomainError(OrganizationErrors.InvalidContact, "a contact reads vi (Vietnamese) or en (English)");
+            }
+
+            if (contact.Name is { Length: > 200 })
+            {
+                return new DomainError(OrganizationErrors.InvalidContact, "a contact's name has at most 200 characters");
+            }
+        }
+
+        return contacts.Select(c => (c.Role.Trim(), c.Email.Trim().ToLowerInvariant())).Distinct().Count() == contacts.Count
+            ? null
+            : new DomainError(OrganizationErrors.InvalidContact, "the same address is given twice for one role");
+    }
+
+    [GeneratedRegex(@"^[^@\s\p{Cc}]+@[^@\s\p{Cc}]+\.[^@\s\p{Cc}]+$")]
+    private static partial Regex EmailPattern();
 
     private static Decision Register(RegisterOrganization c)
     {

@@ -1,4 +1,5 @@
 using CongressWorkflow.Domain.Campaigns;
+using CongressWorkflow.Domain.Common;
 using CongressWorkflow.Engine.Commands;
 using CongressWorkflow.Engine.Organizations;
 using Npgsql;
@@ -29,7 +30,7 @@ public sealed class CampaignService(CommandPipeline pipeline)
         return campaigns;
     }
 
-    private static async Task ProjectAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<object> events, Campaign state, long version)
+    private static async Task ProjectAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<object> events, Campaign state, long version, CommandContext context)
     {
         foreach (var started in events.OfType<CampaignStarted>())
         {

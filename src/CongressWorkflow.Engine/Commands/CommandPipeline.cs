@@ -19,13 +19,14 @@ public sealed class CommandRejectedException(DomainError error) : Exception(erro
 /// <summary>What a handled command did: the stream, its version now, the events appended (none for a no-op).</summary>
 public sealed record CommandResult(string StreamId, long Version, IReadOnlyList<object> Events);
 
-/// <summary>Writes inline read-model rows for the decided events, inside the append's transaction.</summary>
-public delegate Task InlineProjection<in TState>(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<object> events, TState stateAfter, long versionAfter);
+/// <summary>Writes inline read-model rows for the decided events, inside the append's transaction (the context gives who and the business time).</summary>
+public delegate Task InlineProjection<in TState>(
+    NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<object> events, TState stateAfter, long versionAfter, CommandContext context);
 
 /// <summary>Decided events for one stream, waiting to be written with others in one transaction.</summary>
 public sealed record PendingWrite(
     string StreamId, string StreamType, long VersionBefore, IReadOnlyList<object> Events,
-    Func<NpgsqlConnection, NpgsqlTransaction, IReadOnlyList<object>, long, Task> Inline);
+    Func<NpgsqlConnection, NpgsqlTransaction, IReadOnlyList<object>, long, CommandContext, Task> Inline);
 
 /// <summary>One aggregate's stream and Decider, as the pipeline needs them.</summary>
 public sealed record AggregateDefinition<TState>(string StreamType, TState Initial, Func<TState, object, TState> Evolve);
@@ -90,7 +91,7 @@ public sealed class CommandPipeline(PostgresEventStore store, NpgsqlDataSource d
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
             if (inline is not null)
             {
-                await inline(connection, transaction, events, stateAfter, version + events.Count);
+                await inline(connection, transaction, events, stateAfter, version + events.Count, context);
             }
 
             var result = await store.AppendAsync(connection, transaction, streamId, aggregate.StreamType, ExpectedVersion.Exactly(version),
@@ -120,7 +121,7 @@ public sealed class CommandPipeline(PostgresEventStore store, NpgsqlDataSource d
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         foreach (var write in writes)
         {
-            await write.Inline(connection, transaction, write.Events, write.VersionBefore + write.Events.Count);
+            await write.Inline(connection, transaction, write.Events, write.VersionBefore + write.Events.Count, context);
         }
 
         foreach (var write in writes)

@@ -2,6 +2,7 @@ using CongressWorkflow.Domain.Common;
 using CongressWorkflow.Domain.Congresses;
 using CongressWorkflow.Domain.Organizations;
 using CongressWorkflow.Engine.Commands;
+using CongressWorkflow.Engine.Deadlines;
 using CongressWorkflow.Engine.Organizations;
 using CongressWorkflow.EventStore;
 using CongressWorkflow.EventStore.Outbox;
@@ -18,8 +19,6 @@ public sealed record WindowConflict(string OrganizationId, DateWindow Window, st
 /// </summary>
 public sealed class CongressService(CommandPipeline pipeline, OrganizationTree tree)
 {
-    public const string NotificationsDestination = "notifications";
-
     public static readonly AggregateDefinition<Congress> Aggregate = new("congress", Congress.None, Congress.Evolve);
 
     public Task<(Congress State, long Version)> LoadAsync(string congressId, CancellationToken cancellationToken = default) =>
@@ -165,10 +164,11 @@ public sealed class CongressService(CommandPipeline pipeline, OrganizationTree t
     }
 
     /// <summary>Keeps congress.congresses equal to the congress's state after the command.</summary>
-    public static Task ProjectStatusAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<object> events, Congress state, long version)
+    public static async Task ProjectStatusAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<object> events, Congress state, long version, CommandContext context)
     {
         var plan = state.Plans[^1];
-        return OrganizationTree.ExecuteAsync(connection, transaction, """
+        await OrganizationTree.ExecuteAsync(connection, transaction, """
             INSERT INTO congress.congresses (congress_id, campaign_id, organization_id, superior_organization_id, stage, is_pilot,
                 plan_document, planned_date, window_start, window_end, subordinate_window_start, subordinate_window_end, submission_round,
                 exemption, scheduled_start, scheduled_end, is_postponed, convened_on, days_late, plan_in_force_when_held, recognised_by,
@@ -187,6 +187,7 @@ public sealed class CongressService(CommandPipeline pipeline, OrganizationTree t
             state.SubmissionRound, state.Exemption, state.Schedule?.Start, state.Schedule?.End, state.IsPostponed,
             state.Convened?.ConvenedOn, state.Convened?.DaysLate, state.Convened?.PlanInForce, state.RecognisedBy,
             state.Resolution, version);
+        await DeadlineReadModel.RederiveAsync(connection, transaction, state, context.Today);
     }
 
     /// <summary>Who hears of what: the superior of submissions, postponements and late congresses; the organisation of decisions.</summary>
@@ -207,8 +208,9 @@ public sealed class CongressService(CommandPipeline pipeline, OrganizationTree t
             };
             if (note is { } n)
             {
-                messages.Add(new OutboxMessage(Guid.NewGuid(), NotificationsDestination, "congress." + n.Kind,
-                    new { congressId = state.CongressId, organizationId = state.OrganizationId, recipient = n.To, kind = n.Kind, text = n.Text }));
+                var id = Guid.NewGuid();
+                messages.Add(new OutboxMessage(id, DeliveryChannels.Inbox, "congress." + n.Kind,
+                    new InboxDelivery(id, n.To, null, n.Kind, NotificationText.EventTitle(n.Kind, state.OrganizationId), n.Text, state.CongressId)));
             }
         }
 

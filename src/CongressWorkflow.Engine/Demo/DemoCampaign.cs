@@ -1,10 +1,12 @@
 using CongressWorkflow.Domain.Campaigns;
 using CongressWorkflow.Domain.Common;
 using CongressWorkflow.Domain.Congresses;
+using CongressWorkflow.Domain.Deadlines;
 using CongressWorkflow.Domain.Organizations;
 using CongressWorkflow.Engine.Campaigns;
 using CongressWorkflow.Engine.Commands;
 using CongressWorkflow.Engine.Congresses;
+using CongressWorkflow.Engine.Deadlines;
 using CongressWorkflow.Engine.Organizations;
 using CongressWorkflow.EventStore;
 using CongressWorkflow.EventStore.Time;
@@ -34,6 +36,8 @@ public sealed class DemoCampaign
     private readonly OrganizationService _organizations;
     private readonly CampaignService _campaigns;
     private readonly CongressService _congresses;
+    private readonly DeadlinePolicyService _policies;
+    private readonly DeadlineSweep _sweep;
     private readonly NpgsqlDataSource _dataSource;
     private readonly List<Step> _steps = [];
     private DateOnly _cursor;
@@ -41,8 +45,11 @@ public sealed class DemoCampaign
     public DemoCampaign(NpgsqlDataSource dataSource)
     {
         _dataSource = dataSource;
-        var pipeline = new CommandPipeline(new PostgresEventStore(dataSource, DomainEventTypes.CreateRegistry(), _clock), dataSource);
+        var store = new PostgresEventStore(dataSource, DomainEventTypes.CreateRegistry(), _clock);
+        var pipeline = new CommandPipeline(store, dataSource);
         var tree = new OrganizationTree(dataSource);
+        _policies = new DeadlinePolicyService(pipeline);
+        _sweep = new DeadlineSweep(store, dataSource, _clock);
         _organizations = new OrganizationService(pipeline, tree);
         _campaigns = new CampaignService(pipeline);
         _congresses = new CongressService(pipeline, tree);
@@ -93,13 +100,33 @@ public sealed class DemoCampaign
     {
         Script();
 
-        // Both stories (the Central bloc and Thái Bình) interleave on one calendar: run every step in date order.
+        // Both stories (the Central bloc and Thái Bình) interleave on one calendar: run every step in date order. The
+        // deadline sweep runs once at the start of every day in between (01:00 UTC), so the ledger holds the reminders,
+        // alerts and escalations of 2019–2020 on the days they fell due.
+        DateOnly? swept = null;
         foreach (var step in _steps.OrderBy(s => s.Day).ThenBy(s => s.Sequence))
         {
+            for (var day = swept?.AddDays(1) ?? step.Day; day <= step.Day; day = day.AddDays(1))
+            {
+                await SweepAsync(day, cancellationToken);
+                swept = day;
+            }
+
             var moment = new DateTimeOffset(step.Day.ToDateTime(new TimeOnly(2, 0)), TimeSpan.Zero);
             _clock.SetUtcNow(moment > _clock.GetUtcNow() ? moment : _clock.GetUtcNow().AddSeconds(1));
             await step.Run(cancellationToken);
         }
+    }
+
+    private async Task SweepAsync(DateOnly day, CancellationToken cancellationToken)
+    {
+        var moment = new DateTimeOffset(day.ToDateTime(new TimeOnly(1, 0)), TimeSpan.Zero);
+        if (moment > _clock.GetUtcNow())
+        {
+            _clock.SetUtcNow(moment);
+        }
+
+        await _sweep.RunAsync(cancellationToken);
     }
 
     /// <summary>Writes down every step of the campaign with its date; <see cref="LoadAsync"/> runs them in date order.</summary>
@@ -131,6 +158,10 @@ public sealed class DemoCampaign
 
         Do(ct => _campaigns.StartAsync(new StartCampaign(CampaignId, "Đại hội đảng bộ các cấp tiến tới Đại hội đại biểu toàn quốc lần thứ XIII của Đảng",
             Doc("35-CT/TW"), 2020, 2025, 2022, Admin), ct));
+
+        // How deadlines are chased: reminders 30, 7 and 1 days ahead, escalation after 7 and 14 more days overdue, nothing on Sundays.
+        Do(ct => _policies.SetAsync(CampaignId, DeadlinePolicy.Default with { QuietWeekdays = [DayOfWeek.Sunday] },
+            "Theo Chỉ thị 35-CT/TW: nhắc hạn, cảnh báo quá hạn và báo cáo cấp trên", Admin, cancellationToken: ct));
 
         CentralAgenciesBloc();
         ThaiBinhStory();
@@ -297,7 +328,7 @@ public sealed class DemoCampaign
         string organizationId, string document, string cites, DateOnly planned, DateWindow window, DateWindow? subordinates, bool pilot) =>
         Do(ct => _congresses.HandleAsync(new IssuePlan(CongressOf(organizationId), CampaignId, organizationId, null, Doc(document), Doc(cites), Today,
             planned, window, subordinates,
-            [new Deadline(Milestone.SubmittedToSuperior, planned.AddDays(-21)), new Deadline(Milestone.CongressHeld, window.End)],
+            [new Deadline(Milestone.SubmittedToSuperior, planned.AddDays(-14)), new Deadline(Milestone.CongressHeld, window.End)],
             pilot, null, As(organizationId)), cancellationToken: ct));
 
     private void PrepareAndSubmit(string organizationId, int seats, int candidates)

@@ -86,7 +86,7 @@ public sealed class OrganizationImport(CommandPipeline pipeline)
             {
                 var versionBefore = existing?.Version ?? 0;
                 writes.Add(new PendingWrite(Organization.StreamId(row.Id), OrganizationService.Aggregate.StreamType, versionBefore, events,
-                    (connection, transaction, e, version) => OrganizationTree.ProjectAsync(connection, transaction, e, Organization.None, version)));
+                    (connection, transaction, e, version, ctx) => OrganizationTree.ProjectAsync(connection, transaction, e, Organization.None, version, ctx)));
             }
         }
 

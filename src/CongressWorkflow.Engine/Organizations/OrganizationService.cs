@@ -36,6 +36,26 @@ public sealed class OrganizationService(CommandPipeline pipeline, OrganizationTr
             state => OrganizationDecider.Decide(new DissolveOrganization(organizationId, reason, children, context), state), cancellationToken);
     }
 
+    public Task<CommandResult> SetContactsAsync(string organizationId, IReadOnlyList<Contact> contacts, CommandContext context, long? expectedVersion = null,
+        CancellationToken cancellationToken = default) =>
+        ExecuteAsync("set-contacts", organizationId, context, expectedVersion,
+            state => OrganizationDecider.Decide(new SetContacts(organizationId, contacts, context), state), cancellationToken);
+
+    public async Task<IReadOnlyList<Contact>> ContactsAsync(string organizationId, CancellationToken cancellationToken = default)
+    {
+        await using var command = pipeline.DataSource.CreateCommand(
+            "SELECT role, email, name, language FROM congress.contacts WHERE organization_id = $1 ORDER BY role, email");
+        command.Parameters.Add(new() { Value = organizationId });
+        var contacts = new List<Contact>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            contacts.Add(new Contact(reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetString(3)));
+        }
+
+        return contacts;
+    }
+
     private Task<CommandResult> ExecuteAsync(
         string command, string organizationId, CommandContext context, long? expectedVersion, Func<Organization, Decision> decide, CancellationToken cancellationToken) =>
         pipeline.ExecuteAsync(command, Aggregate, Organization.StreamId(organizationId), context, expectedVersion,

@@ -1,3 +1,4 @@
+using CongressWorkflow.Domain.Common;
 using CongressWorkflow.Domain.Organizations;
 using CongressWorkflow.EventStore;
 using Npgsql;
@@ -60,7 +61,8 @@ public sealed class OrganizationTree(NpgsqlDataSource dataSource)
     }
 
     /// <summary>Applies organisation events to the tree inside the command's transaction.</summary>
-    public static async Task ProjectAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<object> events, Organization state, long version)
+    public static async Task ProjectAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<object> events, Organization state, long version, CommandContext context)
     {
         foreach (var e in events)
         {
@@ -97,10 +99,27 @@ public sealed class OrganizationTree(NpgsqlDataSource dataSource)
                         FROM moved, target
                         WHERE o.path <@ moved.old_path
                         """, m.OrganizationId, m.ToParentId, version);
+
+                    // Decisions on the unit's congress now fall to its new superior.
+                    await ExecuteAsync(connection, transaction, """
+                        UPDATE congress.deadlines SET responsible_id = $2
+                        WHERE organization_id = $1 AND milestone IN ('submission-decided', 'results-recognised') AND NOT is_met
+                        """, m.OrganizationId, m.ToParentId);
                     break;
                 case OrganizationDissolved d:
                     await ExecuteAsync(connection, transaction, "UPDATE congress.organizations SET is_dissolved = true, version = $2 WHERE organization_id = $1",
                         d.OrganizationId, version);
+                    await ExecuteAsync(connection, transaction,
+                        "UPDATE congress.deadlines SET closed_reason = 'organization-dissolved', next_step_on = NULL WHERE organization_id = $1 AND NOT is_met",
+                        d.OrganizationId);
+                    break;
+                case OrganizationContactsSet c:
+                    await ExecuteAsync(connection, transaction, "DELETE FROM congress.contacts WHERE organization_id = $1", c.OrganizationId);
+                    await ExecuteAsync(connection, transaction, """
+                        INSERT INTO congress.contacts (organization_id, role, email, name, language)
+                        SELECT $1, c.role, c.email, c.name, c.language FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS c(role, email, name, language)
+                        """, c.OrganizationId, c.Contacts.Select(x => x.Role).ToArray(), c.Contacts.Select(x => x.Email).ToArray(),
+                        c.Contacts.Select(x => x.Name).ToArray(), c.Contacts.Select(x => x.Language).ToArray());
                     break;
                 default:
                     throw new InvalidOperationException($"the organisation tree cannot apply {e.GetType().Name}");

@@ -3,6 +3,7 @@ using CongressWorkflow.Domain.Organizations;
 using CongressWorkflow.Engine.Monitoring;
 using CongressWorkflow.EventStore.Projections;
 using Npgsql;
+using static CongressWorkflow.Server.Api.RequestParsing;
 
 namespace CongressWorkflow.Server.Api;
 
@@ -63,14 +64,6 @@ public static class MonitoringEndpoints
             return Results.Accepted($"/api/projections", new { name, resume = "requested" });
         });
     }
-
-    /// <summary>A day: 2020-05-15, or today (UTC) when absent.</summary>
-    private static DateOnly Day(string? text, TimeProvider time) =>
-        string.IsNullOrWhiteSpace(text)
-            ? DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime)
-            : DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day)
-                ? day
-                : throw Invalid($"'{text}' is not a day: use the form 2020-05-15");
 
     private static OrganizationLevel? Level(string? text) =>
         string.IsNullOrWhiteSpace(text) ? null

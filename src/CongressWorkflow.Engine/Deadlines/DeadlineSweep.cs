@@ -1,0 +1,385 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Globalization;
+using System.Text.Json;
+using CongressWorkflow.Domain.Common;
+using CongressWorkflow.Domain.Congresses;
+using CongressWorkflow.Domain.Deadlines;
+using CongressWorkflow.EventStore;
+using CongressWorkflow.EventStore.Outbox;
+using CongressWorkflow.EventStore.Telemetry;
+using Npgsql;
+
+namespace CongressWorkflow.Engine.Deadlines;
+
+/// <summary>What one sweep did.</summary>
+public sealed record SweepReport(DateOnly Day, bool Ran, int Deadlines, int Sent, int Skipped, int Deliveries, TimeSpan Took);
+
+/// <summary>
+/// The deadline sweep, run by Hangfire every few minutes on some node (and by the demo on each simulated day). It takes
+/// the deadlines whose next step has come (an index on next_step_on: a sweep touches only what is due), decides per
+/// deadline with <see cref="NotificationSchedule.Decide"/>, and records each step as an event in the organisation's
+/// ledger stream under a deterministic id, with its inbox, email and webhook deliveries in the outbox, all in one
+/// transaction per batch. One node sweeps at a time (a PostgreSQL advisory lock); a crashed or repeated sweep cannot
+/// send twice, because a step's id is the same on every run and the store refuses a second event with it.
+/// </summary>
+public sealed class DeadlineSweep(PostgresEventStore store, NpgsqlDataSource dataSource, TimeProvider timeProvider)
+{
+    public const int BatchSize = 500;
+
+    private static readonly Actor SweepActor = new("deadline-sweep", "system");
+    private static readonly Counter<long> Steps = CongressTelemetry.Meter.CreateCounter<long>(
+        "cw.notifications.steps", unit: "{step}", description: "Notification steps recorded by the deadline sweep, sent or skipped");
+
+    public static string LedgerStreamId(string campaignId, string organizationId) => $"ledger-{campaignId}-{organizationId}";
+
+    public async Task<SweepReport> RunAsync(CancellationToken cancellationToken = default)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var today = DateOnly.FromDateTime(timeProvider.GetUtcNow().UtcDateTime);
+        using var activity = CongressTelemetry.ActivitySource.StartActivity("deadlines.sweep");
+        activity?.SetTag("cw.day", today.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using (var tryLock = new NpgsqlCommand("SELECT pg_try_advisory_lock(hashtextextended('deadline-sweep', 0))", connection))
+        {
+            if (!(bool)(await tryLock.ExecuteScalarAsync(cancellationToken))!)
+            {
+                activity?.SetTag("cw.ran", false);
+                return new SweepReport(today, false, 0, 0, 0, 0, Stopwatch.GetElapsedTime(started));
+            }
+        }
+
+        try
+        {
+            int deadlines = 0, sent = 0, skipped = 0, deliveries = 0;
+            var context = new SweepContext(connection, today);
+            while (true)
+            {
+                var batch = await SweepBatchAsync(context, cancellationToken);
+                if (batch.Deadlines == 0)
+                {
+                    break;
+                }
+
+                (deadlines, sent, skipped, deliveries) = (deadlines + batch.Deadlines, sent + batch.Sent, skipped + batch.Skipped, deliveries + batch.Deliveries);
+            }
+
+            activity?.SetTag("cw.deadlines", deadlines);
+            activity?.SetTag("cw.sent", sent);
+            return new SweepReport(today, true, deadlines, sent, skipped, deliveries, Stopwatch.GetElapsedTime(started));
+        }
+        finally
+        {
+            await using var unlock = new NpgsqlCommand("SELECT pg_advisory_unlock(hashtextextended('deadline-sweep', 0))", connection);
+            await unlock.ExecuteNonQueryAsync(CancellationToken.None);
+        }
+    }
+
+    private sealed class SweepContext(NpgsqlConnection connection, DateOnly today)
+    {
+        public NpgsqlConnection Connection { get; } = connection;
+
+        public DateOnly Today { get; } = today;
+
+        public Dictionary<string, DeadlinePolicy> Policies { get; } = new(StringComparer.Ordinal);
+    }
+
+    private sealed record Due(
+        string CongressId, Milestone Milestone, DateOnly DueOn, string CampaignId, string OrganizationId, string OrganizationName, string ResponsibleId,
+        string? PlanDocument, DateOnly? LastStepOn, DateOnly StartsOn);
+
+    private sealed record Unit(string Id, string Name, string? ParentId);
+
+    private async Task<(int Deadlines, int Sent, int Skipped, int Deliveries)> SweepBatchAsync(SweepContext sweep, CancellationToken cancellationToken)
+    {
+        var connection = sweep.Connection;
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var due = new List<Due>();
+        await using (var select = new NpgsqlCommand("""
+            SELECT d.congress_id, d.milestone, d.due_on, d.campaign_id, d.organization_id, o.name, d.responsible_id, d.plan_document, d.last_step_on,
+                   d.effective_from
+            FROM congress.deadlines d JOIN congress.organizations o ON o.organization_id = d.organization_id
+            WHERE d.next_step_on <= $1 AND NOT d.is_met AND d.closed_reason IS NULL
+              AND d.effective_from <= $1 AND (d.effective_until IS NULL OR d.effective_until >= $1)
+            ORDER BY d.next_step_on, d.congress_id, d.milestone, d.due_on
+            LIMIT $2
+            FOR UPDATE OF d
+            """, connection, transaction))
+        {
+            select.Parameters.AddPositional(sweep.Today, BatchSize);
+            await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                due.Add(new Due(reader.GetString(0), DeadlineReadModel.Parse<Milestone>(reader.GetString(1)), reader.GetFieldValue<DateOnly>(2),
+                    reader.GetString(3), reader.GetString(4), reader.GetString(5), reader.GetString(6), reader.IsDBNull(7) ? null : reader.GetString(7),
+                    reader.IsDBNull(8) ? null : reader.GetFieldValue<DateOnly>(8), reader.GetFieldValue<DateOnly>(9)));
+            }
+        }
+
+        if (due.Count == 0)
+        {
+            return (0, 0, 0, 0);
+        }
+
+        foreach (var campaign in due.Select(d => d.CampaignId).Distinct().Where(c => !sweep.Policies.ContainsKey(c)))
+        {
+            sweep.Policies[campaign] = await DeadlineReadModel.PolicyAsync(connection, transaction, campaign);
+        }
+
+        var units = await UnitsWithAncestorsAsync(connection, transaction, due.Select(d => d.ResponsibleId).Distinct().ToArray(), cancellationToken);
+        var routes = new DeliveryRoutes(connection, transaction);
+        var ledger = new Dictionary<string, (List<NewEvent> Events, List<OutboxMessage> Outbox)>(StringComparer.Ordinal);
+        var rows = new List<object[]>();
+        var retimed = new List<(Due Deadline, DateOnly? LastStepOn, DateOnly? NextOn)>();
+        int sent = 0, skipped = 0, deliveries = 0;
+        foreach (var deadline in due)
+        {
+            var policy = sweep.Policies[deadline.CampaignId];
+            var decision = NotificationSchedule.Decide(deadline.DueOn, deadline.StartsOn, deadline.LastStepOn, policy, sweep.Today);
+            var stream = LedgerStreamId(deadline.CampaignId, deadline.OrganizationId);
+            if (!ledger.TryGetValue(stream, out var entry))
+            {
+                ledger[stream] = entry = ([], []);
+            }
+
+            var steps = decision.Skipped.ToList();
+            var recipients = decision.Send is { } send ? Recipients(send.Step, deadline.ResponsibleId, units) : [];
+            if (decision.Send is { } unsent && recipients.Count == 0)
+            {
+                steps.Add((unsent, $"no superior committee above {deadline.ResponsibleId} to escalate to"));
+            }
+            else if (decision.Send is { } step)
+            {
+                var id = NotificationSchedule.NotificationId(deadline.CongressId, deadline.Milestone, deadline.DueOn, step.Key);
+                var daysLeft = deadline.DueOn.DayNumber - sweep.Today.DayNumber;
+                var recorded = new NotificationRecorded(id, deadline.CampaignId, deadline.CongressId, deadline.OrganizationId, deadline.Milestone,
+                    deadline.DueOn, step.Step, step.Key, step.On, sweep.Today, decision.Late, daysLeft, deadline.PlanDocument, [.. recipients.Select(r => r.Id)]);
+                entry.Events.Add(new NewEvent(id, recorded));
+                rows.Add(Row(recorded.NotificationId, deadline, step.Key, step.Step, "sent", step.On, decision.Late, daysLeft, recorded.Recipients, null, stream));
+                var messages = await routes.DeliveriesAsync(recorded, deadline.OrganizationName, recipients.Select(r => (r.Id, r.Name)).ToList(), policy,
+                    timeProvider.GetUtcNow(), cancellationToken);
+                entry.Outbox.AddRange(messages);
+                deliveries += messages.Count;
+                sent++;
+            }
+
+            foreach (var (step, reason) in steps)
+            {
+                var id = NotificationSchedule.NotificationId(deadline.CongressId, deadline.Milestone, deadline.DueOn, step.Key);
+                entry.Events.Add(new NewEvent(id, new NotificationSkipped(id, deadline.CampaignId, deadline.CongressId, deadline.OrganizationId,
+                    deadline.Milestone, deadline.DueOn, step.Key, step.On, sweep.Today, reason)));
+                rows.Add(Row(id, deadline, step.Key, step.Step, "skipped", step.On, false, null, [], reason, stream));
+                skipped++;
+            }
+
+            var last = new[] { decision.Send?.On, steps.Count > 0 ? steps.Max(s => s.Step.On) : null }.Max() ?? deadline.LastStepOn;
+            retimed.Add((deadline, last, decision.NextOn));
+        }
+
+        foreach (var (stream, (events, outbox)) in ledger.Where(l => l.Value.Events.Count > 0))
+        {
+            await store.AppendAsync(connection, transaction, stream, "ledger", ExpectedVersion.Any, events,
+                new EventMetadata(SweepActor, Guid.NewGuid()), outbox, cancellationToken);
+        }
+
+        await WriteRowsAsync(connection, transaction, rows, retimed, ledger.Values.SelectMany(l => l.Outbox).ToList(), cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        Steps.Add(sent, new KeyValuePair<string, object?>("cw.status", "sent"));
+        Steps.Add(skipped, new KeyValuePair<string, object?>("cw.status", "skipped"));
+        return (due.Count, sent, skipped, deliveries);
+    }
+
+    /// <summary>Who hears of a step: the organisation that must act, its direct superior on escalation, the level above on further escalation.</summary>
+    private static List<Unit> Recipients(NotificationStep step, string responsibleId, Dictionary<string, Unit> units)
+    {
+        var unit = units[responsibleId];
+        var superior = unit.ParentId is { } p && units.TryGetValue(p, out var s) ? s : null;
+        var above = superior?.ParentId is { } g && units.TryGetValue(g, out var a) ? a : null;
+        return step switch
+        {
+            NotificationStep.Escalation => superior is null ? [] : [superior],
+            NotificationStep.FurtherEscalation => above is null ? [] : [above],
+            _ => [unit],
+        };
+    }
+
+    private static object[] Row(
+        Guid id, Due d, string stepKey, NotificationStep step, string status, DateOnly scheduledOn, bool late, int? daysLeft, IReadOnlyList<string> recipients,
+        string? reason, string stream) =>
+        [id, d.CampaignId, d.CongressId, d.OrganizationId, DeadlineReadModel.Name(d.Milestone), d.DueOn, stepKey, DeadlineReadModel.Name(step), status,
+         scheduledOn, late, daysLeft!, recipients.ToArray(), reason!, stream, d.PlanDocument!];
+
+    private async Task WriteRowsAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, List<object[]> rows, List<(Due Deadline, DateOnly? LastStepOn, DateOnly? NextOn)> retimed,
+        List<OutboxMessage> outbox, CancellationToken cancellationToken)
+    {
+        var now = timeProvider.GetUtcNow();
+        var today = DateOnly.FromDateTime(now.UtcDateTime);
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        foreach (var r in rows)
+        {
+            var insert = new NpgsqlBatchCommand("""
+                INSERT INTO congress.notifications (notification_id, campaign_id, congress_id, organization_id, milestone, due_on, step_key, step, status,
+                    scheduled_on, late, days_left, recipients, reason, stream_id, plan_document, on_day, recorded_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+                """);
+            insert.Parameters.AddPositional([.. r, today, now]);
+            batch.BatchCommands.Add(insert);
+        }
+
+        var update = new NpgsqlBatchCommand("""
+            UPDATE congress.deadlines d SET last_step_on = k.last_step_on, next_step_on = k.next_step_on
+            FROM unnest($1::text[], $2::text[], $3::date[], $4::date[], $5::date[]) AS k(congress_id, milestone, due_on, last_step_on, next_step_on)
+            WHERE d.congress_id = k.congress_id AND d.milestone = k.milestone AND d.due_on = k.due_on
+            """);
+        update.Parameters.AddPositional(retimed.Select(r => r.Deadline.CongressId).ToArray(), retimed.Select(r => DeadlineReadModel.Name(r.Deadline.Milestone)).ToArray(),
+            retimed.Select(r => r.Deadline.DueOn).ToArray(), retimed.Select(r => r.LastStepOn).ToArray(), retimed.Select(r => r.NextOn).ToArray());
+        batch.BatchCommands.Add(update);
+        if (outbox.Count > 0)
+        {
+            var deliveries = new NpgsqlBatchCommand("""
+                INSERT INTO congress.deliveries (delivery_id, notification_id, channel, target, status, created_at, updated_at)
+                SELECT d.id, d.notification, d.channel, d.target, 'pending', $5, $5
+                FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[]) AS d(id, notification, channel, target)
+                """);
+            deliveries.Parameters.AddPositional(outbox.Select(m => m.MessageId).ToArray(), outbox.Select(m => DeliveryRoutes.NotificationOf(m)).ToArray(),
+                outbox.Select(m => DeliveryChannels.ShortName(m.Destination)).ToArray(), outbox.Select(DeliveryRoutes.TargetOf).ToArray(), now);
+            batch.BatchCommands.Add(deliveries);
+        }
+
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>The organisations responsible for the batch's deadlines, with their parent and grandparent (escalation goes up).</summary>
+    private static async Task<Dictionary<string, Unit>> UnitsWithAncestorsAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, string[] ids, CancellationToken cancellationToken)
+    {
+        var units = new Dictionary<string, Unit>(StringComparer.Ordinal);
+        await using var command = new NpgsqlCommand("""
+            SELECT a.organization_id, a.name, a.parent_id
+            FROM congress.organizations o JOIN congress.organizations a ON a.path @> o.path AND nlevel(a.path) >= nlevel(o.path) - 2
+            WHERE o.organization_id = ANY($1)
+            """, connection, transaction);
+        command.Parameters.AddPositional((object)ids);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            units[reader.GetString(0)] = new Unit(reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2));
+        }
+
+        return units;
+    }
+}
+
+/// <summary>Turns a recorded step into its deliveries: the inbox of each recipient, email to their contacts, and webhooks over the unit.</summary>
+internal sealed class DeliveryRoutes(NpgsqlConnection connection, NpgsqlTransaction transaction)
+{
+    public static Guid? NotificationOf(OutboxMessage message) => message.Payload switch
+    {
+        InboxDelivery i => i.NotificationId,
+        EmailDelivery e => e.NotificationId,
+        WebhookDelivery w => w.NotificationId,
+        _ => null,
+    };
+
+    public static string TargetOf(OutboxMessage message) => message.Payload switch
+    {
+        InboxDelivery i => i.OrganizationId,
+        EmailDelivery e => string.Join(", ", e.To.Select(t => t.Address)),
+        WebhookDelivery w => w.SubscriptionId,
+        _ => string.Empty,
+    };
+
+    public async Task<List<OutboxMessage>> DeliveriesAsync(
+        NotificationRecorded n, string unitName, List<(string Id, string Name)> recipients, DeadlinePolicy policy, DateTimeOffset now,
+        CancellationToken cancellationToken)
+    {
+        var messages = new List<OutboxMessage>();
+        var type = "notification." + DeadlineReadModel.Name(n.Step);
+        foreach (var (recipientId, recipientName) in recipients)
+        {
+            var vi = NotificationText.Render("vi", n.Step, n.Milestone, unitName, recipientName, n.DueOn, n.DaysLeft, n.PlanDocument, n.Late);
+            var id = DeterministicId.From($"delivery|{n.NotificationId}|inbox|{recipientId}");
+            messages.Add(new OutboxMessage(id, DeliveryChannels.Inbox, type,
+                new InboxDelivery(id, recipientId, n.NotificationId, DeadlineReadModel.Name(n.Step), vi.Subject, vi.Body, n.CongressId)));
+        }
+
+        var subscriptions = await SubscriptionsOverAsync(n.OrganizationId, cancellationToken);
+        if (subscriptions.Any(s => s.Channel == "email"))
+        {
+            var roles = policy.RolesFor(n.Step).ToArray();
+            foreach (var (recipientId, recipientName) in recipients)
+            {
+                foreach (var group in (await ContactsAsync(recipientId, roles, cancellationToken)).GroupBy(c => c.Language))
+                {
+                    var text = NotificationText.Render(group.Key, n.Step, n.Milestone, unitName, recipientName, n.DueOn, n.DaysLeft, n.PlanDocument, n.Late);
+                    var id = DeterministicId.From($"delivery|{n.NotificationId}|email|{recipientId}|{group.Key}");
+                    messages.Add(new OutboxMessage(id, DeliveryChannels.Email, type,
+                        new EmailDelivery(id, n.NotificationId, recipientId, [.. group.Select(c => new EmailRecipient(c.Email, c.Name))], text.Subject, text.Body)));
+                }
+            }
+        }
+
+        foreach (var webhook in subscriptions.Where(s => s.Channel == "webhook"))
+        {
+            var id = DeterministicId.From($"delivery|{n.NotificationId}|webhook|{webhook.Id}");
+            var vi = NotificationText.Render("vi", n.Step, n.Milestone, unitName, null, n.DueOn, n.DaysLeft, n.PlanDocument, n.Late);
+            var en = NotificationText.Render("en", n.Step, n.Milestone, unitName, null, n.DueOn, n.DaysLeft, n.PlanDocument, n.Late);
+            var body = JsonSerializer.Serialize(new WebhookPayload(id, n.NotificationId, type, now, n.CampaignId, n.CongressId,
+                new WebhookOrganization(n.OrganizationId, unitName), DeadlineReadModel.Name(n.Milestone), n.DueOn, DeadlineReadModel.Name(n.Step), n.StepKey,
+                n.SentOn, n.DaysLeft, n.Late, n.PlanDocument, n.Recipients, new WebhookText(vi.Subject, en.Subject)), WebhookPayload.Options);
+            messages.Add(new OutboxMessage(id, DeliveryChannels.Webhook, type, new WebhookDelivery(id, n.NotificationId, webhook.Id, webhook.Url!, type, body)));
+        }
+
+        return messages;
+    }
+
+    private async Task<List<(string Id, string Channel, string? Url)>> SubscriptionsOverAsync(string organizationId, CancellationToken cancellationToken)
+    {
+        var found = new List<(string, string, string?)>();
+        await using var command = new NpgsqlCommand("""
+            SELECT s.subscription_id, s.channel, s.url
+            FROM congress.subscriptions s
+            JOIN congress.organizations r ON r.organization_id = s.root_organization_id
+            JOIN congress.organizations o ON o.path <@ r.path
+            WHERE o.organization_id = $1 AND s.removed_at IS NULL
+            ORDER BY s.subscription_id
+            """, connection, transaction);
+        command.Parameters.AddPositional(organizationId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            found.Add((reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2)));
+        }
+
+        return found;
+    }
+
+    private async Task<List<(string Email, string? Name, string Language)>> ContactsAsync(string organizationId, string[] roles, CancellationToken cancellationToken)
+    {
+        var contacts = new List<(string, string?, string)>();
+        await using var command = new NpgsqlCommand(
+            "SELECT DISTINCT email, name, language FROM congress.contacts WHERE organization_id = $1 AND role = ANY($2) ORDER BY email", connection, transaction);
+        command.Parameters.AddPositional(organizationId, roles);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            contacts.Add((reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetString(2)));
+        }
+
+        return contacts;
+    }
+}
+
+/// <summary>The JSON a webhook receives (schemas/webhooks/notification.v1.schema.json).</summary>
+public sealed record WebhookPayload(
+    Guid DeliveryId, Guid NotificationId, string Type, DateTimeOffset CreatedAt, string CampaignId, string CongressId, WebhookOrganization Organization,
+    string Milestone, DateOnly DueOn, string Step, string StepKey, DateOnly SentOn, int DaysLeft, bool Late, string? PlanDocument,
+    IReadOnlyList<string> Recipients, WebhookText Subject)
+{
+    public static JsonSerializerOptions Options { get; } = new(JsonSerializerDefaults.Web);
+}
+
+public sealed record WebhookOrganization(string Id, string Name);
+
+public sealed record WebhookText(string Vi, string En);

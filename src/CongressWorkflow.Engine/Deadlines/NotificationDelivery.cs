@@ -1,0 +1,190 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using CongressWorkflow.EventStore;
+using CongressWorkflow.EventStore.Outbox;
+using CongressWorkflow.EventStore.Serialization;
+using MailKit.Net.Smtp;
+using MailKit.Security;
+using MimeKit;
+using Npgsql;
+using Polly;
+using Polly.Retry;
+
+namespace CongressWorkflow.Engine.Deadlines;
+
+/// <summary>Where email goes: an SMTP server from configuration. No host means email is not sent (it waits in the outbox).</summary>
+public sealed record SmtpSettings(string? Host, int Port = 25, bool UseTls = false, string From = "congressworkflow@localhost", string? UserName = null,
+    string? Password = null);
+
+/// <summary>
+/// Delivers what the outbox holds for the notification channels, on every node: the inbox (an idempotent insert), email
+/// (MailKit) and webhooks (an HTTP POST signed with HMAC-SHA256 over "timestamp.body" with the subscription's secret).
+/// Each attempt retries quick transient failures in place (Polly: exponential back-off with jitter); a failed attempt is
+/// tried again later by the outbox (durable back-off), and after the last one it is dead-lettered until an operator
+/// redelivers it. Every outcome is recorded in congress.deliveries, beside the notification it belongs to.
+/// </summary>
+public sealed class NotificationDelivery(
+    NpgsqlDataSource dataSource, TimeProvider timeProvider, HttpClient http, SmtpSettings smtp, OutboxDispatcherOptions? options = null)
+{
+    public const string SignatureHeader = "Congress-Signature";
+    public const string DeliveryIdHeader = "Congress-Delivery-Id";
+    public const string EventHeader = "Congress-Event";
+
+    private readonly OutboxDispatcher _dispatcher = new(dataSource, timeProvider, options);
+
+    private readonly ResiliencePipeline _quickRetries = new ResiliencePipelineBuilder()
+        .AddRetry(new RetryStrategyOptions
+        {
+            MaxRetryAttempts = 2,
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+            Delay = TimeSpan.FromMilliseconds(200),
+            ShouldHandle = new PredicateBuilder().Handle<HttpRequestException>().Handle<IOException>().Handle<TransientDeliveryException>()
+                .Handle<SmtpProtocolException>().Handle<TaskCanceledException>(),
+        })
+        .Build();
+
+    /// <summary>Channels this node delivers: email only when an SMTP host is configured.</summary>
+    public IReadOnlyList<string> Destinations => string.IsNullOrWhiteSpace(smtp.Host)
+        ? [DeliveryChannels.Inbox, DeliveryChannels.Webhook]
+        : DeliveryChannels.All;
+
+    /// <summary>Delivers one batch of due messages; returns how many it attempted.</summary>
+    public Task<int> DeliverBatchAsync(int batchSize = 50, CancellationToken cancellationToken = default) =>
+        _dispatcher.DispatchBatchAsync(Destinations, DeliverAsync, RecordAsync, batchSize, cancellationToken);
+
+    /// <summary>Puts dead-lettered deliveries back in line; returns how many were dead.</summary>
+    public async Task<int> RedeliverAsync(IReadOnlyCollection<Guid> deliveryIds, CancellationToken cancellationToken = default)
+    {
+        var count = await _dispatcher.RedeliverAsync(deliveryIds, cancellationToken);
+        await using var command = dataSource.CreateCommand(
+            "UPDATE congress.deliveries SET status = 'pending', attempts = 0, updated_at = $2 WHERE delivery_id = ANY($1) AND status = 'dead-lettered'");
+        command.Parameters.AddPositional(deliveryIds.ToArray(), timeProvider.GetUtcNow());
+        await command.ExecuteNonQueryAsync(cancellationToken);
+        return count;
+    }
+
+    /// <summary>The signature header value a receiver checks: t=unix seconds, v1=hex HMAC-SHA256(secret, "t.body").</summary>
+    public static string Sign(string secret, long unixSeconds, string body)
+    {
+        var mac = HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes($"{unixSeconds.ToString(CultureInfo.InvariantCulture)}.{body}"));
+        return $"t={unixSeconds.ToString(CultureInfo.InvariantCulture)},v1={Convert.ToHexStringLower(mac)}";
+    }
+
+    private async Task DeliverAsync(PendingOutboxMessage message, CancellationToken cancellationToken)
+    {
+        var options = EventTypeRegistry.DefaultSerializerOptions;
+        switch (message.Destination)
+        {
+            case DeliveryChannels.Inbox:
+                await DeliverToInboxAsync(JsonSerializer.Deserialize<InboxDelivery>(message.PayloadJson, options)!, cancellationToken);
+                break;
+            case DeliveryChannels.Email:
+                var email = JsonSerializer.Deserialize<EmailDelivery>(message.PayloadJson, options)!;
+                await _quickRetries.ExecuteAsync(async ct => await SendEmailAsync(email, ct), cancellationToken);
+                break;
+            case DeliveryChannels.Webhook:
+                var webhook = JsonSerializer.Deserialize<WebhookDelivery>(message.PayloadJson, options)!;
+                await _quickRetries.ExecuteAsync(async ct => await PostWebhookAsync(webhook, ct), cancellationToken);
+                break;
+            default:
+                throw new InvalidOperationException($"no channel delivers '{message.Destination}'");
+        }
+    }
+
+    private async Task DeliverToInboxAsync(InboxDelivery item, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            INSERT INTO congress.inbox (item_id, organization_id, notification_id, kind, title, body, congress_id, created_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (item_id) DO NOTHING
+            """);
+        command.Parameters.AddPositional(item.DeliveryId, item.OrganizationId, item.NotificationId, item.Kind, item.Title, item.Body, item.CongressId,
+            timeProvider.GetUtcNow());
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private async Task SendEmailAsync(EmailDelivery email, CancellationToken cancellationToken)
+    {
+        var message = new MimeMessage { Subject = email.Subject, MessageId = $"{email.DeliveryId}@congressworkflow" };
+        message.From.Add(MailboxAddress.Parse(smtp.From));
+        foreach (var to in email.To)
+        {
+            message.To.Add(new MailboxAddress(to.Name ?? string.Empty, to.Address));
+        }
+
+        message.Headers.Add(DeliveryIdHeader, email.DeliveryId.ToString());
+        message.Body = new TextPart("plain") { Text = email.Body };
+        using var client = new SmtpClient { Timeout = 15_000 };
+        await client.ConnectAsync(smtp.Host!, smtp.Port, smtp.UseTls ? SecureSocketOptions.StartTls : SecureSocketOptions.None, cancellationToken);
+        if (!string.IsNullOrEmpty(smtp.UserName))
+        {
+            await client.AuthenticateAsync(smtp.UserName, smtp.Password ?? string.Empty, cancellationToken);
+        }
+
+        await client.SendAsync(message, cancellationToken);
+        await client.DisconnectAsync(quit: true, cancellationToken);
+    }
+
+    private async Task PostWebhookAsync(WebhookDelivery webhook, CancellationToken cancellationToken)
+    {
+        string? secret;
+        await using (var command = dataSource.CreateCommand("""
+            SELECT w.secret FROM congress.webhook_secrets w JOIN congress.subscriptions s USING (subscription_id)
+            WHERE w.subscription_id = $1 AND s.removed_at IS NULL
+            """))
+        {
+            command.Parameters.AddPositional(webhook.SubscriptionId);
+            secret = await command.ExecuteScalarAsync(cancellationToken) as string;
+        }
+
+        if (secret is null)
+        {
+            throw new InvalidOperationException($"subscription {webhook.SubscriptionId} was removed: nothing to deliver to");
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, webhook.Url) { Content = new StringContent(webhook.Body, Encoding.UTF8, "application/json") };
+        request.Headers.Add(DeliveryIdHeader, webhook.DeliveryId.ToString());
+        request.Headers.Add(EventHeader, webhook.EventType);
+        request.Headers.Add(SignatureHeader, Sign(secret, timeProvider.GetUtcNow().ToUnixTimeSeconds(), webhook.Body));
+        using var response = await http.SendAsync(request, cancellationToken);
+        if ((int)response.StatusCode >= 500 || (int)response.StatusCode == 429)
+        {
+            throw new TransientDeliveryException($"the receiver answered {(int)response.StatusCode} {response.ReasonPhrase}");
+        }
+
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"the receiver refused the delivery: {(int)response.StatusCode} {response.ReasonPhrase}");
+        }
+    }
+
+    private static async Task RecordAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, DeliveryAttempt attempt, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("""
+            INSERT INTO congress.deliveries (delivery_id, notification_id, channel, target, status, attempts, last_error, created_at, updated_at, delivered_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9)
+            ON CONFLICT (delivery_id) DO UPDATE SET status = excluded.status, attempts = excluded.attempts, last_error = excluded.last_error,
+                updated_at = excluded.updated_at, delivered_at = excluded.delivered_at
+            """, connection, transaction);
+        var message = attempt.Message;
+        using var payload = JsonDocument.Parse(message.PayloadJson);
+        var root = payload.RootElement;
+        var notification = root.TryGetProperty("notificationId", out var n) && n.ValueKind == JsonValueKind.String ? n.GetGuid() : (Guid?)null;
+        var target = root.TryGetProperty("organizationId", out var o) ? o.GetString()
+            : root.TryGetProperty("subscriptionId", out var s) ? s.GetString() : string.Empty;
+        var status = attempt.Outcome switch
+        {
+            DeliveryOutcome.Delivered => "delivered",
+            DeliveryOutcome.WillRetry => "retrying",
+            _ => "dead-lettered",
+        };
+        command.Parameters.AddPositional(message.MessageId, notification, DeliveryChannels.ShortName(message.Destination), target, status, message.Attempts,
+            attempt.Error, attempt.At, attempt.Outcome == DeliveryOutcome.Delivered ? attempt.At : null);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+}
+
+/// <summary>A failure worth trying again at once (a 5xx or 429 answer).</summary>
+public sealed class TransientDeliveryException(string message) : Exception(message);

@@ -1,0 +1,150 @@
+using System.Globalization;
+using System.Text.Json;
+using CongressWorkflow.Domain.Deadlines;
+using CongressWorkflow.Domain.Organizations;
+using CongressWorkflow.Engine.Deadlines;
+using CongressWorkflow.Engine.Organizations;
+using CongressWorkflow.EventStore.Serialization;
+using CongressWorkflow.Server.Hosting;
+using static CongressWorkflow.Server.Api.RequestParsing;
+
+namespace CongressWorkflow.Server.Api;
+
+/// <summary>A deadline policy as it arrives; a field left out keeps the value of the policy in force.</summary>
+public sealed record DeadlinePolicyRequest(
+    IReadOnlyList<int>? ReminderDaysBefore, bool? OverdueAlert, int? EscalateAfterDays, int? EscalateFurtherAfterDays,
+    IReadOnlyList<DayOfWeek>? QuietWeekdays, IReadOnlyList<DateOnly>? QuietDates, IReadOnlyList<string>? ReminderRoles,
+    IReadOnlyList<string>? OverdueRoles, IReadOnlyList<string>? EscalationRoles, int? DecisionDays, int? RecognitionDays, int? DisseminationDays,
+    int? RescheduleDays, string? Reason);
+
+public sealed record ContactDto(string? Role, string? Email, string? Name, string? Language);
+
+public sealed record ContactsRequest(IReadOnlyList<ContactDto>? Contacts);
+
+public sealed record SubscriptionRequest(DeliveryChannel? Channel, string? RootOrganizationId, string? Url);
+
+/// <summary>Deadlines and what they set off: the policy, the board, the notification ledger, deliveries, subscriptions, contacts and the inbox.</summary>
+public static class DeadlineEndpoints
+{
+    public static void MapDeadlineEndpoints(this IEndpointRouteBuilder app)
+    {
+        var campaign = app.MapGroup("/api/campaigns/{campaignId}");
+        campaign.MapGet("/deadline-policy", async (string campaignId, DeadlinePolicyService policies, CancellationToken ct) =>
+            Results.Ok(await policies.GetAsync(campaignId, ct)));
+        campaign.MapPut("/deadline-policy", async (string campaignId, DeadlinePolicyRequest r, HttpContext http, DeadlinePolicyService policies,
+            TimeProvider time, CancellationToken ct) =>
+        {
+            var current = (await policies.GetAsync(campaignId, ct)).Policy;
+            var policy = new DeadlinePolicy(r.ReminderDaysBefore ?? current.ReminderDaysBefore, r.OverdueAlert ?? current.OverdueAlert,
+                r.EscalateAfterDays ?? current.EscalateAfterDays, r.EscalateFurtherAfterDays ?? current.EscalateFurtherAfterDays,
+                r.QuietWeekdays ?? current.QuietWeekdays, r.QuietDates ?? current.QuietDates, r.ReminderRoles ?? current.ReminderRoles,
+                r.OverdueRoles ?? current.OverdueRoles, r.EscalationRoles ?? current.EscalationRoles, r.DecisionDays ?? current.DecisionDays,
+                r.RecognitionDays ?? current.RecognitionDays, r.DisseminationDays ?? current.DisseminationDays, r.RescheduleDays ?? current.RescheduleDays);
+            return OrganizationEndpoints.Written(http, await policies.SetAsync(campaignId, policy, r.Reason ?? string.Empty, Actor(http, time), ExpectedVersion(http), ct));
+        });
+        campaign.MapGet("/deadlines/{organizationId}", async (string campaignId, string organizationId, string? asOf, int? days, bool? met,
+            DeadlineQueries queries, TimeProvider time, CancellationToken ct) =>
+        {
+            if (days is < 0 or > 366)
+            {
+                throw Invalid("days must be between 0 and 366");
+            }
+
+            return Results.Ok(await queries.BoardAsync(campaignId, organizationId, Day(asOf, time), days ?? 30, met ?? false, cancellationToken: ct));
+        });
+        campaign.MapGet("/notifications/{organizationId}", async (string campaignId, string organizationId, bool? subtree, string? from, string? to,
+            DeadlineQueries queries, TimeProvider time, CancellationToken ct) =>
+            Results.Ok(await queries.LedgerAsync(campaignId, organizationId, subtree ?? true, from is null ? null : Day(from, time),
+                to is null ? null : Day(to, time), cancellationToken: ct)));
+
+        app.MapGet("/api/notifications/{notificationId:guid}", async (Guid notificationId, DeadlineQueries queries, CancellationToken ct) =>
+            await queries.NotificationAsync(notificationId, ct) is { } row ? Results.Ok(row) : throw OrganizationEndpoints.NotFound($"no notification {notificationId}"));
+
+        app.MapPost("/api/deadlines/sweep", async (DeadlineSweep sweep, CancellationToken ct) => Results.Ok(await sweep.RunAsync(ct)));
+        app.MapPost("/api/deadlines/sweep/trigger", (DeadlineJobs jobs) => Results.Accepted("/hangfire", new { job = jobs.TriggerSweep() }));
+
+        app.MapGet("/api/deliveries", async (string? status, DeadlineQueries queries, CancellationToken ct) =>
+        {
+            if (status is not (null or "pending" or "delivered" or "retrying" or "dead-lettered"))
+            {
+                throw Invalid("status is one of pending, delivered, retrying, dead-lettered");
+            }
+
+            return Results.Ok(await queries.DeliveriesAsync(status, cancellationToken: ct));
+        });
+        app.MapPost("/api/deliveries/{deliveryId:guid}/redeliver", async (Guid deliveryId, NotificationDelivery delivery, CancellationToken ct) =>
+            await delivery.RedeliverAsync([deliveryId], ct) == 1
+                ? Results.Accepted("/api/deliveries", new { deliveryId, redelivery = "queued" })
+                : throw OrganizationEndpoints.NotFound($"no dead-lettered delivery {deliveryId}"));
+
+        var subscriptions = app.MapGroup("/api/subscriptions");
+        subscriptions.MapGet("/", async (SubscriptionService service, CancellationToken ct) => Results.Ok(await service.ListAsync(ct)));
+        subscriptions.MapPost("/", async (SubscriptionRequest r, HttpContext http, SubscriptionService service, TimeProvider time, CancellationToken ct) =>
+        {
+            var created = await service.CreateAsync(Required(r.Channel, "channel"), Required(r.RootOrganizationId, "rootOrganizationId"), r.Url,
+                Actor(http, time), ct);
+            return Results.Json(new { id = created.SubscriptionId, secret = created.Secret, created.Result.Version }, statusCode: StatusCodes.Status201Created);
+        });
+        subscriptions.MapDelete("/{subscriptionId}", async (string subscriptionId, HttpContext http, SubscriptionService service, TimeProvider time,
+            CancellationToken ct) => OrganizationEndpoints.Written(http, await service.RemoveAsync(subscriptionId, Actor(http, time), ct)));
+
+        var organization = app.MapGroup("/api/organizations/{organizationId}");
+        organization.MapGet("/contacts", async (string organizationId, OrganizationService service, CancellationToken ct) =>
+            Results.Ok(await service.ContactsAsync(organizationId, ct)));
+        organization.MapPut("/contacts", async (string organizationId, ContactsRequest r, HttpContext http, OrganizationService service, TimeProvider time,
+            CancellationToken ct) =>
+        {
+            var contacts = (r.Contacts ?? throw MissingField("contacts"))
+                .Select(c => new Contact(c?.Role ?? string.Empty, c?.Email ?? string.Empty, c?.Name, c?.Language ?? "vi")).ToList();
+            return OrganizationEndpoints.Written(http, await service.SetContactsAsync(organizationId, contacts, Actor(http, time), ExpectedVersion(http), ct));
+        });
+        organization.MapGet("/inbox", async (string organizationId, bool? unread, DeadlineQueries queries, CancellationToken ct) =>
+            Results.Ok(new
+            {
+                unread = await queries.UnreadCountAsync(organizationId, ct),
+                items = await queries.InboxAsync(organizationId, 0, unread ?? false, cancellationToken: ct),
+            }));
+        organization.MapPost("/inbox/{itemId:guid}/read", async (string organizationId, Guid itemId, DeadlineQueries queries, TimeProvider time,
+            CancellationToken ct) =>
+            await queries.MarkReadAsync(organizationId, itemId, time.GetUtcNow(), ct)
+                ? Results.NoContent()
+                : throw OrganizationEndpoints.NotFound($"no inbox item {itemId} for '{organizationId}'"));
+
+        // Server-sent events: every new inbox item as it arrives (across nodes: the stream polls the shared table).
+        organization.MapGet("/inbox/stream", async (string organizationId, HttpContext http, DeadlineQueries queries, IConfiguration configuration,
+            CancellationToken ct) =>
+        {
+            var after = long.TryParse(http.Request.Headers["Last-Event-ID"].ToString(), CultureInfo.InvariantCulture, out var last) ? last
+                : long.TryParse(http.Request.Query["after"].ToString(), CultureInfo.InvariantCulture, out var fromQuery) ? fromQuery : 0;
+            http.Response.ContentType = "text/event-stream";
+            http.Response.Headers.CacheControl = "no-cache";
+            var poll = configuration.GetValue("Notifications:StreamPollInterval", TimeSpan.FromSeconds(1));
+            var options = EventTypeRegistry.DefaultSerializerOptions;
+            await http.Response.WriteAsync(": inbox of " + organizationId + "\n\n", ct);
+            await http.Response.Body.FlushAsync(ct);
+            try
+            {
+                while (!ct.IsCancellationRequested)
+                {
+                    foreach (var item in await queries.InboxAsync(organizationId, after, false, cancellationToken: ct))
+                    {
+                        after = item.Sequence;
+                        await http.Response.WriteAsync(
+                            $"id: {item.Sequence.ToString(CultureInfo.InvariantCulture)}\nevent: inbox-item\ndata: {JsonSerializer.Serialize(item, options)}\n\n", ct);
+                    }
+
+                    await http.Response.Body.FlushAsync(ct);
+                    await Task.Delay(poll, ct);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                // The client went away.
+            }
+        });
+    }
+
+    private static RequestRejectedException Invalid(string message) => new(StatusCodes.Status400BadRequest, RequestErrorCodes.InvalidQuery, message);
+
+    private static RequestRejectedException MissingField(string field) => new(StatusCodes.Status400BadRequest, RequestParsing.MissingField, $"{field} is required");
+}

@@ -1,0 +1,100 @@
+using CongressWorkflow.Engine.Deadlines;
+using Hangfire;
+using Hangfire.Dashboard;
+using Hangfire.PostgreSql;
+using Hangfire.PostgreSql.Factories;
+
+namespace CongressWorkflow.Server.Hosting;
+
+/// <summary>The recurring deadline sweep as Hangfire runs it: a failed sweep is not retried by Hangfire (the next one comes in minutes).</summary>
+public sealed class DeadlineSweepJob(DeadlineSweep sweep, ILogger<DeadlineSweepJob> logger)
+{
+    public const string RecurringJobId = "deadline-sweep";
+
+    [AutomaticRetry(Attempts = 0)]
+    [DisableConcurrentExecution(timeoutInSeconds: 300)]
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var report = await sweep.RunAsync(cancellationToken);
+        logger.LogInformation("Deadline sweep for {Day}: {Deadlines} deadlines, {Sent} sent, {Skipped} skipped, {Deliveries} deliveries in {Ms} ms (ran: {Ran})",
+            report.Day, report.Deadlines, report.Sent, report.Skipped, report.Deliveries, (int)report.Took.TotalMilliseconds, report.Ran);
+    }
+}
+
+/// <summary>
+/// Hangfire on the project's PostgreSQL (its own schema, "hangfire"), with one storage instance per host rather than
+/// Hangfire's static JobStorage.Current, so several servers in one process (the tests) each keep their own. Every node
+/// runs a Hangfire server; the recurring sweep fires once per occurrence across all of them.
+/// </summary>
+public sealed class DeadlineJobs : IHostedService, IDisposable
+{
+    private readonly IServiceProvider _services;
+    private readonly IConfiguration _configuration;
+    private readonly ILogger<DeadlineJobs> _logger;
+    private BackgroundJobServer? _server;
+
+    public DeadlineJobs(IServiceProvider services, IConfiguration configuration, ILogger<DeadlineJobs> logger, DatabaseSetup database)
+    {
+        _services = services;
+        _configuration = configuration;
+        _logger = logger;
+        var options = new PostgreSqlStorageOptions
+        {
+            SchemaName = "hangfire",
+            PrepareSchemaIfNecessary = true,
+            QueuePollInterval = configuration.GetValue("Hangfire:QueuePollInterval", TimeSpan.FromSeconds(5)),
+            DistributedLockTimeout = TimeSpan.FromMinutes(1),
+        };
+        Storage = new PostgreSqlStorage(new NpgsqlConnectionFactory(database.ConnectionString, options), options);
+    }
+
+    public JobStorage Storage { get; }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        var cron = _configuration["Deadlines:SweepCron"] is { Length: > 0 } configured ? configured : "*/5 * * * *";
+        new RecurringJobManager(Storage).AddOrUpdate<DeadlineSweepJob>(DeadlineSweepJob.RecurringJobId, j => j.RunAsync(CancellationToken.None), cron,
+            new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
+        if (_configuration.GetValue("Hangfire:Server", defaultValue: true))
+        {
+            _server = new BackgroundJobServer(new BackgroundJobServerOptions
+            {
+                ServerName = _configuration["NodeId"] is { Length: > 0 } node ? node : $"{Environment.MachineName}:{Environment.ProcessId}",
+                WorkerCount = _configuration.GetValue("Hangfire:WorkerCount", 2),
+                SchedulePollingInterval = _configuration.GetValue("Hangfire:SchedulePollingInterval", TimeSpan.FromSeconds(15)),
+                Activator = new ServiceProviderJobActivator(_services),
+            }, Storage);
+            _logger.LogInformation("Hangfire server started; the deadline sweep runs on '{Cron}'", cron);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Asks Hangfire to run the sweep now (on whichever node picks it up).</summary>
+    public string TriggerSweep() => new RecurringJobManager(Storage).TriggerJob(DeadlineSweepJob.RecurringJobId);
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        _server?.SendStop();
+        return Task.CompletedTask;
+    }
+
+    public void Dispose()
+    {
+        _server?.Dispose();
+        _server = null;
+    }
+
+    /// <summary>Creates jobs from the host's own services.</summary>
+    private sealed class ServiceProviderJobActivator(IServiceProvider services) : JobActivator
+    {
+        public override object ActivateJob(Type jobType) => ActivatorUtilities.GetServiceOrCreateInstance(services, jobType);
+    }
+}
+
+/// <summary>Hangfire's dashboard is for operators on this machine until sign-in lands: only loopback callers get in.</summary>
+public sealed class LoopbackOnlyDashboardFilter : IDashboardAuthorizationFilter
+{
+    public bool Authorize(DashboardContext context) =>
+        context.GetHttpContext().Connection.RemoteIpAddress is { } address && System.Net.IPAddress.IsLoopback(address);
+}

@@ -1,0 +1,148 @@
+using CongressWorkflow.Domain.Congresses;
+using CongressWorkflow.Domain.Deadlines;
+using CongressWorkflow.Engine.Deadlines;
+using CongressWorkflow.EventStore;
+using CongressWorkflow.Testing;
+using static CongressWorkflow.Engine.Tests.Subtree;
+
+namespace CongressWorkflow.Engine.Tests;
+
+/// <summary>
+/// The Centre's congress is due by 30/06/2020 (its plan's window end): the sweep runs once a simulated day, and the
+/// ledger must hold each step on its day, to the right organisation, once.
+/// </summary>
+public sealed class sweeping_deadlines_day_by_day(EngineDatabase db) : IClassFixture<EngineDatabase>, IAsyncLifetime
+{
+    private static readonly DateOnly Due = D(2020, 6, 30);
+
+    public async Task InitializeAsync()
+    {
+        await db.ResetAsync();
+        await BuildTreeAsync(db);
+        await db.Congresses.HandleAsync(Plan(db, Centre, "10-KH/ĐU", D(2020, 5, 28), new(D(2020, 4, 1), Due), null));
+    }
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    /// <summary>Sweeps every day from tomorrow to the last day given, as Hangfire would every few minutes.</summary>
+    private async Task SweepDailyUntilAsync(DateOnly last)
+    {
+        for (var day = DateOnly.FromDateTime(db.Clock.GetUtcNow().UtcDateTime).AddDays(1); day <= last; day = day.AddDays(1))
+        {
+            MoveClockTo(db, day);
+            await db.Sweep.RunAsync();
+        }
+    }
+
+    private async Task<List<(string Step, DateOnly On, string Status, string Recipients, DateOnly Due)>> LedgerAsync(Milestone milestone = Milestone.CongressHeld)
+    {
+        var rows = await db.Deadlines.LedgerAsync(Campaign, Central, subtree: true, null, null);
+        return [.. rows.Where(r => r.Milestone == DeadlineReadModel.Name(milestone) && r.CongressId == CongressOf(Centre))
+            .OrderBy(r => r.OnDay).ThenBy(r => r.ScheduledOn)
+            .Select(r => (r.StepKey, r.OnDay, r.Status, string.Join(",", r.Recipients), r.DueOn))];
+    }
+
+    [Fact]
+    public async Task each_reminder_the_overdue_alert_and_the_two_step_escalation_go_out_on_their_days_to_the_right_committee()
+    {
+        await SweepDailyUntilAsync(D(2020, 7, 31));
+
+        Assert.Equal(
+            [
+                ("reminder-30", D(2020, 5, 31), "sent", Centre, Due), ("reminder-7", D(2020, 6, 23), "sent", Centre, Due),
+                ("reminder-1", D(2020, 6, 29), "sent", Centre, Due), ("overdue", D(2020, 7, 1), "sent", Centre, Due),
+                ("escalation", D(2020, 7, 8), "sent", Ministry, Due), ("further-escalation", D(2020, 7, 22), "sent", Bloc, Due),
+            ],
+            await LedgerAsync());
+        var ledger = await db.Store.ReadStreamAsync(DeadlineSweep.LedgerStreamId(Campaign, Centre));
+        Assert.Equal(6, ledger.Count(e => e.Data is NotificationRecorded { Milestone: Milestone.CongressHeld }));
+        Assert.All(ledger, e => Assert.Equal(((NotificationRecorded)e.Data).NotificationId, e.EventId));
+    }
+
+    [Fact]
+    public async Task an_amendment_moves_the_remaining_steps_to_the_new_due_date()
+    {
+        await SweepDailyUntilAsync(D(2020, 6, 10));
+        await db.Congresses.HandleAsync(new AmendPlan(CongressOf(Centre), Doc("12-KH/ĐU"), D(2020, 6, 10), D(2020, 7, 20),
+            new(D(2020, 4, 1), D(2020, 7, 31)), null, [new Deadline(Milestone.CongressHeld, D(2020, 7, 31))], null, db.As(Centre)));
+        await SweepDailyUntilAsync(D(2020, 8, 1));
+
+        var ledger = await LedgerAsync();
+        Assert.Equal([("reminder-30", D(2020, 5, 31), "sent", Centre, Due)], ledger.Where(l => l.Due == Due));
+        Assert.Equal(
+            [("reminder-30", D(2020, 7, 1)), ("reminder-7", D(2020, 7, 24)), ("reminder-1", D(2020, 7, 30)), ("overdue", D(2020, 8, 1))],
+            ledger.Where(l => l.Due == D(2020, 7, 31)).Select(l => (l.Step, l.On)));
+    }
+
+    [Fact]
+    public async Task a_postponement_without_a_new_date_is_chased_and_escalated_until_the_congress_is_rescheduled()
+    {
+        MoveClockTo(db, D(2020, 4, 10));
+        await db.Congresses.HandleAsync(new ScheduleCongress(CongressOf(Centre), new(D(2020, 4, 27), D(2020, 4, 27)), db.As(Centre)));
+        MoveClockTo(db, D(2020, 4, 15));
+        await db.Congresses.HandleAsync(new PostponeCongress(CongressOf(Centre), "COVID-19: giãn cách xã hội", db.As(Centre)));
+        await SweepDailyUntilAsync(D(2020, 4, 23));
+        await db.Congresses.HandleAsync(new RescheduleCongress(CongressOf(Centre), new(D(2020, 5, 8), D(2020, 5, 8)), "hết giãn cách", db.As(Centre)));
+        await SweepDailyUntilAsync(D(2020, 5, 20));
+
+        Assert.Equal([("overdue", D(2020, 4, 16), "sent", Centre, D(2020, 4, 15)), ("escalation", D(2020, 4, 23), "sent", Ministry, D(2020, 4, 15))],
+            await LedgerAsync(Milestone.NewDateSet));
+        var board = await db.Deadlines.BoardAsync(Campaign, Centre, D(2020, 5, 20), 30, includeMet: true);
+        Assert.True(board.Single(d => d.Milestone == "new-date-set").IsMet);
+    }
+
+    [Fact]
+    public async Task holding_the_congress_cancels_the_steps_still_to_come()
+    {
+        await SweepDailyUntilAsync(D(2020, 6, 24));
+        await PrepareAndSubmitAsync(db, Centre);
+        await Approve(db, Centre, Ministry, "150-QĐ/ĐUB");
+        await db.Congresses.HandleAsync(new GrantBottomUpExemption(CongressOf(Centre), Doc("748-CV/ĐUB"), "đại hội điểm", db.As(Ministry, "standing-committee")));
+        await db.Congresses.HandleAsync(Convene(db, Centre, D(2020, 6, 24)) with { DelegatesPresent = 98, DelegatesExpected = 100 });
+        await SweepDailyUntilAsync(D(2020, 7, 31));
+
+        Assert.Equal(["reminder-30", "reminder-7"], (await LedgerAsync()).Select(l => l.Step));
+        var held = (await db.Deadlines.BoardAsync(Campaign, Centre, D(2020, 7, 31), 30, includeMet: true)).Single(d => d.Milestone == "congress-held");
+        Assert.Equal((true, D(2020, 6, 24), (DateOnly?)null), (held.IsMet, held.MetOn, held.NextStepOn));
+    }
+
+    [Fact]
+    public async Task after_three_weeks_of_downtime_one_sweep_sends_one_late_step_per_deadline_and_records_the_skipped_ones()
+    {
+        await SweepDailyUntilAsync(D(2020, 6, 20));
+        MoveClockTo(db, D(2020, 7, 11));
+        var report = await db.Sweep.RunAsync();
+
+        var ledger = await db.Deadlines.LedgerAsync(Campaign, Centre, subtree: false, D(2020, 7, 11), D(2020, 7, 11));
+        var sent = Assert.Single(ledger, l => l.Status == "sent");
+        Assert.Equal(("escalation", true, Ministry), (sent.StepKey, sent.Late, sent.Recipients.Single()));
+        Assert.Equal(["overdue", "reminder-1", "reminder-7"], ledger.Where(l => l.Status == "skipped").Select(l => l.StepKey).Order());
+        Assert.All(ledger.Where(l => l.Status == "skipped"), l => Assert.Contains("only the step due now is sent", l.Reason, StringComparison.Ordinal));
+        Assert.Equal((1, 1, 3), (report.Deadlines, report.Sent, report.Skipped));
+    }
+
+    [Fact]
+    public async Task two_nodes_sweeping_at_once_and_a_repeated_sweep_record_each_step_once()
+    {
+        MoveClockTo(db, D(2020, 5, 31));
+        await using var otherNode = Npgsql.NpgsqlDataSource.Create(db.ConnectionString);
+        var nodes = new[] { db.Sweep, new DeadlineSweep(new PostgresEventStore(otherNode, DomainEventTypes.CreateRegistry(), db.Clock), otherNode, db.Clock) };
+
+        var reports = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => Task.Run(() => nodes[i % 2].RunAsync())));
+        var again = await db.Sweep.RunAsync();
+
+        Assert.Equal(1, reports.Sum(r => r.Sent));
+        Assert.Equal(0, again.Sent);
+        Assert.Equal(1L, await db.ScalarAsync<long>("SELECT count(*) FROM event_store.events WHERE event_type = 'notification.recorded'"));
+        Assert.Equal(1L, await db.ScalarAsync<long>("SELECT count(*) FROM event_store.outbox WHERE destination = 'notify.inbox'"));
+    }
+
+    [Fact]
+    public async Task a_policy_change_re_times_the_open_deadlines()
+    {
+        await db.Policies.SetAsync(Campaign, DeadlinePolicy.Default with { ReminderDaysBefore = [14, 2] }, "Hướng dẫn mới", db.As(Central));
+        await SweepDailyUntilAsync(D(2020, 6, 30));
+
+        Assert.Equal([("reminder-14", D(2020, 6, 16)), ("reminder-2", D(2020, 6, 28))], (await LedgerAsync()).Select(l => (l.Step, l.On)));
+    }
+}
