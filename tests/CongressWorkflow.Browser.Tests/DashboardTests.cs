@@ -110,4 +110,68 @@ public sealed class the_dashboard(DashboardFixture fixture) : IClassFixture<Dash
 
         Assert.Equal("Hoàn thành 30/06/2020 · hạn 14/07/2020 · sớm 14 ngày (14 days early)", fixture.Browser.FindElement(By.Id("completion")).Text);
     }
+
+    [Fact]
+    public void the_deadlines_board_shows_the_postponed_pilot_chased_and_escalated_to_the_ministry()
+    {
+        Open(DemoCampaign.Ministry, "2020-04-23");
+        var browser = fixture.Browser;
+
+        var newDate = browser.FindElement(By.CssSelector("#deadlines tr[data-milestone=new-date-set]"));
+        Assert.Contains("Đảng bộ Trung tâm Thông tin Công nghiệp và Thương mại", newDate.Text, StringComparison.Ordinal);
+        Assert.Contains("quá 8 ngày", newDate.Text, StringComparison.Ordinal);
+
+        // Delivery runs in the background: reload until the escalation shows as delivered to the Ministry's inbox.
+        new WebDriverWait(browser, TimeSpan.FromSeconds(30)) { PollingInterval = TimeSpan.FromMilliseconds(250) }.Until(driver =>
+        {
+            var escalation = driver.FindElements(By.CssSelector("#ledger tr[data-step=escalation]"))
+                .FirstOrDefault(r => r.Text.Contains("Ấn định lại ngày đại hội", StringComparison.Ordinal));
+            if (escalation?.Text.Contains("inbox: delivered", StringComparison.Ordinal) == true)
+            {
+                return true;
+            }
+
+            driver.Navigate().Refresh();
+            WaitFor($"{DemoCampaign.Ministry}@2020-04-23");
+            return false;
+        });
+        var row = browser.FindElements(By.CssSelector("#ledger tr[data-step=escalation]")).First(r => r.Text.Contains("Ấn định lại", StringComparison.Ordinal));
+        Assert.StartsWith("23/04/2020 Báo cáo cấp trên", row.Text, StringComparison.Ordinal);
+        Assert.Contains(DemoCampaign.Ministry, row.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task a_notification_arrives_live_in_the_inbox_without_a_reload()
+    {
+        Open(DemoCampaign.Central, "2020-10-28");
+        var browser = fixture.Browser;
+        browser.ExecuteScript("window.cwNotReloaded = true;");
+
+        // The provincial bloc submits its documents: its superior (Central) is asked for a decision.
+        using var http = new HttpClient { BaseAddress = fixture.Server.BaseAddress };
+        var congress = $"/api/campaigns/{DemoCampaign.CampaignId}/congresses/{DemoCampaign.ProvincialBloc}";
+        foreach (var (step, body) in new (string, object?)[]
+        {
+            ("drafts", new { kind = "political-report" }), ("drafts", new { kind = "review-report" }),
+            ("personnel-plan", new { seats = 35, candidates = 40 }), ("submission", null),
+        })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"{congress}/{step}")
+            {
+                Content = body is null ? null : System.Net.Http.Json.JsonContent.Create(body),
+            };
+            request.Headers.Add("X-Actor-User", "van-phong@" + DemoCampaign.ProvincialBloc);
+            request.Headers.Add("X-Actor-Role", "secretariat");
+            request.Headers.Add("X-Actor-Organization", DemoCampaign.ProvincialBloc);
+            (await http.SendAsync(request)).EnsureSuccessStatusCode();
+        }
+
+        var arrived = new WebDriverWait(browser, TimeSpan.FromSeconds(30)) { PollingInterval = TimeSpan.FromMilliseconds(100) }.Until(driver =>
+            driver.FindElements(By.CssSelector("#inbox li.unread"))
+                .FirstOrDefault(li => li.Text.Contains($"Hồ sơ đại hội chờ cho ý kiến · {DemoCampaign.ProvincialBloc}", StringComparison.Ordinal)));
+        Assert.Equal(true, browser.ExecuteScript("return window.cwNotReloaded === true;")); // the same page: nothing was reloaded
+        var unreadBefore = browser.FindElement(By.Id("inbox-unread")).Text;
+        arrived.Click();
+        new WebDriverWait(browser, TimeSpan.FromSeconds(10)).Until(driver => driver.FindElement(By.Id("inbox-unread")).Text != unreadBefore);
+    }
 }

@@ -27,8 +27,8 @@ public sealed class DeadlineQueries(NpgsqlDataSource dataSource)
     private const string Subtree = "o.path <@ (SELECT path FROM congress.organizations WHERE organization_id = $2)";
 
     /// <summary>
-    /// Open deadlines of a subtree in force on a day: overdue ones (due before the day) and those due within the next
-    /// days, soonest first; met ones only when asked for.
+    /// Deadlines of a subtree in force on a day and still open that day (not met by then): overdue ones (due before the
+    /// day) and those due within the next days, soonest first; all of them, met or not, when asked for.
     /// </summary>
     public async Task<IReadOnlyList<DeadlineRow>> BoardAsync(string campaignId, string organizationId, DateOnly day, int days, bool includeMet = false,
         int limit = 500, CancellationToken cancellationToken = default)
@@ -39,7 +39,7 @@ public sealed class DeadlineQueries(NpgsqlDataSource dataSource)
             FROM congress.deadlines d JOIN congress.organizations o ON o.organization_id = d.organization_id
             WHERE d.campaign_id = $1 AND {Subtree}
               AND d.effective_from <= $3 AND (d.effective_until IS NULL OR d.effective_until >= $3)
-              AND ($5 OR (NOT d.is_met AND d.closed_reason IS NULL AND d.due_on <= $3 + $4))
+              AND ($5 OR (NOT (d.is_met AND d.met_on <= $3) AND d.closed_reason IS NULL AND d.due_on <= $3 + $4))
             ORDER BY d.due_on, o.name, d.milestone
             LIMIT $6
             """);

@@ -3,7 +3,14 @@ const levelNames = {
   central: 'Trung ương · Central', bloc: 'Đảng bộ khối · bloc', ministry: 'Đảng bộ cấp trên cơ sở · committee',
   grassroots: 'Tổ chức cơ sở đảng · grassroots', branch: 'Chi bộ · branch',
 };
-const state = { campaign: null, path: [], asOf: null };
+const milestoneNames = {
+  'subcommittees-formed': 'Thành lập các tiểu ban', 'drafts-prepared': 'Dự thảo văn kiện', 'comments-collected': 'Lấy ý kiến dự thảo',
+  'personnel-plan-prepared': 'Đề án nhân sự', 'submitted-to-superior': 'Trình cấp trên', 'submission-decided': 'Cấp trên cho ý kiến',
+  'congress-held': 'Tổ chức đại hội', 'new-date-set': 'Ấn định lại ngày đại hội', 'results-recognised': 'Chuẩn y kết quả bầu cử',
+  'resolution-disseminated': 'Quán triệt nghị quyết',
+};
+const stepNames = { reminder: 'Nhắc hạn', overdue: 'Quá hạn', escalation: 'Báo cáo cấp trên', 'further-escalation': 'Báo cáo cấp trên (lần 2)' };
+const state = { campaign: null, path: [], asOf: null, inbox: null };
 const $ = (id) => document.getElementById(id);
 const n = (value) => value.toLocaleString('en-US');
 const pct = (value) => value.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 }) + '%';
@@ -55,9 +62,11 @@ async function render() {
   const root = state.path[state.path.length - 1];
   const base = `/api/campaigns/${state.campaign}/progress/${root}`;
   try {
-    const [report, subordinates, overdue, upcoming, timeline] = await Promise.all([
+    const deadlinesBase = `/api/campaigns/${state.campaign}`;
+    const [report, subordinates, overdue, upcoming, timeline, deadlines, ledger] = await Promise.all([
       get(`${base}?asOf=${state.asOf}`), get(`${base}/subordinates?asOf=${state.asOf}`), get(`${base}/overdue?asOf=${state.asOf}`),
       get(`${base}/upcoming?asOf=${state.asOf}&days=30`), get(`${base}/timeline?to=${state.asOf}`),
+      get(`${deadlinesBase}/deadlines/${root}?asOf=${state.asOf}&days=30`), get(`${deadlinesBase}/notifications/${root}?subtree=true&to=${state.asOf}`),
     ]);
     await renderBreadcrumb();
     renderReport(report);
@@ -65,6 +74,9 @@ async function render() {
     renderDeadlines('overdue', overdue, 'overdue');
     renderDeadlines('upcoming', upcoming, '');
     renderTimeline(timeline);
+    renderDeadlineBoard(deadlines);
+    renderLedger(ledger);
+    await followInbox(root);
     document.body.dataset.loaded = `${root}@${state.asOf}`;
   } catch (e) {
     $('error').textContent = e.message;
@@ -148,6 +160,74 @@ function renderTimeline(points) {
     <text x="700" y="216" font-size="11">${fmtDay(points.length && points[points.length - 1].day)}</text>
     <polyline fill="none" stroke="#9ca3af" stroke-width="2" stroke-dasharray="4 3" points="${line('planned')}"/>
     <polyline fill="none" stroke="#2d6a4f" stroke-width="2.5" points="${line('completed')}"/>`;
+}
+
+function renderDeadlineBoard(rows) {
+  const body = $('deadlines').querySelector('tbody');
+  body.textContent = '';
+  for (const d of rows.slice(0, 50)) {
+    const tr = document.createElement('tr');
+    tr.dataset.milestone = d.milestone;
+    tr.append(cell(d.organizationName), cell(milestoneNames[d.milestone] || d.milestone), cell(fmtDay(d.dueOn)),
+      cell(d.daysLeft < 0 ? `quá ${-d.daysLeft} ngày` : `còn ${d.daysLeft} ngày`, d.daysLeft < 0 ? 'overdue' : ''),
+      cell(d.responsibleId === d.organizationId ? 'đơn vị' : 'cấp trên'));
+    body.append(tr);
+  }
+  if (!rows.length) body.append(Object.assign(document.createElement('tr'), { innerHTML: '<td colspan="5">—</td>' }));
+}
+
+function renderLedger(rows) {
+  const body = $('ledger').querySelector('tbody');
+  body.textContent = '';
+  for (const n of rows.filter((r) => r.status === 'sent').slice(0, 40)) {
+    const tr = document.createElement('tr');
+    tr.dataset.step = n.stepKey;
+    const deliveries = n.deliveries.map((d) => `${d.channel}: ${d.status}`).join(', ');
+    tr.append(cell(fmtDay(n.onDay)), cell(stepNames[n.step] + (n.late ? ' (muộn)' : ''), `step-${n.step}`), cell(n.organizationName),
+      cell(milestoneNames[n.milestone] || n.milestone), cell(fmtDay(n.dueOn)), cell(n.recipients.join(', ')), cell(deliveries));
+    body.append(tr);
+  }
+  if (!rows.length) body.append(Object.assign(document.createElement('tr'), { innerHTML: '<td colspan="7">—</td>' }));
+}
+
+// The inbox of the organisation on screen, kept live over server-sent events.
+async function followInbox(organization) {
+  if (state.inbox && state.inbox.organization === organization) return;
+  if (state.inbox) state.inbox.source.close();
+  const list = $('inbox');
+  list.textContent = '';
+  $('inbox-name').textContent = '· ' + organization;
+  const current = await get(`/api/organizations/${organization}/inbox`);
+  for (const item of current.items) addInboxItem(item);
+  const after = current.items.length ? current.items[current.items.length - 1].sequence : 0;
+  const source = new EventSource(`/api/organizations/${organization}/inbox/stream?after=${after}`);
+  source.addEventListener('inbox-item', (e) => addInboxItem(JSON.parse(e.data)));
+  state.inbox = { organization, source };
+  countUnread();
+}
+
+function addInboxItem(item) {
+  const list = $('inbox');
+  if (list.querySelector(`[data-item="${item.itemId}"]`)) return;
+  const li = document.createElement('li');
+  li.dataset.item = item.itemId;
+  li.className = item.readAt ? '' : 'unread';
+  li.textContent = item.title;
+  const when = document.createElement('small');
+  when.textContent = new Date(item.createdAt).toLocaleString('vi-VN');
+  li.append(when);
+  li.onclick = async () => {
+    await fetch(`/api/organizations/${item.organizationId}/inbox/${item.itemId}/read`, { method: 'POST' });
+    li.className = '';
+    countUnread();
+  };
+  list.prepend(li);
+  countUnread();
+}
+
+function countUnread() {
+  const unread = $('inbox').querySelectorAll('li.unread').length;
+  $('inbox-unread').textContent = `(${unread} chưa đọc · unread)`;
 }
 
 async function renderProjections() {
