@@ -42,6 +42,8 @@ public static class CongressCli
         root.Subcommands.Add(Progress(console, error, handler, server));
         root.Subcommands.Add(Overdue(console, error, handler, server));
         root.Subcommands.Add(Projections(console, error, handler, server));
+        root.Subcommands.Add(Reminders(console, error, handler, server));
+        root.Subcommands.Add(Webhooks(console, error, handler, server));
         root.Subcommands.Add(Schemas(console));
         return root;
     }
@@ -134,6 +136,145 @@ public static class CongressCli
         return command;
     }
 
+    private static Command Reminders(IAnsiConsole console, TextWriter error, HttpMessageHandler? handler, Option<string> server)
+    {
+        var (command, organization, campaign, asOf) = SubtreeCommand("reminders",
+            "A subtree's open deadlines (overdue and due soon) and the reminders, alerts and escalations sent for them");
+        var days = new Option<int>("--days") { Description = "How far ahead to look for deadlines", DefaultValueFactory = _ => 30 };
+        command.Options.Add(days);
+        command.SetAction((parse, ct) => CallAsync(error, handler, parse.GetValue(server)!, async http =>
+        {
+            if (parse.GetValue(days) is < 0 or > 366)
+            {
+                throw new CliException(BadInput, "error: --days must be between 0 and 366");
+            }
+
+            var basePath = $"api/campaigns/{Uri.EscapeDataString(parse.GetValue(campaign)!)}";
+            var org = Uri.EscapeDataString(parse.GetValue(organization)!);
+            var day = AsOfQuery(parse.GetValue(asOf));
+            var deadlines = await GetAsync<List<JsonElement>>(http, $"{basePath}/deadlines/{org}?{day}&days={parse.GetValue(days)}", ct);
+            var to = day.Length == 0 ? string.Empty : "&to=" + day["asOf=".Length..];
+            var ledger = await GetAsync<List<JsonElement>>(http, $"{basePath}/notifications/{org}?subtree=true{to}", ct);
+
+            var board = new Table().AddColumns("Tổ chức", "Việc", "Hạn", "Còn", "Kế hoạch");
+            foreach (var d in deadlines)
+            {
+                var left = d.GetProperty("daysLeft").GetInt32();
+                board.AddRow(Markup.Escape(d.GetProperty("organizationName").GetString()!), d.GetProperty("milestone").GetString()!,
+                    DayText(d.GetProperty("dueOn").GetString()), left < 0 ? $"[red]quá {-left} ngày[/]" : $"còn {left} ngày",
+                    Markup.Escape(d.GetProperty("planDocument").GetString() ?? ""));
+            }
+
+            console.Write(new Rule("[bold]Hạn công việc · deadlines[/]").LeftJustified());
+            console.Write(board);
+            var sent = ledger.Where(n => n.GetProperty("status").GetString() == "sent").Take(25).ToList();
+            var notices = new Table().AddColumns("Ngày", "Bước", "Tổ chức", "Việc", "Hạn", "Gửi tới", "Kênh");
+            foreach (var n in sent)
+            {
+                notices.AddRow(DayText(n.GetProperty("onDay").GetString()), n.GetProperty("stepKey").GetString()! + (n.GetProperty("late").GetBoolean() ? " (muộn)" : ""),
+                    Markup.Escape(n.GetProperty("organizationName").GetString()!), n.GetProperty("milestone").GetString()!, DayText(n.GetProperty("dueOn").GetString()),
+                    Markup.Escape(string.Join(", ", n.GetProperty("recipients").EnumerateArray().Select(r => r.GetString()))),
+                    string.Join(", ", n.GetProperty("deliveries").EnumerateArray().Select(x => $"{x.GetProperty("channel").GetString()}:{x.GetProperty("status").GetString()}")));
+            }
+
+            console.Write(new Rule("[bold]Nhắc việc đã gửi · notifications sent[/]").LeftJustified());
+            console.Write(notices);
+            console.MarkupLine($"{deadlines.Count:N0} hạn mở · open deadlines; {ledger.Count(n => n.GetProperty("status").GetString() == "sent"):N0} đã gửi · sent");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Webhooks(IAnsiConsole console, TextWriter error, HttpMessageHandler? handler, Option<string> server)
+    {
+        var actingAs = new Option<string>("--as")
+        {
+            Description = "The organisation acting (until sign-in lands, sent as X-Actor-Organization)",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("CONGRESS_ORGANIZATION") is { Length: > 0 } org ? org : "trung-uong",
+            Recursive = true,
+        };
+        var list = new Command("list", "The webhook subscriptions");
+        list.SetAction((parse, ct) => CallAsync(error, handler, parse.GetValue(server)!, async http =>
+        {
+            var table = new Table().AddColumns("Id", "Subtree", "Address", "Since");
+            foreach (var s in (await GetAsync<List<JsonElement>>(http, "api/subscriptions", ct)).Where(s => s.GetProperty("channel").GetString() == "webhook"))
+            {
+                table.AddRow(s.GetProperty("id").GetString()!, s.GetProperty("rootOrganizationId").GetString()!,
+                    Markup.Escape(s.GetProperty("url").GetString() ?? ""), s.GetProperty("createdAt").GetDateTimeOffset().ToString("dd/MM/yyyy HH:mm", CultureInfo.InvariantCulture));
+            }
+
+            console.Write(table);
+            return 0;
+        }));
+
+        var root = new Option<string>("--root") { Description = "The subtree whose notifications are sent", Required = true };
+        var url = new Option<string>("--url") { Description = "The receiver, an http(s) address", Required = true };
+        var add = new Command("add", "Subscribe a receiver to a subtree's notifications; prints the signing secret once") { root, url };
+        add.SetAction((parse, ct) => CallAsync(error, handler, parse.GetValue(server)!, async http =>
+        {
+            var created = await SendAsync(http, HttpMethod.Post, "api/subscriptions", parse.GetValue(actingAs)!,
+                new { channel = "webhook", rootOrganizationId = parse.GetValue(root), url = parse.GetValue(url) }, ct);
+            console.MarkupLine($"subscription [bold]{created.GetProperty("id").GetString()}[/]");
+            console.MarkupLine($"signing secret (shown once): [bold]{created.GetProperty("secret").GetString()}[/]");
+            return 0;
+        }));
+
+        var id = new Argument<string>("subscription") { Description = "The subscription's id (sub-…)" };
+        var remove = new Command("remove", "Stop sending to a receiver") { id };
+        remove.SetAction((parse, ct) => CallAsync(error, handler, parse.GetValue(server)!, async http =>
+        {
+            await SendAsync(http, HttpMethod.Delete, $"api/subscriptions/{Uri.EscapeDataString(parse.GetValue(id)!)}", parse.GetValue(actingAs)!, null, ct);
+            console.MarkupLine($"removed {Markup.Escape(parse.GetValue(id)!)}");
+            return 0;
+        }));
+
+        var dead = new Command("dead-letters", "Deliveries that failed their last attempt, with the error");
+        dead.SetAction((parse, ct) => CallAsync(error, handler, parse.GetValue(server)!, async http =>
+        {
+            var letters = await GetAsync<List<JsonElement>>(http, "api/deliveries?status=dead-lettered", ct);
+            var table = new Table().AddColumns("Delivery", "Channel", "Target", "Attempts", "Last error");
+            foreach (var d in letters)
+            {
+                table.AddRow(d.GetProperty("deliveryId").GetString()!, d.GetProperty("channel").GetString()!, Markup.Escape(d.GetProperty("target").GetString()!),
+                    $"{d.GetProperty("attempts").GetInt32()}", Markup.Escape(d.GetProperty("lastError").GetString() ?? ""));
+            }
+
+            console.Write(table);
+            console.MarkupLine($"{letters.Count:N0} dead-lettered");
+            return 0;
+        }));
+
+        var delivery = new Argument<string>("delivery") { Description = "The delivery's id, as dead-letters lists it" };
+        var redeliver = new Command("redeliver", "Queue a dead-lettered delivery again") { delivery };
+        redeliver.SetAction((parse, ct) => CallAsync(error, handler, parse.GetValue(server)!, async http =>
+        {
+            if (!Guid.TryParse(parse.GetValue(delivery), out var deliveryId))
+            {
+                throw new CliException(BadInput, $"error: '{parse.GetValue(delivery)}' is not a delivery id");
+            }
+
+            await SendAsync(http, HttpMethod.Post, $"api/deliveries/{deliveryId}/redeliver", parse.GetValue(actingAs)!, null, ct);
+            console.MarkupLine($"queued {deliveryId} again");
+            return 0;
+        }));
+        return new Command("webhooks", "Webhook subscriptions and failed deliveries") { actingAs, list, add, remove, dead, redeliver };
+    }
+
+    private static string DayText(string? isoDay) =>
+        DateOnly.TryParseExact(isoDay, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day) ? day.ToString("dd/MM/yyyy", CultureInfo.InvariantCulture) : "";
+
+    private static async Task<JsonElement> SendAsync(HttpClient http, HttpMethod method, string path, string organization, object? body, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
+        request.Headers.Add("X-Actor-User", "cli@" + organization);
+        request.Headers.Add("X-Actor-Role", "admin");
+        request.Headers.Add("X-Actor-Organization", organization);
+        using var response = await http.SendAsync(request, cancellationToken);
+        await ThrowIfRefusedAsync(response, cancellationToken);
+        var text = await response.Content.ReadAsStringAsync(cancellationToken);
+        return text.Length == 0 ? default : JsonSerializer.Deserialize<JsonElement>(text);
+    }
+
     private static Command Schemas(IAnsiConsole console)
     {
         var folder = new Argument<DirectoryInfo>("folder") { Description = "Where to write the event schemas, e.g. schemas/events" };
@@ -178,6 +319,13 @@ public static class CongressCli
     private static async Task<T> GetAsync<T>(HttpClient http, string path, CancellationToken cancellationToken)
     {
         using var response = await http.GetAsync(path, cancellationToken);
+        await ThrowIfRefusedAsync(response, cancellationToken);
+        return (await response.Content.ReadFromJsonAsync<T>(EventTypeRegistry.DefaultSerializerOptions, cancellationToken))!;
+    }
+
+    /// <summary>A refusal becomes its problem's detail and code, and exit code 1.</summary>
+    private static async Task ThrowIfRefusedAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
         if (!response.IsSuccessStatusCode)
         {
             var problem = await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
@@ -185,8 +333,6 @@ public static class CongressCli
             var detail = problem.TryGetProperty("detail", out var d) ? d.GetString() : response.ReasonPhrase;
             throw new CliException(Refused, $"error: {detail} ({code ?? ((int)response.StatusCode).ToString(CultureInfo.InvariantCulture)})");
         }
-
-        return (await response.Content.ReadFromJsonAsync<T>(EventTypeRegistry.DefaultSerializerOptions, cancellationToken))!;
     }
 
     /// <summary>The asOf query for a day given as 2020-05-15; none (the server's today) when no day is given.</summary>

@@ -102,4 +102,39 @@ public sealed class the_congress_command_line(DemoServerFixture fixture) : IClas
         Assert.Equal(CongressCli.BadInput, exitCode);
         Assert.Contains(message, error.ToString(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task reminders_lists_open_deadlines_and_the_escalations_sent_for_them()
+    {
+        var (exitCode, output, _) = await RunAsync("reminders", DemoCampaign.Ministry, "--campaign", DemoCampaign.CampaignId, "--as-of", "2020-04-23");
+
+        Assert.Equal(0, exitCode);
+        Assert.Contains("new-date-set", output, StringComparison.Ordinal);
+        Assert.Contains("quá 8 ngày", output, StringComparison.Ordinal);
+        Assert.Contains("escalation", output, StringComparison.Ordinal);
+        Assert.Contains(DemoCampaign.Ministry, output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task webhooks_are_added_listed_and_removed_and_bad_input_gets_an_exit_code()
+    {
+        var (added, addOutput, _) = await RunAsync("webhooks", "add", "--root", DemoCampaign.Ministry, "--url", "http://127.0.0.1:9/hooks");
+        var id = addOutput.Split(' ', '\n').First(w => w.StartsWith("sub-", StringComparison.Ordinal)).Trim();
+        var (listed, listOutput, _) = await RunAsync("webhooks", "list");
+        var (removed, _, _) = await RunAsync("webhooks", "remove", id);
+        var (badUrl, _, badUrlError) = await RunAsync("webhooks", "add", "--root", DemoCampaign.Ministry, "--url", "ftp://example");
+        var (badId, _, badIdError) = await RunAsync("webhooks", "redeliver", "not-a-guid");
+        var (badDays, _, _) = await RunAsync("reminders", DemoCampaign.Ministry, "--campaign", DemoCampaign.CampaignId, "--days", "999");
+        var (dead, deadOutput, _) = await RunAsync("webhooks", "dead-letters");
+
+        Assert.Equal((0, 0, 0), (added, listed, removed));
+        Assert.Contains("signing secret (shown once): whsec_", addOutput, StringComparison.Ordinal);
+        Assert.Contains(id, listOutput, StringComparison.Ordinal);
+        Assert.Equal(1, badUrl);
+        Assert.Contains("subscription-invalid-url", badUrlError, StringComparison.Ordinal);
+        Assert.Equal((2, 2), (badId, badDays));
+        Assert.Contains("not a delivery id", badIdError, StringComparison.Ordinal);
+        Assert.Equal(0, dead);
+        Assert.Contains("dead-lettered", deadOutput, StringComparison.Ordinal);
+    }
 }
