@@ -1,3 +1,5 @@
+using CongressWorkflow.EventStore.Outbox;
+
 namespace CongressWorkflow.EventStore;
 
 /// <summary>Who caused an event: a user (or a system job), the role they acted in and their organisation.</summary>
@@ -36,3 +38,7 @@ public sealed record StreamReadOptions(long? UpToVersion = null, DateTimeOffset?
 }
 
 public sealed record StreamInfo(string StreamId, string StreamType, long Version, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+
+/// <summary>One stream's part of a multi-stream append: its events at an expected version, and the outbox messages they cause.</summary>
+public sealed record StreamAppend(
+    string StreamId, string StreamType, ExpectedVersion Expected, IReadOnlyList<NewEvent> Events, IReadOnlyList<OutboxMessage>? Outbox = null);

@@ -81,31 +81,108 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, EventTypeReg
         IReadOnlyList<NewEvent> events,
         EventMetadata metadata,
         IReadOnlyList<OutboxMessage>? outbox = null,
+        CancellationToken cancellationToken = default) =>
+        (await AppendManyAsync(connection, transaction, [new StreamAppend(streamId, streamType, expectedVersion, events, outbox)], metadata, cancellationToken))[0];
+
+    /// <summary>
+    /// Appends to several streams in one round trip, inside the caller's transaction: each stream atomically at its
+    /// expected version, all of them or none when the transaction commits or not.
+    /// </summary>
+    public async Task<IReadOnlyList<AppendResult>> AppendManyAsync(
+        NpgsqlConnection connection,
+        NpgsqlTransaction? transaction,
+        IReadOnlyList<StreamAppend> appends,
+        EventMetadata metadata,
         CancellationToken cancellationToken = default)
     {
-        ValidateStreamId(streamId);
-        if (string.IsNullOrWhiteSpace(streamType))
-        {
-            throw new EventStoreException(EventStoreErrorCodes.InvalidAppend, "stream type must not be empty");
-        }
-
-        if (events.Count == 0)
-        {
-            throw new EventStoreException(EventStoreErrorCodes.InvalidAppend, $"nothing to append to stream '{streamId}'");
-        }
-
         if (string.IsNullOrWhiteSpace(metadata.Actor.UserId) || string.IsNullOrWhiteSpace(metadata.Actor.Role))
         {
             throw new EventStoreException(EventStoreErrorCodes.InvalidAppend, "every event needs an actor with a user id and a role");
         }
 
         using var activity = CongressTelemetry.ActivitySource.StartActivity("eventstore.append");
-        activity?.SetTag("cw.stream_type", streamType);
-        activity?.SetTag("cw.stream_id", streamId);
-        activity?.SetTag("cw.event_count", events.Count);
+        activity?.SetTag("cw.stream_count", appends.Count);
+        activity?.SetTag("cw.event_count", appends.Sum(a => a.Events.Count));
+        if (appends.Count == 1)
+        {
+            activity?.SetTag("cw.stream_type", appends[0].StreamType);
+            activity?.SetTag("cw.stream_id", appends[0].StreamId);
+        }
+
         var started = Stopwatch.GetTimestamp();
         var now = timeProvider.GetUtcNow().ToUniversalTime();
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        var appendCommands = new Dictionary<NpgsqlBatchCommand, StreamAppend>();
+        foreach (var append in appends)
+        {
+            var command = AppendCommand(append, metadata, now);
+            appendCommands[command] = append;
+            batch.BatchCommands.Add(command);
+            if (append.Outbox is { Count: > 0 })
+            {
+                batch.BatchCommands.Add(OutboxInsert(append.Outbox, metadata.CorrelationId, now));
+            }
+        }
 
+        try
+        {
+            var results = new List<AppendResult>(appends.Count);
+            await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
+            {
+                do
+                {
+                    long version = 0, first = 0, last = 0;
+                    var rows = 0;
+                    while (await reader.ReadAsync(cancellationToken))
+                    {
+                        version = reader.GetInt64(0);
+                        last = reader.GetInt64(1);
+                        first = first == 0 ? last : first;
+                        rows++;
+                    }
+
+                    if (rows > 0)
+                    {
+                        results.Add(new AppendResult(version, first, last));
+                    }
+                }
+                while (await reader.NextResultAsync(cancellationToken));
+            }
+
+            foreach (var append in appends)
+            {
+                CongressTelemetry.EventsAppended.Add(append.Events.Count, new KeyValuePair<string, object?>("cw.stream_type", append.StreamType));
+            }
+
+            CongressTelemetry.AppendDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            return results;
+        }
+        catch (PostgresException e) when (Translate(e, e.BatchCommand is { } failed && appendCommands.TryGetValue(failed, out var which) ? which : appends[0]) is { } error)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, error.Code);
+            if (error is ConcurrencyException)
+            {
+                CongressTelemetry.ConcurrencyConflicts.Add(1);
+            }
+
+            throw error;
+        }
+    }
+
+    private NpgsqlBatchCommand AppendCommand(StreamAppend append, EventMetadata metadata, DateTimeOffset now)
+    {
+        ValidateStreamId(append.StreamId);
+        if (string.IsNullOrWhiteSpace(append.StreamType))
+        {
+            throw new EventStoreException(EventStoreErrorCodes.InvalidAppend, "stream type must not be empty");
+        }
+
+        if (append.Events.Count == 0)
+        {
+            throw new EventStoreException(EventStoreErrorCodes.InvalidAppend, $"nothing to append to stream '{append.StreamId}'");
+        }
+
+        var events = append.Events;
         var ids = new Guid[events.Count];
         var types = new string[events.Count];
         var versions = new int[events.Count];
@@ -118,55 +195,22 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, EventTypeReg
             headers[i] = events[i].Headers is { Count: > 0 } h ? JsonSerializer.Serialize(h) : null;
         }
 
-        await using var batch = new NpgsqlBatch(connection, transaction);
-        var append = new NpgsqlBatchCommand(AppendSql);
-        append.Parameters.Add(new() { Value = streamId });
-        append.Parameters.Add(new() { Value = streamType });
-        append.Parameters.Add(new() { Value = expectedVersion.Value });
-        append.Parameters.Add(new() { Value = now });
-        append.Parameters.Add(new() { Value = metadata.Actor.UserId });
-        append.Parameters.Add(new() { Value = metadata.Actor.Role });
-        append.Parameters.Add(new() { Value = (object?)metadata.Actor.OrganizationId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-        append.Parameters.Add(new() { Value = metadata.CorrelationId });
-        append.Parameters.Add(new() { Value = (object?)metadata.CausationId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
-        append.Parameters.Add(new() { Value = ids });
-        append.Parameters.Add(new() { Value = types });
-        append.Parameters.Add(new() { Value = versions });
-        append.Parameters.Add(new() { Value = headers, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
-        append.Parameters.Add(new() { Value = data, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
-        batch.BatchCommands.Add(append);
-        if (outbox is { Count: > 0 })
-        {
-            batch.BatchCommands.Add(OutboxInsert(outbox, metadata.CorrelationId, now));
-        }
-
-        try
-        {
-            long version = 0, first = 0, last = 0;
-            await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
-            {
-                while (await reader.ReadAsync(cancellationToken))
-                {
-                    version = reader.GetInt64(0);
-                    last = reader.GetInt64(1);
-                    first = first == 0 ? last : first;
-                }
-            }
-
-            CongressTelemetry.EventsAppended.Add(events.Count, new KeyValuePair<string, object?>("cw.stream_type", streamType));
-            CongressTelemetry.AppendDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-            return new AppendResult(version, first, last);
-        }
-        catch (PostgresException e) when (Translate(e, streamId, expectedVersion) is { } error)
-        {
-            activity?.SetStatus(ActivityStatusCode.Error, error.Code);
-            if (error is ConcurrencyException)
-            {
-                CongressTelemetry.ConcurrencyConflicts.Add(1);
-            }
-
-            throw error;
-        }
+        var command = new NpgsqlBatchCommand(AppendSql);
+        command.Parameters.Add(new() { Value = append.StreamId });
+        command.Parameters.Add(new() { Value = append.StreamType });
+        command.Parameters.Add(new() { Value = append.Expected.Value });
+        command.Parameters.Add(new() { Value = now });
+        command.Parameters.Add(new() { Value = metadata.Actor.UserId });
+        command.Parameters.Add(new() { Value = metadata.Actor.Role });
+        command.Parameters.Add(new() { Value = (object?)metadata.Actor.OrganizationId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(new() { Value = metadata.CorrelationId });
+        command.Parameters.Add(new() { Value = (object?)metadata.CausationId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
+        command.Parameters.Add(new() { Value = ids });
+        command.Parameters.Add(new() { Value = types });
+        command.Parameters.Add(new() { Value = versions });
+        command.Parameters.Add(new() { Value = headers, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
+        command.Parameters.Add(new() { Value = data, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
+        return command;
     }
 
     public async Task<IReadOnlyList<RecordedEvent>> ReadStreamAsync(
@@ -333,14 +377,14 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, EventTypeReg
     }
 
     /// <summary>The typed error for a rejection the store raises on purpose; null for anything else (rethrown as is).</summary>
-    private static EventStoreException? Translate(PostgresException e, string streamId, ExpectedVersion expected) => e.SqlState switch
+    private static EventStoreException? Translate(PostgresException e, StreamAppend append) => append.StreamId is var streamId ? e.SqlState switch
     {
-        "CW409" => new ConcurrencyException(streamId, expected, long.Parse(e.Hint ?? "0", CultureInfo.InvariantCulture), e),
+        "CW409" => new ConcurrencyException(streamId, append.Expected, long.Parse(e.Hint ?? "0", CultureInfo.InvariantCulture), e),
         "CW422" => new EventStoreException(EventStoreErrorCodes.StreamTypeMismatch, e.MessageText, e),
         PostgresErrorCodes.UniqueViolation when e.ConstraintName == "events_event_id_key" =>
             new EventStoreException(EventStoreErrorCodes.DuplicateEvent, $"an event with this id is already stored (stream '{streamId}')", e),
         PostgresErrorCodes.UniqueViolation when e.ConstraintName == "outbox_message_id_key" =>
             new EventStoreException(EventStoreErrorCodes.DuplicateEvent, "an outbox message with this id is already stored", e),
         _ => null,
-    };
+    } : null;
 }

@@ -1,7 +1,7 @@
 using CongressWorkflow.Benchmarks;
 using CongressWorkflow.EventStore.Embedded;
 
-// Usage: dotnet run -c Release --project tests/CongressWorkflow.Benchmarks -- [append] [rollups] [--scale 1.0]
+// Usage: dotnet run -c Release --project tests/CongressWorkflow.Benchmarks -- [append] [rollups] [deadlines] [--scale 1.0]
 // Uses ConnectionStrings__Postgres when set, otherwise a temporary embedded cluster.
 var suites = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal) && !double.TryParse(a, System.Globalization.CultureInfo.InvariantCulture, out _)).ToList();
 var scaleIndex = Array.IndexOf(args, "--scale");
@@ -29,8 +29,11 @@ foreach (var suite in suites)
         case "rollups":
             await RollupBenchmark.RunAsync(connectionString, scale);
             break;
+        case "deadlines":
+            await DeadlineBenchmark.RunAsync(connectionString, scale);
+            break;
         default:
-            Console.Error.WriteLine($"unknown suite '{suite}': use append or rollups");
+            Console.Error.WriteLine($"unknown suite '{suite}': use append, rollups or deadlines");
             return 2;
     }
 }

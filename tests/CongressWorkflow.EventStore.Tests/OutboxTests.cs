@@ -117,9 +117,9 @@ public sealed class the_transactional_outbox(EventStoreDatabase db) : StoreTestB
         await Store.AppendAsync(TestEvents.NewStreamId(), "roster", ExpectedVersion.NoStream, [TestEvents.Joined("A")], TestEvents.Meta, [message]);
         var dispatcher = new OutboxDispatcher(Db.DataSource, Clock, new OutboxDispatcherOptions { MaxAttempts = 3, Backoff = _ => TimeSpan.FromMinutes(5) });
         var outcomes = new List<DeliveryOutcome>();
-        Task Record(Npgsql.NpgsqlConnection c, Npgsql.NpgsqlTransaction t, DeliveryAttempt a, CancellationToken ct)
+        Task Record(Npgsql.NpgsqlConnection c, Npgsql.NpgsqlTransaction t, IReadOnlyList<DeliveryAttempt> attempts, CancellationToken ct)
         {
-            outcomes.Add(a.Outcome);
+            outcomes.AddRange(attempts.Select(a => a.Outcome));
             return Task.CompletedTask;
         }
 

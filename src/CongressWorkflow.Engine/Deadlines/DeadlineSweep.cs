@@ -127,7 +127,7 @@ public sealed class DeadlineSweep(PostgresEventStore store, NpgsqlDataSource dat
         }
 
         var units = await UnitsWithAncestorsAsync(connection, transaction, due.Select(d => d.ResponsibleId).Distinct().ToArray(), cancellationToken);
-        var routes = new DeliveryRoutes(connection, transaction);
+        var routes = await DeliveryRoutes.LoadAsync(connection, transaction, [.. due.Select(d => d.OrganizationId).Distinct()], [.. units.Keys], cancellationToken);
         var ledger = new Dictionary<string, (List<NewEvent> Events, List<OutboxMessage> Outbox)>(StringComparer.Ordinal);
         var rows = new List<object[]>();
         var retimed = new List<(Due Deadline, DateOnly? LastStepOn, DateOnly? NextOn)>();
@@ -156,8 +156,8 @@ public sealed class DeadlineSweep(PostgresEventStore store, NpgsqlDataSource dat
                     deadline.DueOn, step.Step, step.Key, step.On, sweep.Today, decision.Late, daysLeft, deadline.PlanDocument, [.. recipients.Select(r => r.Id)]);
                 entry.Events.Add(new NewEvent(id, recorded));
                 rows.Add(Row(recorded.NotificationId, deadline, step.Key, step.Step, "sent", step.On, decision.Late, daysLeft, recorded.Recipients, null, stream));
-                var messages = await routes.DeliveriesAsync(recorded, deadline.OrganizationName, recipients.Select(r => (r.Id, r.Name)).ToList(), policy,
-                    timeProvider.GetUtcNow(), cancellationToken);
+                var messages = routes.Deliveries(recorded, deadline.OrganizationName, recipients.Select(r => (r.Id, r.Name)).ToList(), policy,
+                    timeProvider.GetUtcNow());
                 entry.Outbox.AddRange(messages);
                 deliveries += messages.Count;
                 sent++;
@@ -176,11 +176,9 @@ public sealed class DeadlineSweep(PostgresEventStore store, NpgsqlDataSource dat
             retimed.Add((deadline, last, decision.NextOn));
         }
 
-        foreach (var (stream, (events, outbox)) in ledger.Where(l => l.Value.Events.Count > 0))
-        {
-            await store.AppendAsync(connection, transaction, stream, "ledger", ExpectedVersion.Any, events,
-                new EventMetadata(SweepActor, Guid.NewGuid()), outbox, cancellationToken);
-        }
+        await store.AppendManyAsync(connection, transaction,
+            [.. ledger.Where(l => l.Value.Events.Count > 0).Select(l => new StreamAppend(l.Key, "ledger", ExpectedVersion.Any, l.Value.Events, l.Value.Outbox))],
+            new EventMetadata(SweepActor, Guid.NewGuid()), cancellationToken);
 
         await WriteRowsAsync(connection, transaction, rows, retimed, ledger.Values.SelectMany(l => l.Outbox).ToList(), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
@@ -271,9 +269,58 @@ public sealed class DeadlineSweep(PostgresEventStore store, NpgsqlDataSource dat
     }
 }
 
-/// <summary>Turns a recorded step into its deliveries: the inbox of each recipient, email to their contacts, and webhooks over the unit.</summary>
-internal sealed class DeliveryRoutes(NpgsqlConnection connection, NpgsqlTransaction transaction)
+/// <summary>
+/// Turns a recorded step into its deliveries: the inbox of each recipient, email to their contacts (where an email
+/// subscription covers the unit), and one POST per webhook subscription over the unit. Loaded once per sweep batch.
+/// </summary>
+internal sealed class DeliveryRoutes
 {
+    private readonly ILookup<string, (string Id, string Channel, string? Url)> _subscriptionsByUnit;
+    private readonly ILookup<string, (string Role, string Email, string? Name, string Language)> _contactsByOrganization;
+
+    private DeliveryRoutes(
+        ILookup<string, (string, string, string?)> subscriptionsByUnit, ILookup<string, (string, string, string?, string)> contactsByOrganization)
+    {
+        _subscriptionsByUnit = subscriptionsByUnit;
+        _contactsByOrganization = contactsByOrganization;
+    }
+
+    public static async Task<DeliveryRoutes> LoadAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, string[] units, string[] recipients, CancellationToken cancellationToken)
+    {
+        var subscriptions = new List<(string Unit, (string, string, string?) Subscription)>();
+        await using (var command = new NpgsqlCommand("""
+            SELECT o.organization_id, s.subscription_id, s.channel, s.url
+            FROM congress.subscriptions s
+            JOIN congress.organizations r ON r.organization_id = s.root_organization_id
+            JOIN congress.organizations o ON o.path <@ r.path
+            WHERE o.organization_id = ANY($1) AND s.removed_at IS NULL
+            ORDER BY s.subscription_id
+            """, connection, transaction))
+        {
+            command.Parameters.AddPositional((object)units);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                subscriptions.Add((reader.GetString(0), (reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3))));
+            }
+        }
+
+        var contacts = new List<(string Organization, (string, string, string?, string) Contact)>();
+        await using (var command = new NpgsqlCommand(
+            "SELECT organization_id, role, email, name, language FROM congress.contacts WHERE organization_id = ANY($1) ORDER BY email", connection, transaction))
+        {
+            command.Parameters.AddPositional((object)recipients);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                contacts.Add((reader.GetString(0), (reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3), reader.GetString(4))));
+            }
+        }
+
+        return new DeliveryRoutes(subscriptions.ToLookup(s => s.Unit, s => s.Subscription), contacts.ToLookup(c => c.Organization, c => c.Contact));
+    }
+
     public static Guid? NotificationOf(OutboxMessage message) => message.Payload switch
     {
         InboxDelivery i => i.NotificationId,
@@ -290,9 +337,7 @@ internal sealed class DeliveryRoutes(NpgsqlConnection connection, NpgsqlTransact
         _ => string.Empty,
     };
 
-    public async Task<List<OutboxMessage>> DeliveriesAsync(
-        NotificationRecorded n, string unitName, List<(string Id, string Name)> recipients, DeadlinePolicy policy, DateTimeOffset now,
-        CancellationToken cancellationToken)
+    public List<OutboxMessage> Deliveries(NotificationRecorded n, string unitName, List<(string Id, string Name)> recipients, DeadlinePolicy policy, DateTimeOffset now)
     {
         var messages = new List<OutboxMessage>();
         var type = "notification." + DeadlineReadModel.Name(n.Step);
@@ -304,13 +349,14 @@ internal sealed class DeliveryRoutes(NpgsqlConnection connection, NpgsqlTransact
                 new InboxDelivery(id, recipientId, n.NotificationId, DeadlineReadModel.Name(n.Step), vi.Subject, vi.Body, n.CongressId)));
         }
 
-        var subscriptions = await SubscriptionsOverAsync(n.OrganizationId, cancellationToken);
+        var subscriptions = _subscriptionsByUnit[n.OrganizationId].ToList();
         if (subscriptions.Any(s => s.Channel == "email"))
         {
-            var roles = policy.RolesFor(n.Step).ToArray();
+            var roles = policy.RolesFor(n.Step);
             foreach (var (recipientId, recipientName) in recipients)
             {
-                foreach (var group in (await ContactsAsync(recipientId, roles, cancellationToken)).GroupBy(c => c.Language))
+                var contacts = _contactsByOrganization[recipientId].Where(c => roles.Contains(c.Role, StringComparer.Ordinal)).DistinctBy(c => c.Email);
+                foreach (var group in contacts.GroupBy(c => c.Language))
                 {
                     var text = NotificationText.Render(group.Key, n.Step, n.Milestone, unitName, recipientName, n.DueOn, n.DaysLeft, n.PlanDocument, n.Late);
                     var id = DeterministicId.From($"delivery|{n.NotificationId}|email|{recipientId}|{group.Key}");
@@ -332,42 +378,6 @@ internal sealed class DeliveryRoutes(NpgsqlConnection connection, NpgsqlTransact
         }
 
         return messages;
-    }
-
-    private async Task<List<(string Id, string Channel, string? Url)>> SubscriptionsOverAsync(string organizationId, CancellationToken cancellationToken)
-    {
-        var found = new List<(string, string, string?)>();
-        await using var command = new NpgsqlCommand("""
-            SELECT s.subscription_id, s.channel, s.url
-            FROM congress.subscriptions s
-            JOIN congress.organizations r ON r.organization_id = s.root_organization_id
-            JOIN congress.organizations o ON o.path <@ r.path
-            WHERE o.organization_id = $1 AND s.removed_at IS NULL
-            ORDER BY s.subscription_id
-            """, connection, transaction);
-        command.Parameters.AddPositional(organizationId);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            found.Add((reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2)));
-        }
-
-        return found;
-    }
-
-    private async Task<List<(string Email, string? Name, string Language)>> ContactsAsync(string organizationId, string[] roles, CancellationToken cancellationToken)
-    {
-        var contacts = new List<(string, string?, string)>();
-        await using var command = new NpgsqlCommand(
-            "SELECT DISTINCT email, name, language FROM congress.contacts WHERE organization_id = $1 AND role = ANY($2) ORDER BY email", connection, transaction);
-        command.Parameters.AddPositional(organizationId, roles);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            contacts.Add((reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetString(2)));
-        }
-
-        return contacts;
     }
 }
 

@@ -32,7 +32,12 @@ public sealed class NotificationDelivery(
     public const string DeliveryIdHeader = "Congress-Delivery-Id";
     public const string EventHeader = "Congress-Event";
 
+    private static readonly TimeSpan SecretLifetime = TimeSpan.FromSeconds(30);
+
     private readonly OutboxDispatcher _dispatcher = new(dataSource, timeProvider, options);
+
+    /// <summary>Signing secrets by subscription, re-read after 30 s: a removed subscription stops receiving within that time.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (string? Secret, long ReadAt)> _secrets = new(StringComparer.Ordinal);
 
     private readonly ResiliencePipeline _quickRetries = new ResiliencePipelineBuilder()
         .AddRetry(new RetryStrategyOptions
@@ -129,16 +134,7 @@ public sealed class NotificationDelivery(
 
     private async Task PostWebhookAsync(WebhookDelivery webhook, CancellationToken cancellationToken)
     {
-        string? secret;
-        await using (var command = dataSource.CreateCommand("""
-            SELECT w.secret FROM congress.webhook_secrets w JOIN congress.subscriptions s USING (subscription_id)
-            WHERE w.subscription_id = $1 AND s.removed_at IS NULL
-            """))
-        {
-            command.Parameters.AddPositional(webhook.SubscriptionId);
-            secret = await command.ExecuteScalarAsync(cancellationToken) as string;
-        }
-
+        var secret = await SecretAsync(webhook.SubscriptionId, cancellationToken);
         if (secret is null)
         {
             throw new InvalidOperationException($"subscription {webhook.SubscriptionId} was removed: nothing to deliver to");
@@ -160,28 +156,54 @@ public sealed class NotificationDelivery(
         }
     }
 
-    private static async Task RecordAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, DeliveryAttempt attempt, CancellationToken cancellationToken)
+    private async Task<string?> SecretAsync(string subscriptionId, CancellationToken cancellationToken)
     {
+        if (_secrets.TryGetValue(subscriptionId, out var known) && System.Diagnostics.Stopwatch.GetElapsedTime(known.ReadAt) < SecretLifetime)
+        {
+            return known.Secret;
+        }
+
+        await using var command = dataSource.CreateCommand("""
+            SELECT w.secret FROM congress.webhook_secrets w JOIN congress.subscriptions s USING (subscription_id)
+            WHERE w.subscription_id = $1 AND s.removed_at IS NULL
+            """);
+        command.Parameters.AddPositional(subscriptionId);
+        var secret = await command.ExecuteScalarAsync(cancellationToken) as string;
+        _secrets[subscriptionId] = (secret, System.Diagnostics.Stopwatch.GetTimestamp());
+        return secret;
+    }
+
+    private static async Task RecordAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<DeliveryAttempt> attempts, CancellationToken cancellationToken)
+    {
+        var rows = attempts.Select(attempt =>
+        {
+            using var payload = JsonDocument.Parse(attempt.Message.PayloadJson);
+            var root = payload.RootElement;
+            var notification = root.TryGetProperty("notificationId", out var n) && n.ValueKind == JsonValueKind.String ? n.GetGuid() : (Guid?)null;
+            var target = root.TryGetProperty("organizationId", out var o) ? o.GetString()!
+                : root.TryGetProperty("subscriptionId", out var s) ? s.GetString()! : string.Empty;
+            var status = attempt.Outcome switch
+            {
+                DeliveryOutcome.Delivered => "delivered",
+                DeliveryOutcome.WillRetry => "retrying",
+                _ => "dead-lettered",
+            };
+            return (attempt, notification, target, status);
+        }).ToList();
         await using var command = new NpgsqlCommand("""
             INSERT INTO congress.deliveries (delivery_id, notification_id, channel, target, status, attempts, last_error, created_at, updated_at, delivered_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9)
+            SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::timestamptz[], $8::timestamptz[],
+                                 $9::timestamptz[])
             ON CONFLICT (delivery_id) DO UPDATE SET status = excluded.status, attempts = excluded.attempts, last_error = excluded.last_error,
                 updated_at = excluded.updated_at, delivered_at = excluded.delivered_at
             """, connection, transaction);
-        var message = attempt.Message;
-        using var payload = JsonDocument.Parse(message.PayloadJson);
-        var root = payload.RootElement;
-        var notification = root.TryGetProperty("notificationId", out var n) && n.ValueKind == JsonValueKind.String ? n.GetGuid() : (Guid?)null;
-        var target = root.TryGetProperty("organizationId", out var o) ? o.GetString()
-            : root.TryGetProperty("subscriptionId", out var s) ? s.GetString() : string.Empty;
-        var status = attempt.Outcome switch
-        {
-            DeliveryOutcome.Delivered => "delivered",
-            DeliveryOutcome.WillRetry => "retrying",
-            _ => "dead-lettered",
-        };
-        command.Parameters.AddPositional(message.MessageId, notification, DeliveryChannels.ShortName(message.Destination), target, status, message.Attempts,
-            attempt.Error, attempt.At, attempt.Outcome == DeliveryOutcome.Delivered ? attempt.At : null);
+        command.Parameters.AddPositional(
+            rows.Select(r => r.attempt.Message.MessageId).ToArray(), rows.Select(r => r.notification).ToArray(),
+            rows.Select(r => DeliveryChannels.ShortName(r.attempt.Message.Destination)).ToArray(), rows.Select(r => r.target).ToArray(),
+            rows.Select(r => r.status).ToArray(), rows.Select(r => r.attempt.Message.Attempts).ToArray(), rows.Select(r => r.attempt.Error).ToArray(),
+            rows.Select(r => r.attempt.At).ToArray(),
+            rows.Select(r => r.attempt.Outcome == DeliveryOutcome.Delivered ? r.attempt.At : (DateTimeOffset?)null).ToArray());
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }

@@ -33,9 +33,9 @@ public sealed record DeliveryAttempt(PendingOutboxMessage Message, DeliveryOutco
 
 /// <summary>
 /// Drains the outbox. A claim leases due messages of some destinations with FOR UPDATE SKIP LOCKED (so several nodes
-/// share the work without taking the same message) and commits at once; each message is then delivered outside any
-/// transaction, and its outcome is written in a short transaction of its own: delivered, retried later with back-off,
-/// or dead-lettered after the last attempt. A worker that dies mid-delivery leaves a lease that runs out, and the
+/// share the work without taking the same message) and commits at once; the messages are then delivered outside any
+/// transaction, and the batch's outcomes are written in one short transaction: delivered, retried later with
+/// back-off, or dead-lettered after the last attempt. A worker that dies mid-delivery leaves a lease that runs out, and the
 /// message goes out again: delivery is at least once, and consumers de-duplicate on the message id.
 /// Time (due, leases, back-off) comes from the TimeProvider, so tests run days of retries without sleeping.
 /// </summary>
@@ -51,43 +51,57 @@ public sealed class OutboxDispatcher(NpgsqlDataSource dataSource, TimeProvider t
     }
 
     /// <summary>Claims and delivers one batch; returns how many messages it attempted.</summary>
-    /// <param name="record">Writes the caller's own record of the outcome in the transaction that settles the message.</param>
+    /// <param name="record">Writes the caller's own record of the outcomes in the transaction that settles them.</param>
     public async Task<int> DispatchBatchAsync(
         IReadOnlyCollection<string> destinations,
         Func<PendingOutboxMessage, CancellationToken, Task> deliver,
-        Func<NpgsqlConnection, NpgsqlTransaction, DeliveryAttempt, CancellationToken, Task>? record = null,
+        Func<NpgsqlConnection, NpgsqlTransaction, IReadOnlyList<DeliveryAttempt>, CancellationToken, Task>? record = null,
         int batchSize = 50,
         CancellationToken cancellationToken = default)
     {
         var claimed = await ClaimAsync(destinations, batchSize, cancellationToken);
-        foreach (var message in claimed)
+        var attempts = new List<DeliveryAttempt>(claimed.Count);
+        try
         {
-            using var activity = CongressTelemetry.ActivitySource.StartActivity("outbox.deliver");
-            activity?.SetTag("cw.destination", message.Destination);
-            activity?.SetTag("cw.message_type", message.MessageType);
-            activity?.SetTag("cw.message_id", message.MessageId);
-            DeliveryAttempt attempt;
-            try
+            foreach (var message in claimed)
             {
-                await deliver(message, cancellationToken);
-                attempt = new DeliveryAttempt(message, DeliveryOutcome.Delivered, null, timeProvider.GetUtcNow(), null);
-                CongressTelemetry.OutboxDelivered.Add(1, new KeyValuePair<string, object?>("cw.destination", message.Destination));
+                attempts.Add(await AttemptAsync(message, deliver, cancellationToken));
             }
-            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-            {
-                activity?.SetStatus(ActivityStatusCode.Error, e.Message);
-                var now = timeProvider.GetUtcNow();
-                attempt = message.Attempts >= _options.MaxAttempts
-                    ? new DeliveryAttempt(message, DeliveryOutcome.DeadLettered, e.Message, now, null)
-                    : new DeliveryAttempt(message, DeliveryOutcome.WillRetry, e.Message, now, now + _options.Backoff(message.Attempts));
-                CongressTelemetry.OutboxFailed.Add(1, new KeyValuePair<string, object?>("cw.destination", message.Destination),
-                    new KeyValuePair<string, object?>("cw.outcome", attempt.Outcome.ToString()));
-            }
-
-            await SettleAsync(attempt, record, cancellationToken);
+        }
+        finally
+        {
+            // What was attempted is settled even when stopping; a message whose attempt was cut short keeps its lease
+            // until it runs out and then goes out again.
+            await SettleAsync(attempts, record, CancellationToken.None);
         }
 
         return claimed.Count;
+    }
+
+    private async Task<DeliveryAttempt> AttemptAsync(
+        PendingOutboxMessage message, Func<PendingOutboxMessage, CancellationToken, Task> deliver, CancellationToken cancellationToken)
+    {
+        using var activity = CongressTelemetry.ActivitySource.StartActivity("outbox.deliver");
+        activity?.SetTag("cw.destination", message.Destination);
+        activity?.SetTag("cw.message_type", message.MessageType);
+        activity?.SetTag("cw.message_id", message.MessageId);
+        try
+        {
+            await deliver(message, cancellationToken);
+            CongressTelemetry.OutboxDelivered.Add(1, new KeyValuePair<string, object?>("cw.destination", message.Destination));
+            return new DeliveryAttempt(message, DeliveryOutcome.Delivered, null, timeProvider.GetUtcNow(), null);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, e.Message);
+            var now = timeProvider.GetUtcNow();
+            var attempt = message.Attempts >= _options.MaxAttempts
+                ? new DeliveryAttempt(message, DeliveryOutcome.DeadLettered, e.Message, now, null)
+                : new DeliveryAttempt(message, DeliveryOutcome.WillRetry, e.Message, now, now + _options.Backoff(message.Attempts));
+            CongressTelemetry.OutboxFailed.Add(1, new KeyValuePair<string, object?>("cw.destination", message.Destination),
+                new KeyValuePair<string, object?>("cw.outcome", attempt.Outcome.ToString()));
+            return attempt;
+        }
     }
 
     /// <summary>Puts dead-lettered messages back in line, as if new; returns how many it found.</summary>
@@ -128,28 +142,40 @@ public sealed class OutboxDispatcher(NpgsqlDataSource dataSource, TimeProvider t
         return [.. claimed.OrderBy(m => m.Id)];
     }
 
+    /// <summary>Writes the outcomes of a batch in one transaction (one commit for the batch, not one per message).</summary>
     private async Task SettleAsync(
-        DeliveryAttempt attempt, Func<NpgsqlConnection, NpgsqlTransaction, DeliveryAttempt, CancellationToken, Task>? record, CancellationToken cancellationToken)
+        List<DeliveryAttempt> attempts, Func<NpgsqlConnection, NpgsqlTransaction, IReadOnlyList<DeliveryAttempt>, CancellationToken, Task>? record,
+        CancellationToken cancellationToken)
     {
+        if (attempts.Count == 0)
+        {
+            return;
+        }
+
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var sql = attempt.Outcome switch
+        await using (var batch = new NpgsqlBatch(connection, transaction))
         {
-            DeliveryOutcome.Delivered =>
-                "UPDATE event_store.outbox SET delivered_at = $2, last_error = NULL, locked_until = NULL, locked_by = NULL WHERE id = $1",
-            DeliveryOutcome.WillRetry =>
-                "UPDATE event_store.outbox SET available_at = $3, last_error = $4, locked_until = NULL, locked_by = NULL WHERE id = $1",
-            _ => "UPDATE event_store.outbox SET dead_at = $2, last_error = $4, locked_until = NULL, locked_by = NULL WHERE id = $1",
-        };
-        await using (var settle = new NpgsqlCommand(sql, connection, transaction))
-        {
-            settle.Parameters.AddPositional(attempt.Message.Id, attempt.At, attempt.RetryAt ?? attempt.At, attempt.Error ?? string.Empty);
-            await settle.ExecuteNonQueryAsync(cancellationToken);
+            foreach (var attempt in attempts)
+            {
+                var settle = new NpgsqlBatchCommand(attempt.Outcome switch
+                {
+                    DeliveryOutcome.Delivered =>
+                        "UPDATE event_store.outbox SET delivered_at = $2, last_error = NULL, locked_until = NULL, locked_by = NULL WHERE id = $1",
+                    DeliveryOutcome.WillRetry =>
+                        "UPDATE event_store.outbox SET available_at = $3, last_error = $4, locked_until = NULL, locked_by = NULL WHERE id = $1",
+                    _ => "UPDATE event_store.outbox SET dead_at = $2, last_error = $4, locked_until = NULL, locked_by = NULL WHERE id = $1",
+                });
+                settle.Parameters.AddPositional(attempt.Message.Id, attempt.At, attempt.RetryAt ?? attempt.At, attempt.Error ?? string.Empty);
+                batch.BatchCommands.Add(settle);
+            }
+
+            await batch.ExecuteNonQueryAsync(cancellationToken);
         }
 
         if (record is not null)
         {
-            await record(connection, transaction, attempt, cancellationToken);
+            await record(connection, transaction, attempts, cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);
