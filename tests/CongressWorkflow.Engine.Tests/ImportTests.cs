@@ -24,6 +24,39 @@ public sealed class importing_an_organisation_tree(EngineDatabase db) : IClassFi
     public Task DisposeAsync() => Task.CompletedTask;
 
     [Fact]
+    public async Task contacts_come_with_the_tree_in_json_or_csv_and_a_bad_address_rejects_the_file()
+    {
+        var json = ThaiBinhJson.Replace("""
+            "sector": "state-management", "parentId": "dang-bo-khoi-co-quan-tinh" },
+            """, """
+            "sector": "state-management", "parentId": "dang-bo-khoi-co-quan-tinh",
+              "contacts": [ { "role": "secretariat", "email": "VanPhong@SoCongThuong.example", "name": "Văn phòng Đảng ủy" },
+                            { "role": "committee", "email": "thuongvu@socongthuong.example", "language": "en" } ] },
+            """, StringComparison.Ordinal);
+        var csvChange = """
+            id,name,level,sector,parent_id,contacts
+            so-cong-thuong-thai-binh,Đảng bộ Sở Công Thương Thái Bình,grassroots,state-management,dang-bo-khoi-co-quan-tinh,secretariat:vp2@socongthuong.example
+            chi-bo-van-phong,Chi bộ Văn phòng,branch,,so-cong-thuong-thai-binh,chairman:x@y.example
+            """;
+
+        var first = await db.Import.ImportAsync(json, ImportFormat.Json, db.As(Central));
+        var again = await db.Import.ImportAsync(json, ImportFormat.Json, db.As(Central));
+        var rejected = await db.Import.ImportAsync(csvChange, ImportFormat.Csv, db.As(Central));
+        var contacts = await db.Organizations.ContactsAsync("so-cong-thuong-thai-binh");
+        var changed = await db.Import.ImportAsync(csvChange.Replace("chairman:x@y.example", string.Empty, StringComparison.Ordinal), ImportFormat.Csv,
+            db.As(Central));
+
+        Assert.True(first.Succeeded, string.Join("; ", first.Errors));
+        Assert.Equal((0, 5), (again.ContactsChanged, again.Unchanged));
+        var error = Assert.Single(rejected.Errors);
+        Assert.Equal((3, "chi-bo-van-phong"), (error.Line, error.OrganizationId));
+        Assert.Equal([("committee", "thuongvu@socongthuong.example", "en"), ("secretariat", "vanphong@socongthuong.example", "vi")],
+            contacts.Select(c => (c.Role, c.Email, c.Language)));
+        Assert.Equal(1, changed.ContactsChanged);
+        Assert.Equal(["vp2@socongthuong.example"], (await db.Organizations.ContactsAsync("so-cong-thuong-thai-binh")).Select(c => c.Email));
+    }
+
+    [Fact]
     public async Task a_good_file_imports_and_importing_it_again_changes_nothing()
     {
         var first = await db.Import.ImportAsync(ThaiBinhJson, ImportFormat.Json, db.As(Central));

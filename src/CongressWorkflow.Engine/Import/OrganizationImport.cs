@@ -23,6 +23,9 @@ public sealed record ImportError(int Line, string? OrganizationId, string Reason
 /// <summary>What an import did, or, when <see cref="Errors"/> is not empty, why it did nothing.</summary>
 public sealed record ImportReport(int Registered, int Renamed, int Moved, int Unchanged, IReadOnlyList<ImportError> Errors)
 {
+    /// <summary>Existing organisations whose contacts the file changed.</summary>
+    public int ContactsChanged { get; init; }
+
     public bool Succeeded => Errors.Count == 0;
 }
 
@@ -41,7 +44,8 @@ public sealed class OrganizationImport(CommandPipeline pipeline)
         return JsonSchema.FromJsonAsync(reader.ReadToEnd()).GetAwaiter().GetResult();
     });
 
-    private sealed record Row(int Line, string Id, string Name, OrganizationLevel Level, Sector? Sector, string? ParentId);
+    /// <param name="Contacts">Null when the row says nothing of contacts (they stay as they are); empty to remove them all.</param>
+    private sealed record Row(int Line, string Id, string Name, OrganizationLevel Level, Sector? Sector, string? ParentId, IReadOnlyList<Contact>? Contacts);
 
     private sealed record Known(string Id, string Name, OrganizationLevel Level, string? ParentId, bool IsDissolved, long Version);
 
@@ -51,34 +55,53 @@ public sealed class OrganizationImport(CommandPipeline pipeline)
         var rows = format == ImportFormat.Json ? ParseJson(content, errors) : ParseCsv(content, errors);
         var known = await LoadTreeAsync(cancellationToken);
         CheckTree(rows, known, errors);
+        foreach (var row in rows.Where(r => r.Contacts is not null))
+        {
+            if (OrganizationDecider.CheckContacts(row.Contacts) is { } invalid)
+            {
+                errors.Add(new ImportError(row.Line, row.Id, invalid.Message));
+            }
+        }
+
+        var contacts = await LoadContactsAsync(cancellationToken);
         if (errors.Count > 0)
         {
             return new ImportReport(0, 0, 0, 0, [.. errors.OrderBy(e => e.Line)]);
         }
 
         var writes = new List<PendingWrite>();
-        int registered = 0, renamed = 0, moved = 0, unchanged = 0;
+        int registered = 0, renamed = 0, moved = 0, unchanged = 0, contactsChanged = 0;
         foreach (var row in OrderParentsFirst(rows))
         {
             var facts = row.ParentId is null ? null : ParentFacts(row.ParentId, known, rows);
             object[] events;
             if (known.TryGetValue(row.Id, out var existing))
             {
-                var state = new Organization(existing.Id, existing.Name, existing.Level, row.Sector, existing.ParentId, existing.IsDissolved);
+                var state = new Organization(existing.Id, existing.Name, existing.Level, row.Sector, existing.ParentId, existing.IsDissolved)
+                {
+                    Contacts = contacts[row.Id].ToList(),
+                };
                 events = [
                     .. Accepted(OrganizationDecider.Decide(new RenameOrganization(row.Id, row.Name, context), state)),
                     .. row.ParentId is not null && row.ParentId != existing.ParentId
                         ? Accepted(OrganizationDecider.Decide(new MoveOrganization(row.Id, facts!, context), state))
                         : [],
+                    .. row.Contacts is null ? [] : Accepted(OrganizationDecider.Decide(new SetContacts(row.Id, row.Contacts, context), state)),
                 ];
                 renamed += events.OfType<OrganizationRenamed>().Count();
                 moved += events.OfType<OrganizationMoved>().Count();
+                contactsChanged += events.OfType<OrganizationContactsSet>().Count();
                 unchanged += events.Length == 0 ? 1 : 0;
             }
             else
             {
-                events = [.. Accepted(OrganizationDecider.Decide(
-                    new RegisterOrganization(row.Id, row.Name, row.Level, row.Sector, facts, context), Organization.None))];
+                var registration = Accepted(OrganizationDecider.Decide(
+                    new RegisterOrganization(row.Id, row.Name, row.Level, row.Sector, facts, context), Organization.None));
+                var registeredState = registration.Aggregate(Organization.None, OrganizationDecider.Evolve);
+                events = [
+                    .. registration,
+                    .. row.Contacts is null ? [] : Accepted(OrganizationDecider.Decide(new SetContacts(row.Id, row.Contacts, context), registeredState)),
+                ];
                 registered++;
             }
 
@@ -95,7 +118,7 @@ public sealed class OrganizationImport(CommandPipeline pipeline)
             await pipeline.AppendAllAsync(writes, context, Guid.NewGuid(), cancellationToken);
         }
 
-        return new ImportReport(registered, renamed, moved, unchanged, []);
+        return new ImportReport(registered, renamed, moved, unchanged, []) { ContactsChanged = contactsChanged };
     }
 
     private static IReadOnlyList<object> Accepted(Decision decision) => decision switch
@@ -163,6 +186,11 @@ public sealed class OrganizationImport(CommandPipeline pipeline)
                 ["sector"] = Blank(csv.GetField("sector")),
                 ["parentId"] = Blank(csv.GetField("parent_id")),
             };
+            // A blank contacts cell keeps the organisation's contacts as they are.
+            if (csv.HeaderRecord!.Contains("contacts", StringComparer.Ordinal) && !string.IsNullOrWhiteSpace(csv.GetField("contacts")))
+            {
+                item["contacts"] = CsvContacts(csv.GetField("contacts"));
+            }
 
             // The row is checked against the same schema as a JSON file, wrapped as a one-item document.
             var rowErrors = Leaves(Schema.Value.Validate(new JObject { ["organizations"] = new JArray(item) })).ToList();
@@ -188,13 +216,31 @@ public sealed class OrganizationImport(CommandPipeline pipeline)
 
     private static JToken Blank(string? value) => string.IsNullOrWhiteSpace(value) ? JValue.CreateNull() : value;
 
+    /// <summary>The CSV form of contacts: "role:email[:language]" entries separated by ";", e.g. "secretariat:vp@x.vn;committee:tv@x.vn:en".</summary>
+    private static JArray CsvContacts(string? cell) =>
+        [.. cell!.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(entry =>
+        {
+            var parts = entry.Split(':', StringSplitOptions.TrimEntries);
+            var contact = new JObject { ["role"] = parts[0], ["email"] = parts.Length > 1 ? parts[1] : string.Empty };
+            if (parts.Length > 2)
+            {
+                contact["language"] = parts[2];
+            }
+
+            return contact;
+        })];
+
     private static Row ToRow(int line, JObject o) => new(
         line,
         o.Value<string>("id")!,
         o.Value<string>("name")!,
         Enum.Parse<OrganizationLevel>(o.Value<string>("level")!, ignoreCase: true),
         o.Value<string?>("sector") is { } sector ? Enum.Parse<Sector>(sector.Replace("-", string.Empty, StringComparison.Ordinal), ignoreCase: true) : null,
-        o.Value<string?>("parentId"));
+        o.Value<string?>("parentId"),
+        o["contacts"] is JArray contacts
+            ? [.. contacts.Children<JObject>().Select(c => new Contact(c.Value<string>("role")!, c.Value<string>("email")!, c.Value<string?>("name"),
+                c.Value<string?>("language") ?? "vi"))]
+            : null);
 
     private static string Describe(NJsonSchema.Validation.ValidationErrorKind kind) => kind switch
     {
@@ -280,6 +326,19 @@ public sealed class OrganizationImport(CommandPipeline pipeline)
         }
 
         return new ParentFacts(parentId, level!.Value, dissolved, ancestors);
+    }
+
+    private async Task<ILookup<string, Contact>> LoadContactsAsync(CancellationToken cancellationToken)
+    {
+        var contacts = new List<(string Organization, Contact Contact)>();
+        await using var command = pipeline.DataSource.CreateCommand("SELECT organization_id, role, email, name, language FROM congress.contacts ORDER BY role, email");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            contacts.Add((reader.GetString(0), new Contact(reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3), reader.GetString(4))));
+        }
+
+        return contacts.ToLookup(c => c.Organization, c => c.Contact, StringComparer.Ordinal);
     }
 
     private async Task<Dictionary<string, Known>> LoadTreeAsync(CancellationToken cancellationToken)
