@@ -57,7 +57,7 @@ public sealed class delivering_notifications(ChannelsFixture channels) : IClassF
         }
     }
 
-    private async Task<HttpClient> StartNodeAsync(string name, bool deliver = true, int maxAttempts = 6)
+    private async Task<HttpClient> StartNodeAsync(string name, bool deliver = true, int maxAttempts = 6, bool systemClock = false)
     {
         var node = await CongressServer.CreateAsync([], new Dictionary<string, string?>
         {
@@ -74,7 +74,13 @@ public sealed class delivering_notifications(ChannelsFixture channels) : IClassF
             ["Notifications:Smtp:Host"] = "127.0.0.1",
             ["Notifications:Smtp:Port"] = channels.Smtp.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Notifications:Smtp:From"] = "congressworkflow@ban-to-chuc.example",
-        }, services => services.AddSingleton<TimeProvider>(_clock));
+        }, services =>
+        {
+            if (!systemClock)
+            {
+                services.AddSingleton<TimeProvider>(_clock);
+            }
+        });
         await node.App.StartAsync();
         _nodes.Add(node);
         return new HttpClient { BaseAddress = node.BaseAddress };
@@ -186,6 +192,7 @@ public sealed class delivering_notifications(ChannelsFixture channels) : IClassF
         var reminder = await StepAsync(http, "reminder-7", "delivered");
 
         Assert.Equal(HttpStatusCode.Accepted, triggered.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/hangfire/recurring")).StatusCode); // operators on this machine see the job
         var inbox = await http.GetFromJsonAsync<JsonElement>($"/api/organizations/{Unit}/inbox");
         var item = Assert.Single(inbox.GetProperty("items").EnumerateArray());
         Assert.Equal("[Nhắc hạn] Đảng bộ Trung tâm Thông tin Công nghiệp và Thương mại: Tổ chức đại hội — còn 7 ngày (hạn 30/06/2020)",
@@ -272,28 +279,77 @@ public sealed class delivering_notifications(ChannelsFixture channels) : IClassF
     }
 
     [Fact]
-    public async Task a_node_stopped_after_recording_a_reminder_leaves_it_to_be_delivered_once_after_the_restart()
+    public async Task a_server_killed_after_recording_a_notification_has_it_delivered_once_after_the_restart()
     {
-        var recorder = await StartNodeAsync("recorder", deliver: false);
-        await SetUpAsync(recorder);
-        MoveClockTo(6, 23);
-        var mailsBefore = channels.Smtp.Messages().Count;
+        await SetUpAsync(await StartNodeAsync("setup"));
+        await _nodes[0].DisposeAsync();
+        _nodes.Clear();
         var hooksBefore = channels.Webhooks.Received.Count;
-        await SendAsync(recorder, Request(HttpMethod.Post, "/api/deadlines/sweep", null));
-        var pending = await StepAsync(recorder, "reminder-7", "pending");
+
+        // A server process on the real clock (2026: the 30/06/2020 deadline is long past, so the sweep sends its last
+        // step, a further escalation to the bloc) records the step and is killed before anything is delivered.
+        var port = FreePort();
+        using (var recorder = StartServerProcess(port))
+        {
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+            await WaitForAsync(async () =>
+            {
+                try
+                {
+                    return (await http.GetAsync("/health")).IsSuccessStatusCode ? default(JsonElement) : null;
+                }
+                catch (HttpRequestException)
+                {
+                    return null;
+                }
+            }, "the server process to answer");
+            var sweep = await SendAsync(http, Request(HttpMethod.Post, "/api/deadlines/sweep", null));
+            Assert.Equal(1, sweep.GetProperty("sent").GetInt32());
+            recorder.Kill(entireProcessTree: true);
+            await recorder.WaitForExitAsync();
+        }
+
+        var restarted = await StartNodeAsync("restarted", systemClock: true);
+        await WaitForAsync(async () => (await restarted.GetFromJsonAsync<JsonElement[]>("/api/deliveries"))!
+            .All(d => d.GetProperty("status").GetString() == "delivered") ? default(JsonElement) : null, "the deliveries after the restart");
         await _nodes[0].DisposeAsync();
         _nodes.Clear();
+        var again = await StartNodeAsync("again", systemClock: true);
+        await Task.Delay(TimeSpan.FromSeconds(2)); // time enough for a second delivery, were there one
 
-        var restarted = await StartNodeAsync("restarted");
-        await StepAsync(restarted, "reminder-7", "delivered");
-        await _nodes[0].DisposeAsync();
-        _nodes.Clear();
-        var again = await StartNodeAsync("again");
-        await Task.Delay(TimeSpan.FromSeconds(2));
+        var hook = Assert.Single(channels.Webhooks.Received.Skip(hooksBefore));
+        Assert.Equal("notification.further-escalation", hook.Event);
+        Assert.Single((await again.GetFromJsonAsync<JsonElement>("/api/organizations/dang-bo-khoi/inbox")).GetProperty("items").EnumerateArray());
+    }
 
-        Assert.Equal(4, pending.GetProperty("deliveries").GetArrayLength()); // inbox, email in Vietnamese and in English, webhook
-        Assert.Single(channels.Webhooks.Received.Skip(hooksBefore));
-        Assert.Equal(2, channels.Smtp.Messages().Count - mailsBefore);
-        Assert.Single((await again.GetFromJsonAsync<JsonElement>($"/api/organizations/{Unit}/inbox")).GetProperty("items").EnumerateArray());
+    private System.Diagnostics.Process StartServerProcess(int port)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet")
+        {
+            UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = AppContext.BaseDirectory,
+        };
+        foreach (var argument in new[]
+        {
+            Path.Combine(AppContext.BaseDirectory, "CongressWorkflow.Server.dll"), $"--ConnectionStrings:Postgres={_database}",
+            $"--Urls=http://127.0.0.1:{port}", "--Demo:Load=false", "--Notifications:Deliver=false", "--Deadlines:SweepCron=0 0 31 2 *",
+            "--NodeId=recorder",
+        })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        var process = System.Diagnostics.Process.Start(start)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
