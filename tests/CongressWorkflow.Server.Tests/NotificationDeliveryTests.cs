@@ -288,7 +288,7 @@ public sealed class delivering_notifications(ChannelsFixture channels) : IClassF
 
         // A server process on the real clock (2026: the 30/06/2020 deadline is long past, so the sweep sends its last
         // step, a further escalation to the bloc) records the step and is killed before anything is delivered.
-        var port = FreePort();
+        var port = Loopback.FreePort();
         using (var recorder = StartServerProcess(port))
         {
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
@@ -344,12 +344,5 @@ public sealed class delivering_notifications(ChannelsFixture channels) : IClassF
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return process;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
