@@ -157,19 +157,33 @@ public sealed class delivering_notifications(ChannelsFixture channels) : IClassF
     }
 
     /// <summary>The unit's sent ledger step with this key, once all its deliveries are in the wanted state.</summary>
-    private static Task<JsonElement> StepAsync(HttpClient http, string stepKey, params string[] deliveryStatuses) => WaitForAsync(async () =>
+    private static async Task<JsonElement> StepAsync(HttpClient http, string stepKey, params string[] deliveryStatuses)
     {
-        var ledger = await http.GetFromJsonAsync<JsonElement[]>($"/api/campaigns/{Campaign}/notifications/{Unit}?subtree=false");
-        var step = ledger!.FirstOrDefault(n => n.GetProperty("stepKey").GetString() == stepKey && n.GetProperty("status").GetString() == "sent");
-        if (step.ValueKind == JsonValueKind.Undefined)
+        var seen = "nothing yet";
+        try
         {
-            return null;
-        }
+            return await WaitForAsync(async () =>
+            {
+                var ledger = await http.GetFromJsonAsync<JsonElement[]>($"/api/campaigns/{Campaign}/notifications/{Unit}?subtree=false");
+                seen = "ledger: " + string.Join(", ", ledger!.Select(n => $"{n.GetProperty("stepKey").GetString()} {n.GetProperty("status").GetString()}"));
+                var step = ledger!.FirstOrDefault(n => n.GetProperty("stepKey").GetString() == stepKey && n.GetProperty("status").GetString() == "sent");
+                if (step.ValueKind == JsonValueKind.Undefined)
+                {
+                    return null;
+                }
 
-        var detail = await http.GetFromJsonAsync<JsonElement>($"/api/notifications/{step.GetProperty("notificationId").GetString()}");
-        var statuses = detail.GetProperty("deliveries").EnumerateArray().Select(d => d.GetProperty("status").GetString()).ToList();
-        return statuses.Count == 4 && statuses.All(s => deliveryStatuses.Contains(s)) ? detail : null;
-    }, $"{stepKey} with deliveries {string.Join("/", deliveryStatuses)}");
+                var detail = await http.GetFromJsonAsync<JsonElement>($"/api/notifications/{step.GetProperty("notificationId").GetString()}");
+                var deliveries = detail.GetProperty("deliveries").EnumerateArray().ToList();
+                seen += "; deliveries: " + string.Join(", ", deliveries.Select(d =>
+                    $"{d.GetProperty("channel").GetString()} {d.GetProperty("status").GetString()} {d.GetProperty("lastError").GetString()}"));
+                return deliveries.Count == 4 && deliveries.All(d => deliveryStatuses.Contains(d.GetProperty("status").GetString())) ? detail : null;
+            }, $"{stepKey} with deliveries {string.Join("/", deliveryStatuses)}");
+        }
+        catch (Xunit.Sdk.XunitException e)
+        {
+            throw new Xunit.Sdk.XunitException($"{e.Message}; last seen: {seen}");
+        }
+    }
 
     /// <summary>Waits until the webhook delivery of the reminder has been attempted this many times.</summary>
     private static Task<JsonElement> WebhookAttemptsAsync(HttpClient http, int attempts) => WaitForAsync(async () =>
