@@ -203,7 +203,18 @@ public sealed class delivering_notifications(ChannelsFixture channels) : IClassF
         var hooksBefore = channels.Webhooks.Received.Count;
 
         var triggered = await http.PostAsync("/api/deadlines/sweep/trigger", null);
-        var reminder = await StepAsync(http, "reminder-7", "delivered");
+        JsonElement reminder;
+        try
+        {
+            reminder = await StepAsync(http, "reminder-7", "delivered");
+        }
+        catch (Xunit.Sdk.XunitException e)
+        {
+            var monitoring = _nodes[0].App.Services.GetRequiredService<CongressWorkflow.Server.Hosting.DeadlineJobs>().Storage.GetMonitoringApi();
+            var stats = monitoring.GetStatistics();
+            throw new Xunit.Sdk.XunitException($"{e.Message}; Hangfire: {stats.Enqueued} enqueued, {stats.Processing} processing, {stats.Succeeded} succeeded, " +
+                $"{stats.Failed} failed ({string.Join("; ", monitoring.FailedJobs(0, 5).Select(f => f.Value.ExceptionMessage))}), {stats.Servers} servers");
+        }
 
         Assert.Equal(HttpStatusCode.Accepted, triggered.StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/hangfire/recurring")).StatusCode); // operators on this machine see the job

@@ -47,7 +47,7 @@ public sealed class NotificationDelivery(
             UseJitter = true,
             Delay = TimeSpan.FromMilliseconds(200),
             ShouldHandle = new PredicateBuilder().Handle<HttpRequestException>().Handle<IOException>().Handle<TransientDeliveryException>()
-                .Handle<SmtpProtocolException>().Handle<TaskCanceledException>(),
+                .Handle<System.Net.Sockets.SocketException>().Handle<SmtpProtocolException>().Handle<TaskCanceledException>(),
         })
         .Build();
 

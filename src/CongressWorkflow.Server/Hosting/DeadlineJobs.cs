@@ -31,6 +31,7 @@ public sealed class DeadlineJobs : IHostedService, IDisposable
     private readonly IServiceProvider _services;
     private readonly IConfiguration _configuration;
     private readonly ILogger<DeadlineJobs> _logger;
+    private readonly string _connectionString;
     private BackgroundJobServer? _server;
 
     public DeadlineJobs(IServiceProvider services, IConfiguration configuration, ILogger<DeadlineJobs> logger, DatabaseSetup database)
@@ -45,6 +46,7 @@ public sealed class DeadlineJobs : IHostedService, IDisposable
             QueuePollInterval = configuration.GetValue("Hangfire:QueuePollInterval", TimeSpan.FromSeconds(5)),
             DistributedLockTimeout = TimeSpan.FromMinutes(1),
         };
+        _connectionString = database.ConnectionString;
         Storage = new PostgreSqlStorage(new NpgsqlConnectionFactory(database.ConnectionString, options), options);
     }
 
@@ -83,6 +85,10 @@ public sealed class DeadlineJobs : IHostedService, IDisposable
     {
         _server?.Dispose();
         _server = null;
+
+        // Hangfire's storage opens connections by connection string, from a pool that outlives this host otherwise.
+        using var pooled = new Npgsql.NpgsqlConnection(_connectionString);
+        Npgsql.NpgsqlConnection.ClearPool(pooled);
     }
 
     /// <summary>Creates jobs from the host's own services.</summary>
