@@ -146,4 +146,55 @@ public sealed class the_command_api(ServerFixture fixture) : IClassFixture<Serve
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, unsupported.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await fixture.Http.GetAsync("/api/organizations/x-1")).StatusCode);
     }
+
+    [Fact]
+    public async Task a_bad_deadline_policy_contact_or_subscription_is_a_problem_and_writes_nothing()
+    {
+        var campaign = "c" + Guid.NewGuid().ToString("N")[..8];
+        await EnsureTreeAndCampaignAsync(campaign);
+        var head = await fixture.Store.ReadHeadPositionAsync();
+        var put = (string url, object body, string organization) =>
+        {
+            var request = Post(url, body, organization);
+            request.Method = HttpMethod.Put;
+            return request;
+        };
+        var cases = new (HttpRequestMessage Request, HttpStatusCode Status, string Code, string Mentions)[]
+        {
+            (put($"/api/campaigns/{campaign}/deadline-policy", new { reminderDaysBefore = new[] { 0 }, reason = "x" }, "tu"),
+                HttpStatusCode.UnprocessableEntity, "deadline-policy-invalid", "reminders"),
+            (put($"/api/campaigns/{campaign}/deadline-policy", new { escalateAfterDays = 400, reason = "x" }, "tu"),
+                HttpStatusCode.UnprocessableEntity, "deadline-policy-invalid", "escalateAfterDays"),
+            (put($"/api/campaigns/{campaign}/deadline-policy", new { quietWeekdays = new[] { "monday", "tuesday", "wednesday", "thursday", "friday", "saturday" }, reason = "x" }, "tu"),
+                HttpStatusCode.UnprocessableEntity, "deadline-policy-invalid", "quiet weekdays"),
+            (put($"/api/campaigns/{campaign}/deadline-policy", new { escalationRoles = new[] { "chairman" }, reason = "x" }, "tu"),
+                HttpStatusCode.UnprocessableEntity, "deadline-policy-invalid", "escalationRoles"),
+            (put($"/api/campaigns/{campaign}/deadline-policy", new { reminderDaysBefore = new[] { 14 } }, "tu"),
+                HttpStatusCode.UnprocessableEntity, "deadline-policy-reason-required", "why"),
+            (put($"/api/campaigns/{campaign}/deadline-policy", new { quietWeekdays = new[] { "someday" }, reason = "x" }, "tu"),
+                HttpStatusCode.BadRequest, "malformed-request", ""),
+            (put("/api/campaigns/no-such-campaign/deadline-policy", new { reason = "x" }, "tu"), HttpStatusCode.UnprocessableEntity, "campaign-not-started", ""),
+            (put("/api/organizations/so-ct/contacts", new { contacts = new[] { new { role = "secretariat", email = "not an address" } } }, "so-ct"),
+                HttpStatusCode.UnprocessableEntity, "organization-invalid-contact", "not an email address"),
+            (put("/api/organizations/so-ct/contacts", new { contacts = new[] { new { role = "chairman", email = "a@b.example" } } }, "so-ct"),
+                HttpStatusCode.UnprocessableEntity, "organization-invalid-contact", "role"),
+            (Post("/api/subscriptions", new { channel = "webhook", rootOrganizationId = "so-ct", url = "ftp://receiver.example" }, "tu"),
+                HttpStatusCode.UnprocessableEntity, "subscription-invalid-url", "http"),
+            (Post("/api/subscriptions", new { channel = "email", rootOrganizationId = "khong-co" }, "tu"), HttpStatusCode.UnprocessableEntity, "subscription-unknown-root", ""),
+            (Post("/api/subscriptions", new { rootOrganizationId = "so-ct" }, "tu"), HttpStatusCode.BadRequest, "missing-field", "channel"),
+        };
+
+        foreach (var (request, status, code, mentions) in cases)
+        {
+            var response = await fixture.Http.SendAsync(request);
+            var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.True(status == response.StatusCode, $"{code}: got {(int)response.StatusCode} {problem}");
+            Assert.Equal(code, problem.GetProperty("code").GetString());
+            Assert.Contains(mentions, problem.GetProperty("detail").GetString() ?? string.Empty, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(head, await fixture.Store.ReadHeadPositionAsync());
+        var policy = await fixture.Http.GetFromJsonAsync<JsonElement>($"/api/campaigns/{campaign}/deadline-policy");
+        Assert.True(policy.GetProperty("isDefault").GetBoolean());
+    }
 }
