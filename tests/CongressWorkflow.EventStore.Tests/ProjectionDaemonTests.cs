@@ -121,6 +121,54 @@ public sealed class the_projection_daemon(EventStoreDatabase db) : StoreTestBase
          await Db.ScalarAsync<long>($"SELECT count(DISTINCT event_id) FROM {projection.Table}"));
 
     [Fact]
+    public async Task a_checkpoint_beyond_the_head_stops_the_projection_loudly_instead_of_skipping_new_events()
+    {
+        var projection = await NewProjectionAsync("ahead");
+        await AppendMembersAsync(5);
+        var errors = new List<Exception>();
+        await using var daemon = new ProjectionDaemon(Db.DataSource, Store, [projection], Fast, (_, e) => errors.Add(e));
+        daemon.Start();
+        await WaitForAsync("ahead", 5);
+
+        // An event's position is edited far ahead for a moment (the checkpoint follows it there), then put back.
+        await Db.ExecuteAsync("UPDATE event_store.events SET global_position = 1000 WHERE global_position = 5");
+        await WaitForAsync("ahead", 1000);
+        await Db.ExecuteAsync("UPDATE event_store.events SET global_position = 5 WHERE global_position = 1000");
+        await AppendMembersAsync(3, "new");
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        ProjectionStatus status;
+        while ((status = (await ProjectionDaemon.StatusAsync(Db.DataSource)).Single()).State != ProjectionState.Failed)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the projection went on: {status}");
+            await Task.Delay(20);
+        }
+
+        Assert.Contains("the checkpoint 1000 is beyond the store's head", status.Error, StringComparison.Ordinal);
+        Assert.Equal(1000, status.FailedPosition);
+        Assert.Contains(errors, e => e.Message.Contains("beyond the store's head", StringComparison.Ordinal));
+        Assert.Equal(0L, await Db.ScalarAsync<long>($"SELECT count(*) FROM {projection.Table} WHERE name LIKE 'new%'"));
+    }
+
+    [Fact]
+    public async Task each_daemon_reports_the_lag_of_its_own_projections()
+    {
+        var first = await NewProjectionAsync("first");
+        var second = new LoggingProjection("second");
+        await second.CreateTableAsync(Db.DataSource);
+        await AppendMembersAsync(3);
+
+        await using var one = new ProjectionDaemon(Db.DataSource, Store, [first], Fast);
+        await using var two = new ProjectionDaemon(Db.DataSource, Store, [second], Fast);
+        one.Start();
+        two.Start();
+        await WaitForAsync("first", 3);
+        await WaitForAsync("second", 3);
+
+        Assert.Equal(["first"], one.Lags.Keys);
+        Assert.Equal(["second"], two.Lags.Keys);
+    }
+
+    [Fact]
     public async Task a_crash_between_batch_and_checkpoint_applies_each_event_exactly_once()
     {
         var projection = await NewProjectionAsync("crash");

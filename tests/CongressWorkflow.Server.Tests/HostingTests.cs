@@ -64,4 +64,31 @@ public sealed class hosting_the_server
         Assert.Contains("traces", received);
         Assert.Contains("metrics", received);
     }
+
+    [Fact]
+    public async Task two_nodes_starting_together_on_an_empty_database_load_the_demo_once()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Postgres"] = await TestCluster.CreateDatabaseAsync("two-starts"),
+            ["Urls"] = "http://127.0.0.1:0",
+            ["Projections:Run"] = "false",
+            ["Notifications:Deliver"] = "false",
+        };
+
+        var nodes = await Task.WhenAll(CongressServer.CreateAsync([], settings), CongressServer.CreateAsync([], settings));
+        try
+        {
+            var store = (CongressWorkflow.EventStore.PostgresEventStore)nodes[0].App.Services.GetService(typeof(CongressWorkflow.EventStore.PostgresEventStore))!;
+            await using var count = store.DataSource.CreateCommand("SELECT count(*) FROM event_store.events WHERE event_type = 'campaign.started'");
+            Assert.Equal(1L, (long)(await count.ExecuteScalarAsync())!);
+        }
+        finally
+        {
+            foreach (var node in nodes)
+            {
+                await node.DisposeAsync();
+            }
+        }
+    }
 }

@@ -81,19 +81,36 @@ public sealed class DemoCampaign
         "Chi bộ Quản lý thị trường số 1", "Chi bộ Quản lý thị trường số 2", "Chi bộ Tổ chức cán bộ",
     ];
 
-    /// <summary>Loads the demo unless the database already holds organisations; true when it loaded.</summary>
+    /// <summary>
+    /// Loads the demo unless the database already holds organisations; true when it loaded. Nodes starting together on
+    /// an empty database take turns (a session advisory lock): the first loads, the others find it loaded.
+    /// </summary>
     public async Task<bool> LoadIfEmptyAsync(CancellationToken cancellationToken = default)
     {
-        await using (var any = _dataSource.CreateCommand("SELECT EXISTS (SELECT 1 FROM congress.organizations)"))
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        await using (var take = new NpgsqlCommand("SELECT pg_advisory_lock(hashtextextended('demo-campaign', 0))", connection))
         {
-            if ((bool)(await any.ExecuteScalarAsync(cancellationToken))!)
-            {
-                return false;
-            }
+            await take.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        await LoadAsync(cancellationToken);
-        return true;
+        try
+        {
+            await using (var any = new NpgsqlCommand("SELECT EXISTS (SELECT 1 FROM congress.organizations)", connection))
+            {
+                if ((bool)(await any.ExecuteScalarAsync(cancellationToken))!)
+                {
+                    return false;
+                }
+            }
+
+            await LoadAsync(cancellationToken);
+            return true;
+        }
+        finally
+        {
+            await using var release = new NpgsqlCommand("SELECT pg_advisory_unlock(hashtextextended('demo-campaign', 0))", connection);
+            await release.ExecuteNonQueryAsync(CancellationToken.None);
+        }
     }
 
     private async Task LoadAsync(CancellationToken cancellationToken)

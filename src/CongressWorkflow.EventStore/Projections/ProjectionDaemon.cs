@@ -27,8 +27,11 @@ public sealed record ProjectionDaemonOptions
 /// </summary>
 public sealed class ProjectionDaemon : IAsyncDisposable
 {
-    private static readonly ConcurrentDictionary<string, long> Lags = new();
+    private readonly ConcurrentDictionary<string, long> _lags = new();
 
+    // A meter of this daemon's own: two daemons in one process (tests, or two stores) each report their own lag, and the
+    // gauge goes away with its daemon. Listeners subscribe by name, so exporters see it like any CongressWorkflow meter.
+    private readonly Meter _meter = new(CongressTelemetry.Name);
     private readonly NpgsqlDataSource _dataSource;
     private readonly PostgresEventStore _store;
     private readonly IReadOnlyList<IProjection> _projections;
@@ -36,13 +39,6 @@ public sealed class ProjectionDaemon : IAsyncDisposable
     private readonly Action<string, Exception>? _onError;
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<Task> _runners = [];
-
-    static ProjectionDaemon()
-    {
-        CongressTelemetry.Meter.CreateObservableGauge("cw.projections.lag",
-            () => Lags.Select(l => new Measurement<long>(l.Value, new KeyValuePair<string, object?>("cw.projection", l.Key))),
-            unit: "{event}", description: "Events between the store's head and the projection's checkpoint");
-    }
 
     public ProjectionDaemon(NpgsqlDataSource dataSource, PostgresEventStore store, IEnumerable<IProjection> projections,
         ProjectionDaemonOptions? options = null, Action<string, Exception>? onError = null)
@@ -52,7 +48,13 @@ public sealed class ProjectionDaemon : IAsyncDisposable
         _projections = projections.ToList();
         _options = options ?? new ProjectionDaemonOptions();
         _onError = onError;
+        _meter.CreateObservableGauge("cw.projections.lag",
+            () => _lags.Select(l => new Measurement<long>(l.Value, new KeyValuePair<string, object?>("cw.projection", l.Key))),
+            unit: "{event}", description: "Events between the store's head and the projection's checkpoint");
     }
+
+    /// <summary>How far each projection this daemon runs is behind the store's head, as last seen (the cw.projections.lag gauge).</summary>
+    public IReadOnlyDictionary<string, long> Lags => _lags;
 
     private static readonly Histogram<double> BatchDuration = CongressTelemetry.Meter.CreateHistogram<double>(
         "cw.projections.batch.duration", unit: "ms", description: "Time to apply one batch and move the checkpoint");
@@ -78,6 +80,7 @@ public sealed class ProjectionDaemon : IAsyncDisposable
     {
         await StopAsync();
         _stopping.Dispose();
+        _meter.Dispose();
     }
 
     /// <summary>Asks whichever node runs the projection to empty it and replay every event (the others keep running).</summary>
@@ -165,7 +168,19 @@ public sealed class ProjectionDaemon : IAsyncDisposable
             }
 
             var page = await _store.ReadPageAsync(position, _options.BatchSize, projection.EventTypes, stopping);
-            Lags[projection.Name] = Math.Max(0, page.HeadPosition - page.ScannedTo);
+            if (page.HeadPosition < position)
+            {
+                // Positions only grow: a checkpoint beyond the head means events were removed or renumbered under the
+                // projection (or the checkpoint was edited). Carrying on would skip every event up to the checkpoint.
+                var error = new InvalidOperationException(
+                    $"the checkpoint {position} is beyond the store's head {page.HeadPosition}: events were removed or renumbered, or the checkpoint was " +
+                    "edited; rebuild the projection once the store is verified");
+                _onError?.Invoke(projection.Name, error);
+                await RecordFailureAsync(connection, projection.Name, page, error, stopping);
+                continue;
+            }
+
+            _lags[projection.Name] = Math.Max(0, page.HeadPosition - page.ScannedTo);
             if (page.ScannedTo == position)
             {
                 if (state == ProjectionState.Rebuilding)
@@ -202,11 +217,15 @@ public sealed class ProjectionDaemon : IAsyncDisposable
         }
 
         await using (var checkpoint = new NpgsqlCommand(
-            "UPDATE event_store.projection_checkpoints SET position = $2, updated_at = now() WHERE projection = $1", connection, transaction))
+            "UPDATE event_store.projection_checkpoints SET position = $2, updated_at = now() WHERE projection = $1 AND position <= $2", connection, transaction))
         {
             checkpoint.Parameters.Add(new() { Value = projection.Name });
             checkpoint.Parameters.Add(new() { Value = page.ScannedTo });
-            await checkpoint.ExecuteNonQueryAsync(stopping);
+            if (await checkpoint.ExecuteNonQueryAsync(stopping) != 1)
+            {
+                // The batch is rolled back with it: a checkpoint only moves forward (a rebuild resets it on purpose).
+                throw new InvalidOperationException($"the checkpoint of {projection.Name} is already beyond {page.ScannedTo}: it never moves backwards");
+            }
         }
 
         await transaction.CommitAsync(stopping);
