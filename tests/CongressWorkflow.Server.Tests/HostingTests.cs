@@ -91,4 +91,89 @@ public sealed class hosting_the_server
             }
         }
     }
+
+    [Fact]
+    public async Task a_cluster_orphaned_by_a_killed_server_and_watchdog_is_taken_over_and_stopped_by_the_next_one()
+    {
+        var folder = TestCluster.NewClusterFolder("orphan");
+        var pidFile = Path.Combine(folder, "pgdata", "postmaster.pid");
+        var port = Loopback.FreePort();
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet")
+        {
+            UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = AppContext.BaseDirectory,
+        };
+        foreach (var argument in new[]
+        {
+            Path.Combine(AppContext.BaseDirectory, "CongressWorkflow.Server.dll"), "--ConnectionStrings:Postgres=", $"--Postgres:DataDirectory={folder}",
+            $"--Urls=http://127.0.0.1:{port}", "--Demo:Load=false", "--Hangfire:Server=false", "--Notifications:Deliver=false", "--Projections:Run=false",
+        })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        try
+        {
+            using (var first = System.Diagnostics.Process.Start(start)!)
+            {
+                first.OutputDataReceived += (_, _) => { };
+                first.ErrorDataReceived += (_, _) => { };
+                first.BeginOutputReadLine();
+                first.BeginErrorReadLine();
+                using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+                var deadline = DateTime.UtcNow.AddMinutes(2);
+                while (!await AnswersAsync(http))
+                {
+                    Assert.True(DateTime.UtcNow < deadline, "the first server did not come up");
+                    await Task.Delay(200);
+                }
+
+                // The server and its watchdog (a child process) die together; PostgreSQL, daemonised by pg_ctl, lives on.
+                first.Kill(entireProcessTree: true);
+                await first.WaitForExitAsync();
+            }
+
+            await Task.Delay(1500); // a watchdog that survived would stop the cluster within a second
+            Assert.True(File.Exists(pidFile), "the cluster should have been left running, orphaned");
+
+            await using (var next = await CongressWorkflow.EventStore.Embedded.EmbeddedPostgres.StartAsync(folder))
+            {
+                Assert.True(next.OwnsServer, "the next program should take over the orphaned cluster");
+                await using var dataSource = Npgsql.NpgsqlDataSource.Create(await next.EnsureDatabaseAsync("postgres"));
+                await using var probe = dataSource.CreateCommand("SELECT '1'");
+                Assert.Equal("1", await probe.ExecuteScalarAsync());
+            }
+
+            Assert.False(File.Exists(pidFile), "the program that took over stops the cluster when it is done");
+        }
+        finally
+        {
+            if (File.Exists(pidFile))
+            {
+                // Left running (the test failed): stop it as the postgres user, as the embedded runner does.
+                var stop = new System.Diagnostics.ProcessStartInfo("runuser") { UseShellExecute = false };
+                foreach (var argument in new[] { "-u", "postgres", "--", CongressWorkflow.EventStore.Embedded.PostgresBinaries.Locate().PgCtl, "stop", "-D",
+                    Path.GetDirectoryName(pidFile)!, "-m", "fast", "-w" })
+                {
+                    stop.ArgumentList.Add(argument);
+                }
+
+                using var stopping = System.Diagnostics.Process.Start(stop)!;
+                await stopping.WaitForExitAsync();
+            }
+
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    private static async Task<bool> AnswersAsync(HttpClient http)
+    {
+        try
+        {
+            return (await http.GetAsync("/health")).IsSuccessStatusCode;
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
+    }
 }

@@ -10,7 +10,8 @@ namespace CongressWorkflow.EventStore.Embedded;
 /// <summary>
 /// A real PostgreSQL cluster that the process runs itself: initdb on first use in a folder, pg_ctl start on a
 /// free loopback port, pg_ctl stop when disposed or when the process exits. If the folder's cluster is already
-/// running (another program started it), it is used as it is and left running.
+/// running and the program that started it still runs, it is used as it is and left running; if that program is
+/// gone (owner.pid names a dead process), this one takes the cluster over and stops it in its turn.
 /// </summary>
 public sealed class EmbeddedPostgres : IAsyncDisposable
 {
@@ -88,8 +89,17 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         if (runningPort is { } port)
         {
             Port = port;
-            _owned = false;
             _running = true;
+
+            // A cluster whose owner is gone (killed with its watchdog) would otherwise run forever: whoever attaches
+            // then takes it over, stops it when done, and watches over it meanwhile.
+            _owned = !OwnerIsAlive();
+            if (_owned)
+            {
+                await ClaimOwnershipAsync(cancellationToken);
+                StartWatchdog();
+            }
+
             return;
         }
 
@@ -118,8 +128,19 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
 
         _owned = true;
         _running = true;
+        await ClaimOwnershipAsync(cancellationToken);
         StartWatchdog();
     }
+
+    private string OwnerFile => Path.Combine(RootDirectory, "owner.pid");
+
+    /// <summary>Whether the process recorded as the cluster's owner still runs.</summary>
+    private bool OwnerIsAlive() =>
+        File.Exists(OwnerFile) && int.TryParse(File.ReadAllText(OwnerFile).Trim(), CultureInfo.InvariantCulture, out var owner)
+        && (owner == Environment.ProcessId || Directory.Exists($"/proc/{owner.ToString(CultureInfo.InvariantCulture)}"));
+
+    private Task ClaimOwnershipAsync(CancellationToken cancellationToken) =>
+        File.WriteAllTextAsync(OwnerFile, Environment.ProcessId.ToString(CultureInfo.InvariantCulture), cancellationToken);
 
     public string ConnectionString(string database) => new NpgsqlConnectionStringBuilder
     {
@@ -174,6 +195,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             }
 
             StopWatchdog();
+            File.Delete(OwnerFile);
         }
 
         _running = false;
@@ -210,6 +232,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             "exec </dev/null >/dev/null 2>&1",
             string.Create(CultureInfo.InvariantCulture, $"while [ -d /proc/{Environment.ProcessId} ]; do sleep 1; done"),
             $"{asPostgres}'{_binaries.PgCtl}' stop -D '{DataDirectory}' -m fast -w",
+            $"rm -f '{OwnerFile}'",
             cleanup);
         var startInfo = new ProcessStartInfo("/bin/sh") { UseShellExecute = false, WorkingDirectory = "/" };
         startInfo.ArgumentList.Add("-c");
