@@ -27,13 +27,11 @@ namespace CongressWorkflow.Server;
 public sealed class CongressServer : IAsyncDisposable
 {
     private readonly DatabaseSetup _database;
-    private readonly TelemetrySetup _telemetry;
 
-    private CongressServer(WebApplication app, DatabaseSetup database, TelemetrySetup telemetry)
+    private CongressServer(WebApplication app, DatabaseSetup database)
     {
         App = app;
         _database = database;
-        _telemetry = telemetry;
     }
 
     public WebApplication App { get; }
@@ -53,7 +51,6 @@ public sealed class CongressServer : IAsyncDisposable
 
         using var startupLogs = LoggerFactory.Create(logging => logging.AddConsole());
         var database = await DatabaseSetup.OpenAsync(builder.Configuration, startupLogs.CreateLogger<CongressServer>());
-        var telemetry = TelemetrySetup.Start(builder.Configuration, Environment.MachineName + ":" + Environment.ProcessId);
         try
         {
             var dataSource = NpgsqlDataSource.Create(database.ConnectionString);
@@ -63,6 +60,7 @@ public sealed class CongressServer : IAsyncDisposable
                 startupLogs.CreateLogger<CongressServer>().LogInformation("Loaded the demo campaign (the database was empty)");
             }
 
+            builder.Services.AddTelemetry(builder.Configuration, Environment.MachineName + ":" + Environment.ProcessId);
             builder.Services.AddSingleton(database);
             builder.Services.AddSingleton(dataSource);
             builder.Services.TryAddSingleton(TimeProvider.System);
@@ -131,11 +129,10 @@ public sealed class CongressServer : IAsyncDisposable
             app.UseHangfireDashboard("/hangfire",
                 new DashboardOptions { Authorization = [new LoopbackOnlyDashboardFilter()], DisplayStorageConnectionString = false, AppPath = "/" },
                 app.Services.GetRequiredService<DeadlineJobs>().Storage);
-            return new CongressServer(app, database, telemetry);
+            return new CongressServer(app, database);
         }
         catch
         {
-            telemetry.Dispose();
             await database.DisposeAsync();
             throw;
         }
@@ -143,8 +140,8 @@ public sealed class CongressServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        TelemetrySetup.Flush(App.Services);
         await App.DisposeAsync();
-        _telemetry.Dispose();
         await _database.DisposeAsync();
     }
 }

@@ -38,13 +38,25 @@ public sealed class hosting_the_server
     }
 
     [Fact]
-    public async Task traces_of_requests_and_appends_are_exported_over_otlp()
+    public async Task one_command_over_http_is_one_trace_from_the_request_to_its_sql_exported_over_otlp()
     {
-        var received = new ConcurrentBag<string>();
+        var traces = new ConcurrentBag<byte[]>();
+        var signals = new ConcurrentBag<string>();
         var collector = WebApplication.CreateBuilder();
         collector.WebHost.UseUrls("http://127.0.0.1:0");
         await using var collectorApp = collector.Build();
-        collectorApp.MapPost("/v1/{signal}", (string signal) => { received.Add(signal); return Results.Ok(); });
+        collectorApp.MapPost("/v1/{signal}", async (string signal, HttpRequest request) =>
+        {
+            using var body = new MemoryStream();
+            await request.Body.CopyToAsync(body);
+            signals.Add(signal);
+            if (signal == "traces")
+            {
+                traces.Add(body.ToArray());
+            }
+
+            return Results.Ok();
+        });
         await collectorApp.StartAsync();
 
         await using (var server = await CongressServer.CreateAsync([], new Dictionary<string, string?>
@@ -57,12 +69,31 @@ public sealed class hosting_the_server
         {
             await server.App.StartAsync();
             using var http = new HttpClient { BaseAddress = server.BaseAddress };
-            (await http.GetAsync("/health")).EnsureSuccessStatusCode();
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/campaigns")
+            {
+                Content = JsonContent.Create(new { id = "xiii", name = "Đại hội XIII", directive = "35-CT/TW", termStart = 2020, termEnd = 2025, branchTermEnd = 2022 }),
+            };
+            request.Headers.Add("X-Actor-User", "ban-to-chuc@trung-uong");
+            request.Headers.Add("X-Actor-Role", "admin");
+            request.Headers.Add("X-Actor-Organization", "trung-uong");
+            (await http.SendAsync(request)).EnsureSuccessStatusCode();
         }
 
         // Disposing the server flushes its exporters.
-        Assert.Contains("traces", received);
-        Assert.Contains("metrics", received);
+        var spans = traces.SelectMany(OtlpSpans.Parse).ToList();
+        var command = Assert.Single(spans, s => s.Name == "command.start-campaign");
+        var trace = spans.Where(s => s.TraceId == command.TraceId).ToList();
+        // The caller's own HttpClient call (this test's, in the same process) starts the trace and the server continues it.
+        var client = Assert.Single(trace, s => s.ParentSpanId.Length == 0);
+        Assert.Equal("System.Net.Http", client.Scope);
+        var serverRequest = Assert.Single(trace, s => s.Scope == "Microsoft.AspNetCore");
+        Assert.StartsWith("POST", serverRequest.Name, StringComparison.Ordinal);
+        Assert.Equal(client.SpanId, serverRequest.ParentSpanId);
+        Assert.Equal(serverRequest.SpanId, command.ParentSpanId);
+        var append = Assert.Single(trace, s => s.Name == "eventstore.append");
+        Assert.Equal(command.SpanId, append.ParentSpanId);
+        Assert.Contains(trace, s => s.Scope == "Npgsql" && s.ParentSpanId == append.SpanId);
+        Assert.Contains("metrics", signals);
     }
 
     [Fact]

@@ -1,5 +1,5 @@
 using CongressWorkflow.EventStore.Telemetry;
-using OpenTelemetry;
+using Npgsql;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -8,63 +8,56 @@ using OpenTelemetry.Trace;
 namespace CongressWorkflow.Server.Hosting;
 
 /// <summary>
-/// Traces and metrics of the CongressWorkflow ActivitySource and Meter (and ASP.NET Core's requests), exported over
-/// OTLP/HTTP when Telemetry:OtlpEndpoint (or OTEL_EXPORTER_OTLP_ENDPOINT) names a collector. Wired by hand: the
-/// hosting integration package is not available here.
+/// Traces and metrics through OpenTelemetry's hosting integration: the CongressWorkflow ActivitySource and Meter
+/// (commands, appends, projections, the deadline sweep, deliveries), ASP.NET Core requests, outgoing HttpClient calls
+/// (webhooks), Npgsql's statements and the .NET runtime, exported over OTLP/HTTP when Telemetry:OtlpEndpoint (or
+/// OTEL_EXPORTER_OTLP_ENDPOINT) names a collector. One HTTP command is one trace: request, command, append, statements.
 /// </summary>
-public sealed class TelemetrySetup : IDisposable
+public static class TelemetrySetup
 {
-    private readonly TracerProvider? _tracing;
-    private readonly MeterProvider? _metrics;
-
-    private TelemetrySetup(TracerProvider? tracing, MeterProvider? metrics)
-    {
-        _tracing = tracing;
-        _metrics = metrics;
-    }
-
-    public static TelemetrySetup Start(IConfiguration configuration, string serviceInstanceId)
+    public static void AddTelemetry(this IServiceCollection services, IConfiguration configuration, string serviceInstanceId)
     {
         var endpoint = configuration["Telemetry:OtlpEndpoint"] is { Length: > 0 } configured
             ? configured
             : Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT");
         if (string.IsNullOrWhiteSpace(endpoint))
         {
-            return new TelemetrySetup(null, null);
+            return;
         }
 
         var baseUri = new Uri(endpoint.TrimEnd('/') + "/");
-        var resource = ResourceBuilder.CreateDefault().AddService("congress-workflow", serviceInstanceId: serviceInstanceId);
-        var tracing = Sdk.CreateTracerProviderBuilder()
-            .SetResourceBuilder(resource)
-            // Commands are human-paced and few: record every trace, whatever sampling flag a caller's context carries.
-            .SetSampler(new AlwaysOnSampler())
-            .AddSource(CongressTelemetry.Name, "Microsoft.AspNetCore")
-            .AddOtlpExporter(o =>
-            {
-                o.Protocol = OtlpExportProtocol.HttpProtobuf;
-                o.Endpoint = new Uri(baseUri, "v1/traces");
-            })
-            .Build();
-        var metrics = Sdk.CreateMeterProviderBuilder()
-            .SetResourceBuilder(resource)
-            .AddMeter(CongressTelemetry.Name, "Microsoft.AspNetCore.Hosting")
-            .AddOtlpExporter((o, reader) =>
-            {
-                o.Protocol = OtlpExportProtocol.HttpProtobuf;
-                o.Endpoint = new Uri(baseUri, "v1/metrics");
-                reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = 10_000;
-            })
-            .Build();
-        return new TelemetrySetup(tracing, metrics);
+        services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService("congress-workflow", serviceInstanceId: serviceInstanceId))
+            .WithTracing(tracing => tracing
+                // Commands are human-paced and few: record every trace, whatever sampling flag a caller's context carries.
+                .SetSampler(new AlwaysOnSampler())
+                .AddSource(CongressTelemetry.Name)
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation()
+                .AddNpgsql()
+                .AddOtlpExporter(o =>
+                {
+                    o.Protocol = OtlpExportProtocol.HttpProtobuf;
+                    o.Endpoint = new Uri(baseUri, "v1/traces");
+                }))
+            .WithMetrics(metrics => metrics
+                .AddMeter(CongressTelemetry.Name)
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation()
+                .AddRuntimeInstrumentation()
+                .AddNpgsqlInstrumentation()
+                .AddOtlpExporter((o, reader) =>
+                {
+                    o.Protocol = OtlpExportProtocol.HttpProtobuf;
+                    o.Endpoint = new Uri(baseUri, "v1/metrics");
+                    reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = 10_000;
+                }));
     }
 
-    /// <summary>Flushes what is buffered (waiting up to 30 s: on a busy machine the first export is slow), then stops.</summary>
-    public void Dispose()
+    /// <summary>Flushes what is buffered before the host goes (waiting up to 30 s: on a busy machine the first export is slow).</summary>
+    public static void Flush(IServiceProvider services)
     {
-        _tracing?.ForceFlush(30_000);
-        _metrics?.ForceFlush(30_000);
-        _tracing?.Dispose();
-        _metrics?.Dispose();
+        services.GetService<TracerProvider>()?.ForceFlush(30_000);
+        services.GetService<MeterProvider>()?.ForceFlush(30_000);
     }
 }
