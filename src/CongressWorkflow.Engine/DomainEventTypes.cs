@@ -15,6 +15,10 @@ public static class DomainEventTypes
             .OrderBy(x => x.Item2.Name, StringComparer.Ordinal)
             .ToList();
 
+    /// <summary>The stored names of some domain events, e.g. the event types a projection reads (never written out by hand).</summary>
+    public static IReadOnlySet<string> NamesOf(params Type[] types) =>
+        types.Select(type => All.Single(e => e.Type == type).StoredAs.Name).ToHashSet(StringComparer.Ordinal);
+
     public static EventTypeRegistry Register(EventTypeRegistry registry)
     {
         foreach (var (type, storedAs) in All)

@@ -8,7 +8,6 @@ using NpgsqlTypes;
 
 namespace CongressWorkflow.Benchmarks;
 
-[EventType("bench.delegate-registered")]
 public sealed record DelegateRegistered(string Name, string Unit, int Seat, DateOnly Born);
 
 /// <summary>
@@ -31,7 +30,7 @@ public static class AppendBenchmark
             DROP SEQUENCE IF EXISTS bench.raw_position_seq;
             CREATE SEQUENCE bench.raw_position_seq AS bigint;
             """);
-        var store = new PostgresEventStore(dataSource, new EventTypeRegistry().Register<DelegateRegistered>(), TimeProvider.System);
+        var store = new PostgresEventStore(dataSource, new EventTypeRegistry().Register<DelegateRegistered>("bench.delegate-registered"), TimeProvider.System);
 
         Console.WriteLine("Append throughput: event store vs raw Npgsql INSERT into an identical table");
         Console.WriteLine($"{"case",-44} {"store ev/s",12} {"raw ev/s",12} {"store/raw",10}");

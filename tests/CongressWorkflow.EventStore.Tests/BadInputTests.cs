@@ -50,7 +50,7 @@ public sealed class rejecting_bad_input(EventStoreDatabase db) : StoreTestBase(d
     {
         var stream = TestEvents.NewStreamId();
         await Store.AppendAsync(stream, "roster", ExpectedVersion.NoStream, [TestEvents.Joined("A")], TestEvents.Meta);
-        var readerThatKnowsLess = new PostgresEventStore(Db.DataSource, new EventTypeRegistry().Register<MemberRenamed>(), Clock);
+        var readerThatKnowsLess = new PostgresEventStore(Db.DataSource, new EventTypeRegistry().Register<MemberRenamed>(TestEvents.MemberRenamedName, 2), Clock);
 
         var error = await Assert.ThrowsAsync<EventStoreException>(() => readerThatKnowsLess.ReadStreamAsync(stream));
 

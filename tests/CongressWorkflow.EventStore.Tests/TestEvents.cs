@@ -4,11 +4,9 @@ using CongressWorkflow.Testing;
 
 namespace CongressWorkflow.EventStore.Tests;
 
-[EventType("test.member-joined")]
 public sealed record MemberJoined(string Name, int Age);
 
 /// <summary>Version 2 renamed "name" to "fullName" and added "reason"; version 1 data is upcast on read.</summary>
-[EventType("test.member-renamed", 2)]
 public sealed record MemberRenamed(string FullName, string Reason);
 
 public sealed record Roster(IReadOnlyList<string> Names)
@@ -25,13 +23,15 @@ public sealed record Roster(IReadOnlyList<string> Names)
 
 public static class TestEvents
 {
+    public const string MemberRenamedName = "test.member-renamed";
+
     public static readonly DateTimeOffset Start = new(2020, 1, 16, 8, 0, 0, TimeSpan.Zero);
 
     public static EventMetadata Meta { get; } = new(new Actor("user-1", "secretary", "org-1"), Guid.Parse("11111111-1111-1111-1111-111111111111"));
 
     public static EventTypeRegistry Registry() => new EventTypeRegistry()
-        .Register<MemberJoined>()
-        .Register<MemberRenamed>()
+        .Register<MemberJoined>("test.member-joined")
+        .Register<MemberRenamed>(MemberRenamedName, 2)
         .AddUpcaster("test.member-renamed", 1, v1 =>
         {
             v1["fullName"] = v1["name"]!.DeepClone();

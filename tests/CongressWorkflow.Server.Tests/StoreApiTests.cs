@@ -2,12 +2,10 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using CongressWorkflow.EventStore;
-using CongressWorkflow.EventStore.Serialization;
 using CongressWorkflow.EventStore.Time;
 
 namespace CongressWorkflow.Server.Tests;
 
-[EventType("test.note-written")]
 public sealed record NoteWritten(string Text);
 
 public sealed class the_store_api(ServerFixture fixture) : IClassFixture<ServerFixture>
@@ -28,7 +26,7 @@ public sealed class the_store_api(ServerFixture fixture) : IClassFixture<ServerF
         var registry = fixture.Store.Registry;
         if (!registry.Types.Any(t => t.ClrType == typeof(NoteWritten)))
         {
-            registry.Register<NoteWritten>();
+            registry.Register<NoteWritten>("test.note-written");
         }
 
         var store = new PostgresEventStore(fixture.Store.DataSource, registry, clock);
@@ -71,7 +69,7 @@ public sealed class the_store_api(ServerFixture fixture) : IClassFixture<ServerF
         var registry = fixture.Store.Registry;
         if (!registry.Types.Any(t => t.ClrType == typeof(NoteWritten)))
         {
-            registry.Register<NoteWritten>();
+            registry.Register<NoteWritten>("test.note-written");
         }
 
         var stream = "note-" + Guid.NewGuid().ToString("N");

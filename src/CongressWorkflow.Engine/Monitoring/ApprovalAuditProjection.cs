@@ -17,11 +17,9 @@ public sealed class ApprovalAuditProjection : IProjection
 
     public string Name => ProjectionName;
 
-    public IReadOnlySet<string>? EventTypes { get; } = new HashSet<string>(StringComparer.Ordinal)
-    {
-        "congress.plan-issued", "congress.submitted", "congress.submission-approved", "congress.submission-returned",
-        "congress.results-recognised", "congress.bottom-up-exemption-granted",
-    };
+    public IReadOnlySet<string>? EventTypes { get; } = DomainEventTypes.NamesOf(
+        typeof(CongressPlanIssued), typeof(CongressSubmitted), typeof(SubmissionApproved), typeof(SubmissionReturned), typeof(ResultsRecognised),
+        typeof(BottomUpExemptionGranted));
 
     public async Task ApplyAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<RecordedEvent> events, CancellationToken cancellationToken)
     {

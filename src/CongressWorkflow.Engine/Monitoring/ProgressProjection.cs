@@ -17,11 +17,9 @@ public sealed class ProgressProjection : IProjection
 
     public string Name => ProjectionName;
 
-    public IReadOnlySet<string>? EventTypes { get; } = new HashSet<string>(StringComparer.Ordinal)
-    {
-        "organization.registered", "organization.renamed", "organization.moved", "organization.dissolved",
-        "congress.plan-issued", "congress.plan-amended", "congress.submitted", "congress.submission-approved", "congress.convened",
-    };
+    public IReadOnlySet<string>? EventTypes { get; } = DomainEventTypes.NamesOf(
+        typeof(OrganizationRegistered), typeof(OrganizationRenamed), typeof(OrganizationMoved), typeof(OrganizationDissolved),
+        typeof(CongressPlanIssued), typeof(CongressPlanAmended), typeof(CongressSubmitted), typeof(SubmissionApproved), typeof(CongressConvened));
 
     public async Task ApplyAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<RecordedEvent> events, CancellationToken cancellationToken)
     {

@@ -1,4 +1,3 @@
-using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
@@ -24,14 +23,8 @@ public sealed class EventTypeRegistry
 
     public IReadOnlyCollection<EventTypeInfo> Types => _byName.Values;
 
-    public EventTypeRegistry Register<T>() => Register(typeof(T));
-
-    public EventTypeRegistry Register(Type type)
-    {
-        var attribute = type.GetCustomAttribute<EventTypeAttribute>()
-            ?? throw new ArgumentException($"{type.Name} has no [EventType] attribute naming its stored type", nameof(type));
-        return Register(type, attribute.Name, attribute.Version);
-    }
+    /// <summary>Registers a type under its stable stored name (the store itself defines no attribute: callers bring the names).</summary>
+    public EventTypeRegistry Register<T>(string name, int version = 1) => Register(typeof(T), name, version);
 
     public EventTypeRegistry Register(Type type, string name, int version)
     {
@@ -45,17 +38,6 @@ public sealed class EventTypeRegistry
         var info = new EventTypeInfo(name, version, type);
         _byName[name] = info;
         _byType[type] = info;
-        return this;
-    }
-
-    /// <summary>Registers every class in the assembly that carries [EventType].</summary>
-    public EventTypeRegistry RegisterAllFrom(Assembly assembly)
-    {
-        foreach (var type in assembly.GetTypes().Where(t => t.GetCustomAttribute<EventTypeAttribute>() is not null))
-        {
-            Register(type);
-        }
-
         return this;
     }
 
