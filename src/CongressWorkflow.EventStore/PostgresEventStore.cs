@@ -71,8 +71,8 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, EventTypeReg
     }
 
     /// <summary>
-    /// Appends inside the caller's transaction (to write other rows atomically with the events). Readers of the global
-    /// order wait at its positions until that transaction ends, and the stream's row stays locked: commit promptly.
+    /// Appends inside the caller's transaction (to write other rows atomically with the events). The append holds
+    /// the store's ordering lock until that transaction ends, so do it last and commit promptly.
     /// </summary>
     public async Task<AppendResult> AppendAsync(
         NpgsqlConnection connection,
