@@ -24,8 +24,6 @@ public sealed record StoreStatus(long Streams, long Events, long HeadPosition, i
 /// </summary>
 public sealed class PostgresEventStore(NpgsqlDataSource dataSource, EventTypeRegistry registry, TimeProvider timeProvider)
 {
-    private readonly GapWatch _gaps = new();
-
     public const string SchemaName = "event_store";
 
     /// <summary>Every column of event_store.events, in the order the store reads them.</summary>
@@ -241,36 +239,31 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, EventTypeReg
     }
 
     /// <summary>
-    /// Events after a global position, in position order, never past a position that may still be in flight: a reader
-    /// that resumes from the last position it saw never skips an event that commits later (see <see cref="SafeBoundAsync"/>).
+    /// Events after a global position, in position order. Appends commit in position order (see append_events), so
+    /// a reader that resumes from the last position it saw never skips an event that commits later.
     /// </summary>
     public async Task<IReadOnlyList<RecordedEvent>> ReadAllAsync(long afterPosition, int maxCount, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(afterPosition);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxCount, 1);
-        var (safe, _) = await SafeBoundAsync(afterPosition, maxCount, cancellationToken);
-        if (safe <= afterPosition)
-        {
-            return [];
-        }
-
         await using var command = dataSource.CreateCommand(
-            $"SELECT {EventColumns} FROM event_store.events WHERE global_position > $1 AND global_position <= $2 ORDER BY global_position");
+            $"SELECT {EventColumns} FROM event_store.events WHERE global_position > $1 ORDER BY global_position LIMIT $2");
         command.Parameters.Add(new() { Value = afterPosition });
-        command.Parameters.Add(new() { Value = safe });
+        command.Parameters.Add(new() { Value = maxCount });
         return await ReadEventsAsync(command, cancellationToken);
     }
 
     /// <summary>
     /// The events of some types among the next <paramref name="maxPositions"/> positions after a checkpoint, and how
-    /// far that scan safely reached: never past a position that may still be in flight, so nothing committing later is
-    /// passed over.
+    /// far that scan safely reached: never past the head visible when it started, so nothing committing later is
+    /// passed over (positions become visible in order).
     /// </summary>
     public async Task<EventPage> ReadPageAsync(long afterPosition, int maxPositions, IReadOnlyCollection<string>? eventTypes, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(afterPosition);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxPositions, 1);
-        var (scannedTo, head) = await SafeBoundAsync(afterPosition, maxPositions, cancellationToken);
+        var head = await ReadHeadPositionAsync(cancellationToken);
+        var scannedTo = Math.Min(head, afterPosition + maxPositions);
         if (scannedTo <= afterPosition)
         {
             return new EventPage([], afterPosition, head);
@@ -285,40 +278,6 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, EventTypeReg
         command.Parameters.Add(new() { Value = scannedTo });
         command.Parameters.Add(new() { Value = (object?)eventTypes?.ToArray() ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         return new EventPage(await ReadEventsAsync(command, cancellationToken), scannedTo, head);
-    }
-
-    /// <summary>
-    /// How far after <paramref name="afterPosition"/> (at most <paramref name="window"/> positions) every position is
-    /// final, and the head. Appends commit in parallel, so a position can become visible before a lower one still in
-    /// flight. Two facts make the bound safe. (1) Positions visible one after another from the checkpoint hide nothing.
-    /// (2) At a gap: every append's transaction takes its id before it draws positions, and positions are drawn in
-    /// increasing order, so whoever holds a missing position below the head H seen in a snapshot S got its transaction
-    /// id before S was taken, that is below S's xmax. Once a later snapshot's xmin reaches that xmax, all of those
-    /// transactions have ended: missing positions up to H will never appear (rolled back) and may be passed. Each gap
-    /// costs the time for the transactions in flight at the moment it was seen to end.
-    /// </summary>
-    private async Task<(long Safe, long Head)> SafeBoundAsync(long afterPosition, int window, CancellationToken cancellationToken)
-    {
-        var windowEnd = afterPosition + window;
-        await using var command = dataSource.CreateCommand("""
-            SELECT pg_snapshot_xmin(pg_current_snapshot())::text, pg_snapshot_xmax(pg_current_snapshot())::text,
-                   (SELECT coalesce(max(global_position), 0) FROM event_store.events),
-                   (SELECT min(w.prev + 1) FROM (
-                        SELECT global_position, lag(global_position, 1, $1) OVER (ORDER BY global_position) AS prev
-                        FROM event_store.events WHERE global_position > $1 AND global_position <= $2) w
-                    WHERE w.global_position > w.prev + 1),
-                   (SELECT coalesce(max(global_position), $1) FROM event_store.events WHERE global_position > $1 AND global_position <= $2)
-            """);
-        command.Parameters.Add(new() { Value = afterPosition });
-        command.Parameters.Add(new() { Value = windowEnd });
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        await reader.ReadAsync(cancellationToken);
-        var xmin = ulong.Parse(reader.GetString(0), CultureInfo.InvariantCulture);
-        var xmax = ulong.Parse(reader.GetString(1), CultureInfo.InvariantCulture);
-        var head = reader.GetInt64(2);
-        var contiguousEnd = reader.IsDBNull(3) ? reader.GetInt64(4) : reader.GetInt64(3) - 1;
-        var final = _gaps.Resolve(xmin, head, xmax, contiguousEnd);
-        return (Math.Max(afterPosition, Math.Min(windowEnd, Math.Max(contiguousEnd, final))), head);
     }
 
     public async Task<long> ReadHeadPositionAsync(CancellationToken cancellationToken = default)

@@ -33,41 +33,30 @@ public static class AppendBenchmark
         var store = new PostgresEventStore(dataSource, new EventTypeRegistry().Register<DelegateRegistered>("bench.delegate-registered"), TimeProvider.System);
 
         Console.WriteLine("Append throughput: event store vs raw Npgsql INSERT into an identical table");
-        Console.WriteLine($"{"case",-44} {"store ev/s",12} {"raw ev/s",12} {"store/raw",10}");
+        Console.WriteLine($"{"case",-34} {"store ev/s",12} {"raw ev/s",12} {"store/raw",10}");
         var single = (int)(3000 * scale);
         var batches = (int)(150 * scale);
-        foreach (var clients in new[] { 1, 2, 4, 8, 16 })
-        {
-            await Report($"1 event per transaction, {clients} client(s)", single, 1, clients, store, dataSource);
-        }
-
-        await Report("100 events per transaction, 1 client", batches, 100, 1, store, dataSource);
+        await Report("1 event per transaction", single, 1, store, dataSource);
+        await Report("100 events per transaction", batches, 100, store, dataSource);
     }
 
-    private static async Task Report(string label, int transactions, int eventsPerTransaction, int clients, PostgresEventStore store, NpgsqlDataSource dataSource)
+    private static async Task Report(string label, int transactions, int eventsPerTransaction, PostgresEventStore store, NpgsqlDataSource dataSource)
     {
         // Warm up both paths (JIT, connection pool, plans) before measuring.
-        await Concurrently(clients, Math.Max(10, transactions / 10), c => StoreAppends(store, c, eventsPerTransaction, "warm"));
-        await Concurrently(clients, Math.Max(10, transactions / 10), c => RawInserts(dataSource, c, eventsPerTransaction));
+        await StoreAppends(store, Math.Max(10, transactions / 10), eventsPerTransaction, "warm");
+        await RawInserts(dataSource, Math.Max(10, transactions / 10), eventsPerTransaction);
 
-        var storeRate = await Concurrently(clients, transactions, c => StoreAppends(store, c, eventsPerTransaction, "run")) * eventsPerTransaction;
-        var rawRate = await Concurrently(clients, transactions, c => RawInserts(dataSource, c, eventsPerTransaction)) * eventsPerTransaction;
-        Console.WriteLine($"{label,-44} {storeRate,12:N0} {rawRate,12:N0} {storeRate / rawRate,10:P0}");
+        var storeRate = await StoreAppends(store, transactions, eventsPerTransaction, "run");
+        var rawRate = await RawInserts(dataSource, transactions, eventsPerTransaction);
+        Console.WriteLine($"{label,-34} {storeRate,12:N0} {rawRate,12:N0} {storeRate / rawRate,10:P0}");
     }
 
-    /// <summary>Runs the transactions split over some clients at once; returns transactions per second.</summary>
-    private static async Task<double> Concurrently(int clients, int transactions, Func<int, Task> client)
-    {
-        var watch = Stopwatch.StartNew();
-        await Task.WhenAll(Enumerable.Range(0, clients).Select(c => Task.Run(() => client(transactions / clients))));
-        return transactions / clients * clients / watch.Elapsed.TotalSeconds;
-    }
-
-    private static async Task StoreAppends(PostgresEventStore store, int transactions, int size, string prefix)
+    private static async Task<double> StoreAppends(PostgresEventStore store, int transactions, int size, string prefix)
     {
         var versions = new long[Streams];
         var run = Guid.NewGuid().ToString("N")[..8];
         var meta = new EventMetadata(new Actor("bench", "secretary", "org-1"), Guid.NewGuid());
+        var watch = Stopwatch.StartNew();
         for (var t = 0; t < transactions; t++)
         {
             var s = t % Streams;
@@ -75,13 +64,16 @@ public static class AppendBenchmark
             var result = await store.AppendAsync($"{prefix}-{run}-{s}", "bench", ExpectedVersion.Exactly(versions[s]), events, meta);
             versions[s] = result.StreamVersion;
         }
+
+        return transactions * size / watch.Elapsed.TotalSeconds;
     }
 
-    private static async Task RawInserts(NpgsqlDataSource dataSource, int transactions, int size)
+    private static async Task<double> RawInserts(NpgsqlDataSource dataSource, int transactions, int size)
     {
         var run = Guid.NewGuid().ToString("N")[..8];
         var versions = new long[Streams];
         var correlation = Guid.NewGuid();
+        var watch = Stopwatch.StartNew();
         await using var connection = await dataSource.OpenConnectionAsync();
         for (var t = 0; t < transactions; t++)
         {
@@ -103,6 +95,8 @@ public static class AppendBenchmark
             await insert.ExecuteNonQueryAsync();
             versions[s] += size;
         }
+
+        return transactions * size / watch.Elapsed.TotalSeconds;
     }
 
     private static DelegateRegistered Sample(int t, int i) =>
