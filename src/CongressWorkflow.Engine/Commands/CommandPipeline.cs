@@ -65,83 +65,47 @@ public sealed class CommandPipeline(PostgresEventStore store, NpgsqlDataSource d
         using var activity = CongressTelemetry.ActivitySource.StartActivity("command." + commandName);
         activity?.SetTag("cw.stream_id", streamId);
         activity?.SetTag("cw.actor_org", context.OrganizationId);
-        for (var attempt = 1; ; attempt++)
+        try
         {
-            try
+            var (state, version) = await LoadAsync(aggregate, streamId, cancellationToken);
+            if (expectedVersion is { } expected && expected != version)
             {
-                return await ExecuteOnceAsync(commandName, aggregate, streamId, context, expectedVersion, decide, inline, outbox, correlationId, cancellationToken);
+                throw new ConcurrencyException(streamId, ExpectedVersion.Exactly(expected), version);
             }
-            catch (ConcurrencyException) when (expectedVersion is null && attempt < MaxAttemptsWithoutExpectedVersion)
+
+            var events = await decide(state) switch
             {
-                // The caller did not ask for optimistic concurrency: a write that slipped in (from outside the pipeline's
-                // per-stream lock, e.g. an import) only means deciding again on the newer state.
-                activity?.SetTag("cw.attempts", attempt + 1);
-            }
-            catch (Exception e) when (e is CommandRejectedException or EventStoreException)
+                Decision.Accepted accepted => accepted.Events,
+                Decision.Rejected rejected => throw new CommandRejectedException(rejected.Error),
+                _ => throw new UnreachableException(),
+            };
+            if (events.Count == 0)
             {
-                activity?.SetStatus(ActivityStatusCode.Error, (e as CommandRejectedException)?.Code ?? ((EventStoreException)e).Code);
-                Count(commandName, "rejected");
-                throw;
+                Count(commandName, "unchanged");
+                return new CommandResult(streamId, version, events);
             }
+
+            var stateAfter = events.Aggregate(state, aggregate.Evolve);
+            var metadata = new EventMetadata(new Actor(context.UserId, context.Role, context.OrganizationId), correlationId ?? Guid.NewGuid());
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            if (inline is not null)
+            {
+                await inline(connection, transaction, events, stateAfter, version + events.Count, context);
+            }
+
+            var result = await store.AppendAsync(connection, transaction, streamId, aggregate.StreamType, ExpectedVersion.Exactly(version),
+                events.Select(e => new NewEvent(Guid.NewGuid(), e)).ToList(), metadata, outbox?.Invoke(events, stateAfter), cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            Count(commandName, "accepted");
+            return new CommandResult(streamId, result.StreamVersion, events);
         }
-    }
-
-    /// <summary>Commands without an expected version are decided again this many times before a conflict is answered.</summary>
-    public const int MaxAttemptsWithoutExpectedVersion = 5;
-
-    private async Task<CommandResult> ExecuteOnceAsync<TState>(
-        string commandName,
-        AggregateDefinition<TState> aggregate,
-        string streamId,
-        CommandContext context,
-        long? expectedVersion,
-        Func<TState, Task<Decision>> decide,
-        InlineProjection<TState>? inline,
-        Func<IReadOnlyList<object>, TState, IReadOnlyList<OutboxMessage>>? outbox,
-        Guid? correlationId,
-        CancellationToken cancellationToken)
-    {
-        // Commands on one stream take turns from before they read its state to their commit, so concurrent commands
-        // on a congress queue up instead of failing each other. The lock is advisory (not the stream row), so it never
-        // waits in the opposite order to the store's own locks.
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using (var turn = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtextextended('stream:' || $1, 0))", connection, transaction))
+        catch (Exception e) when (e is CommandRejectedException or EventStoreException)
         {
-            turn.Parameters.AddPositional(streamId);
-            await turn.ExecuteNonQueryAsync(cancellationToken);
+            activity?.SetStatus(ActivityStatusCode.Error, (e as CommandRejectedException)?.Code ?? ((EventStoreException)e).Code);
+            Count(commandName, "rejected");
+            throw;
         }
-
-        var (state, version) = await LoadAsync(aggregate, streamId, cancellationToken);
-        if (expectedVersion is { } expected && expected != version)
-        {
-            throw new ConcurrencyException(streamId, ExpectedVersion.Exactly(expected), version);
-        }
-
-        var events = await decide(state) switch
-        {
-            Decision.Accepted accepted => accepted.Events,
-            Decision.Rejected rejected => throw new CommandRejectedException(rejected.Error),
-            _ => throw new UnreachableException(),
-        };
-        if (events.Count == 0)
-        {
-            Count(commandName, "unchanged");
-            return new CommandResult(streamId, version, events);
-        }
-
-        var stateAfter = events.Aggregate(state, aggregate.Evolve);
-        var metadata = new EventMetadata(new Actor(context.UserId, context.Role, context.OrganizationId), correlationId ?? Guid.NewGuid());
-        if (inline is not null)
-        {
-            await inline(connection, transaction, events, stateAfter, version + events.Count, context);
-        }
-
-        var result = await store.AppendAsync(connection, transaction, streamId, aggregate.StreamType, ExpectedVersion.Exactly(version),
-            events.Select(e => new NewEvent(Guid.NewGuid(), e)).ToList(), metadata, outbox?.Invoke(events, stateAfter), cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        Count(commandName, "accepted");
-        return new CommandResult(streamId, result.StreamVersion, events);
     }
 
     /// <summary>
