@@ -135,7 +135,7 @@ public sealed class deadline_policy
         ThenRejected(CampaignDeadlinePolicy.Decide(new SetDeadlinePolicy(Campaign, DeadlinePolicy.Default, " ", true, Admin), CampaignDeadlinePolicy.None),
             DeadlineErrors.ReasonRequired);
         ThenRejected(CampaignDeadlinePolicy.Decide(new SetDeadlinePolicy(Campaign, DeadlinePolicy.Default, "x", false, Admin), CampaignDeadlinePolicy.None),
-            DeadlineErrors.CampaignNotStarted);
+            Campaigns.CampaignErrors.NotStarted);
     }
 
     [Fact]

@@ -56,9 +56,9 @@ public class EngineDatabase : EventStoreDatabase
         Organizations = new OrganizationService(Pipeline, Tree);
         Campaigns = new CampaignService(Pipeline);
         Congresses = new CongressService(Pipeline, Tree);
-        Import = new OrganizationImport(Pipeline);
+        Import = new OrganizationImport(Pipeline, Tree);
         Policies = new DeadlinePolicyService(Pipeline);
-        Subscriptions = new SubscriptionService(Pipeline);
+        Subscriptions = new SubscriptionService(Pipeline, Tree);
         Sweep = new DeadlineSweep(Store, DataSource, Clock);
         Deadlines = new DeadlineQueries(DataSource);
     }

@@ -10,6 +10,11 @@ public sealed record CampaignStarted(
 public sealed record StartCampaign(
     string CampaignId, string Name, DocumentReference Directive, int TermStart, int TermEnd, int BranchTermEnd, CommandContext Context);
 
+public static class CampaignErrors
+{
+    public const string NotStarted = "campaign-not-started";
+}
+
 public sealed record Campaign(string Id, string Name, string Directive, int TermStart, int TermEnd, int BranchTermEnd)
 {
     public static Campaign None { get; } = new(string.Empty, string.Empty, string.Empty, 0, 0, 0);

@@ -1,3 +1,4 @@
+using CongressWorkflow.Domain.Campaigns;
 using CongressWorkflow.Domain.Common;
 
 namespace CongressWorkflow.Domain.Deadlines;
@@ -113,7 +114,6 @@ public static class DeadlineErrors
 {
     public const string InvalidPolicy = "deadline-policy-invalid";
     public const string ReasonRequired = "deadline-policy-reason-required";
-    public const string CampaignNotStarted = "campaign-not-started";
 }
 
 [StoredAs("deadline-policy.set")]
@@ -130,7 +130,7 @@ public sealed record CampaignDeadlinePolicy(string CampaignId, DeadlinePolicy Po
     public static string StreamId(string campaignId) => "deadline-policy-" + campaignId;
 
     public static Decision Decide(SetDeadlinePolicy c, CampaignDeadlinePolicy state) =>
-        !c.CampaignExists ? Decision.Reject(DeadlineErrors.CampaignNotStarted, $"there is no campaign '{c.CampaignId}'")
+        !c.CampaignExists ? Decision.Reject(CampaignErrors.NotStarted, $"there is no campaign '{c.CampaignId}'")
         : c.Policy.Validate() is { } error ? Decision.Reject(error.Code, error.Message)
         : string.IsNullOrWhiteSpace(c.Reason) ? Decision.Reject(DeadlineErrors.ReasonRequired, "say why the policy changes (e.g. the guidance that sets it)")
         : state.IsSet && state.Policy.SameAs(Normalise(c.Policy)) ? Decision.Accept()

@@ -16,6 +16,14 @@ public sealed class CampaignService(CommandPipeline pipeline)
         pipeline.ExecuteAsync("start-campaign", Aggregate, Campaign.StreamId(command.CampaignId), command.Context, null,
             state => Task.FromResult(Campaign.Decide(command, state)), ProjectAsync, cancellationToken: cancellationToken);
 
+    /// <summary>Whether a campaign has been started: a fact commands on its congresses and its policy depend on.</summary>
+    public static async Task<bool> ExistsAsync(NpgsqlDataSource dataSource, string campaignId, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand("SELECT 1 FROM congress.campaigns WHERE campaign_id = $1");
+        command.Parameters.Add(new() { Value = campaignId });
+        return await command.ExecuteScalarAsync(cancellationToken) is not null;
+    }
+
     public async Task<IReadOnlyList<CampaignInfo>> ListAsync(CancellationToken cancellationToken = default)
     {
         await using var command = pipeline.DataSource.CreateCommand(

@@ -1,6 +1,8 @@
 using CongressWorkflow.Domain.Common;
 using CongressWorkflow.Domain.Congresses;
 using CongressWorkflow.Domain.Organizations;
+using CongressWorkflow.Domain.Campaigns;
+using CongressWorkflow.Engine.Campaigns;
 using CongressWorkflow.Engine.Commands;
 using CongressWorkflow.Engine.Deadlines;
 using CongressWorkflow.Engine.Organizations;
@@ -84,9 +86,9 @@ public sealed class CongressService(CommandPipeline pipeline, OrganizationTree t
                 $"there is no active organisation '{command.OrganizationId}' to plan a congress for"));
         }
 
-        if (!await CampaignExistsAsync(command.CampaignId, cancellationToken))
+        if (!await CampaignService.ExistsAsync(pipeline.DataSource, command.CampaignId, cancellationToken))
         {
-            throw new CommandRejectedException(new DomainError("campaign-not-started", $"there is no campaign '{command.CampaignId}'"));
+            throw new CommandRejectedException(new DomainError(CampaignErrors.NotStarted, $"there is no campaign '{command.CampaignId}'"));
         }
 
         var expectedId = Congress.StreamId(command.CampaignId, command.OrganizationId);
@@ -154,13 +156,6 @@ public sealed class CongressService(CommandPipeline pipeline, OrganizationTree t
         }
 
         return incomplete;
-    }
-
-    private async Task<bool> CampaignExistsAsync(string campaignId, CancellationToken cancellationToken)
-    {
-        await using var command = pipeline.DataSource.CreateCommand("SELECT 1 FROM congress.campaigns WHERE campaign_id = $1");
-        command.Parameters.Add(new() { Value = campaignId });
-        return await command.ExecuteScalarAsync(cancellationToken) is not null;
     }
 
     /// <summary>Keeps congress.congresses equal to the congress's state after the command.</summary>

@@ -2,6 +2,7 @@ using System.Text.Json;
 using CongressWorkflow.Domain.Common;
 using CongressWorkflow.Domain.Congresses;
 using CongressWorkflow.Domain.Deadlines;
+using CongressWorkflow.Engine.Campaigns;
 using CongressWorkflow.Engine.Commands;
 using CongressWorkflow.EventStore;
 using CongressWorkflow.EventStore.Serialization;
@@ -26,13 +27,7 @@ public sealed class DeadlinePolicyService(CommandPipeline pipeline)
     public async Task<CommandResult> SetAsync(string campaignId, DeadlinePolicy policy, string reason, CommandContext context, long? expectedVersion = null,
         CancellationToken cancellationToken = default)
     {
-        bool exists;
-        await using (var campaign = pipeline.DataSource.CreateCommand("SELECT EXISTS (SELECT 1 FROM congress.campaigns WHERE campaign_id = $1)"))
-        {
-            campaign.Parameters.AddPositional(campaignId);
-            exists = (bool)(await campaign.ExecuteScalarAsync(cancellationToken))!;
-        }
-
+        var exists = await CampaignService.ExistsAsync(pipeline.DataSource, campaignId, cancellationToken);
         return await pipeline.ExecuteAsync("set-deadline-policy", Aggregate, CampaignDeadlinePolicy.StreamId(campaignId), context, expectedVersion,
             state => Task.FromResult(CampaignDeadlinePolicy.Decide(new SetDeadlinePolicy(campaignId, policy, reason, exists, context), state)),
             ProjectAsync, cancellationToken: cancellationToken);
@@ -40,14 +35,8 @@ public sealed class DeadlinePolicyService(CommandPipeline pipeline)
 
     public async Task<PolicyInForce> GetAsync(string campaignId, CancellationToken cancellationToken = default)
     {
-        await using var command = pipeline.DataSource.CreateCommand(
-            "SELECT policy::text, reason, set_by, set_at FROM congress.deadline_policies WHERE campaign_id = $1");
-        command.Parameters.AddPositional(campaignId);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken)
-            ? new PolicyInForce(campaignId, JsonSerializer.Deserialize<DeadlinePolicy>(reader.GetString(0), EventTypeRegistry.DefaultSerializerOptions)!, false,
-                reader.GetString(1), reader.GetString(2), reader.GetFieldValue<DateTimeOffset>(3))
-            : new PolicyInForce(campaignId, DeadlinePolicy.Default, true, null, null, null);
+        await using var connection = await pipeline.DataSource.OpenConnectionAsync(cancellationToken);
+        return await DeadlineReadModel.PolicyInForceAsync(connection, null, campaignId);
     }
 
     private static async Task ProjectAsync(

@@ -23,20 +23,28 @@ public static class DeadlineReadModel
 
     public static async Task RederiveAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Congress state, DateOnly today)
     {
-        var policy = await PolicyAsync(connection, transaction, state.CampaignId);
-        string? superior;
-        await using (var parent = new NpgsqlCommand("SELECT parent_id FROM congress.organizations WHERE organization_id = $1", connection, transaction))
-        {
-            parent.Parameters.AddPositional(state.OrganizationId);
-            superior = await parent.ExecuteScalarAsync() as string;
-        }
-
+        // Every command on a congress comes through here: the three facts it needs are read in one round trip.
+        var policy = DeadlinePolicy.Default;
+        string? superior = null;
         var existing = new Dictionary<(string Milestone, DateOnly Due), (DateOnly? LastStepOn, DateOnly? MetOn)>();
-        await using (var read = new NpgsqlCommand(
-            "SELECT milestone, due_on, last_step_on, met_on FROM congress.deadlines WHERE congress_id = $1", connection, transaction))
+        await using (var facts = new NpgsqlBatch(connection, transaction))
         {
-            read.Parameters.AddPositional(state.CongressId);
-            await using var reader = await read.ExecuteReaderAsync();
+            facts.BatchCommands.Add(Command(PolicySql, state.CampaignId));
+            facts.BatchCommands.Add(Command("SELECT parent_id FROM congress.organizations WHERE organization_id = $1", state.OrganizationId));
+            facts.BatchCommands.Add(Command("SELECT milestone, due_on, last_step_on, met_on FROM congress.deadlines WHERE congress_id = $1", state.CongressId));
+            await using var reader = await facts.ExecuteReaderAsync();
+            if (await reader.ReadAsync())
+            {
+                policy = ReadPolicy(reader).Policy;
+            }
+
+            await reader.NextResultAsync();
+            if (await reader.ReadAsync() && !reader.IsDBNull(0))
+            {
+                superior = reader.GetString(0);
+            }
+
+            await reader.NextResultAsync();
             while (await reader.ReadAsync())
             {
                 existing[(reader.GetString(0), reader.GetFieldValue<DateOnly>(1))] =
@@ -81,13 +89,25 @@ public static class DeadlineReadModel
     public static DateOnly? NextStepOn(DateOnly due, DateOnly startsOn, DateOnly? lastStepOn, DeadlinePolicy policy) =>
         NotificationSchedule.Pending(due, startsOn, lastStepOn, policy).FirstOrDefault()?.On;
 
-    /// <summary>The campaign's policy as set, or the default.</summary>
-    public static async Task<DeadlinePolicy> PolicyAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string campaignId)
+    private const string PolicySql = "SELECT campaign_id, policy::text, reason, set_by, set_at FROM congress.deadline_policies WHERE campaign_id = $1";
+
+    /// <summary>The campaign's policy as set, with who set it, when and why; the default when nobody has.</summary>
+    public static async Task<PolicyInForce> PolicyInForceAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string campaignId)
     {
-        await using var command = new NpgsqlCommand("SELECT policy::text FROM congress.deadline_policies WHERE campaign_id = $1", connection, transaction);
+        await using var command = new NpgsqlCommand(PolicySql, connection, transaction);
         command.Parameters.AddPositional(campaignId);
-        return await command.ExecuteScalarAsync() is string json
-            ? JsonSerializer.Deserialize<DeadlinePolicy>(json, EventTypeRegistry.DefaultSerializerOptions)!
-            : DeadlinePolicy.Default;
+        await using var reader = await command.ExecuteReaderAsync();
+        return await reader.ReadAsync() ? ReadPolicy(reader) : new PolicyInForce(campaignId, DeadlinePolicy.Default, true, null, null, null);
+    }
+
+    private static PolicyInForce ReadPolicy(NpgsqlDataReader reader) => new(
+        reader.GetString(0), JsonSerializer.Deserialize<DeadlinePolicy>(reader.GetString(1), EventTypeRegistry.DefaultSerializerOptions)!, false,
+        reader.GetString(2), reader.GetString(3), reader.GetFieldValue<DateTimeOffset>(4));
+
+    private static NpgsqlBatchCommand Command(string sql, params object?[] parameters)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        command.Parameters.AddPositional(parameters);
+        return command;
     }
 }

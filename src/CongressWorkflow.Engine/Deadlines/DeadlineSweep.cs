@@ -123,7 +123,7 @@ public sealed class DeadlineSweep(PostgresEventStore store, NpgsqlDataSource dat
 
         foreach (var campaign in due.Select(d => d.CampaignId).Distinct().Where(c => !sweep.Policies.ContainsKey(c)))
         {
-            sweep.Policies[campaign] = await DeadlineReadModel.PolicyAsync(connection, transaction, campaign);
+            sweep.Policies[campaign] = (await DeadlineReadModel.PolicyInForceAsync(connection, transaction, campaign)).Policy;
         }
 
         var units = await UnitsWithAncestorsAsync(connection, transaction, due.Select(d => d.ResponsibleId).Distinct().ToArray(), cancellationToken);
@@ -240,8 +240,8 @@ public sealed class DeadlineSweep(PostgresEventStore store, NpgsqlDataSource dat
                 SELECT d.id, d.notification, d.channel, d.target, 'pending', $5, $5
                 FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[]) AS d(id, notification, channel, target)
                 """);
-            deliveries.Parameters.AddPositional(outbox.Select(m => m.MessageId).ToArray(), outbox.Select(m => DeliveryRoutes.NotificationOf(m)).ToArray(),
-                outbox.Select(m => DeliveryChannels.ShortName(m.Destination)).ToArray(), outbox.Select(DeliveryRoutes.TargetOf).ToArray(), now);
+            deliveries.Parameters.AddPositional(outbox.Select(m => m.MessageId).ToArray(), outbox.Select(m => DeliveryPayload.NotificationOf(m.Payload)).ToArray(),
+                outbox.Select(m => DeliveryChannels.ShortName(m.Destination)).ToArray(), outbox.Select(m => DeliveryPayload.TargetOf(m.Payload)).ToArray(), now);
             batch.BatchCommands.Add(deliveries);
         }
 
@@ -320,22 +320,6 @@ internal sealed class DeliveryRoutes
 
         return new DeliveryRoutes(subscriptions.ToLookup(s => s.Unit, s => s.Subscription), contacts.ToLookup(c => c.Organization, c => c.Contact));
     }
-
-    public static Guid? NotificationOf(OutboxMessage message) => message.Payload switch
-    {
-        InboxDelivery i => i.NotificationId,
-        EmailDelivery e => e.NotificationId,
-        WebhookDelivery w => w.NotificationId,
-        _ => null,
-    };
-
-    public static string TargetOf(OutboxMessage message) => message.Payload switch
-    {
-        InboxDelivery i => i.OrganizationId,
-        EmailDelivery e => string.Join(", ", e.To.Select(t => t.Address)),
-        WebhookDelivery w => w.SubscriptionId,
-        _ => string.Empty,
-    };
 
     public List<OutboxMessage> Deliveries(NotificationRecorded n, string unitName, List<(string Id, string Name)> recipients, DeadlinePolicy policy, DateTimeOffset now)
     {

@@ -1,10 +1,8 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
 using CongressWorkflow.EventStore;
 using CongressWorkflow.EventStore.Outbox;
-using CongressWorkflow.EventStore.Serialization;
 using MailKit.Net.Smtp;
 using MailKit.Security;
 using MimeKit;
@@ -80,22 +78,17 @@ public sealed class NotificationDelivery(
 
     private async Task DeliverAsync(PendingOutboxMessage message, CancellationToken cancellationToken)
     {
-        var options = EventTypeRegistry.DefaultSerializerOptions;
-        switch (message.Destination)
+        switch (DeliveryPayload.Read(message.Destination, message.PayloadJson))
         {
-            case DeliveryChannels.Inbox:
-                await DeliverToInboxAsync(JsonSerializer.Deserialize<InboxDelivery>(message.PayloadJson, options)!, cancellationToken);
+            case InboxDelivery item:
+                await DeliverToInboxAsync(item, cancellationToken);
                 break;
-            case DeliveryChannels.Email:
-                var email = JsonSerializer.Deserialize<EmailDelivery>(message.PayloadJson, options)!;
+            case EmailDelivery email:
                 await _quickRetries.ExecuteAsync(async ct => await SendEmailAsync(email, ct), cancellationToken);
                 break;
-            case DeliveryChannels.Webhook:
-                var webhook = JsonSerializer.Deserialize<WebhookDelivery>(message.PayloadJson, options)!;
+            case WebhookDelivery webhook:
                 await _quickRetries.ExecuteAsync(async ct => await PostWebhookAsync(webhook, ct), cancellationToken);
                 break;
-            default:
-                throw new InvalidOperationException($"no channel delivers '{message.Destination}'");
         }
     }
 
@@ -178,11 +171,8 @@ public sealed class NotificationDelivery(
     {
         var rows = attempts.Select(attempt =>
         {
-            using var payload = JsonDocument.Parse(attempt.Message.PayloadJson);
-            var root = payload.RootElement;
-            var notification = root.TryGetProperty("notificationId", out var n) && n.ValueKind == JsonValueKind.String ? n.GetGuid() : (Guid?)null;
-            var target = root.TryGetProperty("organizationId", out var o) ? o.GetString()!
-                : root.TryGetProperty("subscriptionId", out var s) ? s.GetString()! : string.Empty;
+            var payload = DeliveryPayload.Read(attempt.Message.Destination, attempt.Message.PayloadJson);
+            var (notification, target) = (DeliveryPayload.NotificationOf(payload), DeliveryPayload.TargetOf(payload));
             var status = attempt.Outcome switch
             {
                 DeliveryOutcome.Delivered => "delivered",

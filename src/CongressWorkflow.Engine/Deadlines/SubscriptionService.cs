@@ -3,6 +3,7 @@ using System.Text;
 using CongressWorkflow.Domain.Common;
 using CongressWorkflow.Domain.Deadlines;
 using CongressWorkflow.Engine.Commands;
+using CongressWorkflow.Engine.Organizations;
 using CongressWorkflow.EventStore;
 using Npgsql;
 
@@ -15,20 +16,14 @@ public sealed record SubscriptionInfo(
 public sealed record CreatedSubscription(CommandResult Result, string SubscriptionId, string? Secret);
 
 /// <summary>Subscriptions of organisation subtrees to email or a webhook. A webhook's secret is kept out of the event store.</summary>
-public sealed class SubscriptionService(CommandPipeline pipeline)
+public sealed class SubscriptionService(CommandPipeline pipeline, OrganizationTree tree)
 {
     public static readonly AggregateDefinition<Subscription> Aggregate = new("subscription", Subscription.None, Subscription.Evolve);
 
     public async Task<CreatedSubscription> CreateAsync(DeliveryChannel channel, string rootOrganizationId, string? url, CommandContext context,
         CancellationToken cancellationToken = default)
     {
-        bool active;
-        await using (var root = pipeline.DataSource.CreateCommand(
-            "SELECT EXISTS (SELECT 1 FROM congress.organizations WHERE organization_id = $1 AND NOT is_dissolved)"))
-        {
-            root.Parameters.AddPositional(rootOrganizationId);
-            active = (bool)(await root.ExecuteScalarAsync(cancellationToken))!;
-        }
+        var active = await tree.GetAsync(rootOrganizationId, cancellationToken) is { IsDissolved: false };
 
         var id = "sub-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
         var secret = channel == DeliveryChannel.Webhook ? "whsec_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)) : null;

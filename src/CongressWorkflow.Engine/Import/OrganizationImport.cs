@@ -35,7 +35,7 @@ public sealed record ImportReport(int Registered, int Renamed, int Moved, int Un
 /// imported. Rows that match what is stored change nothing, so re-importing a file is harmless; a new name or parent
 /// becomes a rename or a move. All writes commit in one transaction.
 /// </summary>
-public sealed class OrganizationImport(CommandPipeline pipeline)
+public sealed class OrganizationImport(CommandPipeline pipeline, OrganizationTree tree)
 {
     private static readonly Lazy<JsonSchema> Schema = new(() =>
     {
@@ -63,7 +63,7 @@ public sealed class OrganizationImport(CommandPipeline pipeline)
             }
         }
 
-        var contacts = await LoadContactsAsync(cancellationToken);
+        var contacts = await tree.ContactsAsync([.. rows.Where(r => r.Contacts is not null && known.ContainsKey(r.Id)).Select(r => r.Id)], cancellationToken);
         if (errors.Count > 0)
         {
             return new ImportReport(0, 0, 0, 0, [.. errors.OrderBy(e => e.Line)]);
@@ -326,19 +326,6 @@ public sealed class OrganizationImport(CommandPipeline pipeline)
         }
 
         return new ParentFacts(parentId, level!.Value, dissolved, ancestors);
-    }
-
-    private async Task<ILookup<string, Contact>> LoadContactsAsync(CancellationToken cancellationToken)
-    {
-        var contacts = new List<(string Organization, Contact Contact)>();
-        await using var command = pipeline.DataSource.CreateCommand("SELECT organization_id, role, email, name, language FROM congress.contacts ORDER BY role, email");
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            contacts.Add((reader.GetString(0), new Contact(reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3), reader.GetString(4))));
-        }
-
-        return contacts.ToLookup(c => c.Organization, c => c.Contact, StringComparer.Ordinal);
     }
 
     private async Task<Dictionary<string, Known>> LoadTreeAsync(CancellationToken cancellationToken)

@@ -41,20 +41,8 @@ public sealed class OrganizationService(CommandPipeline pipeline, OrganizationTr
         ExecuteAsync("set-contacts", organizationId, context, expectedVersion,
             state => OrganizationDecider.Decide(new SetContacts(organizationId, contacts, context), state), cancellationToken);
 
-    public async Task<IReadOnlyList<Contact>> ContactsAsync(string organizationId, CancellationToken cancellationToken = default)
-    {
-        await using var command = pipeline.DataSource.CreateCommand(
-            "SELECT role, email, name, language FROM congress.contacts WHERE organization_id = $1 ORDER BY role, email");
-        command.Parameters.Add(new() { Value = organizationId });
-        var contacts = new List<Contact>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            contacts.Add(new Contact(reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetString(3)));
-        }
-
-        return contacts;
-    }
+    public async Task<IReadOnlyList<Contact>> ContactsAsync(string organizationId, CancellationToken cancellationToken = default) =>
+        [.. (await tree.ContactsAsync([organizationId], cancellationToken))[organizationId]];
 
     private Task<CommandResult> ExecuteAsync(
         string command, string organizationId, CommandContext context, long? expectedVersion, Func<Organization, Decision> decide, CancellationToken cancellationToken) =>

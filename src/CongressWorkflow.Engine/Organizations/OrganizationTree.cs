@@ -53,6 +53,23 @@ public sealed class OrganizationTree(NpgsqlDataSource dataSource)
         return new ParentFacts(parent.Id, parent.Level, parent.IsDissolved, ancestry.Select(a => a.Id).ToList());
     }
 
+    /// <summary>The contacts of some organisations, by organisation, in role then address order.</summary>
+    public async Task<ILookup<string, Contact>> ContactsAsync(IReadOnlyCollection<string> organizationIds, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand(
+            "SELECT organization_id, role, email, name, language FROM congress.contacts WHERE organization_id = ANY($1) ORDER BY role, email");
+        command.Parameters.AddPositional((object)organizationIds.ToArray());
+        var contacts = new List<(string Organization, Contact Contact)>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            contacts.Add((reader.GetString(0),
+                new Contact(reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3), reader.GetString(4))));
+        }
+
+        return contacts.ToLookup(c => c.Organization, c => c.Contact, StringComparer.Ordinal);
+    }
+
     public async Task<int> CountActiveChildrenAsync(string organizationId, CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand("SELECT count(*) FROM congress.organizations WHERE parent_id = $1 AND NOT is_dissolved");
