@@ -182,6 +182,12 @@ public sealed class the_command_api(ServerFixture fixture) : IClassFixture<Serve
                 HttpStatusCode.UnprocessableEntity, "subscription-invalid-url", "http"),
             (Post("/api/subscriptions", new { channel = "email", rootOrganizationId = "khong-co" }, "tu"), HttpStatusCode.UnprocessableEntity, "subscription-unknown-root", ""),
             (Post("/api/subscriptions", new { rootOrganizationId = "so-ct" }, "tu"), HttpStatusCode.BadRequest, "missing-field", "channel"),
+            (Post("/api/subscriptions", new { channel = 7, rootOrganizationId = "so-ct" }, "tu"), HttpStatusCode.BadRequest, "malformed-request", ""),
+            (put($"/api/campaigns/{campaign}/deadline-policy", new { reason = "a\u0000b" }, "tu"),
+                HttpStatusCode.UnprocessableEntity, "deadline-policy-invalid", "plain text"),
+            (put("/api/organizations/so-ct/contacts", new { contacts = new[] { new { role = "secretariat", email = "a@b.example", name = "x\u0000" } } }, "so-ct"),
+                HttpStatusCode.UnprocessableEntity, "organization-invalid-contact", "plain text"),
+            (new HttpRequestMessage(HttpMethod.Get, $"/api/campaigns/{campaign}/deadlines/so-ct?asOf=9999-12-31"), HttpStatusCode.BadRequest, "invalid-query", "1900"),
         };
 
         foreach (var (request, status, code, mentions) in cases)

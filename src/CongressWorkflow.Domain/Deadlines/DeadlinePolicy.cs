@@ -133,6 +133,8 @@ public sealed record CampaignDeadlinePolicy(string CampaignId, DeadlinePolicy Po
         !c.CampaignExists ? Decision.Reject(CampaignErrors.NotStarted, $"there is no campaign '{c.CampaignId}'")
         : c.Policy.Validate() is { } error ? Decision.Reject(error.Code, error.Message)
         : string.IsNullOrWhiteSpace(c.Reason) ? Decision.Reject(DeadlineErrors.ReasonRequired, "say why the policy changes (e.g. the guidance that sets it)")
+        : c.Reason.Length > 2000 || c.Reason.Any(ch => char.IsControl(ch) && ch is not ('\n' or '\r' or '\t'))
+            ? Decision.Reject(DeadlineErrors.InvalidPolicy, "the reason is plain text of at most 2,000 characters")
         : state.IsSet && state.Policy.SameAs(Normalise(c.Policy)) ? Decision.Accept()
         : Decision.Accept(new DeadlinePolicySet(c.CampaignId, Normalise(c.Policy), c.Reason.Trim(), c.Context.UserId, c.Context.Now));
 

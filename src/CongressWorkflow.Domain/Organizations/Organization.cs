@@ -162,9 +162,9 @@ public static partial class OrganizationDecider
                 return new DomainError(OrganizationErrors.InvalidContact, "a contact reads vi (Vietnamese) or en (English)");
             }
 
-            if (contact.Name is { Length: > 200 })
+            if (contact.Name is { Length: > 200 } || contact.Name?.Any(char.IsControl) == true)
             {
-                return new DomainError(OrganizationErrors.InvalidContact, "a contact's name has at most 200 characters");
+                return new DomainError(OrganizationErrors.InvalidContact, "a contact's name is plain text of at most 200 characters");
             }
         }
 

@@ -131,7 +131,8 @@ public sealed class EventTypeRegistry
             RespectRequiredConstructorParameters = true,
             RespectNullableAnnotations = true,
         };
-        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower));
+        // Names only: a number would name no value or a value by accident, and be stored as such.
+        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false));
         options.MakeReadOnly(populateMissingResolver: true);
         return options;
     }

@@ -52,12 +52,18 @@ public static class RequestParsing
         return new CommandContext(Header("X-Actor-User"), Header("X-Actor-Role"), Header("X-Actor-Organization"), time.GetUtcNow());
     }
 
-    /// <summary>A day: 2020-05-15, or today (UTC) when absent; anything else is a 400 invalid-query.</summary>
+    /// <summary>
+    /// A day: 2020-05-15, or today (UTC) when absent; anything else, or a day outside 1900–2199 (where the reports' date
+    /// arithmetic would run off the calendar), is a 400 invalid-query.
+    /// </summary>
     public static DateOnly Day(string? text, TimeProvider time) =>
         string.IsNullOrWhiteSpace(text)
             ? DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime)
             : DateOnly.TryParseExact(text, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var day)
-                ? day
+                ? day.Year is >= 1900 and <= 2199
+                    ? day
+                    : throw new RequestRejectedException(StatusCodes.Status400BadRequest, RequestErrorCodes.InvalidQuery,
+                        $"'{text}' is outside the years 1900 to 2199")
                 : throw new RequestRejectedException(StatusCodes.Status400BadRequest, RequestErrorCodes.InvalidQuery, $"'{text}' is not a day: use the form 2020-05-15");
 
     /// <summary>The expected stream version from If-Match ("3" or 3), if any.</summary>
