@@ -12,7 +12,7 @@ namespace CongressWorkflow.Cli;
 /// <summary>
 /// The `congress` command line: progress of a subtree on a day, its overdue congresses, the projections, and the event
 /// schemas. It talks to a running server (--server, or CONGRESS_SERVER; default http://127.0.0.1:5080).
-/// Exit codes: 0 done, 1 the server refused the request, 2 bad input or no server.
+/// It acts with the bearer token of --token (or CONGRESS_TOKEN). Exit codes: 0 done, 1 the server refused the request, 2 bad input or no server.
 /// </summary>
 public static class CongressCli
 {
@@ -38,20 +38,28 @@ public static class CongressCli
             Recursive = true,
             DefaultValueFactory = _ => Environment.GetEnvironmentVariable("CONGRESS_SERVER") is { Length: > 0 } url ? url : "http://127.0.0.1:5080",
         };
-        var root = new RootCommand("CongressWorkflow: run and watch a cascade of party congresses") { server };
-        root.Subcommands.Add(Progress(console, error, handler, server));
-        root.Subcommands.Add(Overdue(console, error, handler, server));
-        root.Subcommands.Add(Projections(console, error, handler, server));
-        root.Subcommands.Add(Reminders(console, error, handler, server));
-        root.Subcommands.Add(Webhooks(console, error, handler, server));
+        var token = new Option<string?>("--token")
+        {
+            Description = "The bearer token to act with (congress token issue mints one), or CONGRESS_TOKEN",
+            Recursive = true,
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("CONGRESS_TOKEN") is { Length: > 0 } value ? value : null,
+        };
+        var root = new RootCommand("CongressWorkflow: run and watch a cascade of party congresses") { server, token };
+        var connection = new ServerOptions(server, token);
+        root.Subcommands.Add(Progress(console, error, handler, connection));
+        root.Subcommands.Add(Overdue(console, error, handler, connection));
+        root.Subcommands.Add(Projections(console, error, handler, connection));
+        root.Subcommands.Add(Reminders(console, error, handler, connection));
+        root.Subcommands.Add(Webhooks(console, error, handler, connection));
+        root.Subcommands.Add(TokenCommands.Build(console, error));
         root.Subcommands.Add(Schemas(console));
         return root;
     }
 
-    private static Command Progress(IAnsiConsole console, TextWriter error, HttpMessageHandler? handler, Option<string> server)
+    private static Command Progress(IAnsiConsole console, TextWriter error, HttpMessageHandler? handler, ServerOptions server)
     {
         var (command, organization, campaign, asOf) = SubtreeCommand("progress", "How far a subtree's congresses had got on a day, level by level, and who is behind");
-        command.SetAction((parse, ct) => CallAsync(error, handler, parse.GetValue(server)!, async http =>
+        command.SetAction((parse, ct) => CallAsync(error, handler, server.Of(parse), async http =>
         {
             var day = AsOfQuery(parse.GetValue(asOf));
             var path = $"api/campaigns/{Uri.EscapeDataString(parse.GetValue(campaign)!)}/progress/{Uri.EscapeDataString(parse.GetValue(organization)!)}";
@@ -88,10 +96,10 @@ public static class CongressCli
         return command;
     }
 
-    private static Command Overdue(IAnsiConsole console, TextWriter error, HttpMessageHandler? handler, Option<string> server)
+    private static Command Overdue(IAnsiConsole console, TextWriter error, HttpMessageHandler? handler, ServerOptions server)
     {
         var (command, organization, campaign, asOf) = SubtreeCommand("overdue", "Congresses of a subtree not held by their deadline, most overdue first");
-        command.SetAction((parse, ct) => CallAsync(error, handler, parse.GetValue(server)!, async http =>
+        command.SetAction((parse, ct) => CallAsync(error, handler, server.Of(parse), async http =>
         {
             var items = await GetAsync<List<DeadlineItem>>(http,
                 $"api/campaigns/{Uri.EscapeDataString(parse.GetValue(campaign)!)}/progress/{Uri.EscapeDataString(parse.GetValue(organization)!)}/overdue?{AsOfQuery(parse.GetValue(asOf))}", ct);
@@ -117,10 +125,10 @@ public static class CongressCli
         return (new Command(name, description) { organization, campaign, asOf }, organization, campaign, asOf);
     }
 
-    private static Command Projections(IAnsiConsole console, TextWriter error, HttpMessageHandler? handler, Option<string> server)
+    private static Command Projections(IAnsiConsole console, TextWriter error, HttpMessageHandler? handler, ServerOptions server)
     {
         var command = new Command("projections", "Where each read model has got to, and why one stopped");
-        command.SetAction((parse, ct) => CallAsync(error, handler, parse.GetValue(server)!, async http =>
+        command.SetAction((parse, ct) => CallAsync(error, handler, server.Of(parse), async http =>
         {
             var table = new Table().AddColumns("Projection", "State", "Position", "Lag", "Owner", "Error");
             foreach (var p in await GetAsync<List<JsonElement>>(http, "api/projections", ct))
@@ -136,13 +144,13 @@ public static class CongressCli
         return command;
     }
 
-    private static Command Reminders(IAnsiConsole console, TextWriter error, HttpMessageHandler? handler, Option<string> server)
+    private static Command Reminders(IAnsiConsole console, TextWriter error, HttpMessageHandler? handler, ServerOptions server)
     {
         var (command, organization, campaign, asOf) = SubtreeCommand("reminders",
             "A subtree's open deadlines (overdue and due soon) and the reminders, alerts and escalations sent for them");
         var days = new Option<int>("--days") { Description = "How far ahead to look for deadlines", DefaultValueFactory = _ => 30 };
         command.Options.Add(days);
-        command.SetAction((parse, ct) => CallAsync(error, handler, parse.GetValue(server)!, async http =>
+        command.SetAction((parse, ct) => CallAsync(error, handler, server.Of(parse), async http =>
         {
             if (parse.GetValue(days) is < 0 or > 366)
             {
@@ -185,16 +193,10 @@ public static class CongressCli
         return command;
     }
 
-    private static Command Webhooks(IAnsiConsole console, TextWriter error, HttpMessageHandler? handler, Option<string> server)
+    private static Command Webhooks(IAnsiConsole console, TextWriter error, HttpMessageHandler? handler, ServerOptions server)
     {
-        var actingAs = new Option<string>("--as")
-        {
-            Description = "The organisation acting (until sign-in lands, sent as X-Actor-Organization)",
-            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("CONGRESS_ORGANIZATION") is { Length: > 0 } org ? org : "trung-uong",
-            Recursive = true,
-        };
         var list = new Command("list", "The webhook subscriptions");
-        list.SetAction((parse, ct) => CallAsync(error, handler, parse.GetValue(server)!, async http =>
+        list.SetAction((parse, ct) => CallAsync(error, handler, server.Of(parse), async http =>
         {
             var table = new Table().AddColumns("Id", "Subtree", "Address", "Since");
             foreach (var s in (await GetAsync<List<JsonElement>>(http, "api/subscriptions", ct)).Where(s => s.GetProperty("channel").GetString() == "webhook"))
@@ -210,9 +212,9 @@ public static class CongressCli
         var root = new Option<string>("--root") { Description = "The subtree whose notifications are sent", Required = true };
         var url = new Option<string>("--url") { Description = "The receiver, an http(s) address", Required = true };
         var add = new Command("add", "Subscribe a receiver to a subtree's notifications; prints the signing secret once") { root, url };
-        add.SetAction((parse, ct) => CallAsync(error, handler, parse.GetValue(server)!, async http =>
+        add.SetAction((parse, ct) => CallAsync(error, handler, server.Of(parse), async http =>
         {
-            var created = await SendAsync(http, HttpMethod.Post, "api/subscriptions", parse.GetValue(actingAs)!,
+            var created = await SendAsync(http, HttpMethod.Post, "api/subscriptions",
                 new { channel = "webhook", rootOrganizationId = parse.GetValue(root), url = parse.GetValue(url) }, ct);
             console.MarkupLine($"subscription [bold]{created.GetProperty("id").GetString()}[/]");
             console.MarkupLine($"signing secret (shown once): [bold]{created.GetProperty("secret").GetString()}[/]");
@@ -221,15 +223,15 @@ public static class CongressCli
 
         var id = new Argument<string>("subscription") { Description = "The subscription's id (sub-…)" };
         var remove = new Command("remove", "Stop sending to a receiver") { id };
-        remove.SetAction((parse, ct) => CallAsync(error, handler, parse.GetValue(server)!, async http =>
+        remove.SetAction((parse, ct) => CallAsync(error, handler, server.Of(parse), async http =>
         {
-            await SendAsync(http, HttpMethod.Delete, $"api/subscriptions/{Uri.EscapeDataString(parse.GetValue(id)!)}", parse.GetValue(actingAs)!, null, ct);
+            await SendAsync(http, HttpMethod.Delete, $"api/subscriptions/{Uri.EscapeDataString(parse.GetValue(id)!)}", null, ct);
             console.MarkupLine($"removed {Markup.Escape(parse.GetValue(id)!)}");
             return 0;
         }));
 
         var dead = new Command("dead-letters", "Deliveries that failed their last attempt, with the error");
-        dead.SetAction((parse, ct) => CallAsync(error, handler, parse.GetValue(server)!, async http =>
+        dead.SetAction((parse, ct) => CallAsync(error, handler, server.Of(parse), async http =>
         {
             var letters = await GetAsync<List<JsonElement>>(http, "api/deliveries?status=dead-lettered", ct);
             var table = new Table().AddColumns("Delivery", "Channel", "Target", "Attempts", "Last error");
@@ -246,29 +248,26 @@ public static class CongressCli
 
         var delivery = new Argument<string>("delivery") { Description = "The delivery's id, as dead-letters lists it" };
         var redeliver = new Command("redeliver", "Queue a dead-lettered delivery again") { delivery };
-        redeliver.SetAction((parse, ct) => CallAsync(error, handler, parse.GetValue(server)!, async http =>
+        redeliver.SetAction((parse, ct) => CallAsync(error, handler, server.Of(parse), async http =>
         {
             if (!Guid.TryParse(parse.GetValue(delivery), out var deliveryId))
             {
                 throw new CliException(BadInput, $"error: '{parse.GetValue(delivery)}' is not a delivery id");
             }
 
-            await SendAsync(http, HttpMethod.Post, $"api/deliveries/{deliveryId}/redeliver", parse.GetValue(actingAs)!, null, ct);
+            await SendAsync(http, HttpMethod.Post, $"api/deliveries/{deliveryId}/redeliver", null, ct);
             console.MarkupLine($"queued {deliveryId} again");
             return 0;
         }));
-        return new Command("webhooks", "Webhook subscriptions and failed deliveries") { actingAs, list, add, remove, dead, redeliver };
+        return new Command("webhooks", "Webhook subscriptions and failed deliveries") { list, add, remove, dead, redeliver };
     }
 
     private static string DayText(string? isoDay) =>
         DateOnly.TryParseExact(isoDay, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day) ? day.ToString("dd/MM/yyyy", CultureInfo.InvariantCulture) : "";
 
-    private static async Task<JsonElement> SendAsync(HttpClient http, HttpMethod method, string path, string organization, object? body, CancellationToken cancellationToken)
+    private static async Task<JsonElement> SendAsync(HttpClient http, HttpMethod method, string path, object? body, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
-        request.Headers.Add("X-Actor-User", "cli@" + organization);
-        request.Headers.Add("X-Actor-Role", "admin");
-        request.Headers.Add("X-Actor-Organization", organization);
         using var response = await http.SendAsync(request, cancellationToken);
         await ThrowIfRefusedAsync(response, cancellationToken);
         var text = await response.Content.ReadAsStringAsync(cancellationToken);
@@ -290,8 +289,9 @@ public static class CongressCli
     }
 
     /// <summary>Runs a request against the server; turns refusals and an absent server into a message and an exit code.</summary>
-    private static async Task<int> CallAsync(TextWriter error, HttpMessageHandler? handler, string server, Func<HttpClient, Task<int>> call)
+    private static async Task<int> CallAsync(TextWriter error, HttpMessageHandler? handler, (string Url, string? Token) target, Func<HttpClient, Task<int>> call)
     {
+        var server = target.Url;
         if (!Uri.TryCreate(server.TrimEnd('/') + "/", UriKind.Absolute, out var baseAddress) || baseAddress.Scheme is not ("http" or "https"))
         {
             await error.WriteLineAsync($"error: --server '{server}' is not an http(s) address such as http://127.0.0.1:5080");
@@ -300,6 +300,11 @@ public static class CongressCli
 
         using var http = handler is null ? new HttpClient() : new HttpClient(handler, disposeHandler: false);
         http.BaseAddress = baseAddress;
+        if (target.Token is { Length: > 0 } token)
+        {
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        }
+
         try
         {
             return await call(http);
@@ -331,6 +336,11 @@ public static class CongressCli
             var problem = await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
             var code = problem.TryGetProperty("code", out var c) ? c.GetString() : null;
             var detail = problem.TryGetProperty("detail", out var d) ? d.GetString() : response.ReasonPhrase;
+            if (response.StatusCode == System.Net.HttpStatusCode.Unauthorized)
+            {
+                detail += " (pass --token or set CONGRESS_TOKEN; congress token issue mints one)";
+            }
+
             throw new CliException(Refused, $"error: {detail} ({code ?? ((int)response.StatusCode).ToString(CultureInfo.InvariantCulture)})");
         }
     }
@@ -353,6 +363,12 @@ public static class CongressCli
     {
         var filled = (int)Math.Round(percent / 10);
         return $"[green]{new string('█', filled)}[/][grey]{new string('░', 10 - filled)}[/]";
+    }
+
+    /// <summary>Where the server is and the token to send it.</summary>
+    private sealed record ServerOptions(Option<string> Server, Option<string?> Token)
+    {
+        public (string Url, string? Token) Of(ParseResult parse) => (parse.GetValue(Server)!, parse.GetValue(Token));
     }
 
     private sealed class CliException(int exitCode, string message) : Exception(message)

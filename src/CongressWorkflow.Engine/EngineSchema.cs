@@ -12,10 +12,16 @@ public static class EngineSchema
     public static async Task MigrateAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken = default)
     {
         await PostgresEventStore.MigrateAsync(dataSource, cancellationToken);
-        await SchemaMigrator.MigrateAsync(
-            dataSource,
-            SchemaName,
-            SchemaMigrator.FromEmbeddedResources(typeof(EngineSchema).Assembly, "CongressWorkflow.Engine.Schema.Migrations."),
-            cancellationToken);
+        await SchemaMigrator.MigrateAsync(dataSource, SchemaName, Migrations, cancellationToken);
     }
+
+    /// <summary>Names of the migrations (the store's and the engine's) not applied yet.</summary>
+    public static async Task<IReadOnlyList<string>> PendingAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken = default) =>
+    [
+        .. (await SchemaMigrator.PendingAsync(dataSource, PostgresEventStore.SchemaName, PostgresEventStore.Migrations, cancellationToken)).Select(m => m.Name),
+        .. (await SchemaMigrator.PendingAsync(dataSource, SchemaName, Migrations, cancellationToken)).Select(m => m.Name),
+    ];
+
+    private static IReadOnlyList<Migration> Migrations { get; } =
+        SchemaMigrator.FromEmbeddedResources(typeof(EngineSchema).Assembly, "CongressWorkflow.Engine.Schema.Migrations.");
 }

@@ -18,6 +18,9 @@ public class EventStoreException(string code, string message, Exception? innerEx
     : Exception(message, innerException)
 {
     public string Code { get; } = code;
+
+    /// <summary>True when what is stored cannot be read back (not the caller's fault: a server error).</summary>
+    public bool IsStoredDataFault { get; init; }
 }
 
 /// <summary>The stream was not at the expected version: another writer got there first. Nothing was written.</summary>

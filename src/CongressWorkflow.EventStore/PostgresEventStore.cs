@@ -48,11 +48,11 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, EventTypeReg
 
     /// <summary>Creates or upgrades the store's schema (idempotent; safe when several nodes start at once).</summary>
     public static Task<IReadOnlyList<Migration>> MigrateAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken = default) =>
-        SchemaMigrator.MigrateAsync(
-            dataSource,
-            SchemaName,
-            SchemaMigrator.FromEmbeddedResources(typeof(PostgresEventStore).Assembly, "CongressWorkflow.EventStore.Schema.Migrations."),
-            cancellationToken);
+        SchemaMigrator.MigrateAsync(dataSource, SchemaName, Migrations, cancellationToken);
+
+    /// <summary>The store's schema migrations, in order.</summary>
+    public static IReadOnlyList<Migration> Migrations { get; } =
+        SchemaMigrator.FromEmbeddedResources(typeof(PostgresEventStore).Assembly, "CongressWorkflow.EventStore.Schema.Migrations.");
 
     /// <summary>Appends events to one stream atomically, with the outbox messages that follow from them.</summary>
     public async Task<AppendResult> AppendAsync(

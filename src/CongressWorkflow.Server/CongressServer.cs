@@ -103,6 +103,11 @@ public sealed class CongressServer : IAsyncDisposable
                 (projection, error) => services.GetRequiredService<ILogger<ProjectionDaemon>>().LogWarning(error, "Projection {Projection}", projection)));
             builder.Services.AddHostedService<ProjectionHost>();
             builder.Services.AddProblemDetails();
+            builder.Services.AddCongressAccess(builder.Configuration, database.DataFolder);
+            builder.Services.AddCongressHealth();
+            builder.Services.AddCongressOpenApi();
+            // JSON bodies are small; an organisation tree import may be large (Limits:MaxImportBytes, checked by the import endpoint).
+            builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = builder.Configuration.GetValue("Limits:MaxImportBytes", 64L * 1024 * 1024));
 
             // A body that does not bind (malformed JSON, an unknown enum value) reaches ProblemMapping as malformed-request.
             builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
@@ -121,13 +126,20 @@ public sealed class CongressServer : IAsyncDisposable
             app.UseStatusCodePages();
             app.UseDefaultFiles();
             app.UseStaticFiles();
-            app.MapStoreEndpoints();
-            app.MapOrganizationEndpoints();
-            app.MapCongressEndpoints();
-            app.MapMonitoringEndpoints();
-            app.MapDeadlineEndpoints();
+            app.UseAuthentication();
+            app.UseAuthorization();
+            app.UseMiddleware<RequestSizeLimit>();
+            app.MapCongressHealth();
+            app.MapCongressOpenApi();
+            app.MapSignInEndpoints();
+            var api = app.MapGroup(string.Empty).AddEndpointFilter<EdgeValidation>();
+            api.MapStoreEndpoints();
+            api.MapOrganizationEndpoints();
+            api.MapCongressEndpoints();
+            api.MapMonitoringEndpoints();
+            api.MapDeadlineEndpoints();
             app.UseHangfireDashboard("/hangfire",
-                new DashboardOptions { Authorization = [new LoopbackOnlyDashboardFilter()], DisplayStorageConnectionString = false, AppPath = "/" },
+                new DashboardOptions { AsyncAuthorization = [new OperatorDashboardFilter()], DisplayStorageConnectionString = false, AppPath = "/" },
                 app.Services.GetRequiredService<DeadlineJobs>().Storage);
             return new CongressServer(app, database);
         }

@@ -45,8 +45,16 @@ public sealed class the_dashboard(DashboardFixture fixture) : IClassFixture<Dash
         });
     }
 
+    /// <summary>Signs the browser tab in with a token (as a pasted token would, kept in the tab's session storage).</summary>
+    private void SignInWithToken(string role, string organization)
+    {
+        fixture.Browser.Navigate().GoToUrl(fixture.Server.BaseAddress);
+        fixture.Browser.ExecuteScript($"sessionStorage.setItem('congress-token', '{TestAuth.Token(role, organization)}');");
+    }
+
     private void Open(string organization, string asOf)
     {
+        SignInWithToken("admin", DemoCampaign.Central);
         // The projections catch up in the background: reload until the subtree has arrived in the read model.
         var wait = new WebDriverWait(fixture.Browser, TimeSpan.FromSeconds(60))
         {
@@ -148,7 +156,7 @@ public sealed class the_dashboard(DashboardFixture fixture) : IClassFixture<Dash
         browser.ExecuteScript("window.cwNotReloaded = true;");
 
         // The provincial bloc submits its documents: its superior (Central) is asked for a decision.
-        using var http = new HttpClient { BaseAddress = fixture.Server.BaseAddress };
+        using var http = TestAuth.Client(fixture.Server.BaseAddress, "secretariat", DemoCampaign.ProvincialBloc);
         var congress = $"/api/campaigns/{DemoCampaign.CampaignId}/congresses/{DemoCampaign.ProvincialBloc}";
         foreach (var (step, body) in new (string, object?)[]
         {
@@ -160,9 +168,6 @@ public sealed class the_dashboard(DashboardFixture fixture) : IClassFixture<Dash
             {
                 Content = body is null ? null : System.Net.Http.Json.JsonContent.Create(body),
             };
-            request.Headers.Add("X-Actor-User", "van-phong@" + DemoCampaign.ProvincialBloc);
-            request.Headers.Add("X-Actor-Role", "secretariat");
-            request.Headers.Add("X-Actor-Organization", DemoCampaign.ProvincialBloc);
             (await http.SendAsync(request)).EnsureSuccessStatusCode();
         }
 
@@ -173,5 +178,54 @@ public sealed class the_dashboard(DashboardFixture fixture) : IClassFixture<Dash
         var unreadBefore = browser.FindElement(By.Id("inbox-unread")).Text;
         arrived.Click();
         new WebDriverWait(browser, TimeSpan.FromSeconds(10)).Until(driver => driver.FindElement(By.Id("inbox-unread")).Text != unreadBefore);
+    }
+
+    [Fact]
+    public void a_bloc_committee_signed_in_sees_its_bloc_only_and_an_auditor_sees_the_trail_without_action_buttons()
+    {
+        var browser = fixture.Browser;
+        var wait = new WebDriverWait(browser, TimeSpan.FromSeconds(30)) { PollingInterval = TimeSpan.FromMilliseconds(100) };
+        browser.Navigate().GoToUrl(fixture.Server.BaseAddress);
+        browser.ExecuteScript("sessionStorage.clear();");
+        browser.Navigate().Refresh();
+
+        // The demo sign-in offered on loopback: the Central Agencies Bloc's committee.
+        wait.Until(driver => driver.FindElements(By.CssSelector($"#demo-users button[data-org='{DemoCampaign.CentralBloc}'][data-role='committee']")).FirstOrDefault())
+            .Click();
+        var body = wait.Until(driver => driver.FindElement(By.TagName("body")).GetDomAttribute("data-loaded") is { } loaded
+            && loaded.StartsWith(DemoCampaign.CentralBloc + "@", StringComparison.Ordinal) ? driver.FindElement(By.TagName("body")) : null);
+        Assert.Equal("committee", body.GetDomAttribute("data-role"));
+        Assert.Equal("Đảng bộ Khối các cơ quan Trung ương", browser.FindElement(By.Id("breadcrumb")).Text);
+        Assert.Contains("Đảng bộ Bộ Công Thương", browser.FindElement(By.Id("subordinates")).Text, StringComparison.Ordinal);
+        Assert.False(browser.FindElement(By.Id("trail")).Displayed);
+
+        // Another bloc is refused, on screen as in the API.
+        browser.Navigate().GoToUrl($"{fixture.Server.BaseAddress}#campaign={DemoCampaign.CampaignId}&path={DemoCampaign.ProvincialBloc}&asOf=2020-10-28");
+        browser.Navigate().Refresh();
+        var error = wait.Until(driver => driver.FindElement(By.Id("error")) is { Displayed: true } shown ? shown : null);
+        Assert.Contains("outside the subtree", error.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain("Thái Bình", browser.FindElement(By.Id("levels")).Text, StringComparison.Ordinal);
+
+        // Signed out, then in again with a pasted token: an auditor of the same bloc.
+        browser.FindElement(By.Id("sign-out")).Click();
+        wait.Until(driver => driver.FindElement(By.Id("sign-in")).Displayed);
+        browser.Navigate().GoToUrl($"{fixture.Server.BaseAddress}#campaign={DemoCampaign.CampaignId}&path={DemoCampaign.CentralBloc}&asOf=2020-10-28");
+        browser.FindElement(By.Id("token")).SendKeys(TestAuth.Token("auditor", DemoCampaign.CentralBloc));
+        browser.FindElement(By.CssSelector("#token-form button")).Click();
+        try
+        {
+            WaitFor($"{DemoCampaign.CentralBloc}@2020-10-28");
+        }
+        catch (WebDriverTimeoutException e)
+        {
+            throw new WebDriverTimeoutException($"{e.Message}; loaded {browser.FindElement(By.TagName("body")).GetDomAttribute("data-loaded")}; {browser.Url}; the page shows: {browser.FindElement(By.TagName("body")).Text.Replace('\n', '|')}", e);
+        }
+        var trail = wait.Until(driver => driver.FindElement(By.Id("trail")) is { Displayed: true } shown
+            && shown.FindElements(By.CssSelector("tbody tr[data-action]")).Count > 0 ? shown : null);
+        Assert.Contains(trail.FindElements(By.CssSelector("tbody tr")), row => row.GetDomAttribute("data-action") == "approved"
+            && row.Text.Contains(DemoCampaign.Ministry, StringComparison.Ordinal));
+        Assert.Empty(browser.FindElements(By.CssSelector("button.action")));
+        Assert.False(browser.FindElement(By.Id("actions")).Displayed);
+        Assert.Equal("auditor", browser.FindElement(By.TagName("body")).GetDomAttribute("data-role"));
     }
 }

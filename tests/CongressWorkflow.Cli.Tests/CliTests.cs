@@ -6,12 +6,41 @@ namespace CongressWorkflow.Cli.Tests;
 
 public sealed class the_congress_command_line(DemoServerFixture fixture) : IClassFixture<DemoServerFixture>
 {
+    /// <summary>Runs the command line against the demo server, as an admin of the Central Committee unless the arguments pass a --token.</summary>
     private async Task<(int ExitCode, string Output, string Error)> RunAsync(params string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        var exitCode = await CongressCli.RunAsync([.. args, "--server", fixture.Server.BaseAddress.ToString()], PlainConsole(output), error);
+        string[] token = args.Contains("--token") ? [] : ["--token", TestAuth.Token("admin", DemoCampaign.Central)];
+        var exitCode = await CongressCli.RunAsync([.. args, .. token, "--server", fixture.Server.BaseAddress.ToString()], PlainConsole(output), error);
         return (exitCode, output.ToString(), error.ToString());
+    }
+
+    [Fact]
+    public async Task a_minted_token_acts_for_its_organisation_and_role_and_nothing_outside_its_subtree()
+    {
+        var (issued, token, _) = await RunAsync("token", "issue", "--org", DemoCampaign.Ministry, "--role", "committee", "--user", "nguyen-van-a",
+            "--key", TestAuth.KeyFile, "--hours", "1");
+        token = token.Trim();
+        var (own, ownOutput, _) = await RunAsync("progress", DemoCampaign.Ministry, "--campaign", DemoCampaign.CampaignId, "--as-of", "2020-07-31", "--token", token);
+        var (other, _, otherError) = await RunAsync("progress", DemoCampaign.ThaiBinh, "--campaign", DemoCampaign.CampaignId, "--token", token);
+        var (anonymous, _, anonymousError) = await RunAsync("projections", "--token", "");
+        var (badRole, _, badRoleError) = await RunAsync("token", "issue", "--org", DemoCampaign.Ministry, "--role", "chairman", "--user", "x", "--key", TestAuth.KeyFile);
+        var (noKey, _, noKeyError) = await RunAsync("token", "issue", "--org", DemoCampaign.Ministry, "--role", "monitor", "--user", "x", "--key", "/nonexistent/key.pem");
+
+        Assert.True(issued == 0, "issue: " + token);
+        Assert.Equal(3, token.Split('.').Length);
+        Assert.True(own == 0, "own: " + ownOutput);
+        Assert.Contains("Đảng bộ Bộ Công Thương", ownOutput, StringComparison.Ordinal);
+        Assert.Equal(CongressCli.Refused, other);
+        Assert.Contains("(forbidden)", otherError, StringComparison.Ordinal);
+        Assert.Equal(CongressCli.Refused, anonymous);
+        Assert.Contains("(unauthenticated)", anonymousError, StringComparison.Ordinal);
+        Assert.Contains("congress token issue", anonymousError, StringComparison.Ordinal);
+        Assert.Equal(CongressCli.BadInput, badRole);
+        Assert.Contains("not one of", badRoleError, StringComparison.Ordinal);
+        Assert.Equal(CongressCli.BadInput, noKey);
+        Assert.Contains("no signing key", noKeyError, StringComparison.Ordinal);
     }
 
     /// <summary>A console without colours or control codes, wide enough for the tables, writing into a string.</summary>

@@ -23,7 +23,19 @@ public sealed class hosting_the_server
         }))
         {
             await server.App.StartAsync();
-            using var http = new HttpClient { BaseAddress = server.BaseAddress };
+            // The server made its signing key on first run and keeps it with its data.
+            var key = Path.Combine(folder, "signing-key.pem");
+            Assert.True(File.Exists(key), "the signing key should be created in the data folder");
+            if (!OperatingSystem.IsWindows())
+            {
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(key));
+            }
+
+            using var http = new HttpClient
+            {
+                BaseAddress = server.BaseAddress,
+                DefaultRequestHeaders = { Authorization = new("Bearer", new CongressWorkflow.Access.TokenIssuer(CongressWorkflow.Access.LocalSigningKey.Load(key)).Issue("ops", "trung-uong", "admin")) },
+            };
             var status = await http.GetFromJsonAsync<JsonElement>("/api/store/status");
             Assert.Equal("embedded", status.GetProperty("database").GetProperty("mode").GetString());
             Assert.StartsWith(folder, status.GetProperty("database").GetProperty("dataDirectory").GetString(), StringComparison.Ordinal);
@@ -65,6 +77,7 @@ public sealed class hosting_the_server
             ["Urls"] = "http://127.0.0.1:0",
             ["Telemetry:OtlpEndpoint"] = collectorApp.Urls.First(),
             ["Demo:Load"] = "false",
+            ["Auth:SigningKeyFile"] = TestAuth.KeyFile,
         }))
         {
             await server.App.StartAsync();
@@ -73,9 +86,7 @@ public sealed class hosting_the_server
             {
                 Content = JsonContent.Create(new { id = "xiii", name = "Đại hội XIII", directive = "35-CT/TW", termStart = 2020, termEnd = 2025, branchTermEnd = 2022 }),
             };
-            request.Headers.Add("X-Actor-User", "ban-to-chuc@trung-uong");
-            request.Headers.Add("X-Actor-Role", "admin");
-            request.Headers.Add("X-Actor-Organization", "trung-uong");
+            request.Headers.Authorization = TestAuth.Bearer("admin", "trung-uong");
             (await http.SendAsync(request)).EnsureSuccessStatusCode();
         }
 
@@ -105,6 +116,7 @@ public sealed class hosting_the_server
             ["Urls"] = "http://127.0.0.1:0",
             ["Projections:Run"] = "false",
             ["Notifications:Deliver"] = "false",
+            ["Auth:SigningKeyFile"] = TestAuth.KeyFile,
         };
 
         var nodes = await Task.WhenAll(CongressServer.CreateAsync([], settings), CongressServer.CreateAsync([], settings));
@@ -137,6 +149,7 @@ public sealed class hosting_the_server
         {
             Path.Combine(AppContext.BaseDirectory, "CongressWorkflow.Server.dll"), "--ConnectionStrings:Postgres=", $"--Postgres:DataDirectory={folder}",
             $"--Urls=http://127.0.0.1:{port}", "--Demo:Load=false", "--Hangfire:Server=false", "--Notifications:Deliver=false", "--Projections:Run=false",
+            $"--Auth:SigningKeyFile={TestAuth.KeyFile}",
         })
         {
             start.ArgumentList.Add(argument);

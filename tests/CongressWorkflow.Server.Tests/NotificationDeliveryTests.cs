@@ -64,6 +64,7 @@ public sealed class delivering_notifications(ChannelsFixture channels) : IClassF
             ["ConnectionStrings:Postgres"] = _database,
             ["Urls"] = "http://127.0.0.1:0",
             ["Demo:Load"] = "false",
+            ["Auth:SigningKeyFile"] = TestAuth.KeyFile,
             ["NodeId"] = name,
             ["Deadlines:SweepCron"] = "0 0 31 2 *",
             ["Hangfire:QueuePollInterval"] = "00:00:00.500",
@@ -83,16 +84,13 @@ public sealed class delivering_notifications(ChannelsFixture channels) : IClassF
         });
         await node.App.StartAsync();
         _nodes.Add(node);
-        return new HttpClient { BaseAddress = node.BaseAddress };
+        return TestAuth.Client(node.BaseAddress, "admin", "trung-uong");
     }
 
     private static HttpRequestMessage Request(HttpMethod method, string url, object? body, string organization = "trung-uong")
     {
         var request = new HttpRequestMessage(method, url) { Content = body is null ? null : JsonContent.Create(body) };
-        request.Headers.Add("X-Actor-User", "van-phong@" + organization);
-        request.Headers.Add("X-Actor-Role", "admin");
-        request.Headers.Add("X-Actor-Organization", organization);
-        return request;
+        return request.ActingFor(organization);
     }
 
     private static async Task<JsonElement> SendAsync(HttpClient http, HttpRequestMessage request)
@@ -316,7 +314,7 @@ public sealed class delivering_notifications(ChannelsFixture channels) : IClassF
         var port = Loopback.FreePort();
         using (var recorder = StartServerProcess(port))
         {
-            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+            using var http = TestAuth.Client(new Uri($"http://127.0.0.1:{port}"), "admin", "trung-uong");
             await WaitForAsync(async () =>
             {
                 try
@@ -357,7 +355,7 @@ public sealed class delivering_notifications(ChannelsFixture channels) : IClassF
         {
             Path.Combine(AppContext.BaseDirectory, "CongressWorkflow.Server.dll"), $"--ConnectionStrings:Postgres={_database}",
             $"--Urls=http://127.0.0.1:{port}", "--Demo:Load=false", "--Notifications:Deliver=false", "--Deadlines:SweepCron=0 0 31 2 *",
-            "--NodeId=recorder",
+            "--NodeId=recorder", $"--Auth:SigningKeyFile={TestAuth.KeyFile}",
         })
         {
             start.ArgumentList.Add(argument);

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using CongressWorkflow.EventStore;
 using CongressWorkflow.Testing;
 
@@ -8,6 +9,9 @@ public sealed class ServerFixture : IAsyncLifetime
 {
     public CongressServer Server { get; private set; } = null!;
 
+    public const string Root = "tu";
+
+    /// <summary>Signed in as an admin of the top-level organisation.</summary>
     public HttpClient Http { get; private set; } = null!;
 
     public string ConnectionString { get; private set; } = string.Empty;
@@ -20,9 +24,14 @@ public sealed class ServerFixture : IAsyncLifetime
             ["ConnectionStrings:Postgres"] = ConnectionString,
             ["Urls"] = "http://127.0.0.1:0",
             ["Demo:Load"] = "false",
+            ["Auth:SigningKeyFile"] = TestAuth.KeyFile,
         });
         await Server.App.StartAsync();
-        Http = new HttpClient { BaseAddress = Server.BaseAddress };
+        Http = TestAuth.Client(Server.BaseAddress, "admin", Root);
+
+        // The tests' top-level organisation, so an admin of it runs the whole tree whatever a test registers first.
+        using var register = await Http.PostAsJsonAsync("/api/organizations", new { id = Root, name = "Trung ương", level = "central" });
+        register.EnsureSuccessStatusCode();
     }
 
     public PostgresEventStore Store => (PostgresEventStore)Server.App.Services.GetService(typeof(PostgresEventStore))!;

@@ -11,12 +11,20 @@ public sealed record NoteWritten(string Text);
 public sealed class the_store_api(ServerFixture fixture) : IClassFixture<ServerFixture>
 {
     [Fact]
-    public async Task health_reports_a_reachable_database_and_the_schema_version()
+    public async Task health_says_live_and_ready_without_a_token_with_each_check_named()
     {
-        var health = await fixture.Http.GetFromJsonAsync<JsonElement>("/health");
+        using var anonymous = new HttpClient { BaseAddress = fixture.Server.BaseAddress };
+        var live = await anonymous.GetAsync("/health/live");
+        var ready = await anonymous.GetFromJsonAsync<JsonElement>("/health/ready");
+        var legacy = await anonymous.GetFromJsonAsync<JsonElement>("/health");
 
-        Assert.Equal("healthy", health.GetProperty("status").GetString());
-        Assert.True(health.GetProperty("schemaVersion").GetInt32() >= 1);
+        Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+        Assert.Equal("healthy", ready.GetProperty("status").GetString());
+        var checks = ready.GetProperty("checks");
+        Assert.Equal("reachable, migrations applied", checks.GetProperty("database").GetProperty("description").GetString());
+        Assert.Equal("healthy", checks.GetProperty("projections").GetProperty("status").GetString());
+        Assert.Equal("healthy", checks.GetProperty("hangfire").GetProperty("status").GetString());
+        Assert.Equal("healthy", legacy.GetProperty("status").GetString());
     }
 
     [Fact]

@@ -10,6 +10,7 @@ public sealed class DemoServerFixture : IAsyncLifetime
 {
     public CongressServer Server { get; private set; } = null!;
 
+    /// <summary>Signed in as an admin of the Central Committee (the demo's top).</summary>
     public HttpClient Http { get; private set; } = null!;
 
     public async Task InitializeAsync()
@@ -18,9 +19,10 @@ public sealed class DemoServerFixture : IAsyncLifetime
         {
             ["ConnectionStrings:Postgres"] = await TestCluster.CreateDatabaseAsync("monitoring"),
             ["Urls"] = "http://127.0.0.1:0",
+            ["Auth:SigningKeyFile"] = TestAuth.KeyFile,
         });
         await Server.App.StartAsync();
-        Http = new HttpClient { BaseAddress = Server.BaseAddress };
+        Http = TestAuth.Client(Server.BaseAddress, "admin", CongressWorkflow.Engine.Demo.DemoCampaign.Central);
         var deadline = DateTime.UtcNow.AddMinutes(1);
         while (await Http.GetFromJsonAsync<JsonElement[]>("/api/projections") is var projections
                && (projections!.Length < 2 || projections.Any(p => p.GetProperty("lag").GetInt64() > 0 || p.GetProperty("state").GetString() != "running")))

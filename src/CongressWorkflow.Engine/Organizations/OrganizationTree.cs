@@ -7,6 +7,9 @@ namespace CongressWorkflow.Engine.Organizations;
 
 public sealed record OrganizationNode(string Id, string Name, OrganizationLevel Level, Sector? Sector, string? ParentId, bool IsDissolved, long Version);
 
+/// <summary>A caller's place in the tree: the tree is empty (nobody registered yet), the caller's organisation is a root, and which targets lie in its subtree.</summary>
+public sealed record CallerScope(bool TreeIsEmpty, bool CallerIsRoot, IReadOnlySet<string> InSubtree);
+
 /// <summary>Queries over the inline organisation tree (congress.organizations, with ltree paths).</summary>
 public sealed class OrganizationTree(NpgsqlDataSource dataSource)
 {
@@ -39,6 +42,39 @@ public sealed class OrganizationTree(NpgsqlDataSource dataSource)
             WHERE o.organization_id = $1
             ORDER BY nlevel(a.path)
             """, cancellationToken, organizationId);
+
+    /// <summary>
+    /// Where an organisation stands from a caller's organisation: whether the caller's is a root, and whether each
+    /// target is the caller's own, below it, or outside its subtree (unknown ids are outside). One query.
+    /// </summary>
+    public async Task<CallerScope> ScopeAsync(string callerOrganizationId, IReadOnlyList<string> targets, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand("""
+            SELECT NOT EXISTS (SELECT 1 FROM congress.organizations),
+                   EXISTS (SELECT 1 FROM congress.organizations WHERE organization_id = $1 AND parent_id IS NULL),
+                   ARRAY(SELECT t.id FROM unnest($2::text[]) t(id)
+                         JOIN congress.organizations target ON target.organization_id = t.id
+                         JOIN congress.organizations caller ON caller.organization_id = $1 AND caller.path @> target.path)
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = callerOrganizationId });
+        command.Parameters.Add(new NpgsqlParameter { Value = targets.ToArray() });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return new CallerScope(reader.GetBoolean(0), reader.GetBoolean(1), reader.GetFieldValue<string[]>(2).ToHashSet(StringComparer.Ordinal));
+    }
+
+    /// <summary>The organisation a stream belongs to (an organisation's own stream or one of its congresses), or null for the others.</summary>
+    public async Task<string?> OwnerOfStreamAsync(string streamId, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand("""
+            SELECT organization_id FROM congress.organizations WHERE 'org-' || organization_id = $1
+            UNION ALL
+            SELECT organization_id FROM congress.congresses WHERE congress_id = $1
+            LIMIT 1
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = streamId });
+        return await command.ExecuteScalarAsync(cancellationToken) as string;
+    }
 
     /// <summary>What the tree rules need of a prospective parent, or null if there is no such organisation.</summary>
     public async Task<ParentFacts?> ParentFactsAsync(string parentId, CancellationToken cancellationToken = default)

@@ -73,6 +73,26 @@ public static partial class SchemaMigrator
     }
 
     /// <summary>Reads scripts named <c>NNNN_name.sql</c> embedded in an assembly under a resource folder.</summary>
+    /// <summary>The migrations not yet applied to a schema (all of them when it does not exist): a cheap readiness check.</summary>
+    public static async Task<IReadOnlyList<Migration>> PendingAsync(
+        NpgsqlDataSource dataSource, string schema, IReadOnlyList<Migration> migrations, CancellationToken cancellationToken = default)
+    {
+        if (!IdentifierPattern().IsMatch(schema))
+        {
+            throw new ArgumentException($"'{schema}' is not a plain schema name", nameof(schema));
+        }
+
+        await using var exists = dataSource.CreateCommand($"SELECT to_regclass('{schema}.schema_migrations') IS NOT NULL");
+        if (!(bool)(await exists.ExecuteScalarAsync(cancellationToken))!)
+        {
+            return migrations;
+        }
+
+        await using var command = dataSource.CreateCommand($"SELECT ARRAY(SELECT version FROM {schema}.schema_migrations)");
+        var applied = (int[])(await command.ExecuteScalarAsync(cancellationToken))!;
+        return [.. migrations.Where(m => !applied.Contains(m.Version))];
+    }
+
     public static IReadOnlyList<Migration> FromEmbeddedResources(Assembly assembly, string resourcePrefix)
     {
         var migrations = new List<Migration>();

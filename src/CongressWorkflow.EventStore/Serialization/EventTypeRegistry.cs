@@ -87,13 +87,12 @@ public sealed class EventTypeRegistry
     {
         if (!_byName.TryGetValue(eventType, out var info))
         {
-            throw new EventStoreException(EventStoreErrorCodes.UnknownEventType, $"stored event type '{eventType}' is not registered");
+            throw new EventStoreException(EventStoreErrorCodes.UnknownEventType, $"stored event type '{eventType}' is not registered") { IsStoredDataFault = true };
         }
 
         if (schemaVersion > info.Version)
         {
-            throw new EventStoreException(EventStoreErrorCodes.UnknownEventType,
-                $"stored '{eventType}' has schema version {schemaVersion}, newer than the known version {info.Version}");
+            throw new EventStoreException(EventStoreErrorCodes.UnknownEventType, $"stored '{eventType}' has schema version {schemaVersion}, newer than the known version {info.Version}") { IsStoredDataFault = true };
         }
 
         try
@@ -101,26 +100,24 @@ public sealed class EventTypeRegistry
             if (schemaVersion == info.Version)
             {
                 return JsonSerializer.Deserialize(json, info.ClrType, SerializerOptions)
-                    ?? throw new EventStoreException(EventStoreErrorCodes.InvalidEventData, $"stored '{eventType}' data is null");
+                    ?? throw new EventStoreException(EventStoreErrorCodes.InvalidEventData, $"stored '{eventType}' data is null") { IsStoredDataFault = true };
             }
 
             var node = JsonNode.Parse(json) as JsonObject
-                ?? throw new EventStoreException(EventStoreErrorCodes.InvalidEventData, $"stored '{eventType}' data is not a JSON object");
+                ?? throw new EventStoreException(EventStoreErrorCodes.InvalidEventData, $"stored '{eventType}' data is not a JSON object") { IsStoredDataFault = true };
             for (var version = schemaVersion; version < info.Version; version++)
             {
                 var upcast = _upcasters.GetValueOrDefault((eventType, version))
-                    ?? throw new EventStoreException(EventStoreErrorCodes.UnknownEventType,
-                        $"no upcaster turns '{eventType}' version {version} into version {version + 1}");
+                    ?? throw new EventStoreException(EventStoreErrorCodes.UnknownEventType, $"no upcaster turns '{eventType}' version {version} into version {version + 1}") { IsStoredDataFault = true };
                 node = upcast(node);
             }
 
             return node.Deserialize(info.ClrType, SerializerOptions)
-                ?? throw new EventStoreException(EventStoreErrorCodes.InvalidEventData, $"stored '{eventType}' data is null");
+                ?? throw new EventStoreException(EventStoreErrorCodes.InvalidEventData, $"stored '{eventType}' data is null") { IsStoredDataFault = true };
         }
         catch (JsonException e)
         {
-            throw new EventStoreException(EventStoreErrorCodes.InvalidEventData,
-                $"stored '{eventType}' (schema version {schemaVersion}) does not fit {info.ClrType.Name}: {e.Message}", e);
+            throw new EventStoreException(EventStoreErrorCodes.InvalidEventData, $"stored '{eventType}' (schema version {schemaVersion}) does not fit {info.ClrType.Name}: {e.Message}", e) { IsStoredDataFault = true };
         }
     }
 

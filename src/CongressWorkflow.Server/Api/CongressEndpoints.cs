@@ -63,9 +63,9 @@ public static class CongressEndpoints
             http.Response.Headers.ETag = $"\"{version}\"";
             var today = DateOnly.FromDateTime((moment ?? time.GetUtcNow()).UtcDateTime);
             return Results.Ok(new { congressId = id, version, asOf = moment, planInForce = state.PlanInForce(today), state });
-        });
+        }).Requires(Capability.Read);
 
-        Step<PlanRequest>(congress, "plan", (id, c, r, ctx) => new IssuePlan(id, c.Campaign, c.Organization, null, Document(r.Document, "document"),
+        Step<PlanRequest>(congress, "plan", Capability.Plan, (id, c, r, ctx) => new IssuePlan(id, c.Campaign, c.Organization, null, Document(r.Document, "document"),
             OptionalDocument(r.CitesDocument, "citesDocument"), r.IssuedOn ?? ctx.Today, Required(r.PlannedDate, "plannedDate"), Window(r.Window, "window"),
             OptionalWindow(r.SubordinateWindow, "subordinateWindow"), r.Deadlines ?? [], r.IsPilot ?? false, null, ctx));
 
@@ -79,46 +79,47 @@ public static class CongressEndpoints
             var conflicts = await service.FindWindowConflictsAsync(campaignId, organizationId, ct);
             http.Response.Headers.ETag = $"\"{result.Version}\"";
             return Results.Ok(new { result.StreamId, result.Version, windowConflicts = conflicts });
-        });
+        }).Requires(Capability.Plan);
 
-        Step<SubcommitteeRequest>(congress, "subcommittees", (id, _, r, ctx) =>
+        Step<SubcommitteeRequest>(congress, "subcommittees", Capability.Record, (id, _, r, ctx) =>
             new FormSubcommittee(id, Required(r.Kind, "kind"), Required(r.Head, "head"), Required(r.Members, "members"), ctx));
-        Step<DraftRequest>(congress, "drafts", (id, _, r, ctx) => new PrepareDraft(id, Required(r.Kind, "kind"), ctx));
-        Step<CommentsRequest>(congress, "comments", (id, _, r, ctx) =>
+        Step<DraftRequest>(congress, "drafts", Capability.Record, (id, _, r, ctx) => new PrepareDraft(id, Required(r.Kind, "kind"), ctx));
+        Step<CommentsRequest>(congress, "comments", Capability.Record, (id, _, r, ctx) =>
             new CollectComments(id, Required(r.Draft, "draft"), Required(r.UnitsConsulted, "unitsConsulted"), Required(r.CommentsReceived, "commentsReceived"), ctx));
-        Step<PersonnelPlanRequest>(congress, "personnel-plan", (id, _, r, ctx) =>
+        Step<PersonnelPlanRequest>(congress, "personnel-plan", Capability.Record, (id, _, r, ctx) =>
             new PreparePersonnelPlan(id, Required(r.Seats, "seats"), Required(r.Candidates, "candidates"), r.Women ?? 0, r.Youth ?? 0, ctx));
-        StepWithoutBody(congress, "submission", (id, ctx) => new SubmitToSuperior(id, ctx));
-        Step<DecisionRequest>(congress, "approval", (id, _, r, ctx) => new ApproveSubmission(id, Document(r.Decision, "decision"), ctx));
-        Step<ReturnRequest>(congress, "return", (id, _, r, ctx) => new ReturnSubmission(id, r.Comments ?? string.Empty, ctx));
-        Step<ScheduleRequest>(congress, "schedule", (id, _, r, ctx) => new ScheduleCongress(id, Window(r.Dates, "dates"), ctx));
-        Step<ReasonRequest>(congress, "postponement", (id, _, r, ctx) => new PostponeCongress(id, r.Reason ?? string.Empty, ctx));
-        Step<ScheduleRequest>(congress, "reschedule", (id, _, r, ctx) => new RescheduleCongress(id, Window(r.Dates, "dates"), r.Reason ?? string.Empty, ctx));
-        Step<ExemptionRequest>(congress, "exemption", (id, _, r, ctx) =>
+        StepWithoutBody(congress, "submission", Capability.Record, (id, ctx) => new SubmitToSuperior(id, ctx));
+        Step<DecisionRequest>(congress, "approval", Capability.Decide, (id, _, r, ctx) => new ApproveSubmission(id, Document(r.Decision, "decision"), ctx));
+        Step<ReturnRequest>(congress, "return", Capability.Decide, (id, _, r, ctx) => new ReturnSubmission(id, r.Comments ?? string.Empty, ctx));
+        Step<ScheduleRequest>(congress, "schedule", Capability.Record, (id, _, r, ctx) => new ScheduleCongress(id, Window(r.Dates, "dates"), ctx));
+        Step<ReasonRequest>(congress, "postponement", Capability.Record, (id, _, r, ctx) => new PostponeCongress(id, r.Reason ?? string.Empty, ctx));
+        Step<ScheduleRequest>(congress, "reschedule", Capability.Record, (id, _, r, ctx) => new RescheduleCongress(id, Window(r.Dates, "dates"), r.Reason ?? string.Empty, ctx));
+        Step<ExemptionRequest>(congress, "exemption", Capability.Decide, (id, _, r, ctx) =>
             new GrantBottomUpExemption(id, Document(r.Decision, "decision"), r.Reason ?? string.Empty, ctx));
-        Step<ConveneRequest>(congress, "convening", (id, _, r, ctx) => new ConveneCongress(id, r.ConvenedOn ?? ctx.Today,
+        Step<ConveneRequest>(congress, "convening", Capability.Record, (id, _, r, ctx) => new ConveneCongress(id, r.ConvenedOn ?? ctx.Today,
             Required(r.DelegatesPresent, "delegatesPresent"), Required(r.DelegatesExpected, "delegatesExpected"), r.UnitsRepresented ?? 0,
             r.MembersRepresented ?? 0, [], ctx));
-        Step<ElectionResults>(congress, "elections", (id, _, r, ctx) => new RecordElections(id, r, ctx));
-        Step<DecisionRequest>(congress, "recognition", (id, _, r, ctx) => new RecogniseResults(id, Document(r.Decision, "decision"), ctx));
-        Step<ResolutionRequest>(congress, "resolution", (id, _, r, ctx) => new IssueResolution(id, Document(r.Resolution, "resolution"), ctx));
-        Step<ActionProgrammeRequest>(congress, "action-programme", (id, _, r, ctx) => new AdoptActionProgramme(id, r.Title ?? string.Empty, ctx));
-        Step<DisseminationRequest>(congress, "dissemination", (id, _, r, ctx) =>
+        Step<ElectionResults>(congress, "elections", Capability.Record, (id, _, r, ctx) => new RecordElections(id, r, ctx));
+        Step<DecisionRequest>(congress, "recognition", Capability.Decide, (id, _, r, ctx) => new RecogniseResults(id, Document(r.Decision, "decision"), ctx));
+        Step<ResolutionRequest>(congress, "resolution", Capability.Record, (id, _, r, ctx) => new IssueResolution(id, Document(r.Resolution, "resolution"), ctx));
+        Step<ActionProgrammeRequest>(congress, "action-programme", Capability.Record, (id, _, r, ctx) => new AdoptActionProgramme(id, r.Title ?? string.Empty, ctx));
+        Step<DisseminationRequest>(congress, "dissemination", Capability.Record, (id, _, r, ctx) =>
             new DisseminateResolution(id, Required(r.Units, "units"), r.DisseminatedOn ?? ctx.Today, ctx));
     }
 
     private sealed record Route(string Campaign, string Organization);
 
-    private static void Step<TRequest>(RouteGroupBuilder group, string path, Func<string, Route, TRequest, CommandContext, CongressCommand> build) =>
+    private static void Step<TRequest>(
+        RouteGroupBuilder group, string path, Capability capability, Func<string, Route, TRequest, CommandContext, CongressCommand> build) =>
         group.MapPost("/" + path, async (string campaignId, string organizationId, TRequest body, HttpContext http,
             CongressService service, TimeProvider time, CancellationToken ct) =>
         {
             var command = build(Congress.StreamId(campaignId, organizationId), new Route(campaignId, organizationId), body, Actor(http, time));
             return Written(http, await service.HandleAsync(command, ExpectedVersion(http), cancellationToken: ct));
-        });
+        }).Requires(capability);
 
-    private static void StepWithoutBody(RouteGroupBuilder group, string path, Func<string, CommandContext, CongressCommand> build) =>
+    private static void StepWithoutBody(RouteGroupBuilder group, string path, Capability capability, Func<string, CommandContext, CongressCommand> build) =>
         group.MapPost("/" + path, async (string campaignId, string organizationId, HttpContext http, CongressService service, TimeProvider time, CancellationToken ct) =>
             Written(http, await service.HandleAsync(build(Congress.StreamId(campaignId, organizationId), Actor(http, time)), ExpectedVersion(http),
-                cancellationToken: ct)));
+                cancellationToken: ct))).Requires(capability);
 }

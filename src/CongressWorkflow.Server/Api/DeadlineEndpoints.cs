@@ -30,7 +30,7 @@ public static class DeadlineEndpoints
     {
         var campaign = app.MapGroup("/api/campaigns/{campaignId}");
         campaign.MapGet("/deadline-policy", async (string campaignId, DeadlinePolicyService policies, CancellationToken ct) =>
-            Results.Ok(await policies.GetAsync(campaignId, ct)));
+            Results.Ok(await policies.GetAsync(campaignId, ct))).Requires(Capability.Read, routeValue: null);
         campaign.MapPut("/deadline-policy", async (string campaignId, DeadlinePolicyRequest r, HttpContext http, DeadlinePolicyService policies,
             TimeProvider time, CancellationToken ct) =>
         {
@@ -41,7 +41,7 @@ public static class DeadlineEndpoints
                 r.OverdueRoles ?? current.OverdueRoles, r.EscalationRoles ?? current.EscalationRoles, r.DecisionDays ?? current.DecisionDays,
                 r.RecognitionDays ?? current.RecognitionDays, r.DisseminationDays ?? current.DisseminationDays, r.RescheduleDays ?? current.RescheduleDays);
             return OrganizationEndpoints.Written(http, await policies.SetAsync(campaignId, policy, r.Reason ?? string.Empty, Actor(http, time), ExpectedVersion(http), ct));
-        });
+        }).Requires(Capability.Operate, routeValue: null);
         campaign.MapGet("/deadlines/{organizationId}", async (string campaignId, string organizationId, string? asOf, int? days, bool? met,
             DeadlineQueries queries, TimeProvider time, CancellationToken ct) =>
         {
@@ -51,17 +51,26 @@ public static class DeadlineEndpoints
             }
 
             return Results.Ok(await queries.BoardAsync(campaignId, organizationId, Day(asOf, time), days ?? 30, met ?? false, cancellationToken: ct));
-        });
+        }).Requires(Capability.Read);
         campaign.MapGet("/notifications/{organizationId}", async (string campaignId, string organizationId, bool? subtree, string? from, string? to,
             DeadlineQueries queries, TimeProvider time, CancellationToken ct) =>
             Results.Ok(await queries.LedgerAsync(campaignId, organizationId, subtree ?? true, from is null ? null : Day(from, time),
-                to is null ? null : Day(to, time), cancellationToken: ct)));
+                to is null ? null : Day(to, time), cancellationToken: ct))).Requires(Capability.Read);
 
-        app.MapGet("/api/notifications/{notificationId:guid}", async (Guid notificationId, DeadlineQueries queries, CancellationToken ct) =>
-            await queries.NotificationAsync(notificationId, ct) is { } row ? Results.Ok(row) : throw OrganizationEndpoints.NotFound($"no notification {notificationId}"));
+        app.MapGet("/api/notifications/{notificationId:guid}", async (Guid notificationId, HttpContext http, DeadlineQueries queries, AccessGuard guard,
+            CancellationToken ct) =>
+        {
+            var row = await queries.NotificationAsync(notificationId, ct);
+            // Someone else's notification is as absent as one that does not exist.
+            return row is not null && (await guard.VisibleAsync(http, [row.OrganizationId], ct)).Contains(row.OrganizationId)
+                ? Results.Ok(row)
+                : throw OrganizationEndpoints.NotFound($"no notification {notificationId}");
+        }).Requires(Capability.Read, routeValue: null);
 
-        app.MapPost("/api/deadlines/sweep", async (DeadlineSweep sweep, CancellationToken ct) => Results.Ok(await sweep.RunAsync(ct)));
-        app.MapPost("/api/deadlines/sweep/trigger", (DeadlineJobs jobs) => Results.Accepted("/hangfire", new { job = jobs.TriggerSweep() }));
+        app.MapPost("/api/deadlines/sweep", async (DeadlineSweep sweep, CancellationToken ct) => Results.Ok(await sweep.RunAsync(ct)))
+            .Requires(Capability.Operate, routeValue: null);
+        app.MapPost("/api/deadlines/sweep/trigger", (DeadlineJobs jobs) => Results.Accepted("/hangfire", new { job = jobs.TriggerSweep() }))
+            .Requires(Capability.Operate, routeValue: null);
 
         app.MapGet("/api/deliveries", async (string? status, DeadlineQueries queries, CancellationToken ct) =>
         {
@@ -71,44 +80,54 @@ public static class DeadlineEndpoints
             }
 
             return Results.Ok(await queries.DeliveriesAsync(status, cancellationToken: ct));
-        });
+        }).Requires(Capability.Operate, routeValue: null);
         app.MapPost("/api/deliveries/{deliveryId:guid}/redeliver", async (Guid deliveryId, NotificationDelivery delivery, CancellationToken ct) =>
             await delivery.RedeliverAsync([deliveryId], ct) == 1
                 ? Results.Accepted("/api/deliveries", new { deliveryId, redelivery = "queued" })
-                : throw OrganizationEndpoints.NotFound($"no dead-lettered delivery {deliveryId}"));
+                : throw OrganizationEndpoints.NotFound($"no dead-lettered delivery {deliveryId}")).Requires(Capability.Operate, routeValue: null);
 
         var subscriptions = app.MapGroup("/api/subscriptions");
-        subscriptions.MapGet("/", async (SubscriptionService service, CancellationToken ct) => Results.Ok(await service.ListAsync(ct)));
+        subscriptions.MapGet("/", async (HttpContext http, SubscriptionService service, AccessGuard guard, CancellationToken ct) =>
+        {
+            var all = await service.ListAsync(ct);
+            var visible = await guard.VisibleAsync(http, [.. all.Select(s => s.RootOrganizationId).Distinct()], ct);
+            return Results.Ok(all.Where(s => visible.Contains(s.RootOrganizationId)));
+        }).Requires(Capability.Administer, c => [Caller.Of(c.HttpContext).OrganizationId]);
         subscriptions.MapPost("/", async (SubscriptionRequest r, HttpContext http, SubscriptionService service, TimeProvider time, CancellationToken ct) =>
         {
             var created = await service.CreateAsync(Required(r.Channel, "channel"), Required(r.RootOrganizationId, "rootOrganizationId"), r.Url,
                 Actor(http, time), ct);
             return Results.Json(new { id = created.SubscriptionId, secret = created.Secret, created.Result.Version }, statusCode: StatusCodes.Status201Created);
-        });
-        subscriptions.MapDelete("/{subscriptionId}", async (string subscriptionId, HttpContext http, SubscriptionService service, TimeProvider time,
-            CancellationToken ct) => OrganizationEndpoints.Written(http, await service.RemoveAsync(subscriptionId, Actor(http, time), ct)));
+        }).Requires(Capability.Administer, c => [c.GetArgument<SubscriptionRequest?>(0)?.RootOrganizationId ?? string.Empty]);
+        subscriptions.MapDelete("/{subscriptionId}", async (string subscriptionId, HttpContext http, SubscriptionService service, AccessGuard guard,
+            TimeProvider time, CancellationToken ct) =>
+        {
+            var subscription = (await service.ListAsync(ct)).FirstOrDefault(s => s.Id == subscriptionId);
+            await guard.DemandAsync(http, Capability.Administer, subscription?.RootOrganizationId ?? string.Empty, ct);
+            return OrganizationEndpoints.Written(http, await service.RemoveAsync(subscriptionId, Actor(http, time), ct));
+        }).WithMetadata(new AccessRule(Capability.Administer));
 
         var organization = app.MapGroup("/api/organizations/{organizationId}");
         organization.MapGet("/contacts", async (string organizationId, OrganizationService service, CancellationToken ct) =>
-            Results.Ok(await service.ContactsAsync(organizationId, ct)));
+            Results.Ok(await service.ContactsAsync(organizationId, ct))).Requires(Capability.Read);
         organization.MapPut("/contacts", async (string organizationId, ContactsRequest r, HttpContext http, OrganizationService service, TimeProvider time,
             CancellationToken ct) =>
         {
             var contacts = (r.Contacts ?? throw MissingField("contacts"))
                 .Select(c => new Contact(c?.Role ?? string.Empty, c?.Email ?? string.Empty, c?.Name, c?.Language ?? "vi")).ToList();
             return OrganizationEndpoints.Written(http, await service.SetContactsAsync(organizationId, contacts, Actor(http, time), ExpectedVersion(http), ct));
-        });
+        }).Requires(Capability.Administer);
         organization.MapGet("/inbox", async (string organizationId, bool? unread, DeadlineQueries queries, CancellationToken ct) =>
             Results.Ok(new
             {
                 unread = await queries.UnreadCountAsync(organizationId, ct),
                 items = await queries.InboxAsync(organizationId, 0, unread ?? false, cancellationToken: ct),
-            }));
+            })).Requires(Capability.Read);
         organization.MapPost("/inbox/{itemId:guid}/read", async (string organizationId, Guid itemId, DeadlineQueries queries, TimeProvider time,
             CancellationToken ct) =>
             await queries.MarkReadAsync(organizationId, itemId, time.GetUtcNow(), ct)
                 ? Results.NoContent()
-                : throw OrganizationEndpoints.NotFound($"no inbox item {itemId} for '{organizationId}'"));
+                : throw OrganizationEndpoints.NotFound($"no inbox item {itemId} for '{organizationId}'")).Requires(Capability.Read);
 
         // Server-sent events: every new inbox item as it arrives (across nodes: the stream polls the shared table).
         organization.MapGet("/inbox/stream", async (string organizationId, HttpContext http, DeadlineQueries queries, IConfiguration configuration,
@@ -141,7 +160,7 @@ public static class DeadlineEndpoints
             {
                 // The client went away.
             }
-        });
+        }).Requires(Capability.Read);
     }
 
     private static RequestRejectedException Invalid(string message) => new(StatusCodes.Status400BadRequest, RequestErrorCodes.InvalidQuery, message);

@@ -16,11 +16,11 @@ public static class MonitoringEndpoints
         progress.MapGet("/", async (string campaignId, string organizationId, string? asOf, ProgressQueries queries, TimeProvider time, CancellationToken ct) =>
             await queries.RollupAsync(campaignId, organizationId, Day(asOf, time), ct) is { } report
                 ? Results.Ok(report)
-                : throw OrganizationEndpoints.NotFound($"no organisation '{organizationId}' in the progress read model (yet)"));
+                : throw OrganizationEndpoints.NotFound($"no organisation '{organizationId}' in the progress read model (yet)")).Requires(Capability.Read);
         progress.MapGet("/subordinates", async (string campaignId, string organizationId, string? asOf, ProgressQueries queries, TimeProvider time, CancellationToken ct) =>
-            Results.Ok(await queries.SubordinatesAsync(campaignId, organizationId, Day(asOf, time), ct)));
+            Results.Ok(await queries.SubordinatesAsync(campaignId, organizationId, Day(asOf, time), ct))).Requires(Capability.Read);
         progress.MapGet("/overdue", async (string campaignId, string organizationId, string? asOf, ProgressQueries queries, TimeProvider time, CancellationToken ct) =>
-            Results.Ok(await queries.OverdueAsync(campaignId, organizationId, Day(asOf, time), cancellationToken: ct)));
+            Results.Ok(await queries.OverdueAsync(campaignId, organizationId, Day(asOf, time), cancellationToken: ct))).Requires(Capability.Read);
         progress.MapGet("/upcoming", async (string campaignId, string organizationId, string? asOf, int? days, ProgressQueries queries, TimeProvider time,
             CancellationToken ct) =>
         {
@@ -30,7 +30,7 @@ public static class MonitoringEndpoints
             }
 
             return Results.Ok(await queries.UpcomingAsync(campaignId, organizationId, Day(asOf, time), days ?? 30, cancellationToken: ct));
-        });
+        }).Requires(Capability.Read);
         progress.MapGet("/timeline", async (string campaignId, string organizationId, string? from, string? to, string? level, ProgressQueries queries,
             TimeProvider time, CancellationToken ct) =>
         {
@@ -42,27 +42,28 @@ public static class MonitoringEndpoints
             }
 
             return Results.Ok(await queries.TimelineAsync(campaignId, organizationId, start, end, Level(level), ct));
-        });
+        }).Requires(Capability.Read);
         progress.MapGet("/audit", async (string campaignId, string organizationId, string? from, string? to, ProgressQueries queries, TimeProvider time,
             CancellationToken ct) =>
-            Results.Ok(await queries.AuditAsync(campaignId, organizationId, from is null ? null : Day(from, time), to is null ? null : Day(to, time), cancellationToken: ct)));
+            Results.Ok(await queries.AuditAsync(campaignId, organizationId, from is null ? null : Day(from, time), to is null ? null : Day(to, time), cancellationToken: ct)))
+            .Requires(Capability.Audit);
 
         var projections = app.MapGroup("/api/projections");
         projections.MapGet("/", async (NpgsqlDataSource dataSource, CancellationToken ct) =>
             Results.Ok((await ProjectionDaemon.StatusAsync(dataSource, ct)).Select(s => new
             {
                 s.Name, s.Position, s.HeadPosition, s.Lag, State = s.State.ToString().ToLowerInvariant(), s.Error, s.FailedPosition, s.Owner, s.UpdatedAt,
-            })));
+            }))).Requires(Capability.Read, routeValue: null);
         projections.MapPost("/{name}/rebuild", async (string name, NpgsqlDataSource dataSource, CancellationToken ct) =>
         {
             await ProjectionDaemon.RequestRebuildAsync(dataSource, name, ct);
             return Results.Accepted($"/api/projections", new { name, rebuild = "requested" });
-        });
+        }).Requires(Capability.Operate, routeValue: null);
         projections.MapPost("/{name}/resume", async (string name, NpgsqlDataSource dataSource, CancellationToken ct) =>
         {
             await ProjectionDaemon.ResumeAsync(dataSource, name, ct);
             return Results.Accepted($"/api/projections", new { name, resume = "requested" });
-        });
+        }).Requires(Capability.Operate, routeValue: null);
     }
 
     private static OrganizationLevel? Level(string? text) =>

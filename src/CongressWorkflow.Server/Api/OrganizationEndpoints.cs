@@ -27,20 +27,30 @@ public static class OrganizationEndpoints
         var organizations = app.MapGroup("/api/organizations");
         organizations.MapPost("/", async (RegisterOrganizationRequest r, HttpContext http, OrganizationService service, TimeProvider time, CancellationToken ct) =>
             Written(http, await service.RegisterAsync(Required(r.Id, "id"), Required(r.Name, "name"), Required(r.Level, "level"), r.Sector, r.ParentId,
-                Actor(http, time), ct), StatusCodes.Status201Created));
-        organizations.MapGet("/", async (OrganizationTree tree, CancellationToken ct) => Results.Ok(await tree.RootsAsync(ct)));
+                Actor(http, time), ct), StatusCodes.Status201Created))
+            .Requires(Capability.Administer, c => [c.GetArgument<RegisterOrganizationRequest?>(0)?.ParentId]);
+
+        // The tops of what the caller may see: the roots for a top-level caller, otherwise the caller's own organisation.
+        organizations.MapGet("/", async (HttpContext http, OrganizationTree tree, CancellationToken ct) =>
+        {
+            var caller = Caller.Of(http);
+            var roots = await tree.RootsAsync(ct);
+            return Results.Ok(roots.Any(r => r.Id == caller.OrganizationId) ? roots
+                : await tree.GetAsync(caller.OrganizationId, ct) is { } own ? [own] : Array.Empty<OrganizationNode>());
+        }).Requires(Capability.Read, routeValue: null);
         organizations.MapGet("/{id}", async (string id, OrganizationTree tree, CancellationToken ct) =>
-            await tree.GetAsync(id, ct) is { } node ? Results.Ok(node) : throw NotFound($"no organisation '{id}'"));
+            await tree.GetAsync(id, ct) is { } node ? Results.Ok(node) : throw NotFound($"no organisation '{id}'")).Requires(Capability.Read, "id");
         organizations.MapGet("/{id}/children", async (string id, OrganizationTree tree, CancellationToken ct) =>
-            Results.Ok(await tree.ChildrenAsync(id, ct)));
+            Results.Ok(await tree.ChildrenAsync(id, ct))).Requires(Capability.Read, "id");
         organizations.MapGet("/{id}/subtree", async (string id, OrganizationTree tree, CancellationToken ct) =>
-            Results.Ok(await tree.SubtreeAsync(id, ct)));
+            Results.Ok(await tree.SubtreeAsync(id, ct))).Requires(Capability.Read, "id");
         organizations.MapPut("/{id}/name", async (string id, RenameRequest r, HttpContext http, OrganizationService service, TimeProvider time, CancellationToken ct) =>
-            Written(http, await service.RenameAsync(id, Required(r.Name, "name"), Actor(http, time), ExpectedVersion(http), ct)));
+            Written(http, await service.RenameAsync(id, Required(r.Name, "name"), Actor(http, time), ExpectedVersion(http), ct))).Requires(Capability.Administer, "id");
         organizations.MapPost("/{id}/move", async (string id, MoveRequest r, HttpContext http, OrganizationService service, TimeProvider time, CancellationToken ct) =>
-            Written(http, await service.MoveAsync(id, Required(r.ParentId, "parentId"), Actor(http, time), ExpectedVersion(http), ct)));
+            Written(http, await service.MoveAsync(id, Required(r.ParentId, "parentId"), Actor(http, time), ExpectedVersion(http), ct)))
+            .Requires(Capability.Administer, c => [c.HttpContext.GetRouteValue("id")?.ToString(), c.GetArgument<MoveRequest?>(1)?.ParentId ?? string.Empty]);
         organizations.MapPost("/{id}/dissolve", async (string id, DissolveRequest r, HttpContext http, OrganizationService service, TimeProvider time, CancellationToken ct) =>
-            Written(http, await service.DissolveAsync(id, Required(r.Reason, "reason"), Actor(http, time), ExpectedVersion(http), ct)));
+            Written(http, await service.DissolveAsync(id, Required(r.Reason, "reason"), Actor(http, time), ExpectedVersion(http), ct))).Requires(Capability.Administer, "id");
 
         // The body is the file itself: application/json or text/csv.
         organizations.MapPost("/import", async (HttpContext http, OrganizationImport import, TimeProvider time, CancellationToken ct) =>
@@ -64,14 +74,14 @@ public static class OrganizationEndpoints
                     detail: $"{report.Errors.Count} row(s) are invalid; nothing was imported",
                     type: "https://congressworkflow.example/problems/import-rejected",
                     extensions: new Dictionary<string, object?> { ["code"] = "import-rejected", ["errors"] = report.Errors });
-        });
+        }).Requires(Capability.Operate, routeValue: null);
 
         var campaigns = app.MapGroup("/api/campaigns");
-        campaigns.MapGet("/", async (CampaignService service, CancellationToken ct) => Results.Ok(await service.ListAsync(ct)));
+        campaigns.MapGet("/", async (CampaignService service, CancellationToken ct) => Results.Ok(await service.ListAsync(ct))).Requires(Capability.Read, routeValue: null);
         campaigns.MapPost("/", async (StartCampaignRequest r, HttpContext http, CampaignService service, TimeProvider time, CancellationToken ct) =>
             Written(http, await service.StartAsync(new StartCampaign(Required(r.Id, "id"), Required(r.Name, "name"), Document(r.Directive, "directive"),
                 Required(r.TermStart, "termStart"), Required(r.TermEnd, "termEnd"), Required(r.BranchTermEnd, "branchTermEnd"), Actor(http, time)), ct),
-                StatusCodes.Status201Created));
+                StatusCodes.Status201Created)).Requires(Capability.Operate, routeValue: null);
     }
 
     /// <summary>The stream's new version as the ETag (send it back as If-Match), and what happened.</summary>

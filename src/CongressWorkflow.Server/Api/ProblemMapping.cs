@@ -11,6 +11,9 @@ public static class RequestErrorCodes
     public const string MalformedRequest = "malformed-request";
     public const string InvalidQuery = "invalid-query";
     public const string NotFound = "not-found";
+    public const string BodyTooLarge = "body-too-large";
+    public const string DatabaseUnavailable = "database-unavailable";
+    public const string UnreadableEvent = "unreadable-event";
 }
 
 /// <summary>A request the API rejects on purpose, with a stable code.</summary>
@@ -33,10 +36,14 @@ public sealed class ProblemMapping(IProblemDetailsService problems, ILogger<Prob
         {
             CommandRejectedException e => (StatusCodes.Status422UnprocessableEntity, e.Code, "The command breaks a rule"),
             ConcurrencyException => (StatusCodes.Status409Conflict, EventStoreErrorCodes.ConcurrencyConflict, "The resource changed since you read it"),
+            EventStoreException { IsStoredDataFault: true } => (StatusCodes.Status500InternalServerError, RequestErrorCodes.UnreadableEvent, "A stored event cannot be read"),
             EventStoreException { Code: "unknown-projection" } e => (StatusCodes.Status404NotFound, e.Code, "No such projection"),
             EventStoreException e => (StatusCodes.Status400BadRequest, e.Code, "The request was rejected"),
             RequestRejectedException e => (e.Status, e.Code, "The request was rejected"),
+            BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } =>
+                (StatusCodes.Status413PayloadTooLarge, RequestErrorCodes.BodyTooLarge, "The request body is too large"),
             BadHttpRequestException => (StatusCodes.Status400BadRequest, RequestErrorCodes.MalformedRequest, "The request is malformed"),
+            _ when IsDatabaseUnavailable(exception) => (StatusCodes.Status503ServiceUnavailable, RequestErrorCodes.DatabaseUnavailable, "The database cannot be reached"),
             _ => (StatusCodes.Status500InternalServerError, "internal-error", "An unexpected error occurred"),
         };
         if (status == StatusCodes.Status500InternalServerError)
@@ -45,11 +52,22 @@ public sealed class ProblemMapping(IProblemDetailsService problems, ILogger<Prob
         }
 
         httpContext.Response.StatusCode = status;
+        if (status == StatusCodes.Status503ServiceUnavailable)
+        {
+            httpContext.Response.Headers.RetryAfter = "5";
+        }
+
         var details = new ProblemDetails
         {
             Status = status,
             Title = title,
-            Detail = status == StatusCodes.Status500InternalServerError ? null : exception.Message,
+            Detail = (status, code) switch
+            {
+                (StatusCodes.Status500InternalServerError, RequestErrorCodes.UnreadableEvent) => exception.Message,
+                (StatusCodes.Status500InternalServerError, _) => null,
+                (StatusCodes.Status503ServiceUnavailable, _) => "PostgreSQL is unreachable or restarting; try again shortly",
+                _ => exception.Message,
+            },
             Type = $"https://congressworkflow.example/problems/{code}",
             Extensions = { ["code"] = code },
         };
@@ -60,4 +78,31 @@ public sealed class ProblemMapping(IProblemDetailsService problems, ILogger<Prob
 
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = details, Exception = exception });
     }
+
+    /// <summary>Writes a problem with a stable code outside the exception path (authentication, refusals decided by middleware).</summary>
+    public static async Task WriteAsync(HttpContext http, int status, string code, string title, string? detail)
+    {
+        http.Response.StatusCode = status;
+        await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = http,
+            ProblemDetails = new ProblemDetails
+            {
+                Status = status,
+                Title = title,
+                Detail = detail,
+                Type = $"https://congressworkflow.example/problems/{code}",
+                Extensions = { ["code"] = code },
+            },
+        });
+    }
+
+    /// <summary>A connection that cannot be opened or was cut, or a server shutting down or full: the client should retry, not give up.</summary>
+    private static bool IsDatabaseUnavailable(Exception exception) => exception switch
+    {
+        Npgsql.PostgresException e => e.SqlState.StartsWith("08", StringComparison.Ordinal) || e.SqlState is "57P01" or "57P02" or "57P03" or "53300",
+        Npgsql.NpgsqlException e => e.InnerException is System.Net.Sockets.SocketException or TimeoutException or IOException or EndOfStreamException || e.IsTransient,
+        System.Net.Sockets.SocketException => true,
+        _ => exception.InnerException is { } inner && IsDatabaseUnavailable(inner),
+    };
 }

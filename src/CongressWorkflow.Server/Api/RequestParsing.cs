@@ -10,7 +10,6 @@ public static class RequestParsing
 {
     public const string InvalidDocumentReference = "invalid-document-reference";
     public const string InvalidWindow = "invalid-window";
-    public const string MissingActor = "missing-actor";
     public const string MissingField = "missing-field";
 
     public static DocumentReference Document(string? text, string field) =>
@@ -39,17 +38,11 @@ public static class RequestParsing
             ? throw new RequestRejectedException(StatusCodes.Status400BadRequest, MissingField, $"{field} is required")
             : value;
 
-    /// <summary>
-    /// Who acts, from the X-Actor-User, X-Actor-Role and X-Actor-Organization headers. There is no authentication yet:
-    /// a deployment must put an authenticating proxy in front that sets these headers.
-    /// </summary>
+    /// <summary>Who acts (from the verified token, never from headers the client sets) and when.</summary>
     public static CommandContext Actor(HttpContext http, TimeProvider time)
     {
-        string Header(string name) => http.Request.Headers[name].ToString() is { Length: > 0 } value
-            ? value
-            : throw new RequestRejectedException(StatusCodes.Status400BadRequest, MissingActor,
-                $"the {name} header is required (X-Actor-User, X-Actor-Role, X-Actor-Organization say who acts)");
-        return new CommandContext(Header("X-Actor-User"), Header("X-Actor-Role"), Header("X-Actor-Organization"), time.GetUtcNow());
+        var caller = Caller.Of(http);
+        return new CommandContext(caller.UserId, caller.Role, caller.OrganizationId, time.GetUtcNow());
     }
 
     /// <summary>

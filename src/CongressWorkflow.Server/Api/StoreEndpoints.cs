@@ -1,21 +1,16 @@
 using System.Globalization;
+using CongressWorkflow.Engine.Organizations;
 using CongressWorkflow.EventStore;
 using CongressWorkflow.EventStore.Integrity;
 using CongressWorkflow.Server.Hosting;
 
 namespace CongressWorkflow.Server.Api;
 
-/// <summary>Health, the store's status and integrity, and raw stream history for auditors.</summary>
+/// <summary>The store's status and integrity, and raw stream history for auditors.</summary>
 public static class StoreEndpoints
 {
     public static void MapStoreEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/health", async (PostgresEventStore store, CancellationToken ct) =>
-        {
-            var status = await store.GetStatusAsync(ct);
-            return Results.Ok(new { status = "healthy", database = "reachable", schemaVersion = status.SchemaVersion });
-        });
-
         app.MapGet("/api/store/status", async (PostgresEventStore store, DatabaseSetup database, CancellationToken ct) =>
         {
             var status = await store.GetStatusAsync(ct);
@@ -29,17 +24,22 @@ public static class StoreEndpoints
                     ? new { mode = "embedded", dataDirectory = (string?)embedded.DataDirectory, port = embedded.Port }
                     : new { mode = "configured", dataDirectory = (string?)null, port = 0 },
             });
-        });
+        }).Requires(Capability.Audit, routeValue: null);
 
-        app.MapGet("/api/store/verify", async (string? stream, IntegrityVerifier verifier, CancellationToken ct) =>
+        app.MapGet("/api/store/verify", async (string? stream, HttpContext http, IntegrityVerifier verifier, AccessGuard guard, OrganizationTree tree,
+            CancellationToken ct) =>
         {
+            await guard.DemandAsync(http, Capability.Audit, stream is null ? null : await tree.OwnerOfStreamAsync(stream, ct), ct);
             var report = stream is null ? await verifier.VerifyAllAsync(ct) : await verifier.VerifyStreamAsync(stream, ct);
             return Results.Ok(new { report.IsIntact, report.StreamsChecked, report.EventsChecked, report.FirstViolation, report.Violations });
-        });
+        }).WithMetadata(new AccessRule(Capability.Audit));
 
         app.MapGet("/api/streams/{streamId}/events", async (
-            string streamId, string? asOf, long? upToVersion, PostgresEventStore store, CancellationToken ct) =>
+            string streamId, string? asOf, long? upToVersion, HttpContext http, PostgresEventStore store, AccessGuard guard, OrganizationTree tree,
+            CancellationToken ct) =>
         {
+            // A stream of an organisation or of its congress belongs to that organisation's subtree; the others to the whole store.
+            await guard.DemandAsync(http, Capability.Audit, await tree.OwnerOfStreamAsync(streamId, ct), ct);
             if (upToVersion is < 0)
             {
                 throw new RequestRejectedException(StatusCodes.Status400BadRequest, RequestErrorCodes.InvalidQuery, "upToVersion must not be negative");
@@ -53,7 +53,7 @@ public static class StoreEndpoints
             }
 
             return Results.Ok(events.Select(e => EventEnvelope.From(e, store.Registry.SerializerOptions)));
-        });
+        }).WithMetadata(new AccessRule(Capability.Audit));
     }
 
     /// <summary>A moment given as an ISO 8601 date (end of that day, UTC) or date-time with offset.</summary>

@@ -1,3 +1,4 @@
+using CongressWorkflow.Access;
 using CongressWorkflow.EventStore.Embedded;
 
 namespace CongressWorkflow.Server.Hosting;
@@ -5,11 +6,15 @@ namespace CongressWorkflow.Server.Hosting;
 /// <summary>The database the server uses: the configured connection string, or an embedded cluster it runs itself.</summary>
 public sealed class DatabaseSetup : IAsyncDisposable
 {
-    private DatabaseSetup(string connectionString, EmbeddedPostgres? embedded)
+    private DatabaseSetup(string connectionString, EmbeddedPostgres? embedded, string dataFolder)
     {
         ConnectionString = connectionString;
         Embedded = embedded;
+        DataFolder = dataFolder;
     }
+
+    /// <summary>The folder the server keeps its own files in (the embedded cluster's, or Postgres:DataDirectory's default).</summary>
+    public string DataFolder { get; }
 
     public string ConnectionString { get; }
 
@@ -22,19 +27,12 @@ public sealed class DatabaseSetup : IAsyncDisposable
     /// </summary>
     public static async Task<DatabaseSetup> OpenAsync(IConfiguration configuration, ILogger logger, CancellationToken cancellationToken = default)
     {
+        var folder = configuration["Postgres:DataDirectory"] is { Length: > 0 } configuredFolder ? configuredFolder : LocalDataFolder.Default;
         var configured = configuration.GetConnectionString("Postgres");
         if (!string.IsNullOrWhiteSpace(configured))
         {
             logger.LogInformation("Using the configured PostgreSQL connection");
-            return new DatabaseSetup(configured, null);
-        }
-
-        var folder = configuration["Postgres:DataDirectory"];
-        if (string.IsNullOrWhiteSpace(folder))
-        {
-            folder = Environment.IsPrivilegedProcess
-                ? "/var/lib/congressworkflow"
-                : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "congressworkflow");
+            return new DatabaseSetup(configured, null, folder);
         }
 
         var embedded = await EmbeddedPostgres.StartAsync(folder, configuration["Postgres:BinDirectory"], cancellationToken: cancellationToken);
@@ -42,7 +40,7 @@ public sealed class DatabaseSetup : IAsyncDisposable
             "Embedded PostgreSQL in {Folder} on 127.0.0.1:{Port} ({Mode})",
             embedded.DataDirectory, embedded.Port, embedded.OwnsServer ? "started by this process" : "already running, attached");
         var database = configuration["Postgres:Database"] is { Length: > 0 } name ? name : "congress";
-        return new DatabaseSetup(await embedded.EnsureDatabaseAsync(database, cancellationToken), embedded);
+        return new DatabaseSetup(await embedded.EnsureDatabaseAsync(database, cancellationToken), embedded, embedded.RootDirectory);
     }
 
     public async ValueTask DisposeAsync()

@@ -1,6 +1,5 @@
 using CongressWorkflow.Engine.Deadlines;
 using Hangfire;
-using Hangfire.Dashboard;
 using Hangfire.PostgreSql;
 using Hangfire.PostgreSql.Factories;
 
@@ -72,6 +71,8 @@ public sealed class DeadlineJobs : IHostedService, IDisposable
         return Task.CompletedTask;
     }
 
+    public bool IsServerRunning => _server is not null;
+
     /// <summary>Asks Hangfire to run the sweep now (on whichever node picks it up).</summary>
     public string TriggerSweep() => new RecurringJobManager(Storage).TriggerJob(DeadlineSweepJob.RecurringJobId);
 
@@ -98,9 +99,3 @@ public sealed class DeadlineJobs : IHostedService, IDisposable
     }
 }
 
-/// <summary>Hangfire's dashboard is for operators on this machine until sign-in lands: only loopback callers get in.</summary>
-public sealed class LoopbackOnlyDashboardFilter : IDashboardAuthorizationFilter
-{
-    public bool Authorize(DashboardContext context) =>
-        context.GetHttpContext().Connection.RemoteIpAddress is { } address && System.Net.IPAddress.IsLoopback(address);
-}

@@ -10,7 +10,7 @@ const milestoneNames = {
   'resolution-disseminated': 'Quán triệt nghị quyết',
 };
 const stepNames = { reminder: 'Nhắc hạn', overdue: 'Quá hạn', escalation: 'Báo cáo cấp trên', 'further-escalation': 'Báo cáo cấp trên (lần 2)' };
-const state = { campaign: null, path: [], asOf: null, inbox: null };
+const state = { campaign: null, path: [], asOf: null, inbox: null, me: null };
 const $ = (id) => document.getElementById(id);
 const n = (value) => value.toLocaleString('en-US');
 const pct = (value) => value.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 }) + '%';
@@ -18,12 +18,66 @@ const fmtDay = (iso) => iso ? iso.split('-').reverse().join('/') : '';
 const cell = (text, cls) => { const td = document.createElement('td'); td.textContent = text; if (cls) td.className = cls; return td; };
 const bar = (percent) => { const td = document.createElement('td'); td.innerHTML = `<div class="bar"><div style="width:${percent}%"></div></div>`; return td; };
 
-async function get(url) {
-  const response = await fetch(url);
-  const body = await response.json();
-  if (!response.ok) throw new Error(body.detail || body.title || response.statusText);
+// The token lives for this browser tab only; every API call carries it.
+const token = () => sessionStorage.getItem('congress-token');
+
+async function call(url, options = {}) {
+  const response = await fetch(url, { ...options, headers: { ...(options.headers || {}), Authorization: `Bearer ${token()}` } });
+  const text = await response.text();
+  const body = text ? JSON.parse(text) : null;
+  if (response.status === 401) { signOut(body && body.detail); throw new Error(body ? body.detail : 'sign in'); }
+  if (!response.ok) throw new Error((body && (body.detail || body.title)) || response.statusText);
   return body;
 }
+
+const get = (url) => call(url);
+const post = (url, body) => call(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+const can = (capability) => state.me && state.me.capabilities.includes(capability);
+
+function signOut(reason) {
+  sessionStorage.removeItem('congress-token');
+  if (state.inbox) state.inbox.source.close();
+  state.inbox = null;
+  showSignIn(reason);
+}
+
+async function showSignIn(reason) {
+  document.querySelector('main').hidden = true;
+  $('controls').hidden = true;
+  $('who').hidden = true;
+  $('sign-in').hidden = false;
+  $('sign-in-error').hidden = !reason;
+  $('sign-in-error').textContent = reason || '';
+  const response = await fetch('/api/auth/demo-users');
+  if (!response.ok) return;
+  const list = $('demo-users').querySelector('ul');
+  list.textContent = '';
+  for (const u of await response.json()) {
+    const li = document.createElement('li');
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.dataset.org = u.organizationId;
+    button.dataset.role = u.role;
+    button.textContent = `${u.organizationName} · ${u.role}`;
+    button.onclick = async () => {
+      const signed = await fetch('/api/auth/demo-sign-in', {
+        method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ organizationId: u.organizationId, role: u.role }),
+      });
+      if (signed.ok) { sessionStorage.setItem('congress-token', (await signed.json()).token); location.hash = ''; start(); }
+    };
+    li.append(button);
+    list.append(li);
+  }
+  $('demo-users').hidden = false;
+}
+
+$('token-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  sessionStorage.setItem('congress-token', $('token').value.trim());
+  $('token').value = '';
+  start();
+});
+$('sign-out').addEventListener('click', () => signOut());
 
 function readHash() {
   const params = new URLSearchParams(location.hash.slice(1));
@@ -35,9 +89,24 @@ function writeHash() {
   history.replaceState(null, '', '#' + params);
 }
 
+let listening = false;
+
 async function start() {
+  if (!token()) { showSignIn(); return; }
+  try {
+    state.me = await get('/api/auth/me');
+  } catch (e) {
+    return;
+  }
+  $('sign-in').hidden = true;
+  document.querySelector('main').hidden = false;
+  $('controls').hidden = false;
+  $('who').hidden = false;
+  $('who-text').textContent = `${state.me.user} · ${state.me.role} · ${state.me.organizationName || state.me.organizationId}`;
+  document.body.dataset.role = state.me.role;
   const saved = readHash();
   const campaigns = await get('/api/campaigns');
+  $('campaign').textContent = '';
   for (const c of campaigns) $('campaign').add(new Option(c.name, c.id));
   state.campaign = saved.campaign || (campaigns[0] && campaigns[0].id);
   $('campaign').value = state.campaign;
@@ -46,14 +115,19 @@ async function start() {
   if (saved.path.length) {
     state.path = saved.path;
   } else {
+    // A top-level user starts at the first bloc; everyone else at their own organisation, the top of what they may see.
     const roots = await get('/api/organizations');
-    const blocs = roots.length ? await get(`/api/organizations/${roots[0].id}/children`) : [];
+    const top = roots.length && !roots[0].parentId;
+    const blocs = top ? await get(`/api/organizations/${roots[0].id}/children`) : [];
     state.path = blocs.length ? [blocs[0].id] : roots.map((r) => r.id).slice(0, 1);
   }
-  $('campaign').addEventListener('change', () => { state.campaign = $('campaign').value; render(); });
-  $('as-of').addEventListener('change', () => { state.asOf = $('as-of').value; render(); });
+  if (!listening) {
+    listening = true;
+    $('campaign').addEventListener('change', () => { state.campaign = $('campaign').value; render(); });
+    $('as-of').addEventListener('change', () => { state.asOf = $('as-of').value; render(); });
+    setInterval(() => { if (token()) renderProjections(); }, 5000);
+  }
   await render();
-  setInterval(renderProjections, 5000);
 }
 
 async function render() {
@@ -76,6 +150,9 @@ async function render() {
     renderTimeline(timeline);
     renderDeadlineBoard(deadlines);
     renderLedger(ledger);
+    renderActions(deadlines);
+    $('trail').hidden = !can('audit');
+    if (can('audit')) renderTrail(await get(`${base}/audit?to=${state.asOf}`));
     await followInbox(root);
     document.body.dataset.loaded = `${root}@${state.asOf}`;
   } catch (e) {
@@ -200,7 +277,7 @@ async function followInbox(organization) {
   const current = await get(`/api/organizations/${organization}/inbox`);
   for (const item of current.items) addInboxItem(item);
   const after = current.items.length ? current.items[current.items.length - 1].sequence : 0;
-  const source = new EventSource(`/api/organizations/${organization}/inbox/stream?after=${after}`);
+  const source = new EventSource(`/api/organizations/${organization}/inbox/stream?after=${after}&access_token=${encodeURIComponent(token())}`);
   source.addEventListener('inbox-item', (e) => addInboxItem(JSON.parse(e.data)));
   state.inbox = { organization, source };
   countUnread();
@@ -217,7 +294,7 @@ function addInboxItem(item) {
   when.textContent = new Date(item.createdAt).toLocaleString('vi-VN');
   li.append(when);
   li.onclick = async () => {
-    await fetch(`/api/organizations/${item.organizationId}/inbox/${item.itemId}/read`, { method: 'POST' });
+    await post(`/api/organizations/${item.organizationId}/inbox/${item.itemId}/read`);
     li.className = '';
     countUnread();
   };
@@ -238,6 +315,64 @@ async function renderProjections() {
   } catch (e) {
     $('projections').textContent = e.message;
   }
+}
+
+// Only what the signed-in role may do is offered: a committee decides its direct subordinates' submissions, an
+// operator runs the deadline sweep; monitors and auditors get no buttons at all.
+function renderActions(deadlines) {
+  const list = $('action-list');
+  list.textContent = '';
+  const action = (label, run) => {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'action';
+    button.textContent = label;
+    button.onclick = async () => {
+      try { $('action-result').textContent = await run(); render(); } catch (e) { $('action-result').textContent = e.message; }
+    };
+    return button;
+  };
+  if (can('decide')) {
+    for (const d of deadlines.filter((x) => x.milestone === 'submission-decided' && x.responsibleId === state.me.organizationId)) {
+      const row = document.createElement('p');
+      row.textContent = `${d.organizationName}: đề án chờ phê duyệt · awaiting your decision (hạn ${fmtDay(d.dueOn)}) `;
+      const url = `/api/campaigns/${state.campaign}/congresses/${d.organizationId}`;
+      row.append(
+        action('Phê duyệt · approve', async () => {
+          const decision = prompt('Số quyết định · decision number (e.g. 95-QĐ/ĐUK)');
+          if (!decision) return '';
+          await post(`${url}/approval`, { decision });
+          return `Đã phê duyệt · approved ${d.organizationName}`;
+        }),
+        action('Trả lại · return', async () => {
+          const comments = prompt('Ý kiến · what to change');
+          if (!comments) return '';
+          await post(`${url}/return`, { comments });
+          return `Đã trả lại · returned ${d.organizationName}`;
+        }));
+      list.append(row);
+    }
+  }
+  if (can('operate')) {
+    list.append(action('Quét hạn ngay · run the deadline sweep now', async () => {
+      const result = await post('/api/deadlines/sweep/trigger');
+      return `Đã yêu cầu · queued job ${result.job}`;
+    }));
+  }
+  $('actions').hidden = !list.childElementCount;
+}
+
+function renderTrail(entries) {
+  const body = $('trail-table').querySelector('tbody');
+  body.textContent = '';
+  for (const e of entries.slice(-200).reverse()) {
+    const tr = document.createElement('tr');
+    tr.dataset.action = e.action;
+    tr.append(cell(fmtDay(e.occurredOn)), cell(e.action), cell(e.organizationId), cell(e.round == null ? '' : String(e.round)), cell(e.byOrganization),
+      cell(`${e.byUser} (${e.byRole})`), cell(e.document || e.comments || ''), cell(`${e.streamId}@${e.streamVersion} · #${e.globalPosition}`));
+    body.append(tr);
+  }
+  if (!entries.length) body.append(Object.assign(document.createElement('tr'), { innerHTML: '<td colspan="8">—</td>' }));
 }
 
 start();

@@ -1,0 +1,125 @@
+using System.Collections;
+using System.Collections.Concurrent;
+using System.Reflection;
+using CongressWorkflow.Domain.Common;
+
+namespace CongressWorkflow.Server.Api;
+
+/// <summary>
+/// Every API request meets <see cref="EdgeRules"/> before its handler runs: ids in the route and the body, names, free
+/// text and days, in the bound body at any depth; a missing body is a 400 too. Refusals are 400 problems naming the
+/// field, so nothing the handler would write ever sees the value.
+/// </summary>
+public sealed class EdgeValidation : IEndpointFilter
+{
+    public const string InvalidId = "invalid-id";
+    public const string InvalidText = "invalid-text";
+    public const string InvalidDay = "invalid-day";
+    public const string MissingBody = "missing-body";
+
+    /// <summary>Route values that name organisations, campaigns and subscriptions (stream ids and GUIDs have their own forms).</summary>
+    private static readonly string[] IdRouteValues = ["organizationId", "campaignId", "id", "subscriptionId"];
+
+    /// <summary>Fields holding a single-line name (shown in tables and exported to spreadsheets).</summary>
+    private static readonly HashSet<string> NameFields = new(StringComparer.Ordinal) { "Name", "Head", "Title" };
+
+    private static readonly ConcurrentDictionary<Type, PropertyInfo[]> Properties = new();
+
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        foreach (var name in IdRouteValues)
+        {
+            if (context.HttpContext.GetRouteValue(name) is string value && !(name == "subscriptionId" ? value.StartsWith("sub-", StringComparison.Ordinal) && EdgeRules.IsId(value) : EdgeRules.IsId(value)))
+            {
+                throw Refuse(InvalidId, $"{name} '{Shorten(value)}' is not an id: lower-case letters, digits and hyphens, at most 100");
+            }
+        }
+
+        var parameters = context.HttpContext.GetEndpoint()?.Metadata.GetMetadata<MethodInfo>()?.GetParameters();
+        for (var i = 0; i < context.Arguments.Count; i++)
+        {
+            var argument = context.Arguments[i];
+            var type = parameters is not null && i < parameters.Length ? parameters[i].ParameterType : argument?.GetType();
+            if (type is not null && IsRequestBody(type))
+            {
+                if (argument is null)
+                {
+                    throw Refuse(MissingBody, "the request needs a JSON body");
+                }
+
+                Check(argument, string.Empty);
+            }
+        }
+
+        return await next(context);
+    }
+
+    private static bool IsRequestBody(Type type) =>
+        type.IsClass && type != typeof(string) && type.Namespace?.StartsWith("CongressWorkflow", StringComparison.Ordinal) == true
+        && !typeof(HttpContext).IsAssignableFrom(type) && type.GetCustomAttribute<System.Runtime.CompilerServices.CompilerGeneratedAttribute>() is null
+        && (type.Name.EndsWith("Request", StringComparison.Ordinal) || type.Namespace.StartsWith("CongressWorkflow.Domain", StringComparison.Ordinal));
+
+    private static void Check(object value, string path)
+    {
+        foreach (var property in Properties.GetOrAdd(value.GetType(), t => t.GetProperties(BindingFlags.Public | BindingFlags.Instance)))
+        {
+            var field = path.Length == 0 ? Camel(property.Name) : $"{path}.{Camel(property.Name)}";
+            CheckValue(property.Name, property.GetValue(value), field);
+        }
+    }
+
+    private static void CheckValue(string propertyName, object? value, string field)
+    {
+        switch (value)
+        {
+            case null:
+                return;
+            case string text when propertyName == "Id" || propertyName.EndsWith("Id", StringComparison.Ordinal):
+                if (!EdgeRules.IsId(text))
+                {
+                    throw Refuse(InvalidId, $"{field} '{Shorten(text)}' is not an id: lower-case letters, digits and hyphens, at most 100");
+                }
+
+                return;
+            case string text:
+                if ((NameFields.Contains(propertyName) ? EdgeRules.NameProblem(text) : EdgeRules.TextProblem(text)) is { } problem)
+                {
+                    throw Refuse(InvalidText, $"{field} {problem}");
+                }
+
+                return;
+            case DateOnly day:
+                if (!EdgeRules.IsSaneDay(day))
+                {
+                    throw Refuse(InvalidDay, $"{field} {(day == default ? "is required" : $"({day:yyyy-MM-dd}) is outside the years 1900 to 2199")}");
+                }
+
+                return;
+            case IEnumerable items when value is not string:
+                var index = 0;
+                foreach (var item in items)
+                {
+                    CheckValue(propertyName.TrimEnd('s'), item, $"{field}[{index++}]");
+                }
+
+                return;
+            default:
+                if (value.GetType() is { IsClass: true } type && type.Namespace?.StartsWith("CongressWorkflow", StringComparison.Ordinal) == true)
+                {
+                    Check(value, field);
+                }
+
+                return;
+        }
+    }
+
+    private static string Camel(string name) => char.ToLowerInvariant(name[0]) + name[1..];
+
+    private static string Shorten(string value)
+    {
+        var printable = new string(value.Take(40).Select(c => char.IsControl(c) ? '?' : c).ToArray());
+        return value.Length > 40 ? printable + "…" : printable;
+    }
+
+    private static RequestRejectedException Refuse(string code, string message) => new(StatusCodes.Status400BadRequest, code, message);
+}
