@@ -6,7 +6,7 @@ using Xunit;
 namespace CongressWorkflow.Testing;
 
 /// <summary>The server with the demo campaign loaded and its projection daemon running.</summary>
-public sealed class DemoServerFixture : IAsyncLifetime
+public class DemoServerFixture : IAsyncLifetime
 {
     public CongressServer Server { get; private set; } = null!;
 
@@ -15,12 +15,18 @@ public sealed class DemoServerFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Server = await CongressServer.CreateAsync([], new Dictionary<string, string?>
+        var settings = new Dictionary<string, string?>
         {
             ["ConnectionStrings:Postgres"] = await TestCluster.CreateDatabaseAsync("monitoring"),
             ["Urls"] = "http://127.0.0.1:0",
             ["Auth:SigningKeyFile"] = TestAuth.KeyFile,
-        });
+        };
+        foreach (var (key, value) in ExtraSettings)
+        {
+            settings[key] = value;
+        }
+
+        Server = await CongressServer.CreateAsync([], settings);
         await Server.App.StartAsync();
         Http = TestAuth.Client(Server.BaseAddress, "admin", CongressWorkflow.Engine.Demo.DemoCampaign.Central);
         var deadline = DateTime.UtcNow.AddMinutes(1);
@@ -31,6 +37,9 @@ public sealed class DemoServerFixture : IAsyncLifetime
             await Task.Delay(50);
         }
     }
+
+    /// <summary>Settings a derived fixture adds or changes.</summary>
+    protected virtual IReadOnlyDictionary<string, string?> ExtraSettings { get; } = new Dictionary<string, string?>();
 
     public async Task DisposeAsync()
     {
