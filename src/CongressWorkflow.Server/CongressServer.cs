@@ -114,6 +114,8 @@ public sealed class CongressServer : IAsyncDisposable
             builder.Services.AddExceptionHandler<ProblemMapping>();
             builder.Services.ConfigureHttpJsonOptions(o =>
             {
+                // A field the API does not know (a typo such as "plannedDte", or junk) is refused, not silently dropped.
+                o.SerializerOptions.UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow;
                 foreach (var converter in EventTypeRegistry.DefaultSerializerOptions.Converters)
                 {
                     o.SerializerOptions.Converters.Add(converter);
@@ -129,10 +131,20 @@ public sealed class CongressServer : IAsyncDisposable
             app.UseAuthentication();
             app.UseAuthorization();
             app.UseMiddleware<RequestSizeLimit>();
+            // A command with an idempotency key is hashed with its body, read again after binding.
+            app.Use((http, next) =>
+            {
+                if (http.Request.Headers.ContainsKey(IdempotencyFilter.Header))
+                {
+                    http.Request.EnableBuffering();
+                }
+
+                return next(http);
+            });
             app.MapCongressHealth();
             app.MapCongressOpenApi();
             app.MapSignInEndpoints();
-            var api = app.MapGroup(string.Empty).AddEndpointFilter<EdgeValidation>();
+            var api = app.MapGroup(string.Empty).AddEndpointFilter<EdgeValidation>().AddEndpointFilter<IdempotencyFilter>();
             api.MapStoreEndpoints();
             api.MapOrganizationEndpoints();
             api.MapCongressEndpoints();

@@ -94,6 +94,13 @@ public sealed class CommandPipeline(PostgresEventStore store, NpgsqlDataSource d
                 await inline(connection, transaction, events, stateAfter, version + events.Count, context);
             }
 
+            // The key first: a concurrent duplicate waits here for the first to commit, then appends nothing.
+            if (IdempotencyScope.Current is { } idempotency)
+            {
+                await idempotency.RecordAsync(connection, transaction, streamId, version + events.Count,
+                    [.. events.Select(e => store.Registry.Describe(e.GetType()).Name)], cancellationToken);
+            }
+
             var result = await store.AppendAsync(connection, transaction, streamId, aggregate.StreamType, ExpectedVersion.Exactly(version),
                 events.Select(e => new NewEvent(Guid.NewGuid(), e)).ToList(), metadata, outbox?.Invoke(events, stateAfter), cancellationToken);
             await transaction.CommitAsync(cancellationToken);
@@ -119,6 +126,12 @@ public sealed class CommandPipeline(PostgresEventStore store, NpgsqlDataSource d
         var metadata = new EventMetadata(new Actor(context.UserId, context.Role, context.OrganizationId), correlationId);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        if (IdempotencyScope.Current is { } idempotency && writes.Count > 0)
+        {
+            await idempotency.RecordAsync(connection, transaction, writes[0].StreamId, writes[0].VersionBefore + writes[0].Events.Count,
+                [.. writes.SelectMany(w => w.Events).Select(e => store.Registry.Describe(e.GetType()).Name).Distinct()], cancellationToken);
+        }
+
         foreach (var write in writes)
         {
             await write.Inline(connection, transaction, write.Events, write.VersionBefore + write.Events.Count, context);
