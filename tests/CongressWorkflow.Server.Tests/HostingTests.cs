@@ -5,6 +5,7 @@ using CongressWorkflow.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace CongressWorkflow.Server.Tests;
 
@@ -46,6 +47,57 @@ public sealed class hosting_the_server
         Assert.False(File.Exists(Path.Combine(folder, "pgdata", "postmaster.pid")), "the server should have stopped PostgreSQL");
         Assert.True(File.Exists(Path.Combine(folder, "pgdata", "PG_VERSION")), "the data stays for the next start");
         Assert.True(port > 0);
+        Directory.Delete(folder, recursive: true);
+    }
+
+    [Fact]
+    public async Task while_postgres_is_down_every_endpoint_answers_503_with_retry_after_and_it_recovers_by_itself()
+    {
+        var folder = TestCluster.NewClusterFolder("outage");
+        await using (var server = await CongressServer.CreateAsync([], new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Postgres"] = "",
+            ["Postgres:DataDirectory"] = folder,
+            ["Urls"] = "http://127.0.0.1:0",
+            ["Demo:Load"] = "false",
+            ["Auth:SigningKeyFile"] = TestAuth.KeyFile,
+        }))
+        {
+            await server.App.StartAsync();
+            using var http = TestAuth.Client(server.BaseAddress, "admin", "trung-uong");
+            (await http.PostAsJsonAsync("/api/organizations", new { id = "trung-uong", name = "Trung ương", level = "central" })).EnsureSuccessStatusCode();
+            var postgres = server.App.Services.GetRequiredService<CongressWorkflow.Server.Hosting.DatabaseSetup>().Embedded!;
+
+            await postgres.StopAsync();
+            var responses = new List<(string What, HttpResponseMessage Response)>
+            {
+                ("read", await http.GetAsync("/api/organizations/trung-uong")),
+                ("list", await http.GetAsync("/api/campaigns")),
+                ("command", await http.PostAsJsonAsync("/api/campaigns", new { id = "xiii", name = "Đại hội XIII", directive = "35-CT/TW", termStart = 2020, termEnd = 2025, branchTermEnd = 2022 })),
+                ("ready", await http.GetAsync("/health/ready")),
+            };
+            var live = await http.GetAsync("/health/live");
+            await postgres.StartAsync();
+
+            foreach (var (what, response) in responses)
+            {
+                Assert.True(response.StatusCode == System.Net.HttpStatusCode.ServiceUnavailable, $"{what}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+                Assert.Equal("5", response.Headers.RetryAfter?.ToString());
+            }
+
+            Assert.Equal("database-unavailable", (await responses[0].Response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
+            Assert.Equal(System.Net.HttpStatusCode.OK, live.StatusCode);
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            HttpResponseMessage after;
+            while (!(after = await http.GetAsync("/api/organizations/trung-uong")).IsSuccessStatusCode)
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"the server did not recover: {(int)after.StatusCode}");
+                await Task.Delay(200);
+            }
+
+            Assert.Equal(System.Net.HttpStatusCode.OK, (await http.GetAsync("/health/ready")).StatusCode);
+        }
+
         Directory.Delete(folder, recursive: true);
     }
 

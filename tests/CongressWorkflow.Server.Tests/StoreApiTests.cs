@@ -28,6 +28,29 @@ public sealed class the_store_api(ServerFixture fixture) : IClassFixture<ServerF
     }
 
     [Fact]
+    public async Task a_stored_event_the_server_cannot_read_is_a_500_with_its_code_not_a_client_error()
+    {
+        var organization = "unreadable-" + Guid.NewGuid().ToString("N")[..8];
+        (await fixture.Http.PostAsJsonAsync("/api/organizations", new { id = organization, name = "Đảng bộ Khối", level = "bloc", parentId = ServerFixture.Root }))
+            .EnsureSuccessStatusCode();
+        var stream = "org-" + organization;
+        // As if a newer release had written an event type this one does not know.
+        await using (var edit = fixture.Store.DataSource.CreateCommand(
+            "UPDATE event_store.events SET event_type = 'organization.renamed-in-a-future-release' WHERE stream_id = $1"))
+        {
+            edit.Parameters.Add(new() { Value = stream });
+            Assert.Equal(1, await edit.ExecuteNonQueryAsync());
+        }
+
+        var response = await fixture.Http.GetAsync($"/api/streams/{stream}/events");
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        Assert.Equal("unreadable-event", problem.GetProperty("code").GetString());
+        Assert.Contains("organization.renamed-in-a-future-release", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task stream_history_comes_back_as_envelopes_as_of_a_date()
     {
         var clock = new ManualTimeProvider(new DateTimeOffset(2020, 3, 12, 2, 0, 0, TimeSpan.Zero));

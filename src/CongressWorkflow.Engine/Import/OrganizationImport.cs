@@ -55,6 +55,14 @@ public sealed class OrganizationImport(CommandPipeline pipeline, OrganizationTre
         var rows = format == ImportFormat.Json ? ParseJson(content, errors) : ParseCsv(content, errors);
         var known = await LoadTreeAsync(cancellationToken);
         CheckTree(rows, known, errors);
+        foreach (var row in rows)
+        {
+            // The same rule as every name the API takes: one line, no spreadsheet formula.
+            if (EdgeRules.NameProblem(row.Name) is { } problem)
+            {
+                errors.Add(new ImportError(row.Line, row.Id, "name " + problem));
+            }
+        }
         foreach (var row in rows.Where(r => r.Contacts is not null))
         {
             if (OrganizationDecider.CheckContacts(row.Contacts) is { } invalid)
@@ -158,6 +166,20 @@ public sealed class OrganizationImport(CommandPipeline pipeline, OrganizationTre
     }
 
     private static List<Row> ParseCsv(string content, List<ImportError> errors)
+    {
+        try
+        {
+            return ReadCsv(content, errors);
+        }
+        catch (CsvHelperException e)
+        {
+            // An unterminated quote or a broken row: say where, import nothing.
+            errors.Add(new ImportError(Math.Max(1, e.Context?.Parser?.Row ?? 1), null, "the CSV is malformed from this record on (an unterminated quote or a broken row)"));
+            return [];
+        }
+    }
+
+    private static List<Row> ReadCsv(string content, List<ImportError> errors)
     {
         var rows = new List<Row>();
         var configuration = new CsvConfiguration(CultureInfo.InvariantCulture) { TrimOptions = TrimOptions.Trim, MissingFieldFound = null };

@@ -105,7 +105,8 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
 
         for (var attempt = 1; ; attempt++)
         {
-            Port = FreeLoopbackPort();
+            // After a stop, the same port first, so clients holding the connection string find the server again.
+            Port = attempt == 1 && Port != 0 ? Port : FreeLoopbackPort();
             var options = string.Create(CultureInfo.InvariantCulture,
                 $"-c listen_addresses=127.0.0.1 -p {Port} -k {DataDirectory} -c max_connections=200");
             var (exitCode, output) = await RunPostgresToolAsync(

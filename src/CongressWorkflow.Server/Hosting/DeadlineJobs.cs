@@ -20,6 +20,20 @@ public sealed class DeadlineSweepJob(DeadlineSweep sweep, ILogger<DeadlineSweepJ
     }
 }
 
+/// <summary>Forgets idempotency keys past their retention (Idempotency:Retention), hourly; lookups ignore them already.</summary>
+public sealed class IdempotencyPurgeJob(Npgsql.NpgsqlDataSource dataSource, IConfiguration configuration, ILogger<IdempotencyPurgeJob> logger)
+{
+    public const string RecurringJobId = "idempotency-purge";
+
+    [AutomaticRetry(Attempts = 0)]
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("DELETE FROM congress.idempotency_keys WHERE created_at < now() - $1");
+        command.Parameters.Add(new() { Value = configuration.GetValue("Idempotency:Retention", TimeSpan.FromHours(24)) });
+        logger.LogInformation("Forgot {Keys} expired idempotency keys", await command.ExecuteNonQueryAsync(cancellationToken));
+    }
+}
+
 /// <summary>
 /// Hangfire on the project's PostgreSQL (its own schema, "hangfire"), with one storage instance per host rather than
 /// Hangfire's static JobStorage.Current, so several servers in one process (the tests) each keep their own. Every node
@@ -56,6 +70,8 @@ public sealed class DeadlineJobs : IHostedService, IDisposable
         var cron = _configuration["Deadlines:SweepCron"] is { Length: > 0 } configured ? configured : "*/5 * * * *";
         new RecurringJobManager(Storage).AddOrUpdate<DeadlineSweepJob>(DeadlineSweepJob.RecurringJobId, j => j.RunAsync(CancellationToken.None), cron,
             new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
+        new RecurringJobManager(Storage).AddOrUpdate<IdempotencyPurgeJob>(IdempotencyPurgeJob.RecurringJobId, j => j.RunAsync(CancellationToken.None),
+            "17 * * * *", new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
         if (_configuration.GetValue("Hangfire:Server", defaultValue: true))
         {
             _server = new BackgroundJobServer(new BackgroundJobServerOptions
