@@ -5,7 +5,7 @@ using Microsoft.IdentityModel.Tokens;
 namespace CongressWorkflow.Access;
 
 /// <summary>Mints tokens with the local key (the `congress token issue` command, the dashboard's demo sign-in, tests).</summary>
-public sealed class TokenIssuer(SecurityKey key, TimeProvider? clock = null)
+public sealed class TokenIssuer(SecurityKey key, TimeProvider? clock = null, string issuer = AccessClaims.LocalIssuer)
 {
     public static TimeSpan DefaultLifetime { get; } = TimeSpan.FromHours(8);
 
@@ -29,7 +29,7 @@ public sealed class TokenIssuer(SecurityKey key, TimeProvider? clock = null)
 
         return new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(new SecurityTokenDescriptor
         {
-            Issuer = AccessClaims.LocalIssuer,
+            Issuer = issuer,
             Audience = AccessClaims.Audience,
             Subject = new ClaimsIdentity(claims),
             // A token already expired (for tests of refusal) is valid from before it ended.

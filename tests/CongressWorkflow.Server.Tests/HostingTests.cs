@@ -102,6 +102,53 @@ public sealed class hosting_the_server
     }
 
     [Fact]
+    public async Task with_an_identity_providers_key_set_its_tokens_are_taken_and_locally_signed_ones_are_not()
+    {
+        using var providerKey = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var signingKey = new Microsoft.IdentityModel.Tokens.ECDsaSecurityKey(providerKey) { KeyId = "idp-1" };
+        var jwk = Microsoft.IdentityModel.Tokens.JsonWebKeyConverter.ConvertFromECDsaSecurityKey(signingKey);
+        var keySet = Path.Combine(Path.GetTempPath(), $"cw-jwks-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(keySet, JsonSerializer.Serialize(new
+        {
+            keys = new[] { new { kty = jwk.Kty, crv = jwk.Crv, x = jwk.X, y = jwk.Y, kid = jwk.Kid, use = "sig", alg = "ES256" } },
+        }));
+        try
+        {
+            await using var server = await CongressServer.CreateAsync([], new Dictionary<string, string?>
+            {
+                ["ConnectionStrings:Postgres"] = await TestCluster.CreateDatabaseAsync("identity-provider"),
+                ["Urls"] = "http://127.0.0.1:0",
+                ["Demo:Load"] = "false",
+                ["Auth:KeySetFile"] = keySet,
+                ["Auth:Issuer"] = "https://idp.example",
+            });
+            await server.App.StartAsync();
+            using var http = new HttpClient { BaseAddress = server.BaseAddress };
+            var fromProvider = new CongressWorkflow.Access.TokenIssuer(signingKey, issuer: "https://idp.example").Issue("nguyen.van.a", "trung-uong", "monitor");
+            var wrongIssuer = new CongressWorkflow.Access.TokenIssuer(signingKey, issuer: "https://other.example").Issue("x", "trung-uong", "monitor");
+
+            using var me = new HttpRequestMessage(HttpMethod.Get, "/api/auth/me") { Headers = { Authorization = new("Bearer", fromProvider) } };
+            var accepted = await http.SendAsync(me);
+            using var local = new HttpRequestMessage(HttpMethod.Get, "/api/auth/me") { Headers = { Authorization = TestAuth.Bearer("admin", "trung-uong") } };
+            var refused = await http.SendAsync(local);
+            using var other = new HttpRequestMessage(HttpMethod.Get, "/api/auth/me") { Headers = { Authorization = new("Bearer", wrongIssuer) } };
+            var otherIssuer = await http.SendAsync(other);
+            var demoUsers = await http.GetAsync("/api/auth/demo-users");
+
+            Assert.Equal(System.Net.HttpStatusCode.OK, accepted.StatusCode);
+            Assert.Equal("nguyen.van.a", (await accepted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("user").GetString());
+            Assert.Equal(System.Net.HttpStatusCode.Unauthorized, refused.StatusCode);
+            Assert.Equal("token-invalid", (await refused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
+            Assert.Equal(System.Net.HttpStatusCode.Unauthorized, otherIssuer.StatusCode);
+            Assert.Equal(System.Net.HttpStatusCode.NotFound, demoUsers.StatusCode);
+        }
+        finally
+        {
+            File.Delete(keySet);
+        }
+    }
+
+    [Fact]
     public async Task one_command_over_http_is_one_trace_from_the_request_to_its_sql_exported_over_otlp()
     {
         var traces = new ConcurrentBag<byte[]>();
