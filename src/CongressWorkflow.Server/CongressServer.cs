@@ -102,7 +102,15 @@ public sealed class CongressServer : IAsyncDisposable
                 new ProjectionDaemonOptions { NodeId = builder.Configuration["NodeId"] is { Length: > 0 } node ? node : $"{Environment.MachineName}:{Environment.ProcessId}" },
                 (projection, error) => services.GetRequiredService<ILogger<ProjectionDaemon>>().LogWarning(error, "Projection {Projection}", projection)));
             builder.Services.AddHostedService<ProjectionHost>();
-            builder.Services.AddProblemDetails();
+            // Problems written by the framework itself (an unknown route, a wrong method) carry a stable code too.
+            builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
+                context.ProblemDetails.Extensions.TryAdd("code", context.ProblemDetails.Status switch
+                {
+                    StatusCodes.Status404NotFound => RequestErrorCodes.NotFound,
+                    StatusCodes.Status405MethodNotAllowed => "method-not-allowed",
+                    StatusCodes.Status415UnsupportedMediaType => "unsupported-media-type",
+                    var status => $"http-{status}",
+                }));
             builder.Services.AddCongressAccess(builder.Configuration, database.DataFolder);
             builder.Services.AddCongressHealth();
             builder.Services.AddCongressOpenApi();
@@ -144,7 +152,11 @@ public sealed class CongressServer : IAsyncDisposable
             app.MapCongressHealth();
             app.MapCongressOpenApi();
             app.MapSignInEndpoints();
-            var api = app.MapGroup(string.Empty).AddEndpointFilter<EdgeValidation>().AddEndpointFilter<IdempotencyFilter>();
+            var api = app.MapGroup(string.Empty).AddEndpointFilter<EdgeValidation>().AddEndpointFilter<IdempotencyFilter>()
+                .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized)
+                .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound)
+                .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+                .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
             api.MapStoreEndpoints();
             api.MapOrganizationEndpoints();
             api.MapCongressEndpoints();

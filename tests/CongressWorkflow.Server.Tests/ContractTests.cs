@@ -91,6 +91,148 @@ public sealed class the_api_contract(the_authorization_matrix.QuietDemoServer fi
         Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/scalar/v1")).StatusCode);
     }
 
+    [Fact]
+    public async Task what_every_read_endpoint_returns_for_the_demo_is_what_the_openapi_document_says()
+    {
+        using var anonymous = new HttpClient { BaseAddress = fixture.Server.BaseAddress };
+        var document = await anonymous.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+        var schemas = document.GetProperty("components").GetProperty("schemas");
+        var campaign = DemoCampaign.CampaignId;
+        var org = DemoCampaign.Ministry;
+        var notification = (await fixture.Http.GetFromJsonAsync<JsonElement[]>($"/api/campaigns/{campaign}/notifications/{org}"))!
+            .First().GetProperty("notificationId").GetString();
+        var reads = new (string Template, string Url)[]
+        {
+            ("/api/organizations", "/api/organizations"),
+            ("/api/organizations/{id}", $"/api/organizations/{org}"),
+            ("/api/organizations/{id}/children", $"/api/organizations/{org}/children"),
+            ("/api/organizations/{id}/subtree", $"/api/organizations/{org}/subtree"),
+            ("/api/organizations/{organizationId}/contacts", $"/api/organizations/{DemoCampaign.ThaiBinh}/contacts"),
+            ("/api/organizations/{organizationId}/inbox", $"/api/organizations/{org}/inbox"),
+            ("/api/campaigns", "/api/campaigns"),
+            ("/api/campaigns/{campaignId}/congresses/{organizationId}", $"/api/campaigns/{campaign}/congresses/{org}"),
+            ("/api/campaigns/{campaignId}/congresses/{organizationId}", $"/api/campaigns/{campaign}/congresses/{DemoCampaign.ThaiBinh}?asOf=2020-04-01"),
+            ("/api/campaigns/{campaignId}/progress/{organizationId}", $"/api/campaigns/{campaign}/progress/{DemoCampaign.CentralBloc}?asOf=2020-05-15"),
+            ("/api/campaigns/{campaignId}/progress/{organizationId}/subordinates", $"/api/campaigns/{campaign}/progress/{org}/subordinates?asOf=2020-05-15"),
+            ("/api/campaigns/{campaignId}/progress/{organizationId}/overdue", $"/api/campaigns/{campaign}/progress/{DemoCampaign.ThaiBinh}/overdue?asOf=2020-04-01"),
+            ("/api/campaigns/{campaignId}/progress/{organizationId}/upcoming", $"/api/campaigns/{campaign}/progress/{org}/upcoming?asOf=2020-05-01"),
+            ("/api/campaigns/{campaignId}/progress/{organizationId}/timeline", $"/api/campaigns/{campaign}/progress/{org}/timeline?to=2020-08-01"),
+            ("/api/campaigns/{campaignId}/progress/{organizationId}/audit", $"/api/campaigns/{campaign}/progress/{DemoCampaign.CentralBloc}/audit"),
+            ("/api/campaigns/{campaignId}/deadline-policy", $"/api/campaigns/{campaign}/deadline-policy"),
+            ("/api/campaigns/{campaignId}/deadlines/{organizationId}", $"/api/campaigns/{campaign}/deadlines/{org}?asOf=2020-04-23"),
+            ("/api/campaigns/{campaignId}/notifications/{organizationId}", $"/api/campaigns/{campaign}/notifications/{org}"),
+            ("/api/notifications/{notificationId}", $"/api/notifications/{notification}"),
+            ("/api/deliveries", "/api/deliveries"),
+            ("/api/subscriptions", "/api/subscriptions"),
+            ("/api/projections", "/api/projections"),
+            ("/api/store/status", "/api/store/status"),
+            ("/api/store/verify", $"/api/store/verify?stream=org-{org}"),
+            ("/api/streams/{streamId}/events", $"/api/streams/org-{org}/events"),
+            ("/api/auth/me", "/api/auth/me"),
+        };
+        var problems = new List<string>();
+        foreach (var (template, url) in reads)
+        {
+            var body = await fixture.Http.GetFromJsonAsync<JsonElement>(url);
+            var operation = document.GetProperty("paths").GetProperty(template).GetProperty("get");
+            var schema = operation.GetProperty("responses").GetProperty("200").GetProperty("content").GetProperty("application/json").GetProperty("schema");
+            Conform(body, schema, schemas, url, problems);
+        }
+
+        Assert.True(problems.Count == 0, string.Join("\n", problems.Take(40)));
+    }
+
+    /// <summary>The value has the schema's types, no property the schema does not declare, and every property it requires.</summary>
+    private static void Conform(JsonElement value, JsonElement schema, JsonElement schemas, string path, List<string> problems)
+    {
+        if (schema.TryGetProperty("$ref", out var reference))
+        {
+            schema = schemas.GetProperty(reference.GetString()!.Split('/')[^1]);
+        }
+
+        foreach (var alternatives in new[] { "oneOf", "anyOf" })
+        {
+            if (schema.TryGetProperty(alternatives, out var options))
+            {
+                var best = options.EnumerateArray().Select(o => { var found = new List<string>(); Conform(value, o, schemas, path, found); return found; })
+                    .MinBy(f => f.Count)!;
+                problems.AddRange(best);
+                return;
+            }
+        }
+
+        var kind = value.ValueKind switch
+        {
+            JsonValueKind.Null => "null",
+            JsonValueKind.String => "string",
+            JsonValueKind.Number => value.TryGetInt64(out _) ? "integer" : "number",
+            JsonValueKind.True or JsonValueKind.False => "boolean",
+            JsonValueKind.Array => "array",
+            _ => "object",
+        };
+        if (schema.TryGetProperty("type", out var type))
+        {
+            var types = type.ValueKind == JsonValueKind.Array ? type.EnumerateArray().Select(t => t.GetString()!).ToList() : [type.GetString()!];
+            if (!types.Contains(kind) && !(kind == "integer" && types.Contains("number")))
+            {
+                problems.Add($"{path}: a {kind} where the document says {string.Join("|", types)}");
+                return;
+            }
+        }
+
+        if (kind == "array" && schema.TryGetProperty("items", out var items))
+        {
+            var index = 0;
+            foreach (var item in value.EnumerateArray().Take(25))
+            {
+                Conform(item, items, schemas, $"{path}[{index++}]", problems);
+            }
+        }
+
+        if (kind != "object" || value.ValueKind != JsonValueKind.Object)
+        {
+            return;
+        }
+
+        var declared = schema.TryGetProperty("properties", out var properties) ? properties : default;
+        var open = schema.TryGetProperty("additionalProperties", out var additional) ? additional : default;
+        foreach (var property in value.EnumerateObject())
+        {
+            if (declared.ValueKind == JsonValueKind.Object && declared.TryGetProperty(property.Name, out var propertySchema))
+            {
+                Conform(property.Value, propertySchema, schemas, $"{path}.{property.Name}", problems);
+            }
+            else if (open.ValueKind == JsonValueKind.Object)
+            {
+                Conform(property.Value, open, schemas, $"{path}.{property.Name}", problems);
+            }
+            else if (open.ValueKind != JsonValueKind.True && !(declared.ValueKind != JsonValueKind.Object && schema.TryGetProperty("type", out _) is false))
+            {
+                problems.Add($"{path}.{property.Name}: returned but not documented");
+            }
+        }
+
+        if (schema.TryGetProperty("required", out var required))
+        {
+            foreach (var name in required.EnumerateArray().Select(r => r.GetString()!).Where(r => !value.TryGetProperty(r, out _)))
+            {
+                problems.Add($"{path}.{name}: documented as required but not returned");
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData("GET", "/api/no-such-thing", 404, "not-found")]
+    [InlineData("DELETE", "/api/campaigns", 405, "method-not-allowed")]
+    public async Task errors_the_framework_writes_are_problems_with_a_code_too(string method, string path, int status, string code)
+    {
+        var response = await fixture.Http.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
+
+        Assert.Equal(status, (int)response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(code, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
+    }
+
     /// <summary>"/api/x/{id:guid}/" as OpenAPI writes it: "/api/x/{id}".</summary>
     private static string Normalise(string pattern)
     {

@@ -6,12 +6,18 @@ using static CongressWorkflow.Server.Api.RequestParsing;
 
 namespace CongressWorkflow.Server.Api;
 
+public sealed record DeadlineRequest(Milestone? Milestone, DateOnly? Due);
+
 public sealed record PlanRequest(
     string? Document, string? CitesDocument, DateOnly? IssuedOn, DateOnly? PlannedDate, WindowDto? Window, WindowDto? SubordinateWindow,
-    IReadOnlyList<Deadline>? Deadlines, bool? IsPilot);
+    IReadOnlyList<DeadlineRequest>? Deadlines, bool? IsPilot);
 
 public sealed record AmendmentRequest(
-    string? Document, DateOnly? EffectiveOn, DateOnly? PlannedDate, WindowDto? Window, WindowDto? SubordinateWindow, IReadOnlyList<Deadline>? Deadlines);
+    string? Document, DateOnly? EffectiveOn, DateOnly? PlannedDate, WindowDto? Window, WindowDto? SubordinateWindow, IReadOnlyList<DeadlineRequest>? Deadlines);
+
+public sealed record ElectionsRequest(
+    int? ExecutiveCommittee, int? StandingCommittee, string? Secretary, int? DeputySecretaries, int? InspectionCommittee, string? InspectionChair,
+    int? Delegates, int? AlternateDelegates);
 
 public sealed record SubcommitteeRequest(SubcommitteeKind? Kind, string? Head, int? Members);
 
@@ -62,12 +68,12 @@ public static class CongressEndpoints
 
             http.Response.Headers.ETag = $"\"{version}\"";
             var today = DateOnly.FromDateTime((moment ?? time.GetUtcNow()).UtcDateTime);
-            return Results.Ok(new { congressId = id, version, asOf = moment, planInForce = state.PlanInForce(today), state });
+            return TypedResults.Ok(new CongressView(id, version, moment, state.PlanInForce(today) is { } plan ? PlanView.From(plan) : null, CongressStateView.From(state)));
         }).Requires(Capability.Read);
 
         Step<PlanRequest>(congress, "plan", Capability.Plan, (id, c, r, ctx) => new IssuePlan(id, c.Campaign, c.Organization, null, Document(r.Document, "document"),
             OptionalDocument(r.CitesDocument, "citesDocument"), r.IssuedOn ?? ctx.Today, Required(r.PlannedDate, "plannedDate"), Window(r.Window, "window"),
-            OptionalWindow(r.SubordinateWindow, "subordinateWindow"), r.Deadlines ?? [], r.IsPilot ?? false, null, ctx));
+            OptionalWindow(r.SubordinateWindow, "subordinateWindow"), Deadlines(r.Deadlines), r.IsPilot ?? false, null, ctx));
 
         congress.MapPost("/plan/amendments", async (string campaignId, string organizationId, AmendmentRequest r, HttpContext http,
             CongressService service, TimeProvider time, CancellationToken ct) =>
@@ -75,10 +81,10 @@ public static class CongressEndpoints
             var ctx = Actor(http, time);
             var result = await service.HandleAsync(new AmendPlan(Congress.StreamId(campaignId, organizationId), Document(r.Document, "document"),
                 r.EffectiveOn ?? ctx.Today, Required(r.PlannedDate, "plannedDate"), Window(r.Window, "window"),
-                OptionalWindow(r.SubordinateWindow, "subordinateWindow"), r.Deadlines ?? [], null, ctx), ExpectedVersion(http), cancellationToken: ct);
+                OptionalWindow(r.SubordinateWindow, "subordinateWindow"), Deadlines(r.Deadlines), null, ctx), ExpectedVersion(http), cancellationToken: ct);
             var conflicts = await service.FindWindowConflictsAsync(campaignId, organizationId, ct);
             http.Response.Headers.ETag = $"\"{result.Version}\"";
-            return Results.Ok(new { result.StreamId, result.Version, windowConflicts = conflicts });
+            return TypedResults.Ok(new AmendmentAnswer(result.StreamId, result.Version, [.. conflicts.Select(WindowConflictView.From)]));
         }).Requires(Capability.Plan);
 
         Step<SubcommitteeRequest>(congress, "subcommittees", Capability.Record, (id, _, r, ctx) =>
@@ -99,7 +105,9 @@ public static class CongressEndpoints
         Step<ConveneRequest>(congress, "convening", Capability.Record, (id, _, r, ctx) => new ConveneCongress(id, r.ConvenedOn ?? ctx.Today,
             Required(r.DelegatesPresent, "delegatesPresent"), Required(r.DelegatesExpected, "delegatesExpected"), r.UnitsRepresented ?? 0,
             r.MembersRepresented ?? 0, [], ctx));
-        Step<ElectionResults>(congress, "elections", Capability.Record, (id, _, r, ctx) => new RecordElections(id, r, ctx));
+        Step<ElectionsRequest>(congress, "elections", Capability.Record, (id, _, r, ctx) => new RecordElections(id, new ElectionResults(
+            Required(r.ExecutiveCommittee, "executiveCommittee"), Required(r.StandingCommittee, "standingCommittee"), Required(r.Secretary, "secretary"),
+            r.DeputySecretaries ?? 0, r.InspectionCommittee ?? 0, r.InspectionChair, r.Delegates ?? 0, r.AlternateDelegates ?? 0), ctx));
         Step<DecisionRequest>(congress, "recognition", Capability.Decide, (id, _, r, ctx) => new RecogniseResults(id, Document(r.Decision, "decision"), ctx));
         Step<ResolutionRequest>(congress, "resolution", Capability.Record, (id, _, r, ctx) => new IssueResolution(id, Document(r.Resolution, "resolution"), ctx));
         Step<ActionProgrammeRequest>(congress, "action-programme", Capability.Record, (id, _, r, ctx) => new AdoptActionProgramme(id, r.Title ?? string.Empty, ctx));
@@ -108,6 +116,9 @@ public static class CongressEndpoints
     }
 
     private sealed record Route(string Campaign, string Organization);
+
+    private static IReadOnlyList<Deadline> Deadlines(IReadOnlyList<DeadlineRequest>? deadlines) =>
+        [.. (deadlines ?? []).Select((d, i) => new Deadline(Required(d?.Milestone, $"deadlines[{i}].milestone"), Required(d?.Due, $"deadlines[{i}].due")))];
 
     private static void Step<TRequest>(
         RouteGroupBuilder group, string path, Capability capability, Func<string, Route, TRequest, CommandContext, CongressCommand> build) =>

@@ -30,7 +30,7 @@ public static class DeadlineEndpoints
     {
         var campaign = app.MapGroup("/api/campaigns/{campaignId}");
         campaign.MapGet("/deadline-policy", async (string campaignId, DeadlinePolicyService policies, CancellationToken ct) =>
-            Results.Ok(await policies.GetAsync(campaignId, ct))).Requires(Capability.Read, routeValue: null);
+            TypedResults.Ok(PolicyInForceView.From(await policies.GetAsync(campaignId, ct)))).Requires(Capability.Read, routeValue: null);
         campaign.MapPut("/deadline-policy", async (string campaignId, DeadlinePolicyRequest r, HttpContext http, DeadlinePolicyService policies,
             TimeProvider time, CancellationToken ct) =>
         {
@@ -50,12 +50,13 @@ public static class DeadlineEndpoints
                 throw Invalid("days must be between 0 and 366");
             }
 
-            return Results.Ok(await queries.BoardAsync(campaignId, organizationId, Day(asOf, time), days ?? 30, met ?? false, cancellationToken: ct));
+            return TypedResults.Ok((await queries.BoardAsync(campaignId, organizationId, Day(asOf, time), days ?? 30, met ?? false, cancellationToken: ct))
+                .Select(OpenDeadlineView.From).ToList());
         }).Requires(Capability.Read);
         campaign.MapGet("/notifications/{organizationId}", async (string campaignId, string organizationId, bool? subtree, string? from, string? to,
             DeadlineQueries queries, TimeProvider time, CancellationToken ct) =>
-            Results.Ok(await queries.LedgerAsync(campaignId, organizationId, subtree ?? true, from is null ? null : Day(from, time),
-                to is null ? null : Day(to, time), cancellationToken: ct))).Requires(Capability.Read);
+            TypedResults.Ok((await queries.LedgerAsync(campaignId, organizationId, subtree ?? true, from is null ? null : Day(from, time),
+                to is null ? null : Day(to, time), cancellationToken: ct)).Select(NotificationView.From).ToList())).Requires(Capability.Read);
 
         app.MapGet("/api/notifications/{notificationId:guid}", async (Guid notificationId, HttpContext http, DeadlineQueries queries, AccessGuard guard,
             CancellationToken ct) =>
@@ -63,13 +64,13 @@ public static class DeadlineEndpoints
             var row = await queries.NotificationAsync(notificationId, ct);
             // Someone else's notification is as absent as one that does not exist.
             return row is not null && (await guard.VisibleAsync(http, [row.OrganizationId], ct)).Contains(row.OrganizationId)
-                ? Results.Ok(row)
+                ? TypedResults.Ok(NotificationView.From(row))
                 : throw OrganizationEndpoints.NotFound($"no notification {notificationId}");
         }).Requires(Capability.Read, routeValue: null);
 
-        app.MapPost("/api/deadlines/sweep", async (DeadlineSweep sweep, CancellationToken ct) => Results.Ok(await sweep.RunAsync(ct)))
+        app.MapPost("/api/deadlines/sweep", async (DeadlineSweep sweep, CancellationToken ct) => TypedResults.Ok(SweepView.From(await sweep.RunAsync(ct))))
             .Requires(Capability.Operate, routeValue: null);
-        app.MapPost("/api/deadlines/sweep/trigger", (DeadlineJobs jobs) => Results.Accepted("/hangfire", new { job = jobs.TriggerSweep() }))
+        app.MapPost("/api/deadlines/sweep/trigger", (DeadlineJobs jobs) => TypedResults.Accepted("/hangfire", new QueuedView("deadline-sweep", jobs.TriggerSweep())))
             .Requires(Capability.Operate, routeValue: null);
 
         app.MapGet("/api/deliveries", async (string? status, DeadlineQueries queries, CancellationToken ct) =>
@@ -79,11 +80,11 @@ public static class DeadlineEndpoints
                 throw Invalid("status is one of pending, delivered, retrying, dead-lettered");
             }
 
-            return Results.Ok(await queries.DeliveriesAsync(status, cancellationToken: ct));
+            return TypedResults.Ok((await queries.DeliveriesAsync(status, cancellationToken: ct)).Select(DeliveryView.From).ToList());
         }).Requires(Capability.Operate, routeValue: null);
         app.MapPost("/api/deliveries/{deliveryId:guid}/redeliver", async (Guid deliveryId, NotificationDelivery delivery, CancellationToken ct) =>
             await delivery.RedeliverAsync([deliveryId], ct) == 1
-                ? Results.Accepted("/api/deliveries", new { deliveryId, redelivery = "queued" })
+                ? TypedResults.Accepted("/api/deliveries", new QueuedView("redelivery", deliveryId.ToString()))
                 : throw OrganizationEndpoints.NotFound($"no dead-lettered delivery {deliveryId}")).Requires(Capability.Operate, routeValue: null);
 
         var subscriptions = app.MapGroup("/api/subscriptions");
@@ -91,13 +92,13 @@ public static class DeadlineEndpoints
         {
             var all = await service.ListAsync(ct);
             var visible = await guard.VisibleAsync(http, [.. all.Select(s => s.RootOrganizationId).Distinct()], ct);
-            return Results.Ok(all.Where(s => visible.Contains(s.RootOrganizationId)));
+            return TypedResults.Ok(all.Where(s => visible.Contains(s.RootOrganizationId)).Select(SubscriptionView.From).ToList());
         }).Requires(Capability.Administer, c => [Caller.Of(c.HttpContext).OrganizationId]);
         subscriptions.MapPost("/", async (SubscriptionRequest r, HttpContext http, SubscriptionService service, TimeProvider time, CancellationToken ct) =>
         {
             var created = await service.CreateAsync(Required(r.Channel, "channel"), Required(r.RootOrganizationId, "rootOrganizationId"), r.Url,
                 Actor(http, time), ct);
-            return Results.Json(new { id = created.SubscriptionId, secret = created.Secret, created.Result.Version }, statusCode: StatusCodes.Status201Created);
+            return TypedResults.Created($"/api/subscriptions/{created.SubscriptionId}", new SubscriptionCreated(created.SubscriptionId, created.Secret, created.Result.Version));
         }).Requires(Capability.Administer, c => [c.GetArgument<SubscriptionRequest?>(0)?.RootOrganizationId ?? string.Empty]);
         subscriptions.MapDelete("/{subscriptionId}", async (string subscriptionId, HttpContext http, SubscriptionService service, AccessGuard guard,
             TimeProvider time, CancellationToken ct) =>
@@ -109,7 +110,7 @@ public static class DeadlineEndpoints
 
         var organization = app.MapGroup("/api/organizations/{organizationId}");
         organization.MapGet("/contacts", async (string organizationId, OrganizationService service, CancellationToken ct) =>
-            Results.Ok(await service.ContactsAsync(organizationId, ct))).Requires(Capability.Read);
+            TypedResults.Ok((await service.ContactsAsync(organizationId, ct)).Select(ContactView.From).ToList())).Requires(Capability.Read);
         organization.MapPut("/contacts", async (string organizationId, ContactsRequest r, HttpContext http, OrganizationService service, TimeProvider time,
             CancellationToken ct) =>
         {
@@ -118,11 +119,8 @@ public static class DeadlineEndpoints
             return OrganizationEndpoints.Written(http, await service.SetContactsAsync(organizationId, contacts, Actor(http, time), ExpectedVersion(http), ct));
         }).Requires(Capability.Administer);
         organization.MapGet("/inbox", async (string organizationId, bool? unread, DeadlineQueries queries, CancellationToken ct) =>
-            Results.Ok(new
-            {
-                unread = await queries.UnreadCountAsync(organizationId, ct),
-                items = await queries.InboxAsync(organizationId, 0, unread ?? false, cancellationToken: ct),
-            })).Requires(Capability.Read);
+            TypedResults.Ok(new InboxView(await queries.UnreadCountAsync(organizationId, ct),
+                [.. (await queries.InboxAsync(organizationId, 0, unread ?? false, cancellationToken: ct)).Select(InboxItemView.From)]))).Requires(Capability.Read);
         organization.MapPost("/inbox/{itemId:guid}/read", async (string organizationId, Guid itemId, DeadlineQueries queries, TimeProvider time,
             CancellationToken ct) =>
             await queries.MarkReadAsync(organizationId, itemId, time.GetUtcNow(), ct)
@@ -149,7 +147,7 @@ public static class DeadlineEndpoints
                     {
                         after = item.Sequence;
                         await http.Response.WriteAsync(
-                            $"id: {item.Sequence.ToString(CultureInfo.InvariantCulture)}\nevent: inbox-item\ndata: {JsonSerializer.Serialize(item, options)}\n\n", ct);
+                            $"id: {item.Sequence.ToString(CultureInfo.InvariantCulture)}\nevent: inbox-item\ndata: {JsonSerializer.Serialize(InboxItemView.From(item), options)}\n\n", ct);
                     }
 
                     await http.Response.Body.FlushAsync(ct);

@@ -15,12 +15,14 @@ public static class MonitoringEndpoints
         var progress = app.MapGroup("/api/campaigns/{campaignId}/progress/{organizationId}");
         progress.MapGet("/", async (string campaignId, string organizationId, string? asOf, ProgressQueries queries, TimeProvider time, CancellationToken ct) =>
             await queries.RollupAsync(campaignId, organizationId, Day(asOf, time), ct) is { } report
-                ? Results.Ok(report)
+                ? TypedResults.Ok(ProgressView.From(report))
                 : throw OrganizationEndpoints.NotFound($"no organisation '{organizationId}' in the progress read model (yet)")).Requires(Capability.Read);
         progress.MapGet("/subordinates", async (string campaignId, string organizationId, string? asOf, ProgressQueries queries, TimeProvider time, CancellationToken ct) =>
-            Results.Ok(await queries.SubordinatesAsync(campaignId, organizationId, Day(asOf, time), ct))).Requires(Capability.Read);
+            TypedResults.Ok((await queries.SubordinatesAsync(campaignId, organizationId, Day(asOf, time), ct)).Select(SubordinateProgressView.From).ToList()))
+            .Requires(Capability.Read);
         progress.MapGet("/overdue", async (string campaignId, string organizationId, string? asOf, ProgressQueries queries, TimeProvider time, CancellationToken ct) =>
-            Results.Ok(await queries.OverdueAsync(campaignId, organizationId, Day(asOf, time), cancellationToken: ct))).Requires(Capability.Read);
+            TypedResults.Ok((await queries.OverdueAsync(campaignId, organizationId, Day(asOf, time), cancellationToken: ct)).Select(DueCongressView.From).ToList()))
+            .Requires(Capability.Read);
         progress.MapGet("/upcoming", async (string campaignId, string organizationId, string? asOf, int? days, ProgressQueries queries, TimeProvider time,
             CancellationToken ct) =>
         {
@@ -29,7 +31,8 @@ public static class MonitoringEndpoints
                 throw Invalid("days must be between 1 and 366");
             }
 
-            return Results.Ok(await queries.UpcomingAsync(campaignId, organizationId, Day(asOf, time), days ?? 30, cancellationToken: ct));
+            return TypedResults.Ok((await queries.UpcomingAsync(campaignId, organizationId, Day(asOf, time), days ?? 30, cancellationToken: ct))
+                .Select(DueCongressView.From).ToList());
         }).Requires(Capability.Read);
         progress.MapGet("/timeline", async (string campaignId, string organizationId, string? from, string? to, string? level, ProgressQueries queries,
             TimeProvider time, CancellationToken ct) =>
@@ -41,28 +44,27 @@ public static class MonitoringEndpoints
                 throw Invalid("from must not be after to, and the range at most three years");
             }
 
-            return Results.Ok(await queries.TimelineAsync(campaignId, organizationId, start, end, Level(level), ct));
+            return TypedResults.Ok((await queries.TimelineAsync(campaignId, organizationId, start, end, Level(level), ct))
+                .Select(p => new TimelinePointView(p.Day, p.Completed, p.Planned)).ToList());
         }).Requires(Capability.Read);
         progress.MapGet("/audit", async (string campaignId, string organizationId, string? from, string? to, ProgressQueries queries, TimeProvider time,
             CancellationToken ct) =>
-            Results.Ok(await queries.AuditAsync(campaignId, organizationId, from is null ? null : Day(from, time), to is null ? null : Day(to, time), cancellationToken: ct)))
+            TypedResults.Ok((await queries.AuditAsync(campaignId, organizationId, from is null ? null : Day(from, time), to is null ? null : Day(to, time),
+                cancellationToken: ct)).Select(TrailEntryView.From).ToList()))
             .Requires(Capability.Audit);
 
         var projections = app.MapGroup("/api/projections");
         projections.MapGet("/", async (NpgsqlDataSource dataSource, CancellationToken ct) =>
-            Results.Ok((await ProjectionDaemon.StatusAsync(dataSource, ct)).Select(s => new
-            {
-                s.Name, s.Position, s.HeadPosition, s.Lag, State = s.State.ToString().ToLowerInvariant(), s.Error, s.FailedPosition, s.Owner, s.UpdatedAt,
-            }))).Requires(Capability.Read, routeValue: null);
+            TypedResults.Ok((await ProjectionDaemon.StatusAsync(dataSource, ct)).Select(ProjectionView.From).ToList())).Requires(Capability.Read, routeValue: null);
         projections.MapPost("/{name}/rebuild", async (string name, NpgsqlDataSource dataSource, CancellationToken ct) =>
         {
             await ProjectionDaemon.RequestRebuildAsync(dataSource, name, ct);
-            return Results.Accepted($"/api/projections", new { name, rebuild = "requested" });
+            return TypedResults.Accepted("/api/projections", new QueuedView("rebuild", name));
         }).Requires(Capability.Operate, routeValue: null);
         projections.MapPost("/{name}/resume", async (string name, NpgsqlDataSource dataSource, CancellationToken ct) =>
         {
             await ProjectionDaemon.ResumeAsync(dataSource, name, ct);
-            return Results.Accepted($"/api/projections", new { name, resume = "requested" });
+            return TypedResults.Accepted("/api/projections", new QueuedView("resume", name));
         }).Requires(Capability.Operate, routeValue: null);
     }
 

@@ -4,7 +4,6 @@ using CongressWorkflow.Engine.Campaigns;
 using CongressWorkflow.Engine.Commands;
 using CongressWorkflow.Engine.Import;
 using CongressWorkflow.Engine.Organizations;
-using CongressWorkflow.EventStore.Serialization;
 using static CongressWorkflow.Server.Api.RequestParsing;
 
 namespace CongressWorkflow.Server.Api;
@@ -35,15 +34,17 @@ public static class OrganizationEndpoints
         {
             var caller = Caller.Of(http);
             var roots = await tree.RootsAsync(ct);
-            return Results.Ok(roots.Any(r => r.Id == caller.OrganizationId) ? roots
-                : await tree.GetAsync(caller.OrganizationId, ct) is { } own ? [own] : Array.Empty<OrganizationNode>());
+            IReadOnlyList<OrganizationNode> tops = roots.Any(r => r.Id == caller.OrganizationId) ? roots
+                : await tree.GetAsync(caller.OrganizationId, ct) is { } own ? [own] : [];
+            return TypedResults.Ok(tops.Select(OrganizationView.From).ToList());
         }).Requires(Capability.Read, routeValue: null);
         organizations.MapGet("/{id}", async (string id, OrganizationTree tree, CancellationToken ct) =>
-            await tree.GetAsync(id, ct) is { } node ? Results.Ok(node) : throw NotFound($"no organisation '{id}'")).Requires(Capability.Read, "id");
+            await tree.GetAsync(id, ct) is { } node ? TypedResults.Ok(OrganizationView.From(node)) : throw NotFound($"no organisation '{id}'"))
+            .Requires(Capability.Read, "id");
         organizations.MapGet("/{id}/children", async (string id, OrganizationTree tree, CancellationToken ct) =>
-            Results.Ok(await tree.ChildrenAsync(id, ct))).Requires(Capability.Read, "id");
+            TypedResults.Ok((await tree.ChildrenAsync(id, ct)).Select(OrganizationView.From).ToList())).Requires(Capability.Read, "id");
         organizations.MapGet("/{id}/subtree", async (string id, OrganizationTree tree, CancellationToken ct) =>
-            Results.Ok(await tree.SubtreeAsync(id, ct))).Requires(Capability.Read, "id");
+            TypedResults.Ok((await tree.SubtreeAsync(id, ct)).Select(OrganizationView.From).ToList())).Requires(Capability.Read, "id");
         organizations.MapPut("/{id}/name", async (string id, RenameRequest r, HttpContext http, OrganizationService service, TimeProvider time, CancellationToken ct) =>
             Written(http, await service.RenameAsync(id, Required(r.Name, "name"), Actor(http, time), ExpectedVersion(http), ct))).Requires(Capability.Administer, "id");
         organizations.MapPost("/{id}/move", async (string id, MoveRequest r, HttpContext http, OrganizationService service, TimeProvider time, CancellationToken ct) =>
@@ -53,7 +54,7 @@ public static class OrganizationEndpoints
             Written(http, await service.DissolveAsync(id, Required(r.Reason, "reason"), Actor(http, time), ExpectedVersion(http), ct))).Requires(Capability.Administer, "id");
 
         // The body is the file itself: application/json or text/csv.
-        organizations.MapPost("/import", async (HttpContext http, OrganizationImport import, TimeProvider time, CancellationToken ct) =>
+        organizations.MapPost("/import", async Task<IResult> (HttpContext http, OrganizationImport import, TimeProvider time, CancellationToken ct) =>
         {
             var mediaType = http.Request.ContentType?.Split(';')[0].Trim().ToLowerInvariant();
             var format = mediaType switch
@@ -67,17 +68,18 @@ public static class OrganizationEndpoints
             using var reader = new StreamReader(http.Request.Body);
             var report = await import.ImportAsync(await reader.ReadToEndAsync(ct), format, actor, ct);
             return report.Succeeded
-                ? Results.Ok(report)
+                ? TypedResults.Ok(ImportAnswer.From(report))
                 : Results.Problem(
                     statusCode: StatusCodes.Status422UnprocessableEntity,
                     title: "The file was not imported",
                     detail: $"{report.Errors.Count} row(s) are invalid; nothing was imported",
                     type: "https://congressworkflow.example/problems/import-rejected",
                     extensions: new Dictionary<string, object?> { ["code"] = "import-rejected", ["errors"] = report.Errors });
-        }).Requires(Capability.Operate, routeValue: null);
+        }).Requires(Capability.Operate, routeValue: null).Produces<ImportAnswer>().Accepts<string>("application/json", "text/csv");
 
         var campaigns = app.MapGroup("/api/campaigns");
-        campaigns.MapGet("/", async (CampaignService service, CancellationToken ct) => Results.Ok(await service.ListAsync(ct))).Requires(Capability.Read, routeValue: null);
+        campaigns.MapGet("/", async (CampaignService service, CancellationToken ct) => TypedResults.Ok((await service.ListAsync(ct)).Select(CampaignView.From).ToList()))
+            .Requires(Capability.Read, routeValue: null);
         campaigns.MapPost("/", async (StartCampaignRequest r, HttpContext http, CampaignService service, TimeProvider time, CancellationToken ct) =>
             Written(http, await service.StartAsync(new StartCampaign(Required(r.Id, "id"), Required(r.Name, "name"), Document(r.Directive, "directive"),
                 Required(r.TermStart, "termStart"), Required(r.TermEnd, "termEnd"), Required(r.BranchTermEnd, "branchTermEnd"), Actor(http, time)), ct),
@@ -85,14 +87,7 @@ public static class OrganizationEndpoints
     }
 
     /// <summary>The stream's new version as the ETag (send it back as If-Match), and what happened.</summary>
-    public static IResult Written(HttpContext http, CommandResult result, int status = StatusCodes.Status200OK)
-    {
-        var registry = http.RequestServices.GetRequiredService<EventTypeRegistry>();
-        http.Response.Headers.ETag = $"\"{result.Version}\"";
-        return Results.Json(
-            new { result.StreamId, result.Version, events = result.Events.Select(e => registry.Describe(e.GetType()).Name).ToList() },
-            statusCode: status);
-    }
+    public static CommandAnswered Written(HttpContext http, CommandResult result, int status = StatusCodes.Status200OK) => CommandAnswered.From(http, result, status);
 
     public static RequestRejectedException NotFound(string message) => new(StatusCodes.Status404NotFound, RequestErrorCodes.NotFound, message);
 }

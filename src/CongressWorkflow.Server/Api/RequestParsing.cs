@@ -3,7 +3,10 @@ using CongressWorkflow.Domain.Common;
 namespace CongressWorkflow.Server.Api;
 
 /// <summary>Window of dates as it arrives over HTTP.</summary>
-public sealed record WindowDto(DateOnly Start, DateOnly End);
+public sealed record WindowDto(DateOnly Start, DateOnly End)
+{
+    public static WindowDto From(DateWindow window) => new(window.Start, window.End);
+}
 
 /// <summary>Turns request values into domain values, or a 400 problem with a stable code.</summary>
 public static class RequestParsing

@@ -14,16 +14,8 @@ public static class StoreEndpoints
         app.MapGet("/api/store/status", async (PostgresEventStore store, DatabaseSetup database, CancellationToken ct) =>
         {
             var status = await store.GetStatusAsync(ct);
-            return Results.Ok(new
-            {
-                status.Streams,
-                status.Events,
-                status.HeadPosition,
-                status.SchemaVersion,
-                database = database.Embedded is { } embedded
-                    ? new { mode = "embedded", dataDirectory = (string?)embedded.DataDirectory, port = embedded.Port }
-                    : new { mode = "configured", dataDirectory = (string?)null, port = 0 },
-            });
+            return TypedResults.Ok(new StoreStatusView(status.Streams, status.Events, status.HeadPosition, status.SchemaVersion,
+                database.Embedded is { } embedded ? new DatabaseView("embedded", embedded.DataDirectory, embedded.Port) : new DatabaseView("configured", null, 0)));
         }).Requires(Capability.Audit, routeValue: null);
 
         app.MapGet("/api/store/verify", async (string? stream, HttpContext http, IntegrityVerifier verifier, AccessGuard guard, OrganizationTree tree,
@@ -31,7 +23,7 @@ public static class StoreEndpoints
         {
             await guard.DemandAsync(http, Capability.Audit, stream is null ? null : await tree.OwnerOfStreamAsync(stream, ct), ct);
             var report = stream is null ? await verifier.VerifyAllAsync(ct) : await verifier.VerifyStreamAsync(stream, ct);
-            return Results.Ok(new { report.IsIntact, report.StreamsChecked, report.EventsChecked, report.FirstViolation, report.Violations });
+            return TypedResults.Ok(VerificationView.From(report));
         }).WithMetadata(new AccessRule(Capability.Audit));
 
         app.MapGet("/api/streams/{streamId}/events", async (
@@ -52,7 +44,7 @@ public static class StoreEndpoints
                 throw new RequestRejectedException(StatusCodes.Status404NotFound, RequestErrorCodes.NotFound, $"no stream '{streamId}'");
             }
 
-            return Results.Ok(events.Select(e => EventEnvelope.From(e, store.Registry.SerializerOptions)));
+            return TypedResults.Ok(events.Select(e => EventEnvelope.From(e, store.Registry.SerializerOptions)).ToList());
         }).WithMetadata(new AccessRule(Capability.Audit));
     }
 
