@@ -55,7 +55,7 @@ public class EngineDatabase : EventStoreDatabase
         Tree = new OrganizationTree(DataSource);
         Organizations = new OrganizationService(Pipeline, Tree);
         Campaigns = new CampaignService(Pipeline);
-        Congresses = new CongressService(Pipeline, Tree);
+        Congresses = new CongressService(Pipeline);
         Import = new OrganizationImport(Pipeline, Tree);
         Policies = new DeadlinePolicyService(Pipeline);
         Subscriptions = new SubscriptionService(Pipeline, Tree);

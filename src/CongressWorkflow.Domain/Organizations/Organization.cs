@@ -95,11 +95,11 @@ public static partial class OrganizationDecider
             Decision.Reject(OrganizationErrors.NotRegistered, $"organisation {command.OrganizationId} is not registered"),
         _ when state.IsDissolved =>
             Decision.Reject(OrganizationErrors.Dissolved, $"organisation '{state.Name}' is dissolved"),
-        RenameOrganization c => NormalizeName(c.NewName) is { } name
-            ? name == state.Name
+        RenameOrganization c => NameError(c.NewName) is { } invalid
+            ? Decision.Reject(invalid.Code, invalid.Message)
+            : NormalizeName(c.NewName) is var name && name == state.Name
                 ? Decision.Accept()
-                : Decision.Accept(new OrganizationRenamed(state.Id, state.Name, name, c.Context.Now))
-            : Decision.Reject(OrganizationErrors.InvalidName, "a name must not be empty"),
+                : Decision.Accept(new OrganizationRenamed(state.Id, state.Name, name!, c.Context.Now)),
         MoveOrganization c => CheckParent(c.OrganizationId, state.Level, c.NewParent) is { } error
             ? Decision.Reject(error.Code, error.Message)
             : c.NewParent.OrganizationId == state.ParentId
@@ -127,6 +127,12 @@ public static partial class OrganizationDecider
     };
 
     /// <summary>Names are kept exactly as written, in Unicode NFC, trimmed; null when nothing is left.</summary>
+    /// <summary>A name is required, one line, bounded, and not a spreadsheet formula (the edge rules every name meets).</summary>
+    public static DomainError? NameError(string? name) =>
+        NormalizeName(name) is not { } normalized ? new DomainError(OrganizationErrors.InvalidName, "a name must not be empty")
+        : EdgeRules.NameProblem(normalized) is { } problem ? new DomainError(OrganizationErrors.InvalidName, "the name " + problem)
+        : null;
+
     public static string? NormalizeName(string? name) =>
         string.IsNullOrWhiteSpace(name) ? null : name.Trim().Normalize(NormalizationForm.FormC);
 
@@ -178,10 +184,12 @@ public static partial class OrganizationDecider
 
     private static Decision Register(RegisterOrganization c)
     {
-        if (NormalizeName(c.Name) is not { } name)
+        if (NameError(c.Name) is { } invalid)
         {
-            return Decision.Reject(OrganizationErrors.InvalidName, "a name must not be empty");
+            return Decision.Reject(invalid.Code, invalid.Message);
         }
+
+        var name = NormalizeName(c.Name)!;
 
         if (c.Level == OrganizationLevel.Central)
         {

@@ -28,6 +28,12 @@ public sealed record PendingWrite(
     string StreamId, string StreamType, long VersionBefore, IReadOnlyList<object> Events,
     Func<NpgsqlConnection, NpgsqlTransaction, IReadOnlyList<object>, long, CommandContext, Task> Inline);
 
+/// <summary>
+/// The command's own connection and transaction, open while it decides: facts read through it (under the locks the
+/// reading takes) cannot change before the command commits.
+/// </summary>
+public sealed record CommandSession(NpgsqlConnection Connection, NpgsqlTransaction Transaction);
+
 /// <summary>One aggregate's stream and Decider, as the pipeline needs them.</summary>
 public sealed record AggregateDefinition<TState>(string StreamType, TState Initial, Func<TState, object, TState> Evolve);
 
@@ -50,7 +56,8 @@ public sealed class CommandPipeline(PostgresEventStore store, NpgsqlDataSource d
         return (loaded.State, loaded.Version);
     }
 
-    public async Task<CommandResult> ExecuteAsync<TState>(
+    /// <summary>A command deciding on its stream alone (no facts from elsewhere).</summary>
+    public Task<CommandResult> ExecuteAsync<TState>(
         string commandName,
         AggregateDefinition<TState> aggregate,
         string streamId,
@@ -60,59 +67,106 @@ public sealed class CommandPipeline(PostgresEventStore store, NpgsqlDataSource d
         InlineProjection<TState>? inline = null,
         Func<IReadOnlyList<object>, TState, IReadOnlyList<OutboxMessage>>? outbox = null,
         Guid? correlationId = null,
+        CancellationToken cancellationToken = default) =>
+        ExecuteAsync(commandName, aggregate, streamId, context, expectedVersion, (state, _) => decide(state), inline, outbox, correlationId, cancellationToken);
+
+    /// <summary>
+    /// Loads the stream, opens the command's transaction, decides (reading any other facts through the session), and
+    /// in that same transaction writes the inline read models, the idempotency key, the events and the outbox. Without
+    /// an expected version from the caller, a write that lands on the stream in between makes it load and decide again
+    /// (a few times) rather than answer with a conflict the caller never asked to hear about.
+    /// </summary>
+    public async Task<CommandResult> ExecuteAsync<TState>(
+        string commandName,
+        AggregateDefinition<TState> aggregate,
+        string streamId,
+        CommandContext context,
+        long? expectedVersion,
+        Func<TState, CommandSession, Task<Decision>> decide,
+        InlineProjection<TState>? inline = null,
+        Func<IReadOnlyList<object>, TState, IReadOnlyList<OutboxMessage>>? outbox = null,
+        Guid? correlationId = null,
         CancellationToken cancellationToken = default)
     {
         using var activity = CongressTelemetry.ActivitySource.StartActivity("command." + commandName);
         activity?.SetTag("cw.stream_id", streamId);
         activity?.SetTag("cw.actor_org", context.OrganizationId);
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            var (state, version) = await LoadAsync(aggregate, streamId, cancellationToken);
-            if (expectedVersion is { } expected && expected != version)
+            try
             {
-                throw new ConcurrencyException(streamId, ExpectedVersion.Exactly(expected), version);
+                return await AttemptAsync(commandName, aggregate, streamId, context, expectedVersion, decide, inline, outbox, correlationId, cancellationToken);
             }
-
-            var events = await decide(state) switch
+            catch (ConcurrencyException) when (expectedVersion is null && attempt < MaxAttemptsWithoutExpectedVersion)
             {
-                Decision.Accepted accepted => accepted.Events,
-                Decision.Rejected rejected => throw new CommandRejectedException(rejected.Error),
-                _ => throw new UnreachableException(),
-            };
-            if (events.Count == 0)
-            {
-                Count(commandName, "unchanged");
-                return new CommandResult(streamId, version, events);
+                activity?.AddEvent(new ActivityEvent("command.redecide"));
+                // Backing off with jitter spreads the writers that lost the race so that one of them wins each round.
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 2 << Math.Min(attempt, 6))), cancellationToken);
             }
-
-            var stateAfter = events.Aggregate(state, aggregate.Evolve);
-            var metadata = new EventMetadata(new Actor(context.UserId, context.Role, context.OrganizationId), correlationId ?? Guid.NewGuid());
-            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            if (inline is not null)
+            catch (Exception e) when (e is CommandRejectedException or EventStoreException)
             {
-                await inline(connection, transaction, events, stateAfter, version + events.Count, context);
+                activity?.SetStatus(ActivityStatusCode.Error, (e as CommandRejectedException)?.Code ?? ((EventStoreException)e).Code);
+                Count(commandName, "rejected");
+                throw;
             }
-
-            // The key first: a concurrent duplicate waits here for the first to commit, then appends nothing.
-            if (IdempotencyScope.Current is { } idempotency)
-            {
-                await idempotency.RecordAsync(connection, transaction, streamId, version + events.Count,
-                    [.. events.Select(e => store.Registry.Describe(e.GetType()).Name)], cancellationToken);
-            }
-
-            var result = await store.AppendAsync(connection, transaction, streamId, aggregate.StreamType, ExpectedVersion.Exactly(version),
-                events.Select(e => new NewEvent(Guid.NewGuid(), e)).ToList(), metadata, outbox?.Invoke(events, stateAfter), cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-            Count(commandName, "accepted");
-            return new CommandResult(streamId, result.StreamVersion, events);
         }
-        catch (Exception e) when (e is CommandRejectedException or EventStoreException)
+    }
+
+    /// <summary>How often a command sent without If-Match is decided again when another write got to its stream first.</summary>
+    public const int MaxAttemptsWithoutExpectedVersion = 16;
+
+    private async Task<CommandResult> AttemptAsync<TState>(
+        string commandName,
+        AggregateDefinition<TState> aggregate,
+        string streamId,
+        CommandContext context,
+        long? expectedVersion,
+        Func<TState, CommandSession, Task<Decision>> decide,
+        InlineProjection<TState>? inline,
+        Func<IReadOnlyList<object>, TState, IReadOnlyList<OutboxMessage>>? outbox,
+        Guid? correlationId,
+        CancellationToken cancellationToken)
+    {
+        var (state, version) = await LoadAsync(aggregate, streamId, cancellationToken);
+        if (expectedVersion is { } expected && expected != version)
         {
-            activity?.SetStatus(ActivityStatusCode.Error, (e as CommandRejectedException)?.Code ?? ((EventStoreException)e).Code);
-            Count(commandName, "rejected");
-            throw;
+            throw new ConcurrencyException(streamId, ExpectedVersion.Exactly(expected), version);
         }
+
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var events = await decide(state, new CommandSession(connection, transaction)) switch
+        {
+            Decision.Accepted accepted => accepted.Events,
+            Decision.Rejected rejected => throw new CommandRejectedException(rejected.Error),
+            _ => throw new UnreachableException(),
+        };
+        if (events.Count == 0)
+        {
+            Count(commandName, "unchanged");
+            return new CommandResult(streamId, version, events);
+        }
+
+        var stateAfter = events.Aggregate(state, aggregate.Evolve);
+        var metadata = new EventMetadata(new Actor(context.UserId, context.Role, context.OrganizationId), correlationId ?? Guid.NewGuid());
+        if (inline is not null)
+        {
+            await inline(connection, transaction, events, stateAfter, version + events.Count, context);
+        }
+
+        // The key first: a concurrent duplicate waits here for the first to commit, then appends nothing.
+        if (IdempotencyScope.Current is { } idempotency)
+        {
+            await idempotency.RecordAsync(connection, transaction, streamId, version + events.Count,
+                [.. events.Select(e => store.Registry.Describe(e.GetType()).Name)], cancellationToken);
+        }
+
+        var result = await store.AppendAsync(connection, transaction, streamId, aggregate.StreamType, ExpectedVersion.Exactly(version),
+            events.Select(e => new NewEvent(Guid.NewGuid(), e)).ToList(), metadata, outbox?.Invoke(events, stateAfter), cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        IdempotencyScope.Current?.MarkRecorded();
+        Count(commandName, "accepted");
+        return new CommandResult(streamId, result.StreamVersion, events);
     }
 
     /// <summary>
@@ -144,6 +198,7 @@ public sealed class CommandPipeline(PostgresEventStore store, NpgsqlDataSource d
         }
 
         await transaction.CommitAsync(cancellationToken);
+        IdempotencyScope.Current?.MarkRecorded();
     }
 
     private static void Count(string command, string outcome) =>

@@ -34,8 +34,10 @@ public sealed class IdempotencyScope(string userId, string key, byte[] requestHa
     /// <summary>Keys older than this are forgotten: a new use starts afresh.</summary>
     public TimeSpan Retention { get; } = retention;
 
-    /// <summary>Set once the key is recorded, so one request's key guards its first write only.</summary>
+    /// <summary>Set once the key's transaction commits, so one request's key guards its first write only (a retried attempt records it again).</summary>
     public bool Recorded { get; private set; }
+
+    public void MarkRecorded() => Recorded = true;
 
     /// <summary>Records the key with what the command wrote, inside its transaction; throws <see cref="IdempotentReplayException"/> for a live duplicate.</summary>
     public async Task RecordAsync(
@@ -66,8 +68,6 @@ public sealed class IdempotencyScope(string userId, string key, byte[] requestHa
         {
             throw new IdempotentReplayException(Key);
         }
-
-        Recorded = true;
     }
 
     /// <summary>The live first answer under a key, if any.</summary>

@@ -2,7 +2,6 @@ using CongressWorkflow.Domain.Common;
 using CongressWorkflow.Domain.Congresses;
 using CongressWorkflow.Domain.Organizations;
 using CongressWorkflow.Domain.Campaigns;
-using CongressWorkflow.Engine.Campaigns;
 using CongressWorkflow.Engine.Commands;
 using CongressWorkflow.Engine.Deadlines;
 using CongressWorkflow.Engine.Organizations;
@@ -19,7 +18,7 @@ public sealed record WindowConflict(string OrganizationId, DateWindow Window, st
 /// Congress commands. The facts that cross aggregates are gathered here, never taken from the caller: the superior
 /// (the organisation's parent), the window its superiors set, and which direct subordinates have held their congress.
 /// </summary>
-public sealed class CongressService(CommandPipeline pipeline, OrganizationTree tree)
+public sealed class CongressService(CommandPipeline pipeline)
 {
     public static readonly AggregateDefinition<Congress> Aggregate = new("congress", Congress.None, Congress.Evolve);
 
@@ -33,16 +32,12 @@ public sealed class CongressService(CommandPipeline pipeline, OrganizationTree t
         return (result.State, result.Version);
     }
 
-    public async Task<CommandResult> HandleAsync(CongressCommand command, long? expectedVersion = null, Guid? correlationId = null, CancellationToken cancellationToken = default)
+    public Task<CommandResult> HandleAsync(CongressCommand command, long? expectedVersion = null, Guid? correlationId = null, CancellationToken cancellationToken = default)
     {
-        if (command is IssuePlan issue)
-        {
-            command = await WithPlanFactsAsync(issue, cancellationToken);
-        }
-
-        return await pipeline.ExecuteAsync(
-            Name(command), Aggregate, command.CongressId, command.Context, expectedVersion,
-            state => DecideWithFactsAsync(command, state, cancellationToken),
+        var streamId = command is IssuePlan issue ? Congress.StreamId(issue.CampaignId, issue.OrganizationId) : command.CongressId;
+        return pipeline.ExecuteAsync(
+            Name(command), Aggregate, streamId, command.Context, expectedVersion,
+            (state, session) => DecideWithFactsAsync(command, state, session, cancellationToken),
             ProjectStatusAsync, Notifications, correlationId, cancellationToken);
     }
 
@@ -77,58 +72,100 @@ public sealed class CongressService(CommandPipeline pipeline, OrganizationTree t
         return conflicts;
     }
 
-    private async Task<IssuePlan> WithPlanFactsAsync(IssuePlan command, CancellationToken cancellationToken)
-    {
-        var organization = await tree.GetAsync(command.OrganizationId, cancellationToken);
-        if (organization is null || organization.IsDissolved)
-        {
-            throw new CommandRejectedException(new DomainError(OrganizationErrors.NotRegistered,
-                $"there is no active organisation '{command.OrganizationId}' to plan a congress for"));
-        }
-
-        if (!await CampaignService.ExistsAsync(pipeline.DataSource, command.CampaignId, cancellationToken))
-        {
-            throw new CommandRejectedException(new DomainError(CampaignErrors.NotStarted, $"there is no campaign '{command.CampaignId}'"));
-        }
-
-        var expectedId = Congress.StreamId(command.CampaignId, command.OrganizationId);
-        return command with
-        {
-            CongressId = expectedId,
-            SuperiorOrganizationId = organization.ParentId,
-            SuperiorSubordinateWindow = await InheritedWindowAsync(command.CampaignId, organization.ParentId, command.IssuedOn, cancellationToken),
-        };
-    }
-
-    private async Task<Decision> DecideWithFactsAsync(CongressCommand command, Congress state, CancellationToken cancellationToken)
+    /// <summary>
+    /// The facts a congress command decides on, read in its own transaction under locks: the organisation's row (shared
+    /// for a plan, so it cannot be dissolved or moved meanwhile; for update when convening, so no subordinate registers
+    /// meanwhile) and the superiors' congress rows (shared, so their windows cannot be amended meanwhile).
+    /// </summary>
+    private async Task<Decision> DecideWithFactsAsync(CongressCommand command, Congress state, CommandSession session, CancellationToken cancellationToken)
     {
         var withFacts = command switch
         {
+            IssuePlan issue => await WithPlanFactsAsync(issue, session, cancellationToken),
             AmendPlan amend when state.Stage != CongressStage.NotPlanned => amend with
             {
-                SuperiorSubordinateWindow = await InheritedWindowAsync(state.CampaignId, state.SuperiorOrganizationId, amend.EffectiveOn, cancellationToken),
+                SuperiorSubordinateWindow = await InheritedWindowAsync(session, state.CampaignId, state.SuperiorOrganizationId, amend.EffectiveOn, cancellationToken),
             },
             ConveneCongress convene when state.Stage != CongressStage.NotPlanned => convene with
             {
-                IncompleteSubordinates = await IncompleteSubordinatesAsync(state.CampaignId, state.OrganizationId, cancellationToken),
+                IncompleteSubordinates = await IncompleteSubordinatesAsync(session, state.CampaignId, state.OrganizationId, cancellationToken),
             },
             _ => command,
         };
         return CongressDecider.Decide(withFacts, state);
     }
 
+    private async Task<IssuePlan> WithPlanFactsAsync(IssuePlan command, CommandSession session, CancellationToken cancellationToken)
+    {
+        await using (var organization = new NpgsqlCommand(
+            "SELECT parent_id, is_dissolved FROM congress.organizations WHERE organization_id = $1 FOR SHARE", session.Connection, session.Transaction))
+        {
+            organization.Parameters.Add(new() { Value = command.OrganizationId });
+            await using var reader = await organization.ExecuteReaderAsync(cancellationToken);
+            if (!await reader.ReadAsync(cancellationToken) || reader.GetBoolean(1))
+            {
+                throw new CommandRejectedException(new DomainError(OrganizationErrors.NotRegistered,
+                    $"there is no active organisation '{command.OrganizationId}' to plan a congress for"));
+            }
+
+            command = command with
+            {
+                CongressId = Congress.StreamId(command.CampaignId, command.OrganizationId),
+                SuperiorOrganizationId = reader.IsDBNull(0) ? null : reader.GetString(0),
+            };
+        }
+
+        await using (var campaign = new NpgsqlCommand("SELECT 1 FROM congress.campaigns WHERE campaign_id = $1", session.Connection, session.Transaction))
+        {
+            campaign.Parameters.Add(new() { Value = command.CampaignId });
+            if (await campaign.ExecuteScalarAsync(cancellationToken) is null)
+            {
+                throw new CommandRejectedException(new DomainError(CampaignErrors.NotStarted, $"there is no campaign '{command.CampaignId}'"));
+            }
+        }
+
+        return command with
+        {
+            SuperiorSubordinateWindow = await InheritedWindowAsync(session, command.CampaignId, command.SuperiorOrganizationId, command.IssuedOn, cancellationToken),
+        };
+    }
+
     /// <summary>The window for subordinates in the plan in force on a date at the nearest planned superior, walking up.</summary>
-    private async Task<DateWindow?> InheritedWindowAsync(string campaignId, string? superiorId, DateOnly on, CancellationToken cancellationToken)
+    private async Task<DateWindow?> InheritedWindowAsync(CommandSession session, string campaignId, string? superiorId, DateOnly on, CancellationToken cancellationToken)
     {
         if (superiorId is null)
         {
             return null;
         }
 
-        var ancestry = await tree.AncestryAsync(superiorId, cancellationToken);
-        foreach (var ancestor in ancestry.Reverse())
+        // The superiors' congress rows, share-locked: an amendment of their plans waits for this command, or is seen by it.
+        var superiors = new List<string>();
+        await using (var ancestry = new NpgsqlCommand("""
+            SELECT a.organization_id
+            FROM congress.organizations o JOIN congress.organizations a ON a.path @> o.path
+            WHERE o.organization_id = $1
+            ORDER BY nlevel(a.path) DESC
+            """, session.Connection, session.Transaction))
         {
-            var (superior, _) = await LoadAsync(Congress.StreamId(campaignId, ancestor.Id), cancellationToken);
+            ancestry.Parameters.Add(new() { Value = superiorId });
+            await using var reader = await ancestry.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                superiors.Add(reader.GetString(0));
+            }
+        }
+
+        await using (var share = new NpgsqlCommand(
+            "SELECT 1 FROM congress.congresses WHERE campaign_id = $1 AND organization_id = ANY($2) ORDER BY congress_id FOR SHARE", session.Connection, session.Transaction))
+        {
+            share.Parameters.Add(new() { Value = campaignId });
+            share.Parameters.Add(new() { Value = superiors.ToArray() });
+            await share.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        foreach (var ancestor in superiors)
+        {
+            var (superior, _) = await LoadAsync(Congress.StreamId(campaignId, ancestor), cancellationToken);
             if (superior.PlanInForce(on)?.SubordinateWindow is { } window)
             {
                 return window;
@@ -138,14 +175,23 @@ public sealed class CongressService(CommandPipeline pipeline, OrganizationTree t
         return null;
     }
 
-    private async Task<IReadOnlyList<string>> IncompleteSubordinatesAsync(string campaignId, string organizationId, CancellationToken cancellationToken)
+    /// <summary>Direct subordinates not yet convened, counted after locking the organisation's row: no subordinate registers meanwhile.</summary>
+    private static async Task<IReadOnlyList<string>> IncompleteSubordinatesAsync(CommandSession session, string campaignId, string organizationId,
+        CancellationToken cancellationToken)
     {
-        await using var command = pipeline.DataSource.CreateCommand("""
+        await using (var lockRow = new NpgsqlCommand(
+            "SELECT 1 FROM congress.organizations WHERE organization_id = $1 FOR UPDATE", session.Connection, session.Transaction))
+        {
+            lockRow.Parameters.Add(new() { Value = organizationId });
+            await lockRow.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using var command = new NpgsqlCommand("""
             SELECT o.organization_id FROM congress.organizations o
             LEFT JOIN congress.congresses c ON c.organization_id = o.organization_id AND c.campaign_id = $2
             WHERE o.parent_id = $1 AND NOT o.is_dissolved AND c.convened_on IS NULL
             ORDER BY o.organization_id
-            """);
+            """, session.Connection, session.Transaction);
         command.Parameters.Add(new() { Value = organizationId });
         command.Parameters.Add(new() { Value = campaignId });
         var incomplete = new List<string>();

@@ -52,7 +52,7 @@ public sealed class DemoCampaign
         _sweep = new DeadlineSweep(store, dataSource, _clock);
         _organizations = new OrganizationService(pipeline, tree);
         _campaigns = new CampaignService(pipeline);
-        _congresses = new CongressService(pipeline, tree);
+        _congresses = new CongressService(pipeline);
     }
 
     private sealed record Step(DateOnly Day, int Sequence, Func<CancellationToken, Task> Run);

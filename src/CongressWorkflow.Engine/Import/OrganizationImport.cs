@@ -54,71 +54,78 @@ public sealed class OrganizationImport(CommandPipeline pipeline, OrganizationTre
         var errors = new List<ImportError>();
         var rows = format == ImportFormat.Json ? ParseJson(content, errors) : ParseCsv(content, errors);
         var known = await LoadTreeAsync(cancellationToken);
-        CheckTree(rows, known, errors);
-        foreach (var row in rows)
-        {
-            // The same rule as every name the API takes: one line, no spreadsheet formula.
-            if (EdgeRules.NameProblem(row.Name) is { } problem)
-            {
-                errors.Add(new ImportError(row.Line, row.Id, "name " + problem));
-            }
-        }
-        foreach (var row in rows.Where(r => r.Contacts is not null))
-        {
-            if (OrganizationDecider.CheckContacts(row.Contacts) is { } invalid)
-            {
-                errors.Add(new ImportError(row.Line, row.Id, invalid.Message));
-            }
-        }
-
+        var flagged = CheckTree(rows, known, errors);
         var contacts = await tree.ContactsAsync([.. rows.Where(r => r.Contacts is not null && known.ContainsKey(r.Id)).Select(r => r.Id)], cancellationToken);
-        if (errors.Count > 0)
-        {
-            return new ImportReport(0, 0, 0, 0, [.. errors.OrderBy(e => e.Line)]);
-        }
 
+        // The Decider is the only source of the tree rules (names, levels, parents, dissolved parents, cycles,
+        // contacts): every row the file-wide checks let through is decided, and every rejection is reported with its
+        // line before anything is written.
+        var inFile = rows.GroupBy(r => r.Id, StringComparer.Ordinal).ToDictionary(g => g.Key, g => (g.First().Level, g.First().ParentId), StringComparer.Ordinal);
         var writes = new List<PendingWrite>();
         int registered = 0, renamed = 0, moved = 0, unchanged = 0, contactsChanged = 0;
-        foreach (var row in OrderParentsFirst(rows))
+        foreach (var (row, index) in OrderParentsFirst(rows).Select((r, i) => (r, i)))
         {
-            var facts = row.ParentId is null ? null : ParentFacts(row.ParentId, known, rows);
-            object[] events;
+            if (index % 1000 == 0)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+
+            var facts = row.ParentId is null ? null : ParentFacts(row.ParentId, known, inFile);
+            if (flagged.Contains(row.Line) || (row.ParentId is not null && facts is null))
+            {
+                continue;
+            }
+
+            var decisions = new List<Decision>();
             if (known.TryGetValue(row.Id, out var existing))
             {
                 var state = new Organization(existing.Id, existing.Name, existing.Level, row.Sector, existing.ParentId, existing.IsDissolved)
                 {
                     Contacts = contacts[row.Id].ToList(),
                 };
-                events = [
-                    .. Accepted(OrganizationDecider.Decide(new RenameOrganization(row.Id, row.Name, context), state)),
-                    .. row.ParentId is not null && row.ParentId != existing.ParentId
-                        ? Accepted(OrganizationDecider.Decide(new MoveOrganization(row.Id, facts!, context), state))
-                        : [],
-                    .. row.Contacts is null ? [] : Accepted(OrganizationDecider.Decide(new SetContacts(row.Id, row.Contacts, context), state)),
-                ];
-                renamed += events.OfType<OrganizationRenamed>().Count();
-                moved += events.OfType<OrganizationMoved>().Count();
-                contactsChanged += events.OfType<OrganizationContactsSet>().Count();
-                unchanged += events.Length == 0 ? 1 : 0;
+                decisions.Add(OrganizationDecider.Decide(new RenameOrganization(row.Id, row.Name, context), state));
+                if (row.ParentId is not null && row.ParentId != existing.ParentId)
+                {
+                    decisions.Add(OrganizationDecider.Decide(new MoveOrganization(row.Id, facts!, context), state));
+                }
+
+                if (row.Contacts is not null)
+                {
+                    decisions.Add(OrganizationDecider.Decide(new SetContacts(row.Id, row.Contacts, context), state));
+                }
             }
             else
             {
-                var registration = Accepted(OrganizationDecider.Decide(
-                    new RegisterOrganization(row.Id, row.Name, row.Level, row.Sector, facts, context), Organization.None));
-                var registeredState = registration.Aggregate(Organization.None, OrganizationDecider.Evolve);
-                events = [
-                    .. registration,
-                    .. row.Contacts is null ? [] : Accepted(OrganizationDecider.Decide(new SetContacts(row.Id, row.Contacts, context), registeredState)),
-                ];
-                registered++;
+                var registration = OrganizationDecider.Decide(new RegisterOrganization(row.Id, row.Name, row.Level, row.Sector, facts, context), Organization.None);
+                decisions.Add(registration);
+                if (row.Contacts is not null && registration is Decision.Accepted accepted)
+                {
+                    decisions.Add(OrganizationDecider.Decide(new SetContacts(row.Id, row.Contacts, context),
+                        accepted.Events.Aggregate(Organization.None, OrganizationDecider.Evolve)));
+                }
             }
 
+            foreach (var rejected in decisions.OfType<Decision.Rejected>())
+            {
+                errors.Add(new ImportError(row.Line, row.Id, rejected.Error.Message));
+            }
+
+            var events = decisions.OfType<Decision.Accepted>().SelectMany(a => a.Events).ToArray();
+            registered += events.OfType<OrganizationRegistered>().Count();
+            renamed += events.OfType<OrganizationRenamed>().Count();
+            moved += events.OfType<OrganizationMoved>().Count();
+            contactsChanged += existing is null ? 0 : events.OfType<OrganizationContactsSet>().Count();
+            unchanged += existing is not null && events.Length == 0 ? 1 : 0;
             if (events.Length > 0)
             {
-                var versionBefore = existing?.Version ?? 0;
-                writes.Add(new PendingWrite(Organization.StreamId(row.Id), OrganizationService.Aggregate.StreamType, versionBefore, events,
+                writes.Add(new PendingWrite(Organization.StreamId(row.Id), OrganizationService.Aggregate.StreamType, existing?.Version ?? 0, events,
                     (connection, transaction, e, version, ctx) => OrganizationTree.ProjectAsync(connection, transaction, e, Organization.None, version, ctx)));
             }
+        }
+
+        if (errors.Count > 0)
+        {
+            return new ImportReport(0, 0, 0, 0, [.. errors.OrderBy(e => e.Line)]);
         }
 
         if (writes.Count > 0)
@@ -128,13 +135,6 @@ public sealed class OrganizationImport(CommandPipeline pipeline, OrganizationTre
 
         return new ImportReport(registered, renamed, moved, unchanged, []) { ContactsChanged = contactsChanged };
     }
-
-    private static IReadOnlyList<object> Accepted(Decision decision) => decision switch
-    {
-        Decision.Accepted accepted => accepted.Events,
-        Decision.Rejected rejected => throw new CommandRejectedException(rejected.Error),
-        _ => [],
-    };
 
     private static List<Row> ParseJson(string content, List<ImportError> errors)
     {
@@ -274,9 +274,13 @@ public sealed class OrganizationImport(CommandPipeline pipeline, OrganizationTre
         _ => kind.ToString(),
     };
 
-    /// <summary>The rules that need the whole file and the stored tree: unique ids, known parents, levels, cycles.</summary>
-    private static void CheckTree(List<Row> rows, Dictionary<string, Known> known, List<ImportError> errors)
+    /// <summary>
+    /// What only the file as a whole can say (the Decider judges each row): ids given twice, parents nowhere, levels
+    /// changed. Returns the lines it reported.
+    /// </summary>
+    private static HashSet<int> CheckTree(List<Row> rows, Dictionary<string, Known> known, List<ImportError> errors)
     {
+        var before = errors.Count;
         var byId = new Dictionary<string, Row>(StringComparer.Ordinal);
         foreach (var row in rows)
         {
@@ -293,40 +297,25 @@ public sealed class OrganizationImport(CommandPipeline pipeline, OrganizationTre
                 errors.Add(new ImportError(row.Line, row.Id, $"'{row.Id}' is stored as {existing.Level}; an import cannot change its level to {row.Level}"));
             }
 
-            if (row.ParentId is null)
-            {
-                if (row.Level != OrganizationLevel.Central)
-                {
-                    errors.Add(new ImportError(row.Line, row.Id, $"a {row.Level} organisation needs a parent"));
-                }
-
-                continue;
-            }
-
-            OrganizationLevel? parentLevel = byId.TryGetValue(row.ParentId, out var inFile) ? inFile.Level
-                : known.TryGetValue(row.ParentId, out var stored) ? stored.Level : null;
-            if (parentLevel is null)
+            if (row.ParentId is not null && !byId.ContainsKey(row.ParentId) && !known.ContainsKey(row.ParentId))
             {
                 errors.Add(new ImportError(row.Line, row.Id, $"parent '{row.ParentId}' is neither in the file nor registered"));
             }
-            else if (parentLevel >= row.Level)
-            {
-                errors.Add(new ImportError(row.Line, row.Id, $"a {row.Level} cannot sit under '{row.ParentId}', a {parentLevel}: a child must be at a deeper level"));
-            }
-            else if (!byId.ContainsKey(row.ParentId) && known[row.ParentId].IsDissolved)
-            {
-                errors.Add(new ImportError(row.Line, row.Id, $"parent '{row.ParentId}' is dissolved"));
-            }
         }
+
+        return [.. errors.Skip(before).Select(e => e.Line)];
     }
 
     /// <summary>Parents before children: a child is always at a deeper level, which also rules out cycles.</summary>
     private static IEnumerable<Row> OrderParentsFirst(List<Row> rows) =>
         rows.OrderBy(r => (int)r.Level).ThenBy(r => r.Line);
 
-    private static ParentFacts ParentFacts(string parentId, Dictionary<string, Known> known, List<Row> rows)
+    /// <summary>
+    /// A parent's facts from the file (which wins) and the stored tree: one walk up, no copy of the file per row; null
+    /// when the chain leads to an organisation that is nowhere (reported on its own row).
+    /// </summary>
+    private static ParentFacts? ParentFacts(string parentId, Dictionary<string, Known> known, Dictionary<string, (OrganizationLevel Level, string? ParentId)> fileParents)
     {
-        var fileParents = rows.ToDictionary(r => r.Id, r => (r.Level, r.ParentId));
         var ancestors = new List<string>();
         OrganizationLevel? level = null;
         var dissolved = false;
@@ -338,12 +327,15 @@ public sealed class OrganizationImport(CommandPipeline pipeline, OrganizationTre
                 level ??= inFile.Level;
                 id = inFile.ParentId;
             }
-            else
+            else if (known.TryGetValue(id, out var stored))
             {
-                var stored = known[id];
                 level ??= stored.Level;
                 dissolved = ancestors.Count == 1 && stored.IsDissolved;
                 id = stored.ParentId;
+            }
+            else
+            {
+                return null;
             }
         }
 

@@ -1,5 +1,6 @@
 using CongressWorkflow.Domain.Common;
 using CongressWorkflow.Domain.Organizations;
+using CongressWorkflow.Engine.Commands;
 using CongressWorkflow.EventStore;
 using Npgsql;
 
@@ -76,10 +77,29 @@ public sealed class OrganizationTree(NpgsqlDataSource dataSource)
         return await command.ExecuteScalarAsync(cancellationToken) as string;
     }
 
-    /// <summary>What the tree rules need of a prospective parent, or null if there is no such organisation.</summary>
-    public async Task<ParentFacts?> ParentFactsAsync(string parentId, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// In a command's transaction: the tree lock (shared by registrations and dissolutions, exclusive for a move, which
+    /// rewrites a subtree's paths), always taken before any organisation row so that tree commands cannot deadlock.
+    /// </summary>
+    public static Task LockTreeAsync(CommandSession session, bool exclusive) =>
+        ExecuteAsync(session.Connection, session.Transaction, exclusive
+            ? "SELECT pg_advisory_xact_lock(hashtextextended('organization-tree', 0))"
+            : "SELECT pg_advisory_xact_lock_shared(hashtextextended('organization-tree', 0))");
+
+    /// <summary>
+    /// What the tree rules need of a prospective parent, read in the command's transaction with the parent's row
+    /// share-locked: a dissolution of the parent waits for this command, or this command sees it; null if there is
+    /// no such organisation.
+    /// </summary>
+    public static async Task<ParentFacts?> ParentFactsAsync(CommandSession session, string parentId, CancellationToken cancellationToken = default)
     {
-        var ancestry = await AncestryAsync(parentId, cancellationToken);
+        await ExecuteAsync(session.Connection, session.Transaction, "SELECT 1 FROM congress.organizations WHERE organization_id = $1 FOR SHARE", parentId);
+        var ancestry = await QueryAsync(session.Connection, session.Transaction, $"""
+            SELECT {ColumnsOf("a")}
+            FROM congress.organizations o JOIN congress.organizations a ON a.path @> o.path
+            WHERE o.organization_id = $1
+            ORDER BY nlevel(a.path)
+            """, cancellationToken, parentId);
         if (ancestry.Count == 0)
         {
             return null;
@@ -87,6 +107,19 @@ public sealed class OrganizationTree(NpgsqlDataSource dataSource)
 
         var parent = ancestry[^1];
         return new ParentFacts(parent.Id, parent.Level, parent.IsDissolved, ancestry.Select(a => a.Id).ToList());
+    }
+
+    /// <summary>
+    /// The organisation's active children, counted in the command's transaction after locking its row for update: a
+    /// registration under it in flight (which share-locks it) commits first and is counted, or waits and sees it dissolved.
+    /// </summary>
+    public static async Task<int> LockAndCountActiveChildrenAsync(CommandSession session, string organizationId, CancellationToken cancellationToken = default)
+    {
+        await ExecuteAsync(session.Connection, session.Transaction, "SELECT 1 FROM congress.organizations WHERE organization_id = $1 FOR UPDATE", organizationId);
+        await using var command = new NpgsqlCommand(
+            "SELECT count(*) FROM congress.organizations WHERE parent_id = $1 AND NOT is_dissolved", session.Connection, session.Transaction);
+        command.Parameters.Add(new() { Value = organizationId });
+        return (int)(long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
     /// <summary>The contacts of some organisations, by organisation, in role then address order.</summary>
@@ -185,7 +218,14 @@ public sealed class OrganizationTree(NpgsqlDataSource dataSource)
 
     private async Task<IReadOnlyList<OrganizationNode>> QueryAsync(string sql, CancellationToken cancellationToken, params object?[] parameters)
     {
-        await using var command = dataSource.CreateCommand(sql);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await QueryAsync(connection, null, sql, cancellationToken, parameters);
+    }
+
+    private static async Task<IReadOnlyList<OrganizationNode>> QueryAsync(
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, CancellationToken cancellationToken, params object?[] parameters)
+    {
+        await using var command = new NpgsqlCommand(sql, connection, transaction);
         command.Parameters.AddPositional(parameters);
 
         var nodes = new List<OrganizationNode>();
