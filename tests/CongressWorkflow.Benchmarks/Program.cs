@@ -1,7 +1,7 @@
 using CongressWorkflow.Benchmarks;
 using CongressWorkflow.EventStore.Embedded;
 
-// Usage: dotnet run -c Release --project tests/CongressWorkflow.Benchmarks -- [append] [rollups] [deadlines] [--scale 1.0]
+// Usage: dotnet run -c Release --project tests/CongressWorkflow.Benchmarks -- [append] [rollups] [deadlines] [import] [--scale 1.0]
 // Uses ConnectionStrings__Postgres when set, otherwise a temporary embedded cluster.
 var suites = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal) && !double.TryParse(a, System.Globalization.CultureInfo.InvariantCulture, out _)).ToList();
 var scaleIndex = Array.IndexOf(args, "--scale");
@@ -32,8 +32,11 @@ foreach (var suite in suites)
         case "deadlines":
             await DeadlineBenchmark.RunAsync(connectionString, scale);
             break;
+        case "import":
+            await ImportBenchmark.RunAsync(connectionString, scale);
+            break;
         default:
-            Console.Error.WriteLine($"unknown suite '{suite}': use append, rollups or deadlines");
+            Console.Error.WriteLine($"unknown suite '{suite}': use append, rollups, deadlines or import");
             return 2;
     }
 }

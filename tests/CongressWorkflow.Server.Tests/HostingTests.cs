@@ -170,6 +170,7 @@ public sealed class hosting_the_server
         });
         await collectorApp.StartAsync();
 
+        string traceId, callerSpanId;
         await using (var server = await CongressServer.CreateAsync([], new Dictionary<string, string?>
         {
             ["ConnectionStrings:Postgres"] = await TestCluster.CreateDatabaseAsync("otlp"),
@@ -186,15 +187,17 @@ public sealed class hosting_the_server
                 Content = JsonContent.Create(new { id = "xiii", name = "Đại hội XIII", directive = "35-CT/TW", termStart = 2020, termEnd = 2025, branchTermEnd = 2022 }),
             };
             request.Headers.Authorization = TestAuth.Bearer("admin", "trung-uong");
+            // The test's own trace: other tests in this process run commands too, and the exporter hears every one of them.
+            using var caller = new System.Diagnostics.Activity("otlp-test").Start();
+            (traceId, callerSpanId) = (caller.TraceId.ToHexString(), caller.SpanId.ToHexString());
             (await http.SendAsync(request)).EnsureSuccessStatusCode();
         }
 
         // Disposing the server flushes its exporters.
-        var spans = traces.SelectMany(OtlpSpans.Parse).ToList();
-        var command = Assert.Single(spans, s => s.Name == "command.start-campaign");
-        var trace = spans.Where(s => s.TraceId == command.TraceId).ToList();
-        // The caller's own HttpClient call (this test's, in the same process) starts the trace and the server continues it.
-        var client = Assert.Single(trace, s => s.ParentSpanId.Length == 0);
+        var trace = traces.SelectMany(OtlpSpans.Parse).Where(s => s.TraceId == traceId).ToList();
+        var command = Assert.Single(trace, s => s.Name == "command.start-campaign");
+        // The caller's own HttpClient call (this test's, in the same process) is the first exported span and the server continues it.
+        var client = Assert.Single(trace, s => s.ParentSpanId == callerSpanId);
         Assert.Equal("System.Net.Http", client.Scope);
         var serverRequest = Assert.Single(trace, s => s.Scope == "Microsoft.AspNetCore");
         Assert.StartsWith("POST", serverRequest.Name, StringComparison.Ordinal);
