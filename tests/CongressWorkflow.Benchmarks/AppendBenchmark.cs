@@ -33,11 +33,65 @@ public static class AppendBenchmark
         var store = new PostgresEventStore(dataSource, new EventTypeRegistry().Register<DelegateRegistered>("bench.delegate-registered"), TimeProvider.System);
 
         Console.WriteLine("Append throughput: event store vs raw Npgsql INSERT into an identical table");
-        Console.WriteLine($"{"case",-34} {"store ev/s",12} {"raw ev/s",12} {"store/raw",10}");
+        Console.WriteLine($"{"case",-40} {"store ev/s",12} {"raw ev/s",12} {"store/raw",10}");
         var single = (int)(3000 * scale);
         var batches = (int)(150 * scale);
         await Report("1 event per transaction", single, 1, store, dataSource);
-        await Report("100 events per transaction", batches, 100, store, dataSource);
+        await Report("100 events to one stream per transaction", batches, 100, store, dataSource);
+        await ReportMany("10 streams x 10 events per transaction", batches, store, dataSource);
+        foreach (var clients in new[] { 1, 2, 4, 8, 16 })
+        {
+            await ReportClients(clients, (int)(400 * scale), store, dataSource);
+        }
+    }
+
+    /// <summary>Concurrent clients appending one event per transaction, each to streams of its own, against as many raw inserters.</summary>
+    private static async Task ReportClients(int clients, int transactionsPerClient, PostgresEventStore store, NpgsqlDataSource dataSource)
+    {
+        var watch = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, clients).Select(c => Task.Run(() => StoreAppends(store, transactionsPerClient, 1, $"c{clients}-{c}"))));
+        var storeRate = clients * transactionsPerClient / watch.Elapsed.TotalSeconds;
+        watch.Restart();
+        await Task.WhenAll(Enumerable.Range(0, clients).Select(_ => Task.Run(() => RawInserts(dataSource, transactionsPerClient, 1))));
+        var rawRate = clients * transactionsPerClient / watch.Elapsed.TotalSeconds;
+        Console.WriteLine($"{$"1 event per transaction, {clients} client(s)",-40} {storeRate,12:N0} {rawRate,12:N0} {storeRate / rawRate,10:P0}");
+    }
+
+    /// <summary>Ten streams of ten events each in one transaction (one round trip), against one unnest INSERT of the same hundred rows.</summary>
+    private static async Task ReportMany(string label, int transactions, PostgresEventStore store, NpgsqlDataSource dataSource)
+    {
+        var meta = new EventMetadata(new Actor("bench", "secretary", "org-1"), Guid.NewGuid());
+        async Task<double> StoreRunAsync(int count)
+        {
+            var run = Guid.NewGuid().ToString("N")[..8];
+            var versions = new long[Streams];
+            var watch = Stopwatch.StartNew();
+            await using var connection = await dataSource.OpenConnectionAsync();
+            for (var t = 0; t < count; t++)
+            {
+                var appends = Enumerable.Range(0, 10).Select(k =>
+                {
+                    var s = (t * 10 + k) % Streams;
+                    return new StreamAppend($"many-{run}-{s}", "bench", ExpectedVersion.Exactly(versions[s]),
+                        [.. Enumerable.Range(0, 10).Select(i => new NewEvent(Guid.NewGuid(), Sample(t, i)))]);
+                }).ToList();
+                await using var transaction = await connection.BeginTransactionAsync();
+                var results = await store.AppendManyAsync(connection, transaction, appends, meta);
+                await transaction.CommitAsync();
+                for (var k = 0; k < 10; k++)
+                {
+                    versions[(t * 10 + k) % Streams] = results[k].StreamVersion;
+                }
+            }
+
+            return count * 100 / watch.Elapsed.TotalSeconds;
+        }
+
+        await StoreRunAsync(Math.Max(5, transactions / 10));
+        await RawInserts(dataSource, Math.Max(5, transactions / 10), 100);
+        var storeRate = await StoreRunAsync(transactions);
+        var rawRate = await RawInserts(dataSource, transactions, 100);
+        Console.WriteLine($"{label,-40} {storeRate,12:N0} {rawRate,12:N0} {storeRate / rawRate,10:P0}");
     }
 
     private static async Task Report(string label, int transactions, int eventsPerTransaction, PostgresEventStore store, NpgsqlDataSource dataSource)
@@ -48,7 +102,7 @@ public static class AppendBenchmark
 
         var storeRate = await StoreAppends(store, transactions, eventsPerTransaction, "run");
         var rawRate = await RawInserts(dataSource, transactions, eventsPerTransaction);
-        Console.WriteLine($"{label,-34} {storeRate,12:N0} {rawRate,12:N0} {storeRate / rawRate,10:P0}");
+        Console.WriteLine($"{label,-40} {storeRate,12:N0} {rawRate,12:N0} {storeRate / rawRate,10:P0}");
     }
 
     private static async Task<double> StoreAppends(PostgresEventStore store, int transactions, int size, string prefix)
