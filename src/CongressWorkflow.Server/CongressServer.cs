@@ -67,6 +67,7 @@ public sealed class CongressServer : IAsyncDisposable
             builder.Services.AddSingleton(DomainEventTypes.CreateRegistry());
             builder.Services.AddSingleton<PostgresEventStore>();
             builder.Services.AddSingleton<IntegrityVerifier>();
+            builder.Services.AddSingleton<CheckpointArchive>();
             builder.Services.AddSingleton<CommandPipeline>();
             builder.Services.AddSingleton<OrganizationTree>();
             builder.Services.AddSingleton<OrganizationService>();

@@ -89,6 +89,14 @@ public sealed class the_authorization_matrix(the_authorization_matrix.QuietDemoS
             new(HttpMethod.Get, "/api/store/verify?stream=org-{org}", null, Own.Below, audit),
             new(HttpMethod.Get, "/api/streams/org-{org}/events", null, Own.Below, audit),
             new(HttpMethod.Get, "/api/auth/me", null, Own.None, Everyone),
+            new(HttpMethod.Post, "/api/store/verify", new
+            {
+                checkpoint = new { takenAt = "2026-01-01T00:00:00Z", headPosition = 0, streams = Array.Empty<object>(), root = "0" },
+                algorithm = "ES256", publicKey = "AA==", signature = "AA==",
+            }, Own.None, audit, TopLevelOnly: true),
+            new(HttpMethod.Post, "/api/audit/checkpoints", null, Own.None, admin, TopLevelOnly: true),
+            new(HttpMethod.Get, "/api/audit/checkpoints", null, Own.None, audit, TopLevelOnly: true),
+            new(HttpMethod.Get, "/api/audit/checkpoints/latest", null, Own.None, audit, TopLevelOnly: true),
         };
         foreach (var step in new[] { "subcommittees", "drafts", "comments", "personnel-plan", "submission", "schedule", "postponement", "reschedule",
                      "convening", "elections", "resolution", "action-programme", "dissemination" })

@@ -120,6 +120,7 @@ public sealed class hosting_the_server
                 ["Urls"] = "http://127.0.0.1:0",
                 ["Demo:Load"] = "false",
                 ["Auth:KeySetFile"] = keySet,
+                ["Postgres:DataDirectory"] = TestCluster.NewClusterFolder("server-files"),
                 ["Auth:Issuer"] = "https://idp.example",
             });
             await server.App.StartAsync();
@@ -178,6 +179,7 @@ public sealed class hosting_the_server
             ["Telemetry:OtlpEndpoint"] = collectorApp.Urls.First(),
             ["Demo:Load"] = "false",
             ["Auth:SigningKeyFile"] = TestAuth.KeyFile,
+            ["Postgres:DataDirectory"] = TestCluster.NewClusterFolder("server-files"),
         }))
         {
             await server.App.StartAsync();
@@ -219,6 +221,7 @@ public sealed class hosting_the_server
             ["Projections:Run"] = "false",
             ["Notifications:Deliver"] = "false",
             ["Auth:SigningKeyFile"] = TestAuth.KeyFile,
+            ["Postgres:DataDirectory"] = TestCluster.NewClusterFolder("server-files"),
         };
 
         var nodes = await Task.WhenAll(CongressServer.CreateAsync([], settings), CongressServer.CreateAsync([], settings));

@@ -65,6 +65,7 @@ public sealed class delivering_notifications(ChannelsFixture channels) : IClassF
             ["Urls"] = "http://127.0.0.1:0",
             ["Demo:Load"] = "false",
             ["Auth:SigningKeyFile"] = TestAuth.KeyFile,
+            ["Postgres:DataDirectory"] = TestCluster.NewClusterFolder("server-files"),
             ["NodeId"] = name,
             ["Deadlines:SweepCron"] = "0 0 31 2 *",
             ["Hangfire:QueuePollInterval"] = "00:00:00.500",
@@ -355,7 +356,7 @@ public sealed class delivering_notifications(ChannelsFixture channels) : IClassF
         {
             Path.Combine(AppContext.BaseDirectory, "CongressWorkflow.Server.dll"), $"--ConnectionStrings:Postgres={_database}",
             $"--Urls=http://127.0.0.1:{port}", "--Demo:Load=false", "--Notifications:Deliver=false", "--Deadlines:SweepCron=0 0 31 2 *",
-            "--NodeId=recorder", $"--Auth:SigningKeyFile={TestAuth.KeyFile}",
+            "--NodeId=recorder", $"--Auth:SigningKeyFile={TestAuth.KeyFile}", $"--Postgres:DataDirectory={TestCluster.NewClusterFolder("server-files")}",
         })
         {
             start.ArgumentList.Add(argument);

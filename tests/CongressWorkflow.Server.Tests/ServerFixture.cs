@@ -25,6 +25,7 @@ public sealed class ServerFixture : IAsyncLifetime
             ["Urls"] = "http://127.0.0.1:0",
             ["Demo:Load"] = "false",
             ["Auth:SigningKeyFile"] = TestAuth.KeyFile,
+            ["Postgres:DataDirectory"] = TestCluster.NewClusterFolder("server-files"),
         });
         await Server.App.StartAsync();
         Http = TestAuth.Client(Server.BaseAddress, "admin", Root);

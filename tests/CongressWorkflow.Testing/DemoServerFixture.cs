@@ -20,6 +20,7 @@ public class DemoServerFixture : IAsyncLifetime
             ["ConnectionStrings:Postgres"] = await TestCluster.CreateDatabaseAsync("monitoring"),
             ["Urls"] = "http://127.0.0.1:0",
             ["Auth:SigningKeyFile"] = TestAuth.KeyFile,
+            ["Postgres:DataDirectory"] = TestCluster.NewClusterFolder("server-files"),
         };
         foreach (var (key, value) in ExtraSettings)
         {

@@ -192,11 +192,19 @@ public sealed record ViolationView(string StreamId, long StreamVersion, long? Gl
     public static ViolationView From(IntegrityViolation v) => new(v.StreamId, v.StreamVersion, v.GlobalPosition, v.Reason);
 }
 
-public sealed record VerificationView(bool IsIntact, long StreamsChecked, long EventsChecked, ViolationView? FirstViolation, IReadOnlyList<ViolationView> Violations)
+public sealed record VerificationView(bool IsIntact, long StreamsChecked, long EventsChecked, int CheckpointsChecked, ViolationView? FirstViolation,
+    IReadOnlyList<ViolationView> Violations)
 {
-    public static VerificationView From(IntegrityReport r) => new(r.IsIntact, r.StreamsChecked, r.EventsChecked,
+    public static VerificationView From(IntegrityReport r, int checkpoints) => new(r.IsIntact, r.StreamsChecked, r.EventsChecked, checkpoints,
         r.FirstViolation is null ? null : ViolationView.From(r.FirstViolation), [.. r.Violations.Select(ViolationView.From)]);
 }
+
+public sealed record CheckpointView(DateTimeOffset TakenAt, long HeadPosition, int Streams, string Root, string File)
+{
+    public static CheckpointView From(StoreCheckpoint c, string file) => new(c.TakenAt, c.HeadPosition, c.Streams.Count, c.Root, Path.GetFileName(file));
+}
+
+public sealed record CheckpointListView(string PublicKey, string Folder, IReadOnlyList<CheckpointView> Checkpoints);
 
 public sealed record ProjectionView(string Name, long Position, long HeadPosition, long Lag, string State, string? Error, long? FailedPosition, string? Owner,
     DateTimeOffset UpdatedAt)

@@ -35,12 +35,14 @@ public sealed class EdgeValidation : IEndpointFilter
             }
         }
 
-        var parameters = context.HttpContext.GetEndpoint()?.Metadata.GetMetadata<MethodInfo>()?.GetParameters();
+        var endpoint = context.HttpContext.GetEndpoint();
+        var parameters = endpoint?.Metadata.GetMetadata<MethodInfo>()?.GetParameters();
+        var bodyType = endpoint?.Metadata.GetMetadata<Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata>()?.RequestType;
         for (var i = 0; i < context.Arguments.Count; i++)
         {
             var argument = context.Arguments[i];
             var type = parameters is not null && i < parameters.Length ? parameters[i].ParameterType : argument?.GetType();
-            if (type is not null && IsRequestBody(type))
+            if (type is not null && (IsRequestBody(type) || (type == bodyType && type.IsClass && type != typeof(string))))
             {
                 if (argument is null)
                 {

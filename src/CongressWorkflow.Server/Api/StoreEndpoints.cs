@@ -18,13 +18,53 @@ public static class StoreEndpoints
                 database.Embedded is { } embedded ? new DatabaseView("embedded", embedded.DataDirectory, embedded.Port) : new DatabaseView("configured", null, 0)));
         }).Requires(Capability.Audit, routeValue: null);
 
-        app.MapGet("/api/store/verify", async (string? stream, HttpContext http, IntegrityVerifier verifier, AccessGuard guard, OrganizationTree tree,
-            CancellationToken ct) =>
+        // The hash chain of one stream or the whole store; for the whole store also every signed checkpoint in the archive.
+        app.MapGet("/api/store/verify", async (string? stream, HttpContext http, IntegrityVerifier verifier, CheckpointArchive archive, AccessGuard guard,
+            OrganizationTree tree, PostgresEventStore store, CancellationToken ct) =>
         {
             await guard.DemandAsync(http, Capability.Audit, stream is null ? null : await tree.OwnerOfStreamAsync(stream, ct), ct);
-            var report = stream is null ? await verifier.VerifyAllAsync(ct) : await verifier.VerifyStreamAsync(stream, ct);
-            return TypedResults.Ok(VerificationView.From(report));
+            if (stream is not null)
+            {
+                return TypedResults.Ok(VerificationView.From(await store.GetStreamAsync(stream, ct) is null
+                    ? throw new RequestRejectedException(StatusCodes.Status404NotFound, RequestErrorCodes.NotFound, $"no stream '{stream}'")
+                    : await verifier.VerifyStreamAsync(stream, ct), 0));
+            }
+
+            var report = await verifier.VerifyAllAsync(ct);
+            var violations = report.Violations.ToList();
+            var checkpoints = await archive.ListAsync(ct);
+            foreach (var (file, checkpoint) in checkpoints)
+            {
+                violations.AddRange(checkpoint is null
+                    ? [new IntegrityViolation("(checkpoint)", 0, null, $"{Path.GetFileName(file)} cannot be read")]
+                    : await archive.CompareAsync(checkpoint, ct));
+            }
+
+            return TypedResults.Ok(VerificationView.From(report with { Violations = violations }, checkpoints.Count));
         }).WithMetadata(new AccessRule(Capability.Audit));
+
+        // An auditor's own copy of a checkpoint: does the store still extend it?
+        app.MapPost("/api/store/verify", async (SignedCheckpoint checkpoint, IntegrityVerifier verifier, CheckpointArchive archive, CancellationToken ct) =>
+        {
+            var report = await verifier.VerifyAllAsync(ct);
+            return TypedResults.Ok(VerificationView.From(report with { Violations = [.. report.Violations, .. await archive.CompareAsync(checkpoint, ct)] }, 1));
+        }).Requires(Capability.Audit, routeValue: null).Accepts<SignedCheckpoint>("application/json");
+
+        var checkpoints = app.MapGroup("/api/audit/checkpoints");
+        checkpoints.MapPost("/", async (CheckpointArchive archive, CancellationToken ct) =>
+        {
+            var (signed, file) = await archive.TakeAsync(ct);
+            return TypedResults.Created("/api/audit/checkpoints/latest", CheckpointView.From(signed.Checkpoint, file));
+        }).Requires(Capability.Operate, routeValue: null);
+        checkpoints.MapGet("/", async (CheckpointArchive archive, CancellationToken ct) =>
+            TypedResults.Ok(new CheckpointListView(archive.PublicKey, archive.Folder,
+                [.. (await archive.ListAsync(ct)).Where(c => c.Checkpoint is not null).Select(c => CheckpointView.From(c.Checkpoint!.Checkpoint, c.File))])))
+            .Requires(Capability.Audit, routeValue: null);
+        checkpoints.MapGet("/latest", async (CheckpointArchive archive, CancellationToken ct) =>
+            (await archive.ListAsync(ct)).LastOrDefault(c => c.Checkpoint is not null).Checkpoint is { } latest
+                ? TypedResults.Ok(latest)
+                : throw new RequestRejectedException(StatusCodes.Status404NotFound, RequestErrorCodes.NotFound, "no checkpoint has been taken yet"))
+            .Requires(Capability.Audit, routeValue: null);
 
         app.MapGet("/api/streams/{streamId}/events", async (
             string streamId, string? asOf, long? upToVersion, HttpContext http, PostgresEventStore store, AccessGuard guard, OrganizationTree tree,

@@ -20,6 +20,20 @@ public sealed class DeadlineSweepJob(DeadlineSweep sweep, ILogger<DeadlineSweepJ
     }
 }
 
+/// <summary>Signs a checkpoint of every stream's head into the archive (Audit:CheckpointCron, hourly by default).</summary>
+public sealed class CheckpointJob(CheckpointArchive archive, ILogger<CheckpointJob> logger)
+{
+    public const string RecurringJobId = "store-checkpoint";
+
+    [AutomaticRetry(Attempts = 0)]
+    [DisableConcurrentExecution(timeoutInSeconds: 300)]
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var (signed, file) = await archive.TakeAsync(cancellationToken);
+        logger.LogInformation("Signed checkpoint of {Streams} streams at position {Head}: {File}", signed.Checkpoint.Streams.Count, signed.Checkpoint.HeadPosition, file);
+    }
+}
+
 /// <summary>Forgets idempotency keys past their retention (Idempotency:Retention), hourly; lookups ignore them already.</summary>
 public sealed class IdempotencyPurgeJob(Npgsql.NpgsqlDataSource dataSource, IConfiguration configuration, ILogger<IdempotencyPurgeJob> logger)
 {
@@ -70,6 +84,8 @@ public sealed class DeadlineJobs : IHostedService, IDisposable
         var cron = _configuration["Deadlines:SweepCron"] is { Length: > 0 } configured ? configured : "*/5 * * * *";
         new RecurringJobManager(Storage).AddOrUpdate<DeadlineSweepJob>(DeadlineSweepJob.RecurringJobId, j => j.RunAsync(CancellationToken.None), cron,
             new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
+        new RecurringJobManager(Storage).AddOrUpdate<CheckpointJob>(CheckpointJob.RecurringJobId, j => j.RunAsync(CancellationToken.None),
+            _configuration["Audit:CheckpointCron"] is { Length: > 0 } checkpointCron ? checkpointCron : "0 * * * *", new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
         new RecurringJobManager(Storage).AddOrUpdate<IdempotencyPurgeJob>(IdempotencyPurgeJob.RecurringJobId, j => j.RunAsync(CancellationToken.None),
             "17 * * * *", new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
         if (_configuration.GetValue("Hangfire:Server", defaultValue: true))

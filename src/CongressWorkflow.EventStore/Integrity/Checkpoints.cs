@@ -1,0 +1,161 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Npgsql;
+
+namespace CongressWorkflow.EventStore.Integrity;
+
+/// <summary>Where one stream stood when a checkpoint was taken: its version, that event's global position and chain hash.</summary>
+public sealed record StreamHead(string StreamId, long Version, long GlobalPosition, string Hash);
+
+/// <summary>The head of every stream at one moment, and a root hash over them all (so one value stands for the whole store).</summary>
+public sealed record StoreCheckpoint(DateTimeOffset TakenAt, long HeadPosition, IReadOnlyList<StreamHead> Streams, string Root);
+
+/// <summary>A checkpoint signed with a key kept outside the database (ECDSA P-256 over SHA-256 of its canonical JSON).</summary>
+public sealed record SignedCheckpoint(StoreCheckpoint Checkpoint, string Algorithm, string PublicKey, string Signature);
+
+/// <summary>
+/// Tamper evidence that survives a database administrator: the hash chain lives in the database, so whoever can write
+/// SQL can rewrite an event and recompute every later hash, or drop a whole stream or its tail. A signed checkpoint
+/// of every stream's head, kept outside the database, pins the history up to it: a later verification reports any
+/// stream missing, cut back, rewritten (its head's hash differs) or renumbered (its head's global position moved), and
+/// any stream that appears in the past without being in the checkpoint.
+/// </summary>
+public sealed class Checkpoints(NpgsqlDataSource dataSource, ECDsa signingKey, TimeProvider time)
+{
+    public const string Algorithm = "ES256";
+
+    private static readonly JsonSerializerOptions Canonical = new(JsonSerializerDefaults.Web) { WriteIndented = false };
+
+    /// <summary>The public key (SubjectPublicKeyInfo, base64) that verifies this server's checkpoints.</summary>
+    public string PublicKey => Convert.ToBase64String(signingKey.ExportSubjectPublicKeyInfo());
+
+    public async Task<SignedCheckpoint> TakeAsync(CancellationToken cancellationToken = default)
+    {
+        var heads = new List<StreamHead>();
+        long headPosition = 0;
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        // One snapshot for the heads and the head position.
+        await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
+        await using (var command = new NpgsqlCommand("""
+            SELECT s.stream_id, s.version, e.global_position, e.hash
+            FROM event_store.streams s JOIN event_store.events e ON e.stream_id = s.stream_id AND e.stream_version = s.version
+            ORDER BY s.stream_id
+            """, connection, transaction))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                heads.Add(new StreamHead(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2), Convert.ToHexStringLower(reader.GetFieldValue<byte[]>(3))));
+            }
+        }
+
+        await using (var head = new NpgsqlCommand("SELECT coalesce(max(global_position), 0) FROM event_store.events", connection, transaction))
+        {
+            headPosition = (long)(await head.ExecuteScalarAsync(cancellationToken))!;
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        var checkpoint = new StoreCheckpoint(time.GetUtcNow(), headPosition, heads, Root(heads));
+        return new SignedCheckpoint(checkpoint, Algorithm, PublicKey,
+            Convert.ToBase64String(signingKey.SignData(CanonicalBytes(checkpoint), HashAlgorithmName.SHA256)));
+    }
+
+    /// <summary>True when the signature is by the trusted key and over exactly this checkpoint (and its root matches its heads).</summary>
+    public static bool IsAuthentic(SignedCheckpoint signed, string trustedPublicKey)
+    {
+        if (signed.Algorithm != Algorithm || signed.PublicKey != trustedPublicKey || Root(signed.Checkpoint.Streams) != signed.Checkpoint.Root)
+        {
+            return false;
+        }
+
+        try
+        {
+            using var key = ECDsa.Create();
+            key.ImportSubjectPublicKeyInfo(Convert.FromBase64String(trustedPublicKey), out _);
+            return key.VerifyData(CanonicalBytes(signed.Checkpoint), Convert.FromBase64String(signed.Signature), HashAlgorithmName.SHA256);
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Every place where the store no longer extends the checkpoint (nothing when it does).</summary>
+    public async Task<IReadOnlyList<IntegrityViolation>> CompareAsync(SignedCheckpoint signed, string trustedPublicKey, CancellationToken cancellationToken = default)
+    {
+        var checkpoint = signed.Checkpoint;
+        if (!IsAuthentic(signed, trustedPublicKey))
+        {
+            return [new IntegrityViolation("(checkpoint)", 0, null, $"the checkpoint of {checkpoint.TakenAt:O} is not signed by this server's checkpoint key, or was altered")];
+        }
+
+        var violations = new List<IntegrityViolation>();
+        var taken = $"the signed checkpoint of {checkpoint.TakenAt:yyyy-MM-dd HH:mm:ss}Z";
+        await using (var command = dataSource.CreateCommand("""
+            SELECT c.stream_id, c.version, c.global_position, c.hash, s.version, e.global_position, e.hash
+            FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[]) AS c(stream_id, version, global_position, hash)
+            LEFT JOIN event_store.streams s ON s.stream_id = c.stream_id
+            LEFT JOIN event_store.events e ON e.stream_id = c.stream_id AND e.stream_version = c.version
+            ORDER BY c.global_position
+            """))
+        {
+            command.Parameters.Add(new() { Value = checkpoint.Streams.Select(s => s.StreamId).ToArray() });
+            command.Parameters.Add(new() { Value = checkpoint.Streams.Select(s => s.Version).ToArray() });
+            command.Parameters.Add(new() { Value = checkpoint.Streams.Select(s => s.GlobalPosition).ToArray() });
+            command.Parameters.Add(new() { Value = checkpoint.Streams.Select(s => s.Hash).ToArray() });
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var (stream, version, position, hash) = (reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetString(3));
+                string? reason = reader.IsDBNull(4) ? $"the stream is gone: {taken} has it at version {version}"
+                    : reader.GetInt64(4) < version ? $"the stream was cut back to version {reader.GetInt64(4)}: {taken} has it at version {version}"
+                    : reader.IsDBNull(5) ? $"event {version} is gone: {taken} pins it"
+                    : Convert.ToHexStringLower(reader.GetFieldValue<byte[]>(6)) != hash ? $"history up to event {version} was rewritten: its hash differs from {taken}"
+                    : reader.GetInt64(5) != position ? $"event {version} moved from global position {position} to {reader.GetInt64(5)} since {taken}"
+                    : null;
+                if (reason is not null)
+                {
+                    violations.Add(new IntegrityViolation(stream, version, position, reason));
+                }
+            }
+        }
+
+        // A stream with events at or before the checkpoint's head that the checkpoint does not know was put into the past.
+        await using (var inserted = dataSource.CreateCommand("""
+            SELECT e.stream_id, min(e.stream_version), min(e.global_position) FROM event_store.events e
+            WHERE e.global_position <= $1 AND NOT (e.stream_id = ANY($2))
+            GROUP BY e.stream_id ORDER BY min(e.global_position)
+            """))
+        {
+            inserted.Parameters.Add(new() { Value = checkpoint.HeadPosition });
+            inserted.Parameters.Add(new() { Value = checkpoint.Streams.Select(s => s.StreamId).ToArray() });
+            await using var reader = await inserted.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                violations.Add(new IntegrityViolation(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2),
+                    $"the stream has events at or before position {checkpoint.HeadPosition} but is not in {taken}"));
+            }
+        }
+
+        return violations;
+    }
+
+    public static string Serialize(SignedCheckpoint signed) => JsonSerializer.Serialize(signed, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true });
+
+    public static SignedCheckpoint? Deserialize(string json) => JsonSerializer.Deserialize<SignedCheckpoint>(json, JsonSerializerOptions.Web);
+
+    private static byte[] CanonicalBytes(StoreCheckpoint checkpoint) => JsonSerializer.SerializeToUtf8Bytes(checkpoint, Canonical);
+
+    /// <summary>SHA-256 over every head in stream order: one value that changes when any stream's head does.</summary>
+    private static string Root(IReadOnlyList<StreamHead> heads)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var head in heads.OrderBy(h => h.StreamId, StringComparer.Ordinal))
+        {
+            hash.AppendData(Encoding.UTF8.GetBytes($"{head.StreamId}\n{head.Version}\n{head.GlobalPosition}\n{head.Hash}\n"));
+        }
+
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+}

@@ -1,0 +1,120 @@
+using System.Security.Cryptography;
+using CongressWorkflow.EventStore.Integrity;
+using CongressWorkflow.Testing;
+
+namespace CongressWorkflow.EventStore.Tests;
+
+/// <summary>
+/// What an attacker with SQL access can do that the hash chain alone does not show, each caught against a signed
+/// checkpoint taken before it: a changed global position, a whole stream deleted, a tail cut off with the stream row
+/// set back, and an event forged with the chain recomputed by the store's own digest function.
+/// </summary>
+public sealed class verifying_against_signed_checkpoints(EventStoreDatabase db) : StoreTestBase(db), IDisposable
+{
+    private readonly ECDsa _key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+
+    private Checkpoints Checkpoints => new(Db.DataSource, _key, Clock);
+
+    private IntegrityVerifier Verifier => new(Db.DataSource);
+
+    public void Dispose() => _key.Dispose();
+
+    private async Task<(string A, string B, SignedCheckpoint Checkpoint)> ThreeEventsEachThenACheckpointAsync()
+    {
+        var a = TestEvents.NewStreamId();
+        var b = TestEvents.NewStreamId();
+        foreach (var stream in new[] { a, b })
+        {
+            await Store.AppendAsync(stream, "roster", ExpectedVersion.NoStream,
+                [TestEvents.Joined("one", 1), TestEvents.Joined("two", 2), TestEvents.Joined("three", 3)], TestEvents.Meta);
+        }
+
+        return (a, b, await Checkpoints.TakeAsync());
+    }
+
+    [Fact]
+    public async Task a_store_that_only_grew_since_the_checkpoint_extends_it()
+    {
+        var (a, _, checkpoint) = await ThreeEventsEachThenACheckpointAsync();
+        await Store.AppendAsync(a, "roster", ExpectedVersion.Exactly(3), [TestEvents.Joined("four", 4)], TestEvents.Meta);
+        await Store.AppendAsync(TestEvents.NewStreamId(), "roster", ExpectedVersion.NoStream, [TestEvents.Joined("new", 1)], TestEvents.Meta);
+
+        Assert.Empty(await Checkpoints.CompareAsync(checkpoint, Checkpoints.PublicKey));
+        Assert.Equal(2, checkpoint.Checkpoint.Streams.Count);
+        Assert.True(Checkpoints.IsAuthentic(Checkpoints.Deserialize(Checkpoints.Serialize(checkpoint))!, Checkpoints.PublicKey));
+    }
+
+    [Fact]
+    public async Task a_changed_global_position_is_reported_though_the_chain_is_intact()
+    {
+        var (a, _, checkpoint) = await ThreeEventsEachThenACheckpointAsync();
+        await Db.ExecuteAsync("UPDATE event_store.events SET global_position = global_position + 1000 WHERE stream_id = $1 AND stream_version = 3", a);
+
+        Assert.True((await Verifier.VerifyAllAsync()).IsIntact);
+        var violation = Assert.Single(await Checkpoints.CompareAsync(checkpoint, Checkpoints.PublicKey));
+        Assert.Equal(a, violation.StreamId);
+        Assert.Contains("moved from global position", violation.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task a_whole_stream_deleted_is_reported()
+    {
+        var (_, b, checkpoint) = await ThreeEventsEachThenACheckpointAsync();
+        await Db.ExecuteAsync("DELETE FROM event_store.events WHERE stream_id = $1", b);
+        await Db.ExecuteAsync("DELETE FROM event_store.streams WHERE stream_id = $1", b);
+
+        Assert.True((await Verifier.VerifyAllAsync()).IsIntact);
+        var violation = Assert.Single(await Checkpoints.CompareAsync(checkpoint, Checkpoints.PublicKey));
+        Assert.Equal(b, violation.StreamId);
+        Assert.Contains("the stream is gone", violation.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task a_tail_cut_off_with_the_stream_row_set_back_is_reported()
+    {
+        var (a, _, checkpoint) = await ThreeEventsEachThenACheckpointAsync();
+        await Db.ExecuteAsync("DELETE FROM event_store.events WHERE stream_id = $1 AND stream_version = 3", a);
+        await Db.ExecuteAsync("""
+            UPDATE event_store.streams s SET version = 2, last_hash = e.hash
+            FROM event_store.events e WHERE e.stream_id = s.stream_id AND e.stream_version = 2 AND s.stream_id = $1
+            """, a);
+
+        Assert.True((await Verifier.VerifyAllAsync()).IsIntact);
+        var violation = Assert.Single(await Checkpoints.CompareAsync(checkpoint, Checkpoints.PublicKey));
+        Assert.Contains("cut back to version 2", violation.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task a_forged_event_with_the_chain_recomputed_by_the_stores_own_digest_is_reported()
+    {
+        var (a, _, checkpoint) = await ThreeEventsEachThenACheckpointAsync();
+        await Db.ExecuteAsync("UPDATE event_store.events SET data = jsonb_set(data, '{name}', '\"forged\"'), actor_id = 'someone-else' WHERE stream_id = $1 AND stream_version = 2", a);
+        foreach (var version in new[] { 2, 3 })
+        {
+            await Db.ExecuteAsync("""
+                UPDATE event_store.events e SET hash = sha256(p.hash || event_store.event_digest(e.event_id, e.stream_id, e.stream_version,
+                    e.event_type, e.schema_version, e.recorded_at, e.actor_id, e.actor_role, e.actor_org, e.correlation_id, e.causation_id,
+                    e.headers, e.data))
+                FROM event_store.events p WHERE p.stream_id = e.stream_id AND p.stream_version = e.stream_version - 1 AND e.stream_id = $1 AND e.stream_version = $2
+                """, a, version);
+        }
+
+        await Db.ExecuteAsync("UPDATE event_store.streams s SET last_hash = e.hash FROM event_store.events e WHERE e.stream_id = s.stream_id AND e.stream_version = 3 AND s.stream_id = $1", a);
+
+        Assert.True((await Verifier.VerifyAllAsync()).IsIntact);
+        var violation = Assert.Single(await Checkpoints.CompareAsync(checkpoint, Checkpoints.PublicKey));
+        Assert.Contains("rewritten", violation.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task a_checkpoint_altered_or_signed_with_another_key_is_not_trusted()
+    {
+        var (_, _, checkpoint) = await ThreeEventsEachThenACheckpointAsync();
+        var altered = checkpoint with { Checkpoint = checkpoint.Checkpoint with { Streams = checkpoint.Checkpoint.Streams.Skip(1).ToList() } };
+        using var otherKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var foreign = await new Checkpoints(Db.DataSource, otherKey, Clock).TakeAsync();
+
+        Assert.Contains("not signed", Assert.Single(await Checkpoints.CompareAsync(altered, Checkpoints.PublicKey)).Reason, StringComparison.Ordinal);
+        Assert.Contains("not signed", Assert.Single(await Checkpoints.CompareAsync(foreign, Checkpoints.PublicKey)).Reason, StringComparison.Ordinal);
+    }
+}
