@@ -91,8 +91,10 @@ public sealed class CongressServer : IAsyncDisposable
                     WorkerId = builder.Configuration["NodeId"] is { Length: > 0 } worker ? worker : $"{Environment.MachineName}:{Environment.ProcessId}",
                 }));
             // Hangfire's dashboard middleware insists on its services being registered; the storage itself is passed
-            // explicitly everywhere (DeadlineJobs), never through Hangfire's static JobStorage.Current.
-            builder.Services.AddHangfire(_ => { });
+            // explicitly everywhere (DeadlineJobs), never through Hangfire's static JobStorage.Current. Its logging is
+            // static too: left to AddHangfire, it would log through this host's logger factory and fail in every other
+            // host of the process (tests, several nodes) once this one is disposed.
+            builder.Services.AddHangfire(configuration => configuration.UseLogProvider(DeadlineJobs.ProcessLogProvider));
             builder.Services.AddSingleton<DeadlineJobs>();
             builder.Services.AddHostedService(services => services.GetRequiredService<DeadlineJobs>());
             builder.Services.AddHostedService<DeliveryHost>();

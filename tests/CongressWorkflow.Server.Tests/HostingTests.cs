@@ -150,6 +150,31 @@ public sealed class hosting_the_server
     }
 
     [Fact]
+    public async Task a_server_disposed_in_the_same_process_leaves_the_others_hangfire_working()
+    {
+        Dictionary<string, string?> Settings(string name) => new()
+        {
+            ["ConnectionStrings:Postgres"] = TestCluster.CreateDatabaseAsync(name).GetAwaiter().GetResult(),
+            ["Urls"] = "http://127.0.0.1:0",
+            ["Demo:Load"] = "false",
+            ["Auth:SigningKeyFile"] = TestAuth.KeyFile,
+            ["Postgres:DataDirectory"] = TestCluster.NewClusterFolder("server-files"),
+        };
+        await using var survivor = await CongressServer.CreateAsync([], Settings("hangfire-survivor"));
+        await survivor.App.StartAsync();
+        // The later server is the one whose services Hangfire's static configuration saw last.
+        await using (var disposed = await CongressServer.CreateAsync([], Settings("hangfire-disposed")))
+        {
+            await disposed.App.StartAsync();
+        }
+
+        using var http = TestAuth.Client(survivor.BaseAddress, "admin", "trung-uong");
+        var triggered = await http.PostAsync("/api/deadlines/sweep/trigger", null);
+
+        Assert.True(triggered.StatusCode == System.Net.HttpStatusCode.Accepted, $"{(int)triggered.StatusCode} {await triggered.Content.ReadAsStringAsync()}");
+    }
+
+    [Fact]
     public async Task one_command_over_http_is_one_trace_from_the_request_to_its_sql_exported_over_otlp()
     {
         var traces = new ConcurrentBag<byte[]>();

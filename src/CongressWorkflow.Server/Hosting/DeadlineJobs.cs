@@ -103,6 +103,11 @@ public sealed class DeadlineJobs : IHostedService, IDisposable
         return Task.CompletedTask;
     }
 
+    private static readonly Lazy<ILoggerFactory> ProcessLoggerFactory = new(() => LoggerFactory.Create(logging => logging.AddConsole()));
+
+    /// <summary>One logger factory for Hangfire's static logging, alive as long as the process (never a host's, which is disposed with it).</summary>
+    public static Hangfire.Logging.ILogProvider ProcessLogProvider { get; } = new Hangfire.AspNetCore.AspNetCoreLogProvider(ProcessLoggerFactory.Value);
+
     public bool IsServerRunning => _server is not null;
 
     /// <summary>Asks Hangfire to run the sweep now (on whichever node picks it up).</summary>
