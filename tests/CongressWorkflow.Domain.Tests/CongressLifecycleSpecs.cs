@@ -316,5 +316,9 @@ public sealed class elections_and_after
         Assert.Equal("Chương trình hành động", Assert.IsType<ActionProgrammeAdopted>(Assert.Single(programme)).Title);
         Assert.Equal(12, Congress.Evolve(concluded, disseminated[0]).UnitsReached);
         ThenRejected(CongressDecider.Decide(new DisseminateResolution(CongressId, 0, Day, Secretary(Day)), concluded), CongressErrors.InvalidCount);
+        // A dissemination stated as before the congress itself is out of order.
+        var early = ThenRejected(CongressDecider.Decide(new DisseminateResolution(CongressId, 12, Day.AddDays(-1), Secretary(Day)), concluded),
+            CongressErrors.DateOutOfOrder);
+        Assert.Contains(Day.ToString("dd/MM/yyyy", System.Globalization.CultureInfo.InvariantCulture), early.Message, StringComparison.Ordinal);
     }
 }

@@ -52,6 +52,38 @@ public sealed class monitoring_progress_as_of_any_date(EngineDatabase db) : ICla
     private static DateWindow W(DateOnly start, DateOnly end) => new(start, end);
 
     /// <summary>
+    /// An amendment issued later but effective earlier than the one before it wins from its effective day on, as the
+    /// domain has it (the latest issued plan that has taken effect): the lists and the timeline say the same.
+    /// </summary>
+    [Fact]
+    public async Task the_plan_in_force_is_the_latest_issued_one_that_has_taken_effect_in_every_report()
+    {
+        await Subtree.BuildTreeAsync(db);
+        await db.Congresses.HandleAsync(Subtree.Plan(db, Subtree.Bloc, "155-KH/ĐUK", new(2020, 3, 1), W(new(2020, 1, 1), new(2020, 3, 31)), null));
+        var congress = Subtree.CongressOf(Subtree.Bloc);
+        Subtree.MoveClockTo(db, new DateOnly(2020, 1, 20));
+        await db.Congresses.HandleAsync(new AmendPlan(congress, Doc("160-KH/ĐUK"), new(2020, 2, 10), new(2020, 4, 1), W(new(2020, 1, 1), new(2020, 4, 30)),
+            null, [], null, db.As(Subtree.Bloc)));
+        await db.Congresses.HandleAsync(new AmendPlan(congress, Doc("161-KH/ĐUK"), new(2020, 2, 5), new(2020, 5, 1), W(new(2020, 1, 1), new(2020, 5, 31)),
+            null, [], null, db.As(Subtree.Bloc)));
+        await using var daemon = Daemon();
+        daemon.Start();
+        await CatchUpAsync(daemon);
+        var day = new DateOnly(2020, 2, 20);
+
+        var inForce = (await db.Congresses.LoadAsync(congress)).State.PlanInForce(day)!;
+        var upcoming = Assert.Single(await new ProgressQueries(db.DataSource).UpcomingAsync(Subtree.Campaign, Subtree.Central, day, 120),
+            u => u.OrganizationId == Subtree.Bloc);
+        var timeline = await new ProgressQueries(db.DataSource).TimelineAsync(Subtree.Campaign, Subtree.Central, new(2020, 2, 1), new(2020, 6, 30), OrganizationLevel.Bloc);
+
+        Assert.Equal("161-KH/ĐUK", inForce.Document);
+        Assert.Equal(inForce.PlannedDate, upcoming.PlannedDate);
+        // Planned (counted from the plan in force's planned date): not yet on 30/04 under 161-KH/ĐUK, though 160-KH/ĐUK planned 01/04.
+        Assert.Equal(0, timeline.Single(p => p.Day == new DateOnly(2020, 4, 30)).Planned);
+        Assert.Equal(1, timeline.Single(p => p.Day == new DateOnly(2020, 5, 1)).Planned);
+    }
+
+    /// <summary>
     /// The Central Agencies Bloc of the report of 15/05/2020: 61 committees, 1,068 grassroots organisations and 5,408
     /// branches. By that day the branches of the first 26 committees have all met (2,408), 1,532 more branches of the
     /// other 35 committees have met (none of those committees complete), and 118 grassroots organisations of the first

@@ -76,8 +76,10 @@ public static class CongressDecider
                 ? Reject(CongressErrors.ReasonRequired, "an action programme needs a title")
                 : Accept(new ActionProgrammeAdopted(state.CongressId, c.Title.Trim(), c.Context.Today))),
         DisseminateResolution c => RequireStage(state, c, CongressStage.Concluded)
-            ?? (c.Units < 1
-                ? Reject(CongressErrors.InvalidCount, "a dissemination reaches at least one unit")
+            ?? (c.Units < 1 ? Reject(CongressErrors.InvalidCount, "a dissemination reaches at least one unit") : null)
+            ?? (state.Convened is { } held && c.DisseminatedOn < held.ConvenedOn
+                ? Reject(CongressErrors.DateOutOfOrder,
+                    $"a resolution cannot be disseminated on {c.DisseminatedOn:dd/MM/yyyy}, before the congress of {held.ConvenedOn:dd/MM/yyyy}")
                 : Accept(new ResolutionDisseminated(state.CongressId, c.Units, c.DisseminatedOn))),
         _ => throw new InvalidOperationException($"unhandled command {command.GetType().Name}"),
     };

@@ -22,4 +22,5 @@ public static class CongressErrors
     public const string Postponed = "congress-postponed";
     public const string InconsistentElection = "congress-inconsistent-election";
     public const string ReasonRequired = "congress-reason-required";
+    public const string DateOutOfOrder = "congress-date-out-of-order";
 }

@@ -41,7 +41,8 @@ public sealed class ProgressQueries(NpgsqlDataSource dataSource)
 {
     /// <summary>
     /// Every unit of the subtree (root excluded) with its status on the day: $1 campaign, $2 root, $3 the day,
-    /// $4 the end of that day (UTC).
+    /// $4 the end of that day (UTC). The plan in force on a day is the domain's (Congress.PlanInForce): the latest
+    /// issued version that has taken effect by then.
     /// </summary>
     private const string StatusCte = """
         WITH root AS (SELECT path FROM congress.rollup_units WHERE organization_id = $2),
@@ -56,7 +57,7 @@ public sealed class ProgressQueries(NpgsqlDataSource dataSource)
             LEFT JOIN LATERAL (
                 SELECT rp.planned_date, rp.window_end FROM congress.rollup_plans rp
                 WHERE rp.congress_id = c.congress_id AND rp.effective_on <= $3
-                ORDER BY rp.effective_on DESC, rp.version DESC LIMIT 1) p ON true
+                ORDER BY rp.version DESC LIMIT 1) p ON true
             WHERE u.path <@ root.path AND u.path <> root.path
               AND u.registered_at < $4 AND (u.dissolved_at IS NULL OR u.dissolved_at >= $4))
         """;
@@ -69,7 +70,7 @@ public sealed class ProgressQueries(NpgsqlDataSource dataSource)
         await using (var root = Command(connection, """
             SELECT u.name, (SELECT rp.subordinate_window_end FROM congress.rollup_congresses c JOIN congress.rollup_plans rp USING (congress_id)
                             WHERE c.campaign_id = $1 AND c.organization_id = $2 AND rp.effective_on <= $3
-                            ORDER BY rp.effective_on DESC, rp.version DESC LIMIT 1)
+                            ORDER BY rp.version DESC LIMIT 1)
             FROM congress.rollup_units u WHERE u.organization_id = $2
             """, campaignId, organizationId, asOf))
         await using (var reader = await root.ExecuteReaderAsync(cancellationToken))
@@ -181,14 +182,15 @@ public sealed class ProgressQueries(NpgsqlDataSource dataSource)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
 
-        // A plan version counts as planned on the days from max(effective, planned date) until the next version takes effect.
+        // A plan version is in force from its effective day until a later-issued version takes effect (the domain's rule);
+        // it counts as planned from max(effective, planned date) within that span.
         await using var command = Command(connection, StatusCte + """
             , congresses AS (
                 SELECT c.congress_id, c.held_on FROM status s JOIN congress.rollup_congresses c ON c.campaign_id = $1 AND c.organization_id = s.organization_id
                 WHERE $5::smallint IS NULL OR s.level = $5),
             plans AS (
                 SELECT greatest(rp.effective_on, rp.planned_date) AS starts,
-                       lead(rp.effective_on) OVER (PARTITION BY rp.congress_id ORDER BY rp.effective_on, rp.version) AS ends
+                       (SELECT min(w.effective_on) FROM congress.rollup_plans w WHERE w.congress_id = rp.congress_id AND w.version > rp.version) AS ends
                 FROM congress.rollup_plans rp JOIN congresses USING (congress_id)),
             deltas AS (
                 SELECT starts AS day, 1 AS planned, 0 AS held FROM plans WHERE ends IS NULL OR starts < ends
