@@ -225,6 +225,14 @@ public sealed class the_dashboard(DashboardFixture fixture) : IClassFixture<Dash
         Assert.Contains(trail.FindElements(By.CssSelector("tbody tr")), row => row.GetDomAttribute("data-action") == "approved"
             && row.Text.Contains(DemoCampaign.Ministry, StringComparison.Ordinal));
         Assert.Empty(browser.FindElements(By.CssSelector("button.action")));
+
+        // The auditor narrows the trail to the approvals.
+        new SelectElement(browser.FindElement(By.Id("trail-action"))).SelectByValue("approved");
+        browser.FindElement(By.CssSelector("#trail-filter button[type='submit']")).Click();
+        // Read in one script: the table is re-rendered while the filter applies.
+        wait.Until(_ => browser.ExecuteScript(
+            "return [...document.querySelectorAll('#trail-table tbody tr[data-action]')].map(r => r.dataset.action).join(',');") is string kinds
+            && kinds.Length > 0 && kinds.Split(',').All(k => k == "approved"));
         Assert.False(browser.FindElement(By.Id("actions")).Displayed);
         Assert.Equal("auditor", browser.FindElement(By.TagName("body")).GetDomAttribute("data-role"));
     }

@@ -233,6 +233,42 @@ public sealed class the_api_contract(the_authorization_matrix.QuietDemoServer fi
         Assert.Equal(code, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
     }
 
+    [Fact]
+    public async Task the_trail_filters_by_kind_and_actor_and_exports_as_csv_with_each_entrys_hash()
+    {
+        var trail = $"/api/campaigns/{DemoCampaign.CampaignId}/progress/{DemoCampaign.Central}/audit";
+        var all = (await fixture.Http.GetFromJsonAsync<JsonElement[]>(trail))!;
+        var approved = (await fixture.Http.GetFromJsonAsync<JsonElement[]>(trail + "?action=approved"))!;
+        var byTheBloc = (await fixture.Http.GetFromJsonAsync<JsonElement[]>($"{trail}?actor={DemoCampaign.CentralBloc}&from=2020-01-01&to=2020-12-31"))!;
+        var csv = await fixture.Http.GetAsync(trail + "?format=csv");
+        var lines = (await csv.Content.ReadAsStringAsync()).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        var badKind = await fixture.Http.GetAsync(trail + "?action=deleted");
+
+        Assert.NotEmpty(approved);
+        Assert.True(approved.Length < all.Length);
+        Assert.All(approved, e => Assert.Equal("approved", e.GetProperty("action").GetString()));
+        Assert.NotEmpty(byTheBloc);
+        Assert.All(byTheBloc, e => Assert.Equal(DemoCampaign.CentralBloc, e.GetProperty("byOrganization").GetString()));
+        Assert.Equal("text/csv", csv.Content.Headers.ContentType?.MediaType);
+        Assert.StartsWith("occurred_on,action,organization_id,", lines[0], StringComparison.Ordinal);
+        Assert.Equal(all.Length, lines.Length - 1);
+        Assert.EndsWith("," + all[0].GetProperty("hash").GetString(), lines[1], StringComparison.Ordinal);
+        Assert.Equal(64, all[0].GetProperty("hash").GetString()!.Length);
+        Assert.Equal(HttpStatusCode.BadRequest, badKind.StatusCode);
+    }
+
+    [Fact]
+    public void a_trail_cell_a_spreadsheet_would_run_is_neutralised_and_quoting_survives()
+    {
+        var entry = new TrailEntryView(7, Guid.Empty, "congress-x-y", 3, "x", "y", "returned", 1, "z", "=cmd|' /C calc'!A0", "committee", null,
+            "=HYPERLINK(\"http://evil.example\", \"bấm\"), thêm", new DateOnly(2020, 3, 1), DateTimeOffset.UnixEpoch, "ab");
+
+        var row = TrailCsv.Write([entry]).Split("\r\n")[1];
+
+        Assert.Contains(",'=cmd|' /C calc'!A0,", row, StringComparison.Ordinal);
+        Assert.Contains(",\"'=HYPERLINK(\"\"http://evil.example\"\", \"\"bấm\"\"), thêm\",", row, StringComparison.Ordinal);
+    }
+
     /// <summary>"/api/x/{id:guid}/" as OpenAPI writes it: "/api/x/{id}".</summary>
     private static string Normalise(string pattern)
     {

@@ -28,9 +28,17 @@ public sealed record TimelinePoint(DateOnly Day, int Completed, int Planned);
 public sealed record DeadlineItem(
     string OrganizationId, string Name, OrganizationLevel Level, string? ParentName, DateOnly PlannedDate, DateOnly Deadline, int Days);
 
+/// <summary>One entry of the approval trail, with the stored event's chain hash (hex) so an export can be checked against the store.</summary>
 public sealed record AuditEntry(
     long GlobalPosition, Guid EventId, string StreamId, long StreamVersion, string CampaignId, string OrganizationId, string Action, int? Round,
-    string ByOrganization, string ByUser, string ByRole, string? Document, string? Comments, DateOnly OccurredOn, DateTimeOffset RecordedAt);
+    string ByOrganization, string ByUser, string ByRole, string? Document, string? Comments, DateOnly OccurredOn, DateTimeOffset RecordedAt, string Hash);
+
+/// <summary>Narrows the trail: days the entries state, what happened, who did it (an organisation or a user).</summary>
+public sealed record TrailFilter(DateOnly? From = null, DateOnly? To = null, string? Action = null, string? Actor = null)
+{
+    /// <summary>The kinds of entry the trail holds.</summary>
+    public static IReadOnlyList<string> Actions { get; } = ["submitted", "approved", "returned", "exemption-granted", "results-recognised"];
+}
 
 /// <summary>
 /// Progress of any subtree on any day, from the progress projection's milestone tables: aggregates over the subtree
@@ -225,18 +233,22 @@ public sealed class ProgressQueries(NpgsqlDataSource dataSource)
 
     /// <summary>The approval audit trail of a subtree (root included), oldest first, optionally within dates.</summary>
     public async Task<IReadOnlyList<AuditEntry>> AuditAsync(
-        string campaignId, string organizationId, DateOnly? from = null, DateOnly? to = null, int limit = 1000, CancellationToken cancellationToken = default)
+        string campaignId, string organizationId, TrailFilter? filter = null, int limit = 1000, CancellationToken cancellationToken = default)
     {
+        filter ??= new TrailFilter();
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var command = Command(connection, """
             SELECT a.global_position, a.event_id, a.stream_id, a.stream_version, a.campaign_id, a.organization_id, a.action, a.round,
-                   a.by_organization, a.by_user, a.by_role, a.document, a.comments, a.occurred_on, a.recorded_at
+                   a.by_organization, a.by_user, a.by_role, a.document, a.comments, a.occurred_on, a.recorded_at, e.hash
             FROM congress.approval_audit a
             JOIN congress.rollup_units u ON u.organization_id = a.organization_id
+            JOIN event_store.events e ON e.global_position = a.global_position
             WHERE a.campaign_id = $1 AND u.path <@ (SELECT path FROM congress.rollup_units WHERE organization_id = $2)
               AND a.occurred_on >= $3 AND a.occurred_on <= $4
+              AND ($6::text IS NULL OR a.action = $6)
+              AND ($7::text IS NULL OR a.by_organization = $7 OR a.by_user = $7)
             ORDER BY a.global_position LIMIT $5
-            """, campaignId, organizationId, from ?? DateOnly.MinValue, to ?? DateOnly.MaxValue, limit);
+            """, campaignId, organizationId, filter.From ?? DateOnly.MinValue, filter.To ?? DateOnly.MaxValue, limit, filter.Action, filter.Actor);
         var entries = new List<AuditEntry>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
@@ -244,7 +256,7 @@ public sealed class ProgressQueries(NpgsqlDataSource dataSource)
             entries.Add(new AuditEntry(reader.GetInt64(0), reader.GetGuid(1), reader.GetString(2), reader.GetInt64(3), reader.GetString(4), reader.GetString(5),
                 reader.GetString(6), reader.IsDBNull(7) ? null : reader.GetInt32(7), reader.GetString(8), reader.GetString(9), reader.GetString(10),
                 reader.IsDBNull(11) ? null : reader.GetString(11), reader.IsDBNull(12) ? null : reader.GetString(12), reader.GetFieldValue<DateOnly>(13),
-                reader.GetFieldValue<DateTimeOffset>(14)));
+                reader.GetFieldValue<DateTimeOffset>(14), Convert.ToHexStringLower(reader.GetFieldValue<byte[]>(15))));
         }
 
         return entries;

@@ -116,10 +116,49 @@ public sealed record DueCongressView(string OrganizationId, string Name, Organiz
 }
 
 public sealed record TrailEntryView(long GlobalPosition, Guid EventId, string StreamId, long StreamVersion, string CampaignId, string OrganizationId, string Action,
-    int? Round, string ByOrganization, string ByUser, string ByRole, string? Document, string? Comments, DateOnly OccurredOn, DateTimeOffset RecordedAt)
+    int? Round, string ByOrganization, string ByUser, string ByRole, string? Document, string? Comments, DateOnly OccurredOn, DateTimeOffset RecordedAt,
+    string Hash)
 {
     public static TrailEntryView From(AuditEntry a) => new(a.GlobalPosition, a.EventId, a.StreamId, a.StreamVersion, a.CampaignId, a.OrganizationId, a.Action,
-        a.Round, a.ByOrganization, a.ByUser, a.ByRole, a.Document, a.Comments, a.OccurredOn, a.RecordedAt);
+        a.Round, a.ByOrganization, a.ByUser, a.ByRole, a.Document, a.Comments, a.OccurredOn, a.RecordedAt, a.Hash);
+}
+
+/// <summary>
+/// The trail as CSV (RFC 4180): every entry with its stream, version, global position and hash. A cell that a
+/// spreadsheet would run as a formula (starting with =, +, -, @, tab or carriage return) is prefixed with a quote.
+/// </summary>
+public static class TrailCsv
+{
+    private static readonly string[] Header =
+    [
+        "occurred_on", "action", "organization_id", "round", "by_organization", "by_user", "by_role", "document", "comments", "stream_id",
+        "stream_version", "global_position", "event_id", "recorded_at", "hash",
+    ];
+
+    public static string Write(IReadOnlyList<TrailEntryView> entries)
+    {
+        var csv = new System.Text.StringBuilder();
+        csv.AppendJoin(',', Header).Append("\r\n");
+        foreach (var e in entries)
+        {
+            csv.AppendJoin(',', new[]
+            {
+                e.OccurredOn.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), e.Action, e.OrganizationId,
+                e.Round?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty, e.ByOrganization, e.ByUser, e.ByRole,
+                e.Document ?? string.Empty, e.Comments ?? string.Empty, e.StreamId, e.StreamVersion.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                e.GlobalPosition.ToString(System.Globalization.CultureInfo.InvariantCulture), e.EventId.ToString(),
+                e.RecordedAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture), e.Hash,
+            }.Select(Cell)).Append("\r\n");
+        }
+
+        return csv.ToString();
+    }
+
+    private static string Cell(string value)
+    {
+        var safe = value.Length > 0 && value[0] is '=' or '+' or '-' or '@' or '\t' or '\r' ? "'" + value : value;
+        return safe.IndexOfAny([',', '"', '\r', '\n']) >= 0 ? "\"" + safe.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : safe;
+    }
 }
 
 public sealed record DeadlinePolicyView(IReadOnlyList<int> ReminderDaysBefore, bool OverdueAlert, int EscalateAfterDays, int EscalateFurtherAfterDays,

@@ -47,11 +47,33 @@ public static class MonitoringEndpoints
             return TypedResults.Ok((await queries.TimelineAsync(campaignId, organizationId, start, end, Level(level), ct))
                 .Select(p => new TimelinePointView(p.Day, p.Completed, p.Planned)).ToList());
         }).Requires(Capability.Read);
-        progress.MapGet("/audit", async (string campaignId, string organizationId, string? from, string? to, ProgressQueries queries, TimeProvider time,
-            CancellationToken ct) =>
-            TypedResults.Ok((await queries.AuditAsync(campaignId, organizationId, from is null ? null : Day(from, time), to is null ? null : Day(to, time),
-                cancellationToken: ct)).Select(TrailEntryView.From).ToList()))
-            .Requires(Capability.Audit);
+        // The approval trail, filtered by the days entries state, the kind and who acted; ?format=csv exports it for a spreadsheet.
+        progress.MapGet("/audit", async Task<IResult> (string campaignId, string organizationId, string? from, string? to, string? action, string? actor,
+            string? format, ProgressQueries queries, TimeProvider time, CancellationToken ct) =>
+        {
+            if (action is not null && !TrailFilter.Actions.Contains(action))
+            {
+                throw Invalid($"action is one of {string.Join(", ", TrailFilter.Actions)}");
+            }
+
+            if (actor is not null && !Domain.Common.EdgeRules.IsId(actor) && Domain.Common.EdgeRules.TextProblem(actor, 200) is not null)
+            {
+                throw Invalid("actor is an organisation id or a user name");
+            }
+
+            if (format is not (null or "json" or "csv"))
+            {
+                throw Invalid("format is json or csv");
+            }
+
+            var entries = (await queries.AuditAsync(campaignId, organizationId,
+                new TrailFilter(from is null ? null : Day(from, time), to is null ? null : Day(to, time), action, actor), limit: 100_000, cancellationToken: ct))
+                .Select(TrailEntryView.From).ToList();
+            return format == "csv"
+                ? Results.Text(TrailCsv.Write(entries), "text/csv; charset=utf-8")
+                : TypedResults.Ok(entries);
+        }).Requires(Capability.Audit).Produces<List<TrailEntryView>>(StatusCodes.Status200OK, "application/json", "text/csv")
+            .WithDescription("The approval trail of a subtree. With ?format=csv, the same entries as RFC 4180 CSV (formula-like cells prefixed with a quote).");
 
         var projections = app.MapGroup("/api/projections");
         projections.MapGet("/", async (NpgsqlDataSource dataSource, CancellationToken ct) =>

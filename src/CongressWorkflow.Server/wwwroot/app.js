@@ -152,7 +152,7 @@ async function render() {
     renderLedger(ledger);
     renderActions(deadlines);
     $('trail').hidden = !can('audit');
-    if (can('audit')) renderTrail(await get(`${base}/audit?to=${state.asOf}`));
+    if (can('audit')) renderTrail(await get(trailUrl('json')));
     await followInbox(root);
     document.body.dataset.loaded = `${root}@${state.asOf}`;
   } catch (e) {
@@ -361,6 +361,31 @@ function renderActions(deadlines) {
   }
   $('actions').hidden = !list.childElementCount;
 }
+
+// The trail of the subtree on screen up to the chosen day, narrowed by kind and actor.
+function trailUrl(format) {
+  const root = state.path[state.path.length - 1];
+  const params = new URLSearchParams({ to: state.asOf, format });
+  if ($('trail-action').value) params.set('action', $('trail-action').value);
+  if ($('trail-actor').value.trim()) params.set('actor', $('trail-actor').value.trim());
+  return `/api/campaigns/${state.campaign}/progress/${root}/audit?${params}`;
+}
+
+$('trail-filter').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  try { renderTrail(await get(trailUrl('json'))); } catch (error) { $('error').textContent = error.message; $('error').hidden = false; }
+});
+
+// The export needs the token, so it is fetched and handed to the browser as a file.
+$('trail-csv').addEventListener('click', async () => {
+  const response = await fetch(trailUrl('csv'), { headers: { Authorization: `Bearer ${token()}` } });
+  if (!response.ok) { $('error').textContent = 'export: ' + response.statusText; $('error').hidden = false; return; }
+  const link = document.createElement('a');
+  link.href = URL.createObjectURL(await response.blob());
+  link.download = `trail-${state.path[state.path.length - 1]}-${state.asOf}.csv`;
+  link.click();
+  URL.revokeObjectURL(link.href);
+});
 
 function renderTrail(entries) {
   const body = $('trail-table').querySelector('tbody');
