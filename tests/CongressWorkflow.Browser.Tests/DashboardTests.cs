@@ -236,4 +236,38 @@ public sealed class the_dashboard(DashboardFixture fixture) : IClassFixture<Dash
         Assert.False(browser.FindElement(By.Id("actions")).Displayed);
         Assert.Equal("auditor", browser.FindElement(By.TagName("body")).GetDomAttribute("data-role"));
     }
+
+    [Fact]
+    public void the_congress_page_replays_the_state_of_any_recorded_moment()
+    {
+        const string centre = "dang-bo-trung-tam-thong-tin-cntm";
+        Open(DemoCampaign.Ministry, "2020-07-31");
+        var browser = fixture.Browser;
+        var wait = new WebDriverWait(browser, TimeSpan.FromSeconds(30)) { PollingInterval = TimeSpan.FromMilliseconds(100) };
+        browser.FindElement(By.CssSelector($"a.congress-link[data-org='{centre}']")).Click();
+        wait.Until(driver => driver.FindElements(By.CssSelector("#congress-events tbody tr[data-type='congress.submission-approved']")).Count > 0);
+        var now = browser.FindElement(By.Id("congress-state")).GetDomAttribute("data-stage");
+        var types = ((IReadOnlyCollection<object>)browser.ExecuteScript(
+            "return [...document.querySelectorAll('#congress-events tbody tr')].map(r => r.dataset.type);")!).Cast<string>().ToList();
+
+        string StageAt(int index)
+        {
+            browser.ExecuteScript(
+                "const s = document.getElementById('replay'); s.value = arguments[0]; s.dispatchEvent(new Event('input'));", index);
+            wait.Until(driver => driver.FindElement(By.Id("replay-label")).Text.StartsWith($"#{index + 1} ", StringComparison.Ordinal)
+                && driver.FindElement(By.Id("congress-state")).GetDomAttribute("data-version") == (index + 1).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            return browser.FindElement(By.Id("congress-state")).GetDomAttribute("data-stage")!;
+        }
+
+        // The pilot's documents were returned on 25/03/2020, resubmitted and approved on 07/04/2020.
+        var returned = types.IndexOf("congress.submission-returned");
+        var approved = types.IndexOf("congress.submission-approved");
+        Assert.True(returned > 0 && approved > returned, string.Join(", ", types));
+        Assert.Equal("preparing", StageAt(returned));
+        Assert.Contains("trả lại · returned 1", browser.FindElement(By.Id("congress-state")).Text, StringComparison.Ordinal);
+        Assert.Equal("awaiting-approval", StageAt(approved - 1));
+        Assert.Equal("approved", StageAt(approved));
+        Assert.Equal(now, StageAt(types.Count - 1));
+        Assert.NotEqual("preparing", now);
+    }
 }

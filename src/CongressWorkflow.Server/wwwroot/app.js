@@ -206,7 +206,12 @@ function renderSubordinates(rows) {
     const link = document.createElement('a');
     link.textContent = r.name;
     link.onclick = () => { state.path = [...state.path, r.organizationId]; render(); };
-    name.append(link);
+    const congress = document.createElement('a');
+    congress.textContent = ' · đại hội';
+    congress.className = 'congress-link';
+    congress.dataset.org = r.organizationId;
+    congress.onclick = () => openCongress(r.organizationId, r.name);
+    name.append(link, congress);
     const own = r.heldOn ? `${fmtDay(r.heldOn)}${r.daysLate < 0 ? ` (sớm ${-r.daysLate})` : r.daysLate > 0 ? ` (muộn ${r.daysLate})` : ''}` : 'chưa';
     tr.append(name, cell(levelNames[r.level] || r.level), cell(`${n(r.held)} / ${n(r.units)} (${pct(r.percent)})`, 'num'), bar(r.percent),
       cell(n(r.overdue), r.overdue ? 'num overdue' : 'num'), cell(own));
@@ -360,6 +365,65 @@ function renderActions(deadlines) {
     }));
   }
   $('actions').hidden = !list.childElementCount;
+}
+
+// The congress page: its recorded history (for those who may read raw histories) and a replay slider that asks the
+// server for the congress as its own events left it at each recorded moment.
+const congressPage = { org: null, events: [] };
+
+async function openCongress(org, name) {
+  congressPage.org = org;
+  $('congress-page').hidden = false;
+  $('congress-title').textContent = `Đại hội · congress: ${name}`;
+  const base = `/api/campaigns/${state.campaign}/congresses/${org}`;
+  try {
+    const current = await get(base);
+    congressPage.events = can('audit') ? await get(`/api/streams/${encodeURIComponent(current.congressId)}/events`) : [];
+    const body = $('congress-events').querySelector('tbody');
+    body.textContent = '';
+    for (const e of congressPage.events) {
+      const tr = document.createElement('tr');
+      tr.dataset.type = e.eventType;
+      const d = e.data || {};
+      tr.append(cell(String(e.streamVersion)), cell(new Date(e.recordedAt).toLocaleString('vi-VN')), cell(e.eventType),
+        cell(`${e.actor.userId} (${e.actor.role}${e.actor.organizationId ? ', ' + e.actor.organizationId : ''})`),
+        cell(d.decision || d.resolution || d.comments || d.reason || (d.terms && d.terms.document) || ''));
+      body.append(tr);
+    }
+    const slider = $('replay');
+    slider.max = String(Math.max(0, congressPage.events.length - 1));
+    slider.value = slider.max;
+    slider.disabled = congressPage.events.length === 0;
+    renderCongressState(current, congressPage.events.length ? congressPage.events[congressPage.events.length - 1] : null);
+    $('congress-page').scrollIntoView();
+  } catch (e) {
+    $('congress-state').textContent = e.message;
+  }
+}
+
+$('replay').addEventListener('input', async () => {
+  const e = congressPage.events[Number($('replay').value)];
+  if (!e) return;
+  const asOf = await get(`/api/campaigns/${state.campaign}/congresses/${congressPage.org}?asOf=${encodeURIComponent(e.recordedAt)}`);
+  if (congressPage.events[Number($('replay').value)] === e) renderCongressState(asOf, e);
+});
+$('congress-close').addEventListener('click', () => { $('congress-page').hidden = true; });
+
+function renderCongressState(view, event) {
+  const s = view.state;
+  $('replay-label').textContent = event ? `#${event.streamVersion} ${event.eventType} — ${new Date(event.recordedAt).toLocaleString('vi-VN')}` : '';
+  const dl = $('congress-state');
+  dl.dataset.stage = s.stage;
+  dl.dataset.version = String(view.version);
+  dl.textContent = '';
+  const row = (term, value) => { const dt = document.createElement('dt'); dt.textContent = term; const dd = document.createElement('dd'); dd.textContent = value; dl.append(dt, dd); };
+  row('Giai đoạn · stage', s.stage);
+  row('Kế hoạch · plan in force', view.planInForce ? `${view.planInForce.document} (dự kiến ${fmtDay(view.planInForce.plannedDate)}, hạn ${fmtDay(view.planInForce.window.end)})` : '—');
+  row('Trình · submission round', `${s.submissionRound} (trả lại · returned ${s.returnedRounds})`);
+  row('Cấp trên · decided on', s.decidedOn ? fmtDay(s.decidedOn) : '—');
+  row('Đại hội · convened', s.convened ? `${fmtDay(s.convened.convenedOn)}, ${s.convened.delegatesPresent}/${s.convened.delegatesExpected}` : '—');
+  row('Bầu cử · elections', s.elections ? `${s.elections.executiveCommittee} cấp ủy, bí thư ${s.elections.secretary}` : '—');
+  row('Phiên bản · version', String(view.version));
 }
 
 // The trail of the subtree on screen up to the chosen day, narrowed by kind and actor.
