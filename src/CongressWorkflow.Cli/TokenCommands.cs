@@ -25,12 +25,10 @@ public static class TokenCommands
         {
             var (org, roleName, userName, lifetime, keyFile) =
                 (parse.GetValue(organization)!, parse.GetValue(role)!, parse.GetValue(user)!, parse.GetValue(hours), parse.GetValue(key)!);
-            var problem = !EdgeRules.IsId(org) ? $"--org '{org}' is not an organisation id (lower-case letters, digits and hyphens)"
-                : !Roles.IsKnown(roleName) ? $"--role '{roleName}' is not one of {string.Join(", ", Roles.All)}"
-                : string.IsNullOrWhiteSpace(userName) || EdgeRules.NameProblem(userName) is not null ? $"--user '{userName}' is not a usable name"
-                : lifetime is <= 0 or > 24 * 366 ? "--hours must be more than 0 and at most a year"
+            var problem = AccessClaims.Problem(userName, org, roleName)
+                ?? (lifetime is <= 0 or > 24 * 366 ? "--hours must be more than 0 and at most a year"
                 : !File.Exists(keyFile) ? $"no signing key at {keyFile}: start the server once (it creates the key) or pass --key"
-                : null;
+                : null);
             if (problem is not null)
             {
                 await error.WriteLineAsync("error: " + problem);

@@ -19,7 +19,17 @@ public sealed class CampaignService(CommandPipeline pipeline)
     /// <summary>Whether a campaign has been started: a fact commands on its congresses and its policy depend on.</summary>
     public static async Task<bool> ExistsAsync(NpgsqlDataSource dataSource, string campaignId, CancellationToken cancellationToken = default)
     {
-        await using var command = dataSource.CreateCommand("SELECT 1 FROM congress.campaigns WHERE campaign_id = $1");
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await ExistsAsync(connection, null, campaignId, cancellationToken);
+    }
+
+    /// <summary>The same, read in a command's transaction.</summary>
+    public static Task<bool> ExistsAsync(CommandSession session, string campaignId, CancellationToken cancellationToken = default) =>
+        ExistsAsync(session.Connection, session.Transaction, campaignId, cancellationToken);
+
+    private static async Task<bool> ExistsAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string campaignId, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT 1 FROM congress.campaigns WHERE campaign_id = $1", connection, transaction);
         command.Parameters.Add(new() { Value = campaignId });
         return await command.ExecuteScalarAsync(cancellationToken) is not null;
     }

@@ -70,6 +70,9 @@ public sealed class CommandPipeline(PostgresEventStore store, NpgsqlDataSource d
         CancellationToken cancellationToken = default) =>
         ExecuteAsync(commandName, aggregate, streamId, context, expectedVersion, (state, _) => decide(state), inline, outbox, correlationId, cancellationToken);
 
+    /// <summary>How often a command sent without If-Match is decided again when another write got to its stream first.</summary>
+    public const int MaxAttemptsWithoutExpectedVersion = 16;
+
     /// <summary>
     /// Loads the stream, opens the command's transaction, decides (reading any other facts through the session), and
     /// in that same transaction writes the inline read models, the idempotency key, the events and the outbox. Without
@@ -95,7 +98,7 @@ public sealed class CommandPipeline(PostgresEventStore store, NpgsqlDataSource d
         {
             try
             {
-                return await AttemptAsync(commandName, aggregate, streamId, context, expectedVersion, decide, inline, outbox, correlationId, cancellationToken);
+                return await AttemptAsync();
             }
             catch (ConcurrencyException) when (expectedVersion is null && attempt < MaxAttemptsWithoutExpectedVersion)
             {
@@ -110,63 +113,51 @@ public sealed class CommandPipeline(PostgresEventStore store, NpgsqlDataSource d
                 throw;
             }
         }
-    }
 
-    /// <summary>How often a command sent without If-Match is decided again when another write got to its stream first.</summary>
-    public const int MaxAttemptsWithoutExpectedVersion = 16;
-
-    private async Task<CommandResult> AttemptAsync<TState>(
-        string commandName,
-        AggregateDefinition<TState> aggregate,
-        string streamId,
-        CommandContext context,
-        long? expectedVersion,
-        Func<TState, CommandSession, Task<Decision>> decide,
-        InlineProjection<TState>? inline,
-        Func<IReadOnlyList<object>, TState, IReadOnlyList<OutboxMessage>>? outbox,
-        Guid? correlationId,
-        CancellationToken cancellationToken)
-    {
-        var (state, version) = await LoadAsync(aggregate, streamId, cancellationToken);
-        if (expectedVersion is { } expected && expected != version)
+        // One load, decision and write in the command's own transaction; the loop above retries it.
+        async Task<CommandResult> AttemptAsync()
         {
-            throw new ConcurrencyException(streamId, ExpectedVersion.Exactly(expected), version);
+            var (state, version) = await LoadAsync(aggregate, streamId, cancellationToken);
+            if (expectedVersion is { } expected && expected != version)
+            {
+                throw new ConcurrencyException(streamId, ExpectedVersion.Exactly(expected), version);
+            }
+
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            var events = await decide(state, new CommandSession(connection, transaction)) switch
+            {
+                Decision.Accepted accepted => accepted.Events,
+                Decision.Rejected rejected => throw new CommandRejectedException(rejected.Error),
+                _ => throw new UnreachableException(),
+            };
+            if (events.Count == 0)
+            {
+                Count(commandName, "unchanged");
+                return new CommandResult(streamId, version, events);
+            }
+
+            var stateAfter = events.Aggregate(state, aggregate.Evolve);
+            var metadata = new EventMetadata(new Actor(context.UserId, context.Role, context.OrganizationId), correlationId ?? Guid.NewGuid());
+            if (inline is not null)
+            {
+                await inline(connection, transaction, events, stateAfter, version + events.Count, context);
+            }
+
+            // The key first: a concurrent duplicate waits here for the first to commit, then appends nothing.
+            if (IdempotencyScope.Current is { } idempotency)
+            {
+                await idempotency.RecordAsync(connection, transaction, streamId, version + events.Count,
+                    [.. events.Select(e => store.Registry.Describe(e.GetType()).Name)], cancellationToken);
+            }
+
+            var result = await store.AppendAsync(connection, transaction, streamId, aggregate.StreamType, ExpectedVersion.Exactly(version),
+                events.Select(e => new NewEvent(Guid.NewGuid(), e)).ToList(), metadata, outbox?.Invoke(events, stateAfter), cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            IdempotencyScope.Current?.MarkRecorded();
+            Count(commandName, "accepted");
+            return new CommandResult(streamId, result.StreamVersion, events);
         }
-
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var events = await decide(state, new CommandSession(connection, transaction)) switch
-        {
-            Decision.Accepted accepted => accepted.Events,
-            Decision.Rejected rejected => throw new CommandRejectedException(rejected.Error),
-            _ => throw new UnreachableException(),
-        };
-        if (events.Count == 0)
-        {
-            Count(commandName, "unchanged");
-            return new CommandResult(streamId, version, events);
-        }
-
-        var stateAfter = events.Aggregate(state, aggregate.Evolve);
-        var metadata = new EventMetadata(new Actor(context.UserId, context.Role, context.OrganizationId), correlationId ?? Guid.NewGuid());
-        if (inline is not null)
-        {
-            await inline(connection, transaction, events, stateAfter, version + events.Count, context);
-        }
-
-        // The key first: a concurrent duplicate waits here for the first to commit, then appends nothing.
-        if (IdempotencyScope.Current is { } idempotency)
-        {
-            await idempotency.RecordAsync(connection, transaction, streamId, version + events.Count,
-                [.. events.Select(e => store.Registry.Describe(e.GetType()).Name)], cancellationToken);
-        }
-
-        var result = await store.AppendAsync(connection, transaction, streamId, aggregate.StreamType, ExpectedVersion.Exactly(version),
-            events.Select(e => new NewEvent(Guid.NewGuid(), e)).ToList(), metadata, outbox?.Invoke(events, stateAfter), cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        IdempotencyScope.Current?.MarkRecorded();
-        Count(commandName, "accepted");
-        return new CommandResult(streamId, result.StreamVersion, events);
     }
 
     /// <summary>

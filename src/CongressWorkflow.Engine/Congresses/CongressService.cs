@@ -2,6 +2,7 @@ using CongressWorkflow.Domain.Common;
 using CongressWorkflow.Domain.Congresses;
 using CongressWorkflow.Domain.Organizations;
 using CongressWorkflow.Domain.Campaigns;
+using CongressWorkflow.Engine.Campaigns;
 using CongressWorkflow.Engine.Commands;
 using CongressWorkflow.Engine.Deadlines;
 using CongressWorkflow.Engine.Organizations;
@@ -115,13 +116,9 @@ public sealed class CongressService(CommandPipeline pipeline)
             };
         }
 
-        await using (var campaign = new NpgsqlCommand("SELECT 1 FROM congress.campaigns WHERE campaign_id = $1", session.Connection, session.Transaction))
+        if (!await CampaignService.ExistsAsync(session, command.CampaignId, cancellationToken))
         {
-            campaign.Parameters.Add(new() { Value = command.CampaignId });
-            if (await campaign.ExecuteScalarAsync(cancellationToken) is null)
-            {
-                throw new CommandRejectedException(new DomainError(CampaignErrors.NotStarted, $"there is no campaign '{command.CampaignId}'"));
-            }
+            throw new CommandRejectedException(new DomainError(CampaignErrors.NotStarted, $"there is no campaign '{command.CampaignId}'"));
         }
 
         return command with
@@ -139,21 +136,7 @@ public sealed class CongressService(CommandPipeline pipeline)
         }
 
         // The superiors' congress rows, share-locked: an amendment of their plans waits for this command, or is seen by it.
-        var superiors = new List<string>();
-        await using (var ancestry = new NpgsqlCommand("""
-            SELECT a.organization_id
-            FROM congress.organizations o JOIN congress.organizations a ON a.path @> o.path
-            WHERE o.organization_id = $1
-            ORDER BY nlevel(a.path) DESC
-            """, session.Connection, session.Transaction))
-        {
-            ancestry.Parameters.Add(new() { Value = superiorId });
-            await using var reader = await ancestry.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                superiors.Add(reader.GetString(0));
-            }
-        }
+        var superiors = (await OrganizationTree.AncestryAsync(session, superiorId, cancellationToken)).Reverse().Select(a => a.Id).ToList();
 
         await using (var share = new NpgsqlCommand(
             "SELECT 1 FROM congress.congresses WHERE campaign_id = $1 AND organization_id = ANY($2) ORDER BY congress_id FOR SHARE", session.Connection, session.Transaction))

@@ -16,6 +16,13 @@ public sealed class OrganizationTree(NpgsqlDataSource dataSource)
 {
     private static readonly string Columns = ColumnsOf("o");
 
+    private static readonly string AncestrySql = $"""
+        SELECT {ColumnsOf("a")}
+        FROM congress.organizations o JOIN congress.organizations a ON a.path @> o.path
+        WHERE o.organization_id = $1
+        ORDER BY nlevel(a.path)
+        """;
+
     public async Task<OrganizationNode?> GetAsync(string organizationId, CancellationToken cancellationToken = default) =>
         (await QueryAsync($"SELECT {Columns} FROM congress.organizations o WHERE organization_id = $1", cancellationToken, organizationId))
             .SingleOrDefault();
@@ -37,12 +44,11 @@ public sealed class OrganizationTree(NpgsqlDataSource dataSource)
 
     /// <summary>From the root down to the organisation itself.</summary>
     public Task<IReadOnlyList<OrganizationNode>> AncestryAsync(string organizationId, CancellationToken cancellationToken = default) =>
-        QueryAsync($"""
-            SELECT {ColumnsOf("a")}
-            FROM congress.organizations o JOIN congress.organizations a ON a.path @> o.path
-            WHERE o.organization_id = $1
-            ORDER BY nlevel(a.path)
-            """, cancellationToken, organizationId);
+        QueryAsync(AncestrySql, cancellationToken, organizationId);
+
+    /// <summary>From the root down to the organisation itself, read in a command's transaction.</summary>
+    public static Task<IReadOnlyList<OrganizationNode>> AncestryAsync(CommandSession session, string organizationId, CancellationToken cancellationToken = default) =>
+        QueryAsync(session.Connection, session.Transaction, AncestrySql, cancellationToken, organizationId);
 
     /// <summary>
     /// Where an organisation stands from a caller's organisation: whether the caller's is a root, and whether each
@@ -94,12 +100,7 @@ public sealed class OrganizationTree(NpgsqlDataSource dataSource)
     public static async Task<ParentFacts?> ParentFactsAsync(CommandSession session, string parentId, CancellationToken cancellationToken = default)
     {
         await ExecuteAsync(session.Connection, session.Transaction, "SELECT 1 FROM congress.organizations WHERE organization_id = $1 FOR SHARE", parentId);
-        var ancestry = await QueryAsync(session.Connection, session.Transaction, $"""
-            SELECT {ColumnsOf("a")}
-            FROM congress.organizations o JOIN congress.organizations a ON a.path @> o.path
-            WHERE o.organization_id = $1
-            ORDER BY nlevel(a.path)
-            """, cancellationToken, parentId);
+        var ancestry = await AncestryAsync(session, parentId, cancellationToken);
         if (ancestry.Count == 0)
         {
             return null;
@@ -137,13 +138,6 @@ public sealed class OrganizationTree(NpgsqlDataSource dataSource)
         }
 
         return contacts.ToLookup(c => c.Organization, c => c.Contact, StringComparer.Ordinal);
-    }
-
-    public async Task<int> CountActiveChildrenAsync(string organizationId, CancellationToken cancellationToken = default)
-    {
-        await using var command = dataSource.CreateCommand("SELECT count(*) FROM congress.organizations WHERE parent_id = $1 AND NOT is_dissolved");
-        command.Parameters.Add(new() { Value = organizationId });
-        return (int)(long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
     /// <summary>Applies organisation events to the tree inside the command's transaction.</summary>

@@ -62,6 +62,12 @@ public sealed class AccessGuard(OrganizationTree tree)
             throw Forbidden($"a {caller.Role} may not {Describe(capability)}");
         }
 
+        // Reading what belongs to no organisation (the campaigns, the projections) needs only a known role: no query.
+        if (capability == Capability.Read && targets.Count == 0)
+        {
+            return;
+        }
+
         var scope = await tree.ScopeAsync(caller.OrganizationId, targets, cancellationToken);
         // Before any organisation exists, an admin bootstraps the tree.
         var operatesEverything = scope.CallerIsRoot || (scope.TreeIsEmpty && caller.Role == Roles.Admin);

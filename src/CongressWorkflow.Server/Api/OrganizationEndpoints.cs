@@ -67,14 +67,15 @@ public static class OrganizationEndpoints
             var actor = Actor(http, time);
             using var reader = new StreamReader(http.Request.Body);
             var report = await import.ImportAsync(await reader.ReadToEndAsync(ct), format, actor, ct);
-            return report.Succeeded
-                ? TypedResults.Ok(ImportAnswer.From(report))
-                : Results.Problem(
-                    statusCode: StatusCodes.Status422UnprocessableEntity,
-                    title: "The file was not imported",
-                    detail: $"{report.Errors.Count} row(s) are invalid; nothing was imported",
-                    type: "https://congressworkflow.example/problems/import-rejected",
-                    extensions: new Dictionary<string, object?> { ["code"] = "import-rejected", ["errors"] = report.Errors });
+            if (report.Succeeded)
+            {
+                return TypedResults.Ok(ImportAnswer.From(report));
+            }
+
+            var problem = ProblemMapping.Details(StatusCodes.Status422UnprocessableEntity, "import-rejected", "The file was not imported",
+                $"{report.Errors.Count} row(s) are invalid; nothing was imported");
+            problem.Extensions["errors"] = report.Errors;
+            return Results.Problem(problem);
         }).Requires(Capability.Operate, routeValue: null).Produces<ImportAnswer>().Accepts<string>("application/json", "text/csv");
 
         var campaigns = app.MapGroup("/api/campaigns");

@@ -57,20 +57,13 @@ public sealed class ProblemMapping(IProblemDetailsService problems, ILogger<Prob
             httpContext.Response.Headers.RetryAfter = "5";
         }
 
-        var details = new ProblemDetails
+        var details = Details(status, code, title, (status, code) switch
         {
-            Status = status,
-            Title = title,
-            Detail = (status, code) switch
-            {
-                (StatusCodes.Status500InternalServerError, RequestErrorCodes.UnreadableEvent) => exception.Message,
-                (StatusCodes.Status500InternalServerError, _) => null,
-                (StatusCodes.Status503ServiceUnavailable, _) => "PostgreSQL is unreachable or restarting; try again shortly",
-                _ => exception.Message,
-            },
-            Type = $"https://congressworkflow.example/problems/{code}",
-            Extensions = { ["code"] = code },
-        };
+            (StatusCodes.Status500InternalServerError, RequestErrorCodes.UnreadableEvent) => exception.Message,
+            (StatusCodes.Status500InternalServerError, _) => null,
+            (StatusCodes.Status503ServiceUnavailable, _) => "PostgreSQL is unreachable or restarting; try again shortly",
+            _ => exception.Message,
+        });
         if (exception is ConcurrencyException conflict)
         {
             details.Extensions["actualVersion"] = conflict.ActualVersion;
@@ -79,6 +72,16 @@ public sealed class ProblemMapping(IProblemDetailsService problems, ILogger<Prob
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = details, Exception = exception });
     }
 
+    /// <summary>A problem document with its stable code, as every refusal of the API is written.</summary>
+    public static ProblemDetails Details(int status, string code, string title, string? detail) => new()
+    {
+        Status = status,
+        Title = title,
+        Detail = detail,
+        Type = $"https://congressworkflow.example/problems/{code}",
+        Extensions = { ["code"] = code },
+    };
+
     /// <summary>Writes a problem with a stable code outside the exception path (authentication, refusals decided by middleware).</summary>
     public static async Task WriteAsync(HttpContext http, int status, string code, string title, string? detail)
     {
@@ -86,14 +89,7 @@ public sealed class ProblemMapping(IProblemDetailsService problems, ILogger<Prob
         await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
         {
             HttpContext = http,
-            ProblemDetails = new ProblemDetails
-            {
-                Status = status,
-                Title = title,
-                Detail = detail,
-                Type = $"https://congressworkflow.example/problems/{code}",
-                Extensions = { ["code"] = code },
-            },
+            ProblemDetails = Details(status, code, title, detail),
         });
     }
 

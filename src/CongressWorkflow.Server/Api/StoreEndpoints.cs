@@ -61,7 +61,7 @@ public static class StoreEndpoints
                 [.. (await archive.ListAsync(ct)).Where(c => c.Checkpoint is not null).Select(c => CheckpointView.From(c.Checkpoint!.Checkpoint, c.File))])))
             .Requires(Capability.Audit, routeValue: null);
         checkpoints.MapGet("/latest", async (CheckpointArchive archive, CancellationToken ct) =>
-            (await archive.ListAsync(ct)).LastOrDefault(c => c.Checkpoint is not null).Checkpoint is { } latest
+            await archive.LatestAsync(ct) is { } latest
                 ? TypedResults.Ok(latest)
                 : throw new RequestRejectedException(StatusCodes.Status404NotFound, RequestErrorCodes.NotFound, "no checkpoint has been taken yet"))
             .Requires(Capability.Audit, routeValue: null);

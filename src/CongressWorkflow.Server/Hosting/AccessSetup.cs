@@ -1,5 +1,4 @@
 using CongressWorkflow.Access;
-using CongressWorkflow.Domain.Common;
 using CongressWorkflow.Server.Api;
 using Hangfire.Dashboard;
 using Microsoft.AspNetCore.Authentication;
@@ -84,12 +83,10 @@ public static class AccessSetup
                 OnTokenValidated = context =>
                 {
                     var principal = context.Principal!;
-                    var role = principal.FindFirst(AccessClaims.Role)?.Value;
-                    var organization = principal.FindFirst(AccessClaims.Organization)?.Value;
-                    var user = principal.FindFirst(AccessClaims.User)?.Value;
-                    if (!Roles.IsKnown(role) || !CongressWorkflow.Domain.Common.EdgeRules.IsId(organization) || string.IsNullOrWhiteSpace(user) || user.Length > 200 || user.Any(char.IsControl))
+                    if (AccessClaims.Problem(principal.FindFirst(AccessClaims.User)?.Value, principal.FindFirst(AccessClaims.Organization)?.Value,
+                            principal.FindFirst(AccessClaims.Role)?.Value) is { } problem)
                     {
-                        context.Fail($"the token must name a user, an organisation id and one of the roles {string.Join(", ", Roles.All)}");
+                        context.Fail(problem);
                     }
 
                     return Task.CompletedTask;

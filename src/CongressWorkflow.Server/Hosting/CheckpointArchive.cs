@@ -35,31 +35,45 @@ public sealed class CheckpointArchive
         return (signed, file);
     }
 
-    /// <summary>Every checkpoint in the folder, oldest first (an unreadable file is reported as such by the caller).</summary>
+    /// <summary>Every checkpoint in the folder, oldest first (an unreadable one comes back null, for the caller to report).</summary>
     public async Task<IReadOnlyList<(string File, SignedCheckpoint? Checkpoint)>> ListAsync(CancellationToken cancellationToken)
     {
-        if (!Directory.Exists(Folder))
-        {
-            return [];
-        }
-
         var found = new List<(string, SignedCheckpoint?)>();
-        foreach (var file in Directory.GetFiles(Folder, "checkpoint-*.json").Order(StringComparer.Ordinal))
+        foreach (var file in Files())
         {
-            SignedCheckpoint? checkpoint;
-            try
-            {
-                checkpoint = Checkpoints.Deserialize(await File.ReadAllTextAsync(file, cancellationToken));
-            }
-            catch (System.Text.Json.JsonException)
-            {
-                checkpoint = null;
-            }
-
-            found.Add((file, checkpoint));
+            found.Add((file, await ReadAsync(file, cancellationToken)));
         }
 
         return found;
+    }
+
+    /// <summary>The newest readable checkpoint, reading files from the newest back (names sort by the time taken).</summary>
+    public async Task<SignedCheckpoint?> LatestAsync(CancellationToken cancellationToken)
+    {
+        foreach (var file in Files().Reverse())
+        {
+            if (await ReadAsync(file, cancellationToken) is { } checkpoint)
+            {
+                return checkpoint;
+            }
+        }
+
+        return null;
+    }
+
+    private IEnumerable<string> Files() =>
+        Directory.Exists(Folder) ? Directory.GetFiles(Folder, "checkpoint-*.json").Order(StringComparer.Ordinal) : [];
+
+    private static async Task<SignedCheckpoint?> ReadAsync(string file, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return Checkpoints.Deserialize(await File.ReadAllTextAsync(file, cancellationToken));
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
     }
 
     public Task<IReadOnlyList<IntegrityViolation>> CompareAsync(SignedCheckpoint checkpoint, CancellationToken cancellationToken) =>
