@@ -59,7 +59,7 @@ public sealed class AccessGuard(OrganizationTree tree)
         var caller = Caller.Of(http);
         if (!RoleAllows(caller.Role, capability))
         {
-            throw Forbidden($"a {caller.Role} may not {Describe(capability)}");
+            throw Forbidden($"the {caller.Role} role may not {Describe(capability)}");
         }
 
         // Reading what belongs to no organisation (the campaigns, the projections) needs only a known role: no query.
@@ -76,7 +76,7 @@ public sealed class AccessGuard(OrganizationTree tree)
         {
             if (!operatesEverything)
             {
-                throw Forbidden($"only a {caller.Role} of a top-level organisation may {Describe(capability)} across the whole tree");
+                throw Forbidden($"only the {caller.Role} role of a top-level organisation may {Describe(capability)} across the whole tree");
             }
 
             return;
