@@ -230,6 +230,31 @@ public sealed class the_projection_daemon(EventStoreDatabase db) : StoreTestBase
     }
 
     [Fact]
+    public async Task a_requested_rebuild_reads_as_rebuilding_until_the_rebuilt_model_has_caught_up()
+    {
+        var projection = await NewProjectionAsync("pending");
+        await AppendMembersAsync(10);
+        await using (var daemon = new ProjectionDaemon(Db.DataSource, Store, [projection], Fast))
+        {
+            daemon.Start();
+            await WaitForAsync("pending", 10);
+        }
+
+        // No daemon runs it now: the old model still sits at the head, but its position no longer speaks for the rebuilt one.
+        await ProjectionDaemon.RequestRebuildAsync(Db.DataSource, "pending");
+        var requested = (await ProjectionDaemon.StatusAsync(Db.DataSource)).Single(s => s.Name == "pending");
+        Assert.Equal(ProjectionState.Rebuilding, requested.State);
+
+        await using (var daemon = new ProjectionDaemon(Db.DataSource, Store, [projection], Fast))
+        {
+            daemon.Start();
+            await WaitForAsync("pending", 10);
+        }
+
+        Assert.Equal((10L, 10L), await CountAsync(projection));
+    }
+
+    [Fact]
     public async Task two_daemons_never_run_a_projection_at_once_and_the_second_takes_over_when_the_first_stops()
     {
         var projection = await NewProjectionAsync("shared");

@@ -91,10 +91,13 @@ public sealed class ProjectionDaemon : IAsyncDisposable
     public static Task ResumeAsync(NpgsqlDataSource dataSource, string projection, CancellationToken cancellationToken = default) =>
         UpdateCheckpointAsync(dataSource, projection, "status = 'running', error = NULL, failed_position = NULL", cancellationToken);
 
+    /// <summary>Every projection's checkpoint; a requested rebuild reads as rebuilding from the moment it is asked for, so nobody
+    /// takes the old read model's position for the rebuilt one's.</summary>
     public static async Task<IReadOnlyList<ProjectionStatus>> StatusAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand("""
-            SELECT c.projection, c.position, (SELECT coalesce(max(global_position), 0) FROM event_store.events), c.status, c.error,
+            SELECT c.projection, c.position, (SELECT coalesce(max(global_position), 0) FROM event_store.events),
+                   CASE WHEN c.rebuild_requested THEN 'rebuilding' ELSE c.status END, c.error,
                    c.failed_position, c.owner, c.updated_at
             FROM event_store.projection_checkpoints c ORDER BY c.projection
             """);
