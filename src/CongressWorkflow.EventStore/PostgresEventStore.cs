@@ -24,6 +24,8 @@ public sealed record StoreStatus(long Streams, long Events, long HeadPosition, i
 /// </summary>
 public sealed class PostgresEventStore(NpgsqlDataSource dataSource, EventTypeRegistry registry, TimeProvider timeProvider)
 {
+    private readonly GapWatch _gaps = new();
+
     public const string SchemaName = "event_store";
 
     /// <summary>Every column of event_store.events, in the order the store reads them.</summary>
@@ -69,8 +71,8 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, EventTypeReg
     }
 
     /// <summary>
-    /// Appends inside the caller's transaction (to write other rows atomically with the events). The append holds
-    /// the store's ordering lock until that transaction ends, so do it last and commit promptly.
+    /// Appends inside the caller's transaction (to write other rows atomically with the events). Readers of the global
+    /// order wait at this append's positions until that transaction ends, so commit promptly.
     /// </summary>
     public async Task<AppendResult> AppendAsync(
         NpgsqlConnection connection,
@@ -239,31 +241,36 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, EventTypeReg
     }
 
     /// <summary>
-    /// Events after a global position, in position order. Appends commit in position order (see append_events), so
-    /// a reader that resumes from the last position it saw never skips an event that commits later.
+    /// Events after a global position, in position order, never past a position that may still be in flight: a reader
+    /// that resumes from the last position it saw never skips an event that commits later (see <see cref="FinalBoundAsync"/>).
     /// </summary>
     public async Task<IReadOnlyList<RecordedEvent>> ReadAllAsync(long afterPosition, int maxCount, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(afterPosition);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxCount, 1);
+        var (final, _) = await FinalBoundAsync(afterPosition, maxCount, cancellationToken);
+        if (final <= afterPosition)
+        {
+            return [];
+        }
+
         await using var command = dataSource.CreateCommand(
-            $"SELECT {EventColumns} FROM event_store.events WHERE global_position > $1 ORDER BY global_position LIMIT $2");
+            $"SELECT {EventColumns} FROM event_store.events WHERE global_position > $1 AND global_position <= $2 ORDER BY global_position");
         command.Parameters.Add(new() { Value = afterPosition });
-        command.Parameters.Add(new() { Value = maxCount });
+        command.Parameters.Add(new() { Value = final });
         return await ReadEventsAsync(command, cancellationToken);
     }
 
     /// <summary>
     /// The events of some types among the next <paramref name="maxPositions"/> positions after a checkpoint, and how
-    /// far that scan safely reached: never past the head visible when it started, so nothing committing later is
-    /// passed over (positions become visible in order).
+    /// far that scan safely reached: never past a position that may still be in flight, so nothing committing later
+    /// is passed over.
     /// </summary>
     public async Task<EventPage> ReadPageAsync(long afterPosition, int maxPositions, IReadOnlyCollection<string>? eventTypes, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(afterPosition);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxPositions, 1);
-        var head = await ReadHeadPositionAsync(cancellationToken);
-        var scannedTo = Math.Min(head, afterPosition + maxPositions);
+        var (scannedTo, head) = await FinalBoundAsync(afterPosition, maxPositions, cancellationToken);
         if (scannedTo <= afterPosition)
         {
             return new EventPage([], afterPosition, head);
@@ -278,6 +285,50 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, EventTypeReg
         command.Parameters.Add(new() { Value = scannedTo });
         command.Parameters.Add(new() { Value = (object?)eventTypes?.ToArray() ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         return new EventPage(await ReadEventsAsync(command, cancellationToken), scannedTo, head);
+    }
+
+    /// <summary>
+    /// How far after <paramref name="afterPosition"/> (at most <paramref name="window"/> positions) every position is
+    /// final, and the head. Appends commit in parallel, so a position can become visible before a lower one still in
+    /// flight. Two facts make the bound safe. (1) Positions visible one after another from the checkpoint hide nothing.
+    /// (2) At a gap below a visible head H: whoever holds a missing position drew it before H was drawn (the sequence
+    /// only grows), and took its transaction id before drawing (append_events does so first), so that id is older than
+    /// one drawn after H was seen. Once no transaction that old is still running (the current snapshot's xmin is past
+    /// it), a missing position up to H was rolled back and will never appear. Each gap costs the time for the
+    /// transactions in flight when it was seen to end, and one transaction id.
+    /// </summary>
+    private async Task<(long Final, long Head)> FinalBoundAsync(long afterPosition, int window, CancellationToken cancellationToken)
+    {
+        var windowEnd = afterPosition + window;
+        long head, contiguousEnd;
+        ulong oldestRunning;
+        await using (var command = dataSource.CreateCommand("""
+            SELECT pg_snapshot_xmin(pg_current_snapshot())::text,
+                   (SELECT coalesce(max(global_position), 0) FROM event_store.events),
+                   (SELECT min(w.prev + 1) FROM (
+                        SELECT global_position, lag(global_position, 1, $1) OVER (ORDER BY global_position) AS prev
+                        FROM event_store.events WHERE global_position > $1 AND global_position <= $2) w
+                    WHERE w.global_position > w.prev + 1),
+                   (SELECT coalesce(max(global_position), $1) FROM event_store.events WHERE global_position > $1 AND global_position <= $2)
+            """))
+        {
+            command.Parameters.Add(new() { Value = afterPosition });
+            command.Parameters.Add(new() { Value = windowEnd });
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            oldestRunning = ulong.Parse(reader.GetString(0), CultureInfo.InvariantCulture);
+            head = reader.GetInt64(1);
+            contiguousEnd = reader.IsDBNull(2) ? reader.GetInt64(3) : reader.GetInt64(2) - 1;
+        }
+
+        var final = Math.Max(contiguousEnd, _gaps.FinalUpTo(oldestRunning));
+        if (head > final && !_gaps.IsWatching)
+        {
+            await using var draw = dataSource.CreateCommand("SELECT pg_current_xact_id()::text");
+            _gaps.Watch(head, ulong.Parse((string)(await draw.ExecuteScalarAsync(cancellationToken))!, CultureInfo.InvariantCulture));
+        }
+
+        return (Math.Max(afterPosition, Math.Min(windowEnd, final)), head);
     }
 
     public async Task<long> ReadHeadPositionAsync(CancellationToken cancellationToken = default)
