@@ -16,7 +16,6 @@ using CongressWorkflow.Server.Api;
 using CongressWorkflow.Server.Hosting;
 using Hangfire;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Npgsql;
 
 namespace CongressWorkflow.Server;
 
@@ -53,7 +52,7 @@ public sealed class CongressServer : IAsyncDisposable
         var database = await DatabaseSetup.OpenAsync(builder.Configuration, startupLogs.CreateLogger<CongressServer>());
         try
         {
-            var dataSource = NpgsqlDataSource.Create(database.ConnectionString);
+            var dataSource = StoreDataSource.Create(database.ConnectionString);
             await EngineSchema.MigrateAsync(dataSource);
             if (builder.Configuration.GetValue("Demo:Load", defaultValue: true) && await new DemoCampaign(dataSource).LoadIfEmptyAsync())
             {

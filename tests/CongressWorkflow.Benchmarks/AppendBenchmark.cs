@@ -21,7 +21,7 @@ public static class AppendBenchmark
 
     public static async Task RunAsync(string connectionString, double scale)
     {
-        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        await using var dataSource = StoreDataSource.Create(connectionString);
         await PostgresEventStore.MigrateAsync(dataSource);
         await ExecuteAsync(dataSource, """
             CREATE SCHEMA IF NOT EXISTS bench;

@@ -17,7 +17,7 @@ public class EventStoreDatabase : IAsyncLifetime
     public virtual async Task InitializeAsync()
     {
         ConnectionString = await TestCluster.CreateDatabaseAsync(GetType().Name);
-        DataSource = NpgsqlDataSource.Create(ConnectionString);
+        DataSource = StoreDataSource.Create(ConnectionString);
         await PostgresEventStore.MigrateAsync(DataSource);
     }
 
