@@ -22,15 +22,17 @@ public sealed record StoreStatus(long Streams, long Events, long HeadPosition, i
 /// An event store on PostgreSQL: streams with a per-stream version, a global position, metadata, a per-stream
 /// hash chain, and an outbox written in the same transaction as the events.
 /// </summary>
-public sealed class PostgresEventStore(NpgsqlDataSource dataSource, EventTypeRegistry registry, TimeProvider timeProvider)
+public sealed partial class PostgresEventStore(NpgsqlDataSource dataSource, EventTypeRegistry registry, TimeProvider timeProvider)
 {
     private readonly GapWatch _gaps = new();
 
     public const string SchemaName = "event_store";
 
     /// <summary>Every column of event_store.events, in the order the store reads them.</summary>
-    public const string EventColumns =
-        "global_position, event_id, stream_id, stream_version, event_type, schema_version, recorded_at, " +
+    public const string EventColumns = "global_position, " + EventColumnsAfterPosition;
+
+    private const string EventColumnsAfterPosition =
+        "event_id, stream_id, stream_version, event_type, schema_version, recorded_at, " +
         "actor_id, actor_role, actor_org, correlation_id, causation_id, headers, data, hash";
 
     private const string AppendSql =
@@ -97,11 +99,7 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, EventTypeReg
         EventMetadata metadata,
         CancellationToken cancellationToken = default)
     {
-        if (string.IsNullOrWhiteSpace(metadata.Actor.UserId) || string.IsNullOrWhiteSpace(metadata.Actor.Role))
-        {
-            throw new EventStoreException(EventStoreErrorCodes.InvalidAppend, "every event needs an actor with a user id and a role");
-        }
-
+        ValidateMetadata(metadata);
         using var activity = CongressTelemetry.ActivitySource.StartActivity("eventstore.append");
         activity?.SetTag("cw.stream_count", appends.Count);
         activity?.SetTag("cw.event_count", appends.Sum(a => a.Events.Count));
@@ -171,7 +169,15 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, EventTypeReg
         }
     }
 
-    private NpgsqlBatchCommand AppendCommand(StreamAppend append, EventMetadata metadata, DateTimeOffset now)
+    private static void ValidateMetadata(EventMetadata metadata)
+    {
+        if (string.IsNullOrWhiteSpace(metadata.Actor.UserId) || string.IsNullOrWhiteSpace(metadata.Actor.Role))
+        {
+            throw new EventStoreException(EventStoreErrorCodes.InvalidAppend, "every event needs an actor with a user id and a role");
+        }
+    }
+
+    private static void ValidateAppend(StreamAppend append)
     {
         ValidateStreamId(append.StreamId);
         if (string.IsNullOrWhiteSpace(append.StreamType))
@@ -183,7 +189,18 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, EventTypeReg
         {
             throw new EventStoreException(EventStoreErrorCodes.InvalidAppend, $"nothing to append to stream '{append.StreamId}'");
         }
+    }
 
+    /// <summary>An event as it is written: its type name, schema version, headers and data as JSON.</summary>
+    private (string Type, int SchemaVersion, string? Headers, string Data) Serialize(NewEvent e)
+    {
+        var (type, version, data) = registry.Serialize(e.Data);
+        return (type, version, e.Headers is { Count: > 0 } h ? JsonSerializer.Serialize(h) : null, data);
+    }
+
+    private NpgsqlBatchCommand AppendCommand(StreamAppend append, EventMetadata metadata, DateTimeOffset now)
+    {
+        ValidateAppend(append);
         var events = append.Events;
         var ids = new Guid[events.Count];
         var types = new string[events.Count];
@@ -193,8 +210,7 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, EventTypeReg
         for (var i = 0; i < events.Count; i++)
         {
             ids[i] = events[i].EventId;
-            (types[i], versions[i], data[i]) = registry.Serialize(events[i].Data);
-            headers[i] = events[i].Headers is { Count: > 0 } h ? JsonSerializer.Serialize(h) : null;
+            (types[i], versions[i], headers[i], data[i]) = Serialize(events[i]);
         }
 
         var command = new NpgsqlBatchCommand(AppendSql);

@@ -19,9 +19,10 @@ public static class AppendBenchmark
 {
     private const int Streams = 200;
 
-    public static async Task RunAsync(string connectionString, double scale)
+    /// <summary>The store's schema and the baseline's identical table, empty.</summary>
+    private static async Task<NpgsqlDataSource> PrepareAsync(string connectionString)
     {
-        await using var dataSource = StoreDataSource.Create(connectionString);
+        var dataSource = StoreDataSource.Create(connectionString);
         await PostgresEventStore.MigrateAsync(dataSource);
         await ExecuteAsync(dataSource, """
             CREATE SCHEMA IF NOT EXISTS bench;
@@ -30,6 +31,12 @@ public static class AppendBenchmark
             DROP SEQUENCE IF EXISTS bench.raw_position_seq;
             CREATE SEQUENCE bench.raw_position_seq AS bigint;
             """);
+        return dataSource;
+    }
+
+    public static async Task RunAsync(string connectionString, double scale)
+    {
+        await using var dataSource = await PrepareAsync(connectionString);
         var store = new PostgresEventStore(dataSource, new EventTypeRegistry().Register<DelegateRegistered>("bench.delegate-registered"), TimeProvider.System);
 
         Console.WriteLine("Append throughput: event store vs raw Npgsql INSERT into an identical table");
@@ -43,6 +50,86 @@ public static class AppendBenchmark
         {
             await ReportClients(clients, (int)(400 * scale), store, dataSource);
         }
+
+    }
+
+    /// <summary>The bulk path on its own (also part of no other suite): 1,000,000 events at scale 1.</summary>
+    public static async Task RunBulkAsync(string connectionString, double scale)
+    {
+        await using var dataSource = await PrepareAsync(connectionString);
+        var store = new PostgresEventStore(dataSource, new EventTypeRegistry().Register<DelegateRegistered>("bench.delegate-registered"), TimeProvider.System);
+        Console.WriteLine("Bulk append: event store (binary COPY, chain hashed on the client) vs raw binary COPY into an identical table");
+        Console.WriteLine($"{"case",-40} {"store ev/s",12} {"raw ev/s",12} {"store/raw",10}");
+        await ReportBulk((int)(1_000_000 * scale), store, dataSource);
+    }
+
+    /// <summary>
+    /// New streams of twenty events through the bulk path (binary COPY, the chain hashed on the client) against a binary
+    /// COPY of the same rows into the identical table; both serialise the same data, each in one transaction.
+    /// </summary>
+    private static async Task ReportBulk(int events, PostgresEventStore store, NpgsqlDataSource dataSource)
+    {
+        const int perStream = 20;
+        var meta = new EventMetadata(new Actor("bench", "secretary", "org-1"), Guid.NewGuid());
+        var run = Guid.NewGuid().ToString("N")[..8];
+        IEnumerable<StreamAppend> Streams() => Enumerable.Range(0, events / perStream).Select(s => new StreamAppend(
+            $"bulk-{run}-{s}", "bench", ExpectedVersion.NoStream, [.. Enumerable.Range(0, perStream).Select(i => new NewEvent(Guid.NewGuid(), Sample(s, i)))]));
+
+        var watch = Stopwatch.StartNew();
+        await using (var connection = await dataSource.OpenConnectionAsync())
+        await using (var transaction = await connection.BeginTransactionAsync())
+        {
+            await store.AppendNewStreamsAsync(connection, transaction, Streams(), meta);
+            await transaction.CommitAsync();
+        }
+
+        var storeRate = events / watch.Elapsed.TotalSeconds;
+        watch.Restart();
+        await using (var connection = await dataSource.OpenConnectionAsync())
+        await using (var transaction = await connection.BeginTransactionAsync())
+        {
+            await using (var writer = await connection.BeginBinaryImportAsync($"COPY bench.raw_events ({PostgresEventStore.EventColumns}) FROM STDIN (FORMAT BINARY)"))
+            {
+                var hash = new byte[32];
+                var now = DateTimeOffset.UtcNow;
+                var position = await ScalarAsync(dataSource, "SELECT coalesce(max(global_position), 0) FROM bench.raw_events");
+                foreach (var stream in Streams())
+                {
+                    for (var i = 0; i < stream.Events.Count; i++)
+                    {
+                        await writer.StartRowAsync();
+                        await writer.WriteAsync(++position, NpgsqlDbType.Bigint);
+                        await writer.WriteAsync(stream.Events[i].EventId, NpgsqlDbType.Uuid);
+                        await writer.WriteAsync("raw-" + stream.StreamId, NpgsqlDbType.Text);
+                        await writer.WriteAsync(i + 1L, NpgsqlDbType.Bigint);
+                        await writer.WriteAsync("bench.delegate-registered", NpgsqlDbType.Text);
+                        await writer.WriteAsync(1, NpgsqlDbType.Integer);
+                        await writer.WriteAsync(now, NpgsqlDbType.TimestampTz);
+                        await writer.WriteAsync(meta.Actor.UserId, NpgsqlDbType.Text);
+                        await writer.WriteAsync(meta.Actor.Role, NpgsqlDbType.Text);
+                        await writer.WriteAsync(meta.Actor.OrganizationId!, NpgsqlDbType.Text);
+                        await writer.WriteAsync(meta.CorrelationId, NpgsqlDbType.Uuid);
+                        await writer.WriteNullAsync();
+                        await writer.WriteNullAsync();
+                        await writer.WriteAsync(JsonSerializer.Serialize(stream.Events[i].Data, EventTypeRegistry.DefaultSerializerOptions), NpgsqlDbType.Jsonb);
+                        await writer.WriteAsync(hash, NpgsqlDbType.Bytea);
+                    }
+                }
+
+                await writer.CompleteAsync();
+            }
+
+            await transaction.CommitAsync();
+        }
+
+        var rawRate = events / watch.Elapsed.TotalSeconds;
+        Console.WriteLine($"{$"bulk: {events:N0} events, new streams of {perStream}",-40} {storeRate,12:N0} {rawRate,12:N0} {storeRate / rawRate,10:P0}");
+    }
+
+    private static async Task<long> ScalarAsync(NpgsqlDataSource dataSource, string sql)
+    {
+        await using var command = dataSource.CreateCommand(sql);
+        return (long)(await command.ExecuteScalarAsync())!;
     }
 
     /// <summary>Concurrent clients appending one event per transaction, each to streams of its own, against as many raw inserters.</summary>

@@ -1,7 +1,7 @@
 using CongressWorkflow.Benchmarks;
 using CongressWorkflow.EventStore.Embedded;
 
-// Usage: dotnet run -c Release --project tests/CongressWorkflow.Benchmarks -- [append] [rollups] [deadlines] [import] [--scale 1.0]
+// Usage: dotnet run -c Release --project tests/CongressWorkflow.Benchmarks -- [append] [bulk] [rollups] [deadlines] [import] [--scale 1.0]
 // Uses ConnectionStrings__Postgres when set, otherwise a temporary embedded cluster.
 var suites = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal) && !double.TryParse(a, System.Globalization.CultureInfo.InvariantCulture, out _)).ToList();
 var scaleIndex = Array.IndexOf(args, "--scale");
@@ -26,6 +26,9 @@ foreach (var suite in suites)
         case "append":
             await AppendBenchmark.RunAsync(connectionString, scale);
             break;
+        case "bulk":
+            await AppendBenchmark.RunBulkAsync(connectionString, scale);
+            break;
         case "rollups":
             await RollupBenchmark.RunAsync(connectionString, scale);
             break;
@@ -36,7 +39,7 @@ foreach (var suite in suites)
             await ImportBenchmark.RunAsync(connectionString, scale);
             break;
         default:
-            Console.Error.WriteLine($"unknown suite '{suite}': use append, rollups, deadlines or import");
+            Console.Error.WriteLine($"unknown suite '{suite}': use append, bulk, rollups, deadlines or import");
             return 2;
     }
 }

@@ -96,6 +96,23 @@ public sealed class verifying_the_hash_chain(EventStoreDatabase db) : StoreTestB
         Assert.Equal(3, violation.StreamVersion);
     }
 
+    [Fact]
+    public async Task a_stream_row_deleted_by_hand_leaves_its_events_reported()
+    {
+        var (a, b) = await TwoStreamsOfThree();
+        var first = await Db.ScalarAsync<long>("SELECT min(global_position) FROM event_store.events WHERE stream_id = $1", a);
+
+        await Db.ExecuteAsync("DELETE FROM event_store.streams WHERE stream_id = $1", a);
+
+        var report = await Verifier.VerifyAllAsync();
+        var violation = Assert.Single(report.Violations);
+        Assert.Equal(a, violation.StreamId);
+        Assert.Equal(1, violation.StreamVersion);
+        Assert.Equal(first, violation.GlobalPosition);
+        Assert.Contains("without their stream row", violation.Reason);
+        Assert.True((await Verifier.VerifyStreamAsync(b)).IsIntact);
+    }
+
     private async Task<(string A, string B)> TwoStreamsOfThree()
     {
         var a = TestEvents.NewStreamId();
