@@ -14,7 +14,7 @@ namespace CongressWorkflow.Cli;
 /// schemas. It talks to a running server (--server, or CONGRESS_SERVER; default http://127.0.0.1:5080).
 /// It acts with the bearer token of --token (or CONGRESS_TOKEN). Exit codes: 0 done, 1 the server refused the request, 2 bad input or no server.
 /// </summary>
-public static class CongressCli
+public static partial class CongressCli
 {
     public const int Refused = 1;
     public const int BadInput = 2;
@@ -51,6 +51,8 @@ public static class CongressCli
         root.Subcommands.Add(Projections(console, error, handler, connection));
         root.Subcommands.Add(Reminders(console, error, handler, connection));
         root.Subcommands.Add(Webhooks(console, error, handler, connection));
+        root.Subcommands.Add(Audit(console, error, handler, connection));
+        root.Subcommands.Add(Conformance(console, error, handler, connection));
         root.Subcommands.Add(TokenCommands.Build(console, error));
         root.Subcommands.Add(Schemas(console));
         return root;
@@ -346,11 +348,14 @@ public static class CongressCli
     }
 
     /// <summary>The asOf query for a day given as 2020-05-15; none (the server's today) when no day is given.</summary>
-    private static string AsOfQuery(string? text) =>
+    private static string AsOfQuery(string? text) => DayQuery("asOf", text, "--as-of");
+
+    /// <summary>A query parameter for a day given as 2020-05-15 (none when no day is given); the option's name in the error.</summary>
+    private static string DayQuery(string name, string? text, string option) =>
         text is null ? string.Empty
         : DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day)
-            ? "asOf=" + day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)
-            : throw new CliException(BadInput, $"error: --as-of '{text}' is not a day: use the form 2020-05-15");
+            ? $"{name}={day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}"
+            : throw new CliException(BadInput, $"error: {option} '{text}' is not a day: use the form 2020-05-15");
 
     private static string Level(string level)
     {

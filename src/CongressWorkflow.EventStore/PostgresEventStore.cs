@@ -247,6 +247,23 @@ public sealed partial class PostgresEventStore(NpgsqlDataSource dataSource, Even
         return await ReadEventsAsync(command, cancellationToken);
     }
 
+    /// <summary>
+    /// The events of many streams, and every event of some types besides, in the order they were recorded (by global
+    /// position); for replays that need several streams' histories interleaved as they happened.
+    /// </summary>
+    public async Task<IReadOnlyList<RecordedEvent>> ReadInterleavedAsync(
+        IReadOnlyCollection<string> streamIds, IReadOnlyCollection<string> alsoEventTypes, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand($"""
+            SELECT {EventColumns} FROM event_store.events
+            WHERE stream_id = ANY($1) OR event_type = ANY($2)
+            ORDER BY global_position
+            """);
+        command.Parameters.Add(new() { Value = streamIds.ToArray() });
+        command.Parameters.Add(new() { Value = alsoEventTypes.ToArray() });
+        return await ReadEventsAsync(command, cancellationToken);
+    }
+
     /// <summary>Folds a stream (whole, up to a version, or as of a moment) into state: time travel.</summary>
     public async Task<AggregateResult<TState>> AggregateStreamAsync<TState>(
         string streamId, TState initial, Func<TState, object, TState> evolve, StreamReadOptions? options = null, CancellationToken cancellationToken = default)

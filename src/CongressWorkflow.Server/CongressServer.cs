@@ -1,4 +1,5 @@
 using CongressWorkflow.Engine;
+using CongressWorkflow.Engine.Audit;
 using CongressWorkflow.Engine.Campaigns;
 using CongressWorkflow.Engine.Commands;
 using CongressWorkflow.Engine.Congresses;
@@ -72,6 +73,7 @@ public sealed class CongressServer : IAsyncDisposable
             builder.Services.AddSingleton<OrganizationService>();
             builder.Services.AddSingleton<CampaignService>();
             builder.Services.AddSingleton<CongressService>();
+            builder.Services.AddSingleton<ConformanceService>();
             builder.Services.AddSingleton<OrganizationImport>();
             builder.Services.AddSingleton<ProgressQueries>();
             builder.Services.AddSingleton<DeadlinePolicyService>();

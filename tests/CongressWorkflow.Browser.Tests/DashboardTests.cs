@@ -235,6 +235,24 @@ public sealed class the_dashboard(DashboardFixture fixture) : IClassFixture<Dash
             && kinds.Length > 0 && kinds.Split(',').All(k => k == "approved"));
         Assert.False(browser.FindElement(By.Id("actions")).Displayed);
         Assert.Equal("auditor", browser.FindElement(By.TagName("body")).GetDomAttribute("data-role"));
+
+        // An approval in the trail opens its congress page, replayed to that very event.
+        var approval = browser.FindElements(By.CssSelector("#trail-table tbody tr[data-action='approved']"))
+            .First(row => row.Text.Contains(DemoCampaign.Ministry, StringComparison.Ordinal)).FindElement(By.CssSelector("a.event-link"));
+        var version = approval.Text.Split('@')[1].Split(' ')[0];
+        approval.Click();
+        var selected = wait.Until(driver => driver.FindElements(By.CssSelector("#congress-events tbody tr.selected")).FirstOrDefault());
+        Assert.Equal(version, selected!.GetDomAttribute("data-version"));
+        Assert.Equal("congress.submission-approved", selected.GetDomAttribute("data-type"));
+        wait.Until(driver => driver.FindElement(By.Id("replay-label")).Text.StartsWith($"#{version} congress.submission-approved", StringComparison.Ordinal)
+            && driver.FindElement(By.Id("congress-state")).GetDomAttribute("data-stage") == "approved");
+
+        // The conformance replay of the bloc: late decisions measured against the policy, no rule broken.
+        browser.ExecuteScript("document.getElementById('conformance-run').click();");
+        var findings = wait.Until(driver => driver.FindElement(By.Id("conformance-table")) is { Displayed: true } shown
+            && shown.FindElements(By.CssSelector("tbody tr")).Count > 0 ? shown.FindElements(By.CssSelector("tbody tr")) : null);
+        Assert.All(findings!, row => Assert.Equal("deadline-missed", row.GetDomAttribute("data-code")));
+        Assert.Contains("0 vi phạm", browser.FindElement(By.Id("conformance-summary")).Text, StringComparison.Ordinal);
     }
 
     [Fact]

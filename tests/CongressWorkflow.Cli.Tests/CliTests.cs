@@ -1,4 +1,8 @@
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
 using CongressWorkflow.Engine.Demo;
+using CongressWorkflow.EventStore.Integrity;
 using CongressWorkflow.Testing;
 using Spectre.Console;
 
@@ -41,6 +45,95 @@ public sealed class the_congress_command_line(DemoServerFixture fixture) : IClas
         Assert.Contains("not one of", badRoleError, StringComparison.Ordinal);
         Assert.Equal(CongressCli.BadInput, noKey);
         Assert.Contains("no signing key", noKeyError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task an_audit_bundle_verifies_offline_and_a_one_byte_change_anywhere_that_matters_is_caught()
+    {
+        (await fixture.Http.PostAsync("/api/audit/checkpoints", null)).EnsureSuccessStatusCode();
+        var publicKey = (await fixture.Http.GetFromJsonAsync<JsonElement>("/api/audit/checkpoints")).GetProperty("publicKey").GetString()!;
+        var file = Path.Combine(Path.GetTempPath(), $"cw-bundle-{Guid.NewGuid():N}.json");
+        try
+        {
+            var (exported, exportOutput, exportError) = await RunAsync("audit", "export", "--root", DemoCampaign.Ministry, "--from", "2019-01-01", "--out", file);
+            Assert.True(exported == 0, exportOutput + exportError);
+            var original = await File.ReadAllBytesAsync(file);
+
+            // Offline: no --server is needed (a server that does not exist is named to prove it).
+            var (pinned, pinnedOutput, _) = await RunOfflineAsync("audit", "verify-bundle", file, "--key", publicKey);
+            var (unpinned, unpinnedOutput, _) = await RunOfflineAsync("audit", "verify-bundle", file);
+            Assert.True(pinned == 0, pinnedOutput);
+            Assert.Contains("intact", pinnedOutput, StringComparison.Ordinal);
+            Assert.DoesNotContain("not pinned", pinnedOutput, StringComparison.Ordinal);
+            Assert.Equal(0, unpinned);
+            Assert.Contains("not pinned", unpinnedOutput, StringComparison.Ordinal);
+
+            var text = Encoding.UTF8.GetString(original);
+            var bundle = JsonSerializer.Deserialize<AuditBundle>(text, AuditBundle.Json)!;
+            var someStream = bundle.Streams.First(s => s.Events.Count > 2);
+            var someEvent = someStream.Events[1];
+            // One byte each: a letter of the actor, a digit of a version, a hex digit of a hash, a digit of the checkpoint's head position.
+            foreach (var (what, needle) in new[]
+                     {
+                         ("actor", $"\"actorId\": \"{someEvent.ActorId}\""),
+                         ("hash", $"\"hash\": \"{someEvent.Hash}\""),
+                         ("checkpoint", $"\"headPosition\": {bundle.Checkpoint.Checkpoint.HeadPosition}"),
+                     })
+            {
+                var at = text.IndexOf(needle, what == "checkpoint" ? 0 : text.IndexOf(someEvent.EventId.ToString(), StringComparison.Ordinal), StringComparison.Ordinal);
+                Assert.True(at >= 0, $"{what}: '{needle}' not found in the bundle");
+                var bytes = (byte[])original.Clone();
+                var target = Encoding.UTF8.GetByteCount(text[..at]) + Encoding.UTF8.GetByteCount(needle) - 2;
+                bytes[target] = bytes[target] == (byte)'1' ? (byte)'2' : (byte)'1';
+                await File.WriteAllBytesAsync(file, bytes);
+
+                var (code, output, error) = await RunOfflineAsync("audit", "verify-bundle", file, "--key", publicKey);
+
+                Assert.True(code == CongressCli.Refused, $"{what}: {code} {output} {error}");
+                Assert.Contains("BROKEN", output, StringComparison.Ordinal);
+                if (what != "checkpoint")
+                {
+                    Assert.Contains($"{someStream.StreamId} version {someEvent.StreamVersion}", output, StringComparison.Ordinal);
+                }
+            }
+
+            await File.WriteAllBytesAsync(file, original);
+            var (wrongKey, wrongKeyOutput, _) = await RunOfflineAsync("audit", "verify-bundle", file, "--key", Convert.ToBase64String(
+                System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256).ExportSubjectPublicKeyInfo()));
+            Assert.Equal(CongressCli.Refused, wrongKey);
+            Assert.Contains("not signed by the trusted key", wrongKeyOutput, StringComparison.Ordinal);
+
+            await File.WriteAllTextAsync(file, "{ not a bundle");
+            var (unreadable, _, unreadableError) = await RunOfflineAsync("audit", "verify-bundle", file);
+            Assert.Equal(CongressCli.BadInput, unreadable);
+            Assert.Contains("cannot be read", unreadableError, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task conformance_prints_each_finding_with_its_events()
+    {
+        var (code, output, error) = await RunAsync("conformance", DemoCampaign.Ministry, "--campaign", DemoCampaign.CampaignId);
+        var (unknown, _, unknownError) = await RunAsync("conformance", "no-such-unit", "--campaign", DemoCampaign.CampaignId);
+
+        Assert.True(code == 0, output + error);
+        Assert.Contains("deadline-missed", output, StringComparison.Ordinal);
+        Assert.Contains("congress-dai-hoi-xiii-dang-bo-bao-cong-thuong@", output, StringComparison.Ordinal);
+        Assert.Contains("0 rule violation(s)", output, StringComparison.Ordinal);
+        Assert.Equal(CongressCli.Refused, unknown);
+        Assert.Contains("(not-found)", unknownError, StringComparison.Ordinal);
+    }
+
+    private static async Task<(int ExitCode, string Output, string Error)> RunOfflineAsync(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var exitCode = await CongressCli.RunAsync([.. args, "--server", "http://127.0.0.1:9"], PlainConsole(output), error);
+        return (exitCode, output.ToString(), error.ToString());
     }
 
     /// <summary>A console without colours or control codes, wide enough for the tables, writing into a string.</summary>

@@ -19,6 +19,23 @@ public sealed class verifying_against_signed_checkpoints(EventStoreDatabase db) 
 
     public void Dispose() => _key.Dispose();
 
+    /// <summary>Version 2 of the stream gets another name and actor; the chain after it is recomputed with the store's own digest.</summary>
+    private async Task ForgeWithRecomputedChainAsync(string stream)
+    {
+        await Db.ExecuteAsync("UPDATE event_store.events SET data = jsonb_set(data, '{name}', '\"forged\"'), actor_id = 'someone-else' WHERE stream_id = $1 AND stream_version = 2", stream);
+        foreach (var version in new[] { 2, 3 })
+        {
+            await Db.ExecuteAsync("""
+                UPDATE event_store.events e SET hash = sha256(p.hash || event_store.event_digest(e.event_id, e.stream_id, e.stream_version,
+                    e.event_type, e.schema_version, e.recorded_at, e.actor_id, e.actor_role, e.actor_org, e.correlation_id, e.causation_id,
+                    e.headers, e.data))
+                FROM event_store.events p WHERE p.stream_id = e.stream_id AND p.stream_version = e.stream_version - 1 AND e.stream_id = $1 AND e.stream_version = $2
+                """, stream, version);
+        }
+
+        await Db.ExecuteAsync("UPDATE event_store.streams s SET last_hash = e.hash FROM event_store.events e WHERE e.stream_id = s.stream_id AND e.stream_version = 3 AND s.stream_id = $1", stream);
+    }
+
     private async Task<(string A, string B, SignedCheckpoint Checkpoint)> ThreeEventsEachThenACheckpointAsync()
     {
         var a = TestEvents.NewStreamId();
@@ -88,22 +105,56 @@ public sealed class verifying_against_signed_checkpoints(EventStoreDatabase db) 
     public async Task a_forged_event_with_the_chain_recomputed_by_the_stores_own_digest_is_reported()
     {
         var (a, _, checkpoint) = await ThreeEventsEachThenACheckpointAsync();
-        await Db.ExecuteAsync("UPDATE event_store.events SET data = jsonb_set(data, '{name}', '\"forged\"'), actor_id = 'someone-else' WHERE stream_id = $1 AND stream_version = 2", a);
-        foreach (var version in new[] { 2, 3 })
-        {
-            await Db.ExecuteAsync("""
-                UPDATE event_store.events e SET hash = sha256(p.hash || event_store.event_digest(e.event_id, e.stream_id, e.stream_version,
-                    e.event_type, e.schema_version, e.recorded_at, e.actor_id, e.actor_role, e.actor_org, e.correlation_id, e.causation_id,
-                    e.headers, e.data))
-                FROM event_store.events p WHERE p.stream_id = e.stream_id AND p.stream_version = e.stream_version - 1 AND e.stream_id = $1 AND e.stream_version = $2
-                """, a, version);
-        }
-
-        await Db.ExecuteAsync("UPDATE event_store.streams s SET last_hash = e.hash FROM event_store.events e WHERE e.stream_id = s.stream_id AND e.stream_version = 3 AND s.stream_id = $1", a);
+        await ForgeWithRecomputedChainAsync(a);
 
         Assert.True((await Verifier.VerifyAllAsync()).IsIntact);
         var violation = Assert.Single(await Checkpoints.CompareAsync(checkpoint, Checkpoints.PublicKey));
         Assert.Contains("rewritten", violation.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task an_audit_bundle_verifies_offline_from_genesis_or_from_an_anchor_and_survives_a_round_trip_through_json()
+    {
+        var (a, b, _) = await ThreeEventsEachThenACheckpointAsync();
+        Clock.Advance(TimeSpan.FromDays(2));
+        await Store.AppendAsync(a, "roster", ExpectedVersion.Exactly(3), [TestEvents.Joined("four", 4)], TestEvents.Meta);
+        var checkpoint = await Checkpoints.TakeAsync();
+        await Store.AppendAsync(a, "roster", ExpectedVersion.Exactly(4), [TestEvents.Joined("after the checkpoint", 5)], TestEvents.Meta);
+
+        var whole = await ExportAsync(checkpoint, [a, b, "no-such-stream"], null);
+        var recent = await ExportAsync(checkpoint, [a, b], DateOnly.FromDateTime(Clock.GetUtcNow().UtcDateTime));
+
+        Assert.True(AuditBundles.Verify(whole, Checkpoints.PublicKey).IsIntact);
+        Assert.Equal((4, 3), (Of(whole, a).Events.Count, Of(whole, b).Events.Count));
+        var partial = AuditBundles.Verify(recent, Checkpoints.PublicKey);
+        Assert.True(partial.IsIntact, string.Join("; ", partial.Violations));
+        Assert.Equal(((3L, 1), (3L, 0)), ((Of(recent, a).AnchorVersion, Of(recent, a).Events.Count), (Of(recent, b).AnchorVersion, Of(recent, b).Events.Count)));
+
+        var forgedAnchor = recent with { Streams = [Of(recent, a) with { AnchorHash = Of(whole, a).Events[1].Hash }, Of(recent, b)] };
+        var report = AuditBundles.Verify(forgedAnchor, Checkpoints.PublicKey);
+        Assert.False(report.IsIntact);
+        Assert.Equal((a, 4L), (report.FirstViolation!.StreamId, report.FirstViolation.StreamVersion));
+    }
+
+    [Fact]
+    public async Task a_bundle_exported_after_an_edit_with_a_recomputed_chain_does_not_reach_the_signed_head()
+    {
+        var (a, b, checkpoint) = await ThreeEventsEachThenACheckpointAsync();
+        await ForgeWithRecomputedChainAsync(a);
+
+        var report = AuditBundles.Verify(await ExportAsync(checkpoint, [a, b], null), Checkpoints.PublicKey);
+
+        var violation = Assert.Single(report.Violations);
+        Assert.Equal(a, violation.StreamId);
+        Assert.Contains("signed checkpoint has version 3", violation.Reason, StringComparison.Ordinal);
+    }
+
+    private static BundledStream Of(AuditBundle bundle, string streamId) => bundle.Streams.Single(s => s.StreamId == streamId);
+
+    private async Task<AuditBundle> ExportAsync(SignedCheckpoint checkpoint, string[] streams, DateOnly? from)
+    {
+        var bundle = await AuditBundles.ExportAsync(Db.DataSource, checkpoint, "root", streams, from, null, Clock.GetUtcNow());
+        return System.Text.Json.JsonSerializer.Deserialize<AuditBundle>(System.Text.Json.JsonSerializer.Serialize(bundle, AuditBundle.Json), AuditBundle.Json)!;
     }
 
     [Fact]

@@ -81,6 +81,7 @@ public sealed class the_authorization_matrix(the_authorization_matrix.QuietDemoS
             new(HttpMethod.Get, progress + "/upcoming", null, Own.Below, Everyone),
             new(HttpMethod.Get, progress + "/timeline", null, Own.Below, Everyone),
             new(HttpMethod.Get, progress + "/audit", null, Own.Below, audit),
+            new(HttpMethod.Get, progress + "/conformance", null, Own.Below, audit),
             new(HttpMethod.Get, "/api/projections", null, Own.None, Everyone),
             new(HttpMethod.Post, "/api/projections/no-such/rebuild", null, Own.None, admin, TopLevelOnly: true),
             new(HttpMethod.Post, "/api/projections/no-such/resume", null, Own.None, admin, TopLevelOnly: true),
@@ -97,6 +98,7 @@ public sealed class the_authorization_matrix(the_authorization_matrix.QuietDemoS
             new(HttpMethod.Post, "/api/audit/checkpoints", null, Own.None, admin, TopLevelOnly: true),
             new(HttpMethod.Get, "/api/audit/checkpoints", null, Own.None, audit, TopLevelOnly: true),
             new(HttpMethod.Get, "/api/audit/checkpoints/latest", null, Own.None, audit, TopLevelOnly: true),
+            new(HttpMethod.Get, "/api/audit/bundle?root={org}", null, Own.Below, audit),
         };
         foreach (var step in new[] { "subcommittees", "drafts", "comments", "personnel-plan", "submission", "schedule", "postponement", "reschedule",
                      "convening", "elections", "resolution", "action-programme", "dissemination" })

@@ -83,6 +83,28 @@ public sealed class OrganizationTree(NpgsqlDataSource dataSource)
         return await command.ExecuteScalarAsync(cancellationToken) as string;
     }
 
+    /// <summary>The streams of a subtree: each organisation's own and those of its congresses, in every campaign.</summary>
+    public async Task<IReadOnlyList<string>> StreamsOfSubtreeAsync(string organizationId, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand("""
+            WITH scope AS (
+                SELECT organization_id FROM congress.organizations
+                WHERE path <@ (SELECT path FROM congress.organizations WHERE organization_id = $1))
+            SELECT organization_id, NULL FROM scope
+            UNION ALL
+            SELECT NULL, c.congress_id FROM congress.congresses c JOIN scope s ON s.organization_id = c.organization_id
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = organizationId });
+        var streams = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            streams.Add(reader.IsDBNull(0) ? reader.GetString(1) : Organization.StreamId(reader.GetString(0)));
+        }
+
+        return streams;
+    }
+
     /// <summary>
     /// In a command's transaction: the tree lock (shared by registrations and dissolutions, exclusive for a move, which
     /// rewrites a subtree's paths), always taken before any organisation row so that tree commands cannot deadlock.

@@ -1,6 +1,7 @@
 using System.Reflection;
 using CongressWorkflow.Domain.Congresses;
 using CongressWorkflow.Domain.Organizations;
+using CongressWorkflow.Engine.Audit;
 using CongressWorkflow.Engine.Campaigns;
 using CongressWorkflow.Engine.Commands;
 using CongressWorkflow.Engine.Congresses;
@@ -113,6 +114,19 @@ public sealed record TimelinePointView(DateOnly Day, int Completed, int Planned)
 public sealed record DueCongressView(string OrganizationId, string Name, OrganizationLevel Level, string? ParentName, DateOnly PlannedDate, DateOnly Deadline, int Days)
 {
     public static DueCongressView From(DeadlineItem d) => new(d.OrganizationId, d.Name, d.Level, d.ParentName, d.PlannedDate, d.Deadline, d.Days);
+}
+
+public sealed record ConformanceEvidenceView(string StreamId, long Version, long GlobalPosition, string What, DateOnly? On);
+
+public sealed record ConformanceFindingView(string Code, string OrganizationId, DateOnly On, string Message, IReadOnlyList<ConformanceEvidenceView> Evidence);
+
+public sealed record ConformanceReportView(string CampaignId, string RootOrganizationId, int Organizations, int EventsReplayed, int Violations,
+    IReadOnlyList<ConformanceFindingView> Findings)
+{
+    public static ConformanceReportView From(ConformanceReport r) => new(r.CampaignId, r.RootOrganizationId, r.Organizations, r.EventsReplayed,
+        r.Findings.Count(f => f.Code is not (ConformanceReplay.DeadlineMissed or ConformanceReplay.BackDated)),
+        [.. r.Findings.Select(f => new ConformanceFindingView(f.Code, f.OrganizationId, f.On, f.Message,
+            [.. f.Evidence.Select(e => new ConformanceEvidenceView(e.StreamId, e.Version, e.GlobalPosition, e.What, e.On))]))]);
 }
 
 public sealed record TrailEntryView(long GlobalPosition, Guid EventId, string StreamId, long StreamVersion, string CampaignId, string OrganizationId, string Action,

@@ -1,5 +1,6 @@
 using System.Globalization;
 using CongressWorkflow.Domain.Organizations;
+using CongressWorkflow.Engine.Audit;
 using CongressWorkflow.Engine.Monitoring;
 using CongressWorkflow.EventStore.Projections;
 using Npgsql;
@@ -74,6 +75,14 @@ public static class MonitoringEndpoints
                 : TypedResults.Ok(entries);
         }).Requires(Capability.Audit).Produces<List<TrailEntryView>>(StatusCodes.Status200OK, "application/json", "text/csv")
             .WithDescription("The approval trail of a subtree. With ?format=csv, the same entries as RFC 4180 CSV (formula-like cells prefixed with a quote).");
+
+        // The conformance replay: the subtree's recorded history against the rules as they stood at each moment.
+        progress.MapGet("/conformance", async (string campaignId, string organizationId, ConformanceService conformance, CancellationToken ct) =>
+            await conformance.RunAsync(campaignId, organizationId, ct) is { } report
+                ? TypedResults.Ok(ConformanceReportView.From(report))
+                : throw new RequestRejectedException(StatusCodes.Status404NotFound, RequestErrorCodes.NotFound, $"no organisation '{organizationId}'"))
+            .Requires(Capability.Audit)
+            .WithDescription("Replays the subtree's recorded history and reports every place where it breaks the rules as they stood then, with the events that show it.");
 
         var projections = app.MapGroup("/api/projections");
         projections.MapGet("/", async (NpgsqlDataSource dataSource, CancellationToken ct) =>

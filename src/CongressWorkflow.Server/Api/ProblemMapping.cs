@@ -14,6 +14,7 @@ public static class RequestErrorCodes
     public const string BodyTooLarge = "body-too-large";
     public const string DatabaseUnavailable = "database-unavailable";
     public const string UnreadableEvent = "unreadable-event";
+    public const string NoCheckpoint = "no-checkpoint";
 }
 
 /// <summary>A request the API rejects on purpose, with a stable code.</summary>

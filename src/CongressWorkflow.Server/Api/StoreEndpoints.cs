@@ -3,6 +3,7 @@ using CongressWorkflow.Engine.Organizations;
 using CongressWorkflow.EventStore;
 using CongressWorkflow.EventStore.Integrity;
 using CongressWorkflow.Server.Hosting;
+using Npgsql;
 
 namespace CongressWorkflow.Server.Api;
 
@@ -66,6 +67,32 @@ public static class StoreEndpoints
                 : throw new RequestRejectedException(StatusCodes.Status404NotFound, RequestErrorCodes.NotFound, "no checkpoint has been taken yet"))
             .Requires(Capability.Audit, routeValue: null);
 
+        // A self-contained bundle of a subtree's history for an offline check (congress audit verify-bundle).
+        app.MapGet("/api/audit/bundle", async (string root, string? from, string? to, OrganizationTree tree, CheckpointArchive archive,
+            NpgsqlDataSource dataSource, TimeProvider time, CancellationToken ct) =>
+        {
+            var (firstDay, lastDay) = (ParseDay(from, "from"), ParseDay(to, "to"));
+            if (firstDay > lastDay)
+            {
+                throw new RequestRejectedException(StatusCodes.Status400BadRequest, RequestErrorCodes.InvalidQuery, "from must not be after to");
+            }
+
+            if (await tree.GetAsync(root, ct) is null)
+            {
+                throw new RequestRejectedException(StatusCodes.Status404NotFound, RequestErrorCodes.NotFound, $"no organisation '{root}'");
+            }
+
+            // The first checkpoint taken after the period, so that everything recorded in it is pinned; the latest without an end.
+            var taken = (await archive.ListAsync(ct)).Select(c => c.Checkpoint).OfType<SignedCheckpoint>().OrderBy(c => c.Checkpoint.TakenAt).ToList();
+            var checkpoint = (lastDay is { } day
+                ? taken.FirstOrDefault(c => c.Checkpoint.TakenAt >= new DateTimeOffset(day.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero))
+                : taken.LastOrDefault())
+                ?? throw new RequestRejectedException(StatusCodes.Status409Conflict, RequestErrorCodes.NoCheckpoint,
+                    "no signed checkpoint covers the period yet; checkpoints are taken hourly, or on demand by an operator (POST /api/audit/checkpoints)");
+            var bundle = await AuditBundles.ExportAsync(dataSource, checkpoint, root, await tree.StreamsOfSubtreeAsync(root, ct), firstDay, lastDay, time.GetUtcNow(), ct);
+            return Results.Json(bundle, AuditBundle.Json, "application/json");
+        }).Requires(Capability.Audit, context => [context.HttpContext.Request.Query["root"].ToString()]);
+
         app.MapGet("/api/streams/{streamId}/events", async (
             string streamId, string? asOf, long? upToVersion, HttpContext http, PostgresEventStore store, AccessGuard guard, OrganizationTree tree,
             CancellationToken ct) =>
@@ -87,6 +114,11 @@ public static class StoreEndpoints
             return TypedResults.Ok(events.Select(e => EventEnvelope.From(e, store.Registry.SerializerOptions)).ToList());
         }).WithMetadata(new AccessRule(Capability.Audit));
     }
+
+    private static DateOnly? ParseDay(string? text, string name) =>
+        string.IsNullOrWhiteSpace(text) ? null
+        : DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day) ? day
+        : throw new RequestRejectedException(StatusCodes.Status400BadRequest, RequestErrorCodes.InvalidQuery, $"{name} must be a day such as 2020-05-15, not '{text}'");
 
     /// <summary>A moment given as an ISO 8601 date (end of that day, UTC) or date-time with offset.</summary>
     public static DateTimeOffset? ParseMoment(string? text, string name)

@@ -371,7 +371,8 @@ function renderActions(deadlines) {
 // server for the congress as its own events left it at each recorded moment.
 const congressPage = { org: null, events: [] };
 
-async function openCongress(org, name) {
+// Opens a congress's page; with a version (from the trail), the replay starts at that event, highlighted.
+async function openCongress(org, name, version) {
   congressPage.org = org;
   $('congress-page').hidden = false;
   $('congress-title').textContent = `Đại hội · congress: ${name}`;
@@ -384,6 +385,8 @@ async function openCongress(org, name) {
     for (const e of congressPage.events) {
       const tr = document.createElement('tr');
       tr.dataset.type = e.eventType;
+      tr.dataset.version = String(e.streamVersion);
+      if (e.streamVersion === version) tr.className = 'selected';
       const d = e.data || {};
       tr.append(cell(String(e.streamVersion)), cell(new Date(e.recordedAt).toLocaleString('vi-VN')), cell(e.eventType),
         cell(`${e.actor.userId} (${e.actor.role}${e.actor.organizationId ? ', ' + e.actor.organizationId : ''})`),
@@ -392,9 +395,11 @@ async function openCongress(org, name) {
     }
     const slider = $('replay');
     slider.max = String(Math.max(0, congressPage.events.length - 1));
-    slider.value = slider.max;
+    const at = congressPage.events.findIndex(e => e.streamVersion === version);
+    slider.value = at >= 0 ? String(at) : slider.max;
     slider.disabled = congressPage.events.length === 0;
     renderCongressState(current, congressPage.events.length ? congressPage.events[congressPage.events.length - 1] : null);
+    if (at >= 0 && at < congressPage.events.length - 1) slider.dispatchEvent(new Event('input'));
     $('congress-page').scrollIntoView();
   } catch (e) {
     $('congress-state').textContent = e.message;
@@ -457,11 +462,52 @@ function renderTrail(entries) {
   for (const e of entries.slice(-200).reverse()) {
     const tr = document.createElement('tr');
     tr.dataset.action = e.action;
-    tr.append(cell(fmtDay(e.occurredOn)), cell(e.action), cell(e.organizationId), cell(e.round == null ? '' : String(e.round)), cell(e.byOrganization),
-      cell(`${e.byUser} (${e.byRole})`), cell(e.document || e.comments || ''), cell(`${e.streamId}@${e.streamVersion} · #${e.globalPosition}`));
+    // The unit and the event both open the congress page, the event at its own place in the replay.
+    const unit = document.createElement('td');
+    const unitLink = Object.assign(document.createElement('a'), { textContent: e.organizationId, className: 'congress-link' });
+    unitLink.dataset.org = e.organizationId;
+    unitLink.onclick = () => openCongress(e.organizationId, e.organizationId);
+    unit.append(unitLink);
+    const event = document.createElement('td');
+    const eventLink = Object.assign(document.createElement('a'), { textContent: `${e.streamId}@${e.streamVersion} · #${e.globalPosition}`, className: 'event-link' });
+    eventLink.title = `sha-256 ${e.hash}`;
+    eventLink.onclick = () => openCongress(e.organizationId, e.organizationId, e.streamVersion);
+    event.append(eventLink);
+    tr.append(cell(fmtDay(e.occurredOn)), cell(e.action), unit, cell(e.round == null ? '' : String(e.round)), cell(e.byOrganization),
+      cell(`${e.byUser} (${e.byRole})`), cell(e.document || e.comments || ''), event);
     body.append(tr);
   }
   if (!entries.length) body.append(Object.assign(document.createElement('tr'), { innerHTML: '<td colspan="8">—</td>' }));
 }
+
+// The conformance replay of the subtree on screen: each finding links its events to their congress pages.
+$('conformance-run').addEventListener('click', async () => {
+  const root = state.path[state.path.length - 1];
+  $('conformance-summary').textContent = 'đang chạy · replaying…';
+  try {
+    const report = await get(`/api/campaigns/${state.campaign}/progress/${root}/conformance`);
+    $('conformance-summary').textContent =
+      `${n(report.eventsReplayed)} sự kiện · events of ${n(report.organizations)} đơn vị · units: ${n(report.violations)} vi phạm quy tắc · rule violations, ${n(report.findings.length)} phát hiện · findings`;
+    const body = $('conformance-table').querySelector('tbody');
+    body.textContent = '';
+    const prefix = `congress-${state.campaign}-`;
+    for (const f of report.findings) {
+      const tr = document.createElement('tr');
+      tr.dataset.code = f.code;
+      const events = document.createElement('td');
+      for (const e of f.evidence) {
+        const link = Object.assign(document.createElement('a'), { textContent: `${e.streamId}@${e.version} `, className: 'event-link' });
+        const congressOf = e.streamId.startsWith(prefix) ? e.streamId.slice(prefix.length) : null;
+        if (congressOf) link.onclick = () => openCongress(congressOf, congressOf, e.version);
+        events.append(link);
+      }
+      tr.append(cell(f.code), cell(f.organizationId), cell(fmtDay(f.on)), cell(f.message), events);
+      body.append(tr);
+    }
+    $('conformance-table').hidden = report.findings.length === 0;
+  } catch (error) {
+    $('conformance-summary').textContent = error.message;
+  }
+});
 
 start();
