@@ -5,7 +5,7 @@ using CongressWorkflow.Engine;
 using CongressWorkflow.Engine.Deadlines;
 using CongressWorkflow.EventStore;
 using CongressWorkflow.EventStore.Outbox;
-using CongressWorkflow.EventStore.Time;
+using CongressWorkflow.Engine.Time;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;

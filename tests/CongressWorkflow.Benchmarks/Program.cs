@@ -1,5 +1,5 @@
 using CongressWorkflow.Benchmarks;
-using CongressWorkflow.EventStore.Embedded;
+using CongressWorkflow.Embedded;
 
 // Usage: dotnet run -c Release --project tests/CongressWorkflow.Benchmarks -- [append] [bulk] [rollups] [deadlines] [import] [--scale 1.0]
 // Uses ConnectionStrings__Postgres when set, otherwise a temporary embedded cluster.

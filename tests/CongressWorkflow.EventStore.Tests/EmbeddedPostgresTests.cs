@@ -1,4 +1,4 @@
-using CongressWorkflow.EventStore.Embedded;
+using CongressWorkflow.Embedded;
 using CongressWorkflow.Testing;
 using Npgsql;
 

@@ -1,4 +1,4 @@
-using CongressWorkflow.EventStore.Time;
+using CongressWorkflow.Engine.Time;
 using CongressWorkflow.Testing;
 
 namespace CongressWorkflow.EventStore.Tests;

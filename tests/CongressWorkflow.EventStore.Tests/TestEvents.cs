@@ -1,5 +1,5 @@
 using CongressWorkflow.EventStore.Serialization;
-using CongressWorkflow.EventStore.Time;
+using CongressWorkflow.Engine.Time;
 using CongressWorkflow.Testing;
 
 namespace CongressWorkflow.EventStore.Tests;

@@ -309,7 +309,7 @@ public sealed class hosting_the_server
             await Task.Delay(1500); // a watchdog that survived would stop the cluster within a second
             Assert.True(File.Exists(pidFile), "the cluster should have been left running, orphaned");
 
-            await using (var next = await CongressWorkflow.EventStore.Embedded.EmbeddedPostgres.StartAsync(folder))
+            await using (var next = await CongressWorkflow.Embedded.EmbeddedPostgres.StartAsync(folder))
             {
                 Assert.True(next.OwnsServer, "the next program should take over the orphaned cluster");
                 await using var dataSource = Npgsql.NpgsqlDataSource.Create(await next.EnsureDatabaseAsync("postgres"));
@@ -325,7 +325,7 @@ public sealed class hosting_the_server
             {
                 // Left running (the test failed): stop it as the postgres user, as the embedded runner does.
                 var stop = new System.Diagnostics.ProcessStartInfo("runuser") { UseShellExecute = false };
-                foreach (var argument in new[] { "-u", "postgres", "--", CongressWorkflow.EventStore.Embedded.PostgresBinaries.Locate().PgCtl, "stop", "-D",
+                foreach (var argument in new[] { "-u", "postgres", "--", CongressWorkflow.Embedded.PostgresBinaries.Locate().PgCtl, "stop", "-D",
                     Path.GetDirectoryName(pidFile)!, "-m", "fast", "-w" })
                 {
                     stop.ArgumentList.Add(argument);

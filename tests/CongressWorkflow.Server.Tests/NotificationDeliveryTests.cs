@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using CongressWorkflow.EventStore.Time;
+using CongressWorkflow.Engine.Time;
 using CongressWorkflow.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using MimeKit;

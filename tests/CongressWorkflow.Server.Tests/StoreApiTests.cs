@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using CongressWorkflow.EventStore;
-using CongressWorkflow.EventStore.Time;
+using CongressWorkflow.Engine.Time;
 
 namespace CongressWorkflow.Server.Tests;
 

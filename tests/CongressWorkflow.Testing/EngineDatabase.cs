@@ -7,7 +7,7 @@ using CongressWorkflow.Engine.Deadlines;
 using CongressWorkflow.Engine.Import;
 using CongressWorkflow.Engine.Organizations;
 using CongressWorkflow.EventStore;
-using CongressWorkflow.EventStore.Time;
+using CongressWorkflow.Engine.Time;
 
 namespace CongressWorkflow.Testing;
 

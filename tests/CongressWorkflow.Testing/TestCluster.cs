@@ -1,4 +1,4 @@
-using CongressWorkflow.EventStore.Embedded;
+using CongressWorkflow.Embedded;
 
 namespace CongressWorkflow.Testing;
 

@@ -9,7 +9,7 @@ using CongressWorkflow.Engine.Congresses;
 using CongressWorkflow.Engine.Deadlines;
 using CongressWorkflow.Engine.Organizations;
 using CongressWorkflow.EventStore;
-using CongressWorkflow.EventStore.Time;
+using CongressWorkflow.Engine.Time;
 using Npgsql;
 
 namespace CongressWorkflow.Engine.Demo;

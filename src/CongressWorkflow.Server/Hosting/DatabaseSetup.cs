@@ -1,5 +1,5 @@
 using CongressWorkflow.Access;
-using CongressWorkflow.EventStore.Embedded;
+using CongressWorkflow.Embedded;
 
 namespace CongressWorkflow.Server.Hosting;
 

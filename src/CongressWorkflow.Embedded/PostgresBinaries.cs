@@ -1,4 +1,4 @@
-namespace CongressWorkflow.EventStore.Embedded;
+namespace CongressWorkflow.Embedded;
 
 /// <summary>Locates the PostgreSQL server programs: PATH first, then Debian's /usr/lib/postgresql/*/bin.</summary>
 public sealed record PostgresBinaries(string BinDirectory)

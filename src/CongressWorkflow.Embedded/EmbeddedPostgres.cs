@@ -5,7 +5,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using Npgsql;
 
-namespace CongressWorkflow.EventStore.Embedded;
+namespace CongressWorkflow.Embedded;
 
 /// <summary>
 /// A real PostgreSQL cluster that the process runs itself: initdb on first use in a folder, pg_ctl start on a

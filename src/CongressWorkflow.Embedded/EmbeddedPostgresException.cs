@@ -1,3 +1,3 @@
-namespace CongressWorkflow.EventStore.Embedded;
+namespace CongressWorkflow.Embedded;
 
 public sealed class EmbeddedPostgresException(string message) : Exception(message);

@@ -1,4 +1,4 @@
-namespace CongressWorkflow.EventStore.Time;
+namespace CongressWorkflow.Engine.Time;
 
 /// <summary>
 /// A clock that moves only when told to: tests run weeks of a campaign without sleeping, and the demo loader
