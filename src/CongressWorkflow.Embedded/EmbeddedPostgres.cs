@@ -4,6 +4,8 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using Npgsql;
+using Polly;
+using Polly.Retry;
 
 namespace CongressWorkflow.Embedded;
 
@@ -103,28 +105,24 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             return;
         }
 
-        for (var attempt = 1; ; attempt++)
+        // Another process may take the port between our probe and the server's bind: then another port, twice.
+        var attempt = 0;
+        var (exitCode, output) = await StartRetries.ExecuteAsync(async ct =>
         {
             // After a stop, the same port first, so clients holding the connection string find the server again.
-            Port = attempt == 1 && Port != 0 ? Port : FreeLoopbackPort();
+            Port = ++attempt == 1 && Port != 0 ? Port : FreeLoopbackPort();
             var options = string.Create(CultureInfo.InvariantCulture,
                 $"-c listen_addresses=127.0.0.1 -p {Port} -k {DataDirectory} -c max_connections=200");
-            var (exitCode, output) = await RunPostgresToolAsync(
+            return await RunPostgresToolAsync(
                 _binaries.PgCtl,
                 ["start", "-D", DataDirectory, "-w", "-t", ((int)StartTimeout.TotalSeconds).ToString(CultureInfo.InvariantCulture),
                  "-l", Path.Combine(RootDirectory, "postgres.log"), "-o", options],
-                cancellationToken);
-            if (exitCode == 0)
-            {
-                break;
-            }
-
-            // Another process may have taken the port between our probe and the server's bind: try another.
-            if (attempt == 3)
-            {
-                throw new EmbeddedPostgresException(
-                    $"pg_ctl could not start PostgreSQL in {DataDirectory}: {output.Trim()} (see {Path.Combine(RootDirectory, "postgres.log")})");
-            }
+                ct);
+        }, cancellationToken);
+        if (exitCode != 0)
+        {
+            throw new EmbeddedPostgresException(
+                $"pg_ctl could not start PostgreSQL in {DataDirectory}: {output.Trim()} (see {Path.Combine(RootDirectory, "postgres.log")})");
         }
 
         _owned = true;
@@ -309,20 +307,30 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         return password;
     }
 
-    private static async Task<FileStream> AcquireFolderLockAsync(string lockPath, CancellationToken cancellationToken)
-    {
-        while (true)
+    /// <summary>Waits its turn for the folder (another process holding the lock file), polling every 100 ms.</summary>
+    private static async Task<FileStream> AcquireFolderLockAsync(string lockPath, CancellationToken cancellationToken) =>
+        await FolderLockRetries.ExecuteAsync(
+            _ => ValueTask.FromResult(new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose)),
+            cancellationToken);
+
+    private static readonly ResiliencePipeline<(int ExitCode, string Output)> StartRetries = new ResiliencePipelineBuilder<(int ExitCode, string Output)>()
+        .AddRetry(new RetryStrategyOptions<(int ExitCode, string Output)>
         {
-            try
-            {
-                return new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
-            }
-            catch (IOException)
-            {
-                await Task.Delay(100, cancellationToken);
-            }
-        }
-    }
+            MaxRetryAttempts = 2,
+            Delay = TimeSpan.Zero,
+            ShouldHandle = arguments => ValueTask.FromResult(arguments.Outcome.Result.ExitCode != 0),
+        })
+        .Build();
+
+    private static readonly ResiliencePipeline FolderLockRetries = new ResiliencePipelineBuilder()
+        .AddRetry(new RetryStrategyOptions
+        {
+            MaxRetryAttempts = int.MaxValue,
+            Delay = TimeSpan.FromMilliseconds(100),
+            BackoffType = DelayBackoffType.Constant,
+            ShouldHandle = new PredicateBuilder().Handle<IOException>(),
+        })
+        .Build();
 
     private static void RestrictToOwner(string path, UnixFileMode mode)
     {

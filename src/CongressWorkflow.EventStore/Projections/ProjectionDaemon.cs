@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using CongressWorkflow.EventStore.Resilience;
 using CongressWorkflow.EventStore.Telemetry;
 using Npgsql;
 
@@ -13,6 +14,9 @@ public sealed record ProjectionDaemonOptions
 
     /// <summary>How often an idle runner looks for new events, and a waiting node for a free projection.</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>The longest wait before a failed runner tries again (it starts at the poll interval and doubles).</summary>
+    public TimeSpan LongestRecoveryDelay { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Names this node in the checkpoint table (which node runs which projection).</summary>
     public string NodeId { get; init; } = $"{Environment.MachineName}:{Environment.ProcessId}";
@@ -113,41 +117,38 @@ public sealed class ProjectionDaemon : IAsyncDisposable
         return statuses;
     }
 
-    private async Task RunAsync(IProjection projection, CancellationToken stopping)
+    /// <summary>
+    /// One projection's runner: a session holds the projection's lock on its own connection and applies batches; a lost
+    /// connection (and with it the lock and any open batch) or anything unforeseen is reported and the session starts
+    /// over from the checkpoint after a back-off (<see cref="Recovery"/>); a runner never dies quietly.
+    /// </summary>
+    private Task RunAsync(IProjection projection, CancellationToken stopping)
     {
-        while (!stopping.IsCancellationRequested)
+        var recovery = new Recovery(_options.PollInterval, _options.LongestRecoveryDelay, e => _onError?.Invoke(projection.Name, e));
+        return recovery.RunAsync(async ct =>
         {
-            try
+            while (!ct.IsCancellationRequested)
             {
-                await using var connection = await _dataSource.OpenConnectionAsync(stopping);
-                if (!await TryLockAsync(connection, projection.Name, stopping))
+                await using var connection = await _dataSource.OpenConnectionAsync(ct);
+                if (!await TryLockAsync(connection, projection.Name, ct))
                 {
-                    await Task.Delay(_options.PollInterval, stopping);
+                    recovery.Progressed();
+                    await Task.Delay(_options.PollInterval, ct);
                     continue;
                 }
 
-                await ClaimAsync(connection, projection.Name, stopping);
-                await ProcessWhileOwnerAsync(connection, projection, stopping);
+                await ClaimAsync(connection, projection.Name, ct);
+                await ProcessWhileOwnerAsync(connection, projection, recovery, ct);
             }
-            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                // A lost connection (and with it the lock and any open batch), or anything unforeseen: report it and
-                // start over from the checkpoint; a runner never dies quietly.
-                _onError?.Invoke(projection.Name, e);
-                await DelayQuietly(stopping);
-            }
-        }
+        }, stopping);
     }
 
-    private async Task ProcessWhileOwnerAsync(NpgsqlConnection connection, IProjection projection, CancellationToken stopping)
+    private async Task ProcessWhileOwnerAsync(NpgsqlConnection connection, IProjection projection, Recovery recovery, CancellationToken stopping)
     {
         while (!stopping.IsCancellationRequested)
         {
             var (position, state, rebuild) = await ReadCheckpointAsync(connection, projection.Name, stopping);
+            recovery.Progressed();
             if (rebuild)
             {
                 try
@@ -326,16 +327,4 @@ public sealed class ProjectionDaemon : IAsyncDisposable
         NpgsqlException npgsql => npgsql.IsTransient || npgsql.InnerException is IOException or System.Net.Sockets.SocketException || npgsql is not PostgresException,
         _ => false,
     };
-
-    private async Task DelayQuietly(CancellationToken stopping)
-    {
-        try
-        {
-            await Task.Delay(_options.PollInterval, stopping);
-        }
-        catch (OperationCanceledException)
-        {
-            // Stopping.
-        }
-    }
 }

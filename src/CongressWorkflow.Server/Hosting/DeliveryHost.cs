@@ -1,4 +1,5 @@
 using CongressWorkflow.Engine.Deadlines;
+using CongressWorkflow.EventStore.Resilience;
 
 namespace CongressWorkflow.Server.Hosting;
 
@@ -16,29 +17,19 @@ public sealed class DeliveryHost(NotificationDelivery delivery, IConfiguration c
         }
 
         var idle = configuration.GetValue("Notifications:PollInterval", TimeSpan.FromSeconds(1));
-        while (!stoppingToken.IsCancellationRequested)
+        // The database gone or a channel misbehaving outside an attempt: reported, and tried again after a back-off.
+        var recovery = new Recovery(idle, TimeSpan.FromSeconds(30), e => logger.LogWarning(e, "Notification delivery failed; retrying"));
+        await recovery.RunAsync(async ct =>
         {
-            try
+            while (!ct.IsCancellationRequested)
             {
-                if (await delivery.DeliverBatchAsync(cancellationToken: stoppingToken) > 0)
+                var delivered = await delivery.DeliverBatchAsync(cancellationToken: ct);
+                recovery.Progressed();
+                if (delivered == 0)
                 {
-                    continue;
+                    await Task.Delay(idle, ct);
                 }
             }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                // The database went away or a channel misbehaved outside an attempt: report it and try again shortly.
-                logger.LogWarning(e, "Notification delivery failed; retrying");
-            }
-
-            try
-            {
-                await Task.Delay(idle, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
+        }, stoppingToken);
     }
 }
