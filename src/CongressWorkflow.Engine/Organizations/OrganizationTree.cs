@@ -2,6 +2,7 @@ using CongressWorkflow.Domain.Common;
 using CongressWorkflow.Domain.Organizations;
 using CongressWorkflow.Engine.Commands;
 using CongressWorkflow.EventStore;
+using Dapper;
 using Npgsql;
 
 namespace CongressWorkflow.Engine.Organizations;
@@ -148,19 +149,15 @@ public sealed class OrganizationTree(NpgsqlDataSource dataSource)
     /// <summary>The contacts of some organisations, by organisation, in role then address order.</summary>
     public async Task<ILookup<string, Contact>> ContactsAsync(IReadOnlyCollection<string> organizationIds, CancellationToken cancellationToken = default)
     {
-        await using var command = dataSource.CreateCommand(
-            "SELECT organization_id, role, email, name, language FROM congress.contacts WHERE organization_id = ANY($1) ORDER BY role, email");
-        command.Parameters.AddPositional((object)organizationIds.ToArray());
-        var contacts = new List<(string Organization, Contact Contact)>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            contacts.Add((reader.GetString(0),
-                new Contact(reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3), reader.GetString(4))));
-        }
-
-        return contacts.ToLookup(c => c.Organization, c => c.Contact, StringComparer.Ordinal);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var rows = await connection.QueryAsync<ContactRow>(new CommandDefinition(
+            "SELECT organization_id AS organization, role, email, name, language FROM congress.contacts WHERE organization_id = ANY(@ids) ORDER BY role, email",
+            new { ids = organizationIds.ToArray() }, cancellationToken: cancellationToken));
+        return rows.ToLookup(r => r.Organization, r => new Contact(r.Role, r.Email, r.Name, r.Language), StringComparer.Ordinal);
     }
+
+    /// <summary>A row of congress.contacts as Dapper reads it (by column name).</summary>
+    private sealed record ContactRow(string Organization, string Role, string Email, string? Name, string Language);
 
     /// <summary>Applies organisation events to the tree inside the command's transaction.</summary>
     public static async Task ProjectAsync(
