@@ -1,7 +1,7 @@
+using CongressWorkflow.Integrity;
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
-using CongressWorkflow.EventStore.Integrity;
 using Spectre.Console;
 
 namespace CongressWorkflow.Cli;

@@ -2,16 +2,14 @@ using System.CommandLine;
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
-using CongressWorkflow.Engine;
-using CongressWorkflow.Engine.Monitoring;
-using CongressWorkflow.EventStore.Serialization;
+using CongressWorkflow.Contracts;
 using Spectre.Console;
 
 namespace CongressWorkflow.Cli;
 
 /// <summary>
-/// The `congress` command line: progress of a subtree on a day, its overdue congresses, the projections, and the event
-/// schemas. It talks to a running server (--server, or CONGRESS_SERVER; default http://127.0.0.1:5080).
+/// The `congress` command line: progress of a subtree on a day, its overdue congresses, the projections, deliveries,
+/// audit bundles and the conformance replay. It talks to a running server (--server, or CONGRESS_SERVER; default http://127.0.0.1:5080).
 /// It acts with the bearer token of --token (or CONGRESS_TOKEN). Exit codes: 0 done, 1 the server refused the request, 2 bad input or no server.
 /// </summary>
 public static partial class CongressCli
@@ -54,7 +52,6 @@ public static partial class CongressCli
         root.Subcommands.Add(Audit(console, error, handler, connection));
         root.Subcommands.Add(Conformance(console, error, handler, connection));
         root.Subcommands.Add(TokenCommands.Build(console, error));
-        root.Subcommands.Add(Schemas(console));
         return root;
     }
 
@@ -65,8 +62,8 @@ public static partial class CongressCli
         {
             var day = AsOfQuery(parse.GetValue(asOf));
             var path = $"api/campaigns/{Uri.EscapeDataString(parse.GetValue(campaign)!)}/progress/{Uri.EscapeDataString(parse.GetValue(organization)!)}";
-            var report = await GetAsync<ProgressReport>(http, $"{path}?{day}", ct);
-            var subordinates = await GetAsync<List<SubordinateProgress>>(http, $"{path}/subordinates?{day}", ct);
+            var report = await GetAsync<ProgressView>(http, $"{path}?{day}", ct);
+            var subordinates = await GetAsync<List<SubordinateProgressView>>(http, $"{path}/subordinates?{day}", ct);
 
             console.Write(new Rule($"[bold]{Markup.Escape(report.Name)}[/] — tính đến {report.AsOf:dd/MM/yyyy}").LeftJustified());
             var levels = new Table().AddColumns("Cấp", "Đã đại hội", "", "Sớm", "Đúng hạn", "Muộn", "Quá hạn", "Chưa đến hạn");
@@ -103,7 +100,7 @@ public static partial class CongressCli
         var (command, organization, campaign, asOf) = SubtreeCommand("overdue", "Congresses of a subtree not held by their deadline, most overdue first");
         command.SetAction((parse, ct) => CallAsync(error, handler, server.Of(parse), async http =>
         {
-            var items = await GetAsync<List<DeadlineItem>>(http,
+            var items = await GetAsync<List<DueCongressView>>(http,
                 $"api/campaigns/{Uri.EscapeDataString(parse.GetValue(campaign)!)}/progress/{Uri.EscapeDataString(parse.GetValue(organization)!)}/overdue?{AsOfQuery(parse.GetValue(asOf))}", ct);
             var table = new Table().AddColumns("Tổ chức", "Trực thuộc", "Hạn", "Quá hạn");
             foreach (var i in items)
@@ -276,20 +273,6 @@ public static partial class CongressCli
         return text.Length == 0 ? default : JsonSerializer.Deserialize<JsonElement>(text);
     }
 
-    private static Command Schemas(IAnsiConsole console)
-    {
-        var folder = new Argument<DirectoryInfo>("folder") { Description = "Where to write the event schemas, e.g. schemas/events" };
-        var export = new Command("export", "Write the JSON Schema of every domain event type and version") { folder };
-        export.SetAction(async (parse, cancellationToken) =>
-        {
-            var target = parse.GetValue(folder)!;
-            await EventSchemas.WriteAsync(target.FullName, cancellationToken);
-            console.MarkupLine($"wrote {EventSchemas.Generate().Count} event schemas to {Markup.Escape(target.FullName)}");
-            return 0;
-        });
-        return new Command("schemas", "JSON Schemas of the stored events") { export };
-    }
-
     /// <summary>Runs a request against the server; turns refusals and an absent server into a message and an exit code.</summary>
     private static async Task<int> CallAsync(TextWriter error, HttpMessageHandler? handler, (string Url, string? Token) target, Func<HttpClient, Task<int>> call)
     {
@@ -327,7 +310,7 @@ public static partial class CongressCli
     {
         using var response = await http.GetAsync(path, cancellationToken);
         await ThrowIfRefusedAsync(response, cancellationToken);
-        return (await response.Content.ReadFromJsonAsync<T>(EventTypeRegistry.DefaultSerializerOptions, cancellationToken))!;
+        return (await response.Content.ReadFromJsonAsync<T>(WireJson.Options, cancellationToken))!;
     }
 
     /// <summary>A refusal becomes its problem's detail and code, and exit code 1.</summary>

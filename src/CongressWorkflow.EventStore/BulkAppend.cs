@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using CongressWorkflow.EventStore.Integrity;
+using CongressWorkflow.Integrity;
 using CongressWorkflow.EventStore.Telemetry;
 using Npgsql;
 using NpgsqlTypes;

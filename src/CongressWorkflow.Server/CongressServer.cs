@@ -1,3 +1,4 @@
+using CongressWorkflow.Contracts;
 using CongressWorkflow.Engine;
 using CongressWorkflow.Engine.Audit;
 using CongressWorkflow.Engine.Campaigns;
@@ -12,7 +13,6 @@ using CongressWorkflow.EventStore;
 using CongressWorkflow.EventStore.Integrity;
 using CongressWorkflow.EventStore.Outbox;
 using CongressWorkflow.EventStore.Projections;
-using CongressWorkflow.EventStore.Serialization;
 using CongressWorkflow.Server.Api;
 using CongressWorkflow.Server.Hosting;
 using Hangfire;
@@ -128,10 +128,7 @@ public sealed class CongressServer : IAsyncDisposable
             {
                 // A field the API does not know (a typo such as "plannedDte", or junk) is refused, not silently dropped.
                 o.SerializerOptions.UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow;
-                foreach (var converter in EventTypeRegistry.DefaultSerializerOptions.Converters)
-                {
-                    o.SerializerOptions.Converters.Add(converter);
-                }
+                o.SerializerOptions.Converters.Add(WireJson.EnumsByName);
             });
             configureServices?.Invoke(builder.Services);
 

@@ -1,4 +1,14 @@
+using CongressWorkflow.Engine;
 using CongressWorkflow.Server;
+
+// A developer's step after a deliberate change of an event's shape (ops/schemas): write the committed event schemas.
+if (args is ["export-event-schemas", var folder])
+{
+    await EventSchemas.WriteAsync(folder);
+    Console.WriteLine($"wrote {EventSchemas.Generate().Count} event schemas to {Path.GetFullPath(folder)}");
+    return 0;
+}
 
 await using var server = await CongressServer.CreateAsync(args);
 await server.App.RunAsync();
+return 0;

@@ -2,7 +2,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using CongressWorkflow.Engine.Demo;
-using CongressWorkflow.EventStore.Integrity;
+using CongressWorkflow.Integrity;
 using CongressWorkflow.Testing;
 using Spectre.Console;
 

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using CongressWorkflow.EventStore.Integrity;
+using CongressWorkflow.Integrity;
 using CongressWorkflow.Testing;
 
 namespace CongressWorkflow.EventStore.Tests;
@@ -58,7 +59,7 @@ public sealed class verifying_against_signed_checkpoints(EventStoreDatabase db) 
 
         Assert.Empty(await Checkpoints.CompareAsync(checkpoint, Checkpoints.PublicKey));
         Assert.Equal(2, checkpoint.Checkpoint.Streams.Count);
-        Assert.True(Checkpoints.IsAuthentic(Checkpoints.Deserialize(Checkpoints.Serialize(checkpoint))!, Checkpoints.PublicKey));
+        Assert.True(SignedCheckpoints.IsAuthentic(SignedCheckpoints.Deserialize(SignedCheckpoints.Serialize(checkpoint))!, Checkpoints.PublicKey));
     }
 
     [Fact]
@@ -153,7 +154,7 @@ public sealed class verifying_against_signed_checkpoints(EventStoreDatabase db) 
 
     private async Task<AuditBundle> ExportAsync(SignedCheckpoint checkpoint, string[] streams, DateOnly? from)
     {
-        var bundle = await AuditBundles.ExportAsync(Db.DataSource, checkpoint, "root", streams, from, null, Clock.GetUtcNow());
+        var bundle = await AuditBundleExport.ExportAsync(Db.DataSource, checkpoint, "root", streams, from, null, Clock.GetUtcNow());
         return System.Text.Json.JsonSerializer.Deserialize<AuditBundle>(System.Text.Json.JsonSerializer.Serialize(bundle, AuditBundle.Json), AuditBundle.Json)!;
     }
 

@@ -1,4 +1,4 @@
-using CongressWorkflow.EventStore.Integrity;
+using CongressWorkflow.Integrity;
 using CongressWorkflow.Testing;
 
 namespace CongressWorkflow.EventStore.Tests;

@@ -1,18 +1,8 @@
 using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
+using CongressWorkflow.Integrity;
 using Npgsql;
 
 namespace CongressWorkflow.EventStore.Integrity;
-
-/// <summary>Where one stream stood when a checkpoint was taken: its version, that event's global position and chain hash.</summary>
-public sealed record StreamHead(string StreamId, long Version, long GlobalPosition, string Hash);
-
-/// <summary>The head of every stream at one moment, and a root hash over them all (so one value stands for the whole store).</summary>
-public sealed record StoreCheckpoint(DateTimeOffset TakenAt, long HeadPosition, IReadOnlyList<StreamHead> Streams, string Root);
-
-/// <summary>A checkpoint signed with a key kept outside the database (ECDSA P-256 over SHA-256 of its canonical JSON).</summary>
-public sealed record SignedCheckpoint(StoreCheckpoint Checkpoint, string Algorithm, string PublicKey, string Signature);
 
 /// <summary>
 /// Tamper evidence that survives a database administrator: the hash chain lives in the database, so whoever can write
@@ -23,10 +13,6 @@ public sealed record SignedCheckpoint(StoreCheckpoint Checkpoint, string Algorit
 /// </summary>
 public sealed class Checkpoints(NpgsqlDataSource dataSource, ECDsa signingKey, TimeProvider time)
 {
-    public const string Algorithm = "ES256";
-
-    private static readonly JsonSerializerOptions Canonical = new(JsonSerializerDefaults.Web) { WriteIndented = false };
-
     /// <summary>The public key (SubjectPublicKeyInfo, base64) that verifies this server's checkpoints.</summary>
     public string PublicKey => Convert.ToBase64String(signingKey.ExportSubjectPublicKeyInfo());
 
@@ -56,36 +42,16 @@ public sealed class Checkpoints(NpgsqlDataSource dataSource, ECDsa signingKey, T
         }
 
         await transaction.CommitAsync(cancellationToken);
-        var checkpoint = new StoreCheckpoint(time.GetUtcNow(), headPosition, heads, Root(heads));
-        return new SignedCheckpoint(checkpoint, Algorithm, PublicKey,
-            Convert.ToBase64String(signingKey.SignData(CanonicalBytes(checkpoint), HashAlgorithmName.SHA256)));
-    }
-
-    /// <summary>True when the signature is by the trusted key and over exactly this checkpoint (and its root matches its heads).</summary>
-    public static bool IsAuthentic(SignedCheckpoint signed, string trustedPublicKey)
-    {
-        if (signed.Algorithm != Algorithm || signed.PublicKey != trustedPublicKey || Root(signed.Checkpoint.Streams) != signed.Checkpoint.Root)
-        {
-            return false;
-        }
-
-        try
-        {
-            using var key = ECDsa.Create();
-            key.ImportSubjectPublicKeyInfo(Convert.FromBase64String(trustedPublicKey), out _);
-            return key.VerifyData(CanonicalBytes(signed.Checkpoint), Convert.FromBase64String(signed.Signature), HashAlgorithmName.SHA256);
-        }
-        catch (FormatException)
-        {
-            return false;
-        }
+        var checkpoint = new StoreCheckpoint(time.GetUtcNow(), headPosition, heads, SignedCheckpoints.Root(heads));
+        return new SignedCheckpoint(checkpoint, SignedCheckpoints.Algorithm, PublicKey,
+            Convert.ToBase64String(signingKey.SignData(SignedCheckpoints.CanonicalBytes(checkpoint), HashAlgorithmName.SHA256)));
     }
 
     /// <summary>Every place where the store no longer extends the checkpoint (nothing when it does).</summary>
     public async Task<IReadOnlyList<IntegrityViolation>> CompareAsync(SignedCheckpoint signed, string trustedPublicKey, CancellationToken cancellationToken = default)
     {
         var checkpoint = signed.Checkpoint;
-        if (!IsAuthentic(signed, trustedPublicKey))
+        if (!SignedCheckpoints.IsAuthentic(signed, trustedPublicKey))
         {
             return [new IntegrityViolation("(checkpoint)", 0, null, $"the checkpoint of {checkpoint.TakenAt:O} is not signed by this server's checkpoint key, or was altered")];
         }
@@ -139,23 +105,5 @@ public sealed class Checkpoints(NpgsqlDataSource dataSource, ECDsa signingKey, T
         }
 
         return violations;
-    }
-
-    public static string Serialize(SignedCheckpoint signed) => JsonSerializer.Serialize(signed, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true });
-
-    public static SignedCheckpoint? Deserialize(string json) => JsonSerializer.Deserialize<SignedCheckpoint>(json, JsonSerializerOptions.Web);
-
-    private static byte[] CanonicalBytes(StoreCheckpoint checkpoint) => JsonSerializer.SerializeToUtf8Bytes(checkpoint, Canonical);
-
-    /// <summary>SHA-256 over every head in stream order: one value that changes when any stream's head does.</summary>
-    private static string Root(IReadOnlyList<StreamHead> heads)
-    {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        foreach (var head in heads.OrderBy(h => h.StreamId, StringComparer.Ordinal))
-        {
-            hash.AppendData(Encoding.UTF8.GetBytes($"{head.StreamId}\n{head.Version}\n{head.GlobalPosition}\n{head.Hash}\n"));
-        }
-
-        return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 }

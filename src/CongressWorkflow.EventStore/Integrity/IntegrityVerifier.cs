@@ -1,9 +1,8 @@
+using CongressWorkflow.Integrity;
 using Npgsql;
 
 namespace CongressWorkflow.EventStore.Integrity;
 
-/// <summary>Where the hash chain of a stream breaks, and why.</summary>
-public sealed record IntegrityViolation(string StreamId, long StreamVersion, long? GlobalPosition, string Reason);
 
 public sealed record IntegrityReport(long StreamsChecked, long EventsChecked, IReadOnlyList<IntegrityViolation> Violations)
 {

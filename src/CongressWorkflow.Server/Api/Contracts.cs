@@ -1,4 +1,6 @@
+using CongressWorkflow.Integrity;
 using System.Reflection;
+using CongressWorkflow.Contracts;
 using CongressWorkflow.Domain.Congresses;
 using CongressWorkflow.Domain.Organizations;
 using CongressWorkflow.Engine.Audit;
@@ -88,32 +90,17 @@ public sealed record CampaignView(string Id, string Name, string Directive, int 
     public static CampaignView From(CampaignInfo c) => new(c.Id, c.Name, c.Directive, c.TermStart, c.TermEnd, c.BranchTermEnd);
 }
 
-public sealed record LevelProgressView(OrganizationLevel Level, int Total, int Held, decimal Percent, int Early, int OnTime, int Late, int Overdue, int NotYetDue, int NotPlanned);
-
-public sealed record SubordinateCompletionView(int Completed, int Total);
-
-public sealed record CompletionView(DateOnly? CompletedOn, DateOnly? Deadline, int? DaysEarly);
-
-public sealed record ProgressView(string CampaignId, string OrganizationId, string Name, DateOnly AsOf, IReadOnlyList<LevelProgressView> Levels,
-    SubordinateCompletionView Subordinates, CompletionView Completion)
+/// <summary>The monitoring reports as the wire carries them (the records live in CongressWorkflow.Contracts, shared with the CLI).</summary>
+public static class ProgressViews
 {
-    public static ProgressView From(ProgressReport r) => new(r.CampaignId, r.OrganizationId, r.Name, r.AsOf,
+    public static ProgressView Of(ProgressReport r) => new(r.CampaignId, r.OrganizationId, r.Name, r.AsOf,
         [.. r.Levels.Select(l => new LevelProgressView(l.Level, l.Total, l.Held, l.Percent, l.Early, l.OnTime, l.Late, l.Overdue, l.NotYetDue, l.NotPlanned))],
         new SubordinateCompletionView(r.Subordinates.Completed, r.Subordinates.Total),
         new CompletionView(r.Completion.CompletedOn, r.Completion.Deadline, r.Completion.DaysEarly));
-}
 
-public sealed record SubordinateProgressView(string OrganizationId, string Name, OrganizationLevel Level, int Units, int Held, decimal Percent, int Overdue,
-    DateOnly? HeldOn, int? DaysLate)
-{
-    public static SubordinateProgressView From(SubordinateProgress s) => new(s.OrganizationId, s.Name, s.Level, s.Units, s.Held, s.Percent, s.Overdue, s.HeldOn, s.DaysLate);
-}
+    public static SubordinateProgressView Of(SubordinateProgress s) => new(s.OrganizationId, s.Name, s.Level, s.Units, s.Held, s.Percent, s.Overdue, s.HeldOn, s.DaysLate);
 
-public sealed record TimelinePointView(DateOnly Day, int Completed, int Planned);
-
-public sealed record DueCongressView(string OrganizationId, string Name, OrganizationLevel Level, string? ParentName, DateOnly PlannedDate, DateOnly Deadline, int Days)
-{
-    public static DueCongressView From(DeadlineItem d) => new(d.OrganizationId, d.Name, d.Level, d.ParentName, d.PlannedDate, d.Deadline, d.Days);
+    public static DueCongressView Of(DeadlineItem d) => new(d.OrganizationId, d.Name, d.Level, d.ParentName, d.PlannedDate, d.Deadline, d.Days);
 }
 
 public sealed record ConformanceEvidenceView(string StreamId, long Version, long GlobalPosition, string What, DateOnly? On);

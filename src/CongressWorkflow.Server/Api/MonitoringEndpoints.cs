@@ -1,4 +1,5 @@
 using System.Globalization;
+using CongressWorkflow.Contracts;
 using CongressWorkflow.Domain.Organizations;
 using CongressWorkflow.Engine.Audit;
 using CongressWorkflow.Engine.Monitoring;
@@ -16,13 +17,13 @@ public static class MonitoringEndpoints
         var progress = app.MapGroup("/api/campaigns/{campaignId}/progress/{organizationId}");
         progress.MapGet("/", async (string campaignId, string organizationId, string? asOf, ProgressQueries queries, TimeProvider time, CancellationToken ct) =>
             await queries.RollupAsync(campaignId, organizationId, Day(asOf, time), ct) is { } report
-                ? TypedResults.Ok(ProgressView.From(report))
+                ? TypedResults.Ok(ProgressViews.Of(report))
                 : throw OrganizationEndpoints.NotFound($"no organisation '{organizationId}' in the progress read model (yet)")).Requires(Capability.Read);
         progress.MapGet("/subordinates", async (string campaignId, string organizationId, string? asOf, ProgressQueries queries, TimeProvider time, CancellationToken ct) =>
-            TypedResults.Ok((await queries.SubordinatesAsync(campaignId, organizationId, Day(asOf, time), ct)).Select(SubordinateProgressView.From).ToList()))
+            TypedResults.Ok((await queries.SubordinatesAsync(campaignId, organizationId, Day(asOf, time), ct)).Select(ProgressViews.Of).ToList()))
             .Requires(Capability.Read);
         progress.MapGet("/overdue", async (string campaignId, string organizationId, string? asOf, ProgressQueries queries, TimeProvider time, CancellationToken ct) =>
-            TypedResults.Ok((await queries.OverdueAsync(campaignId, organizationId, Day(asOf, time), cancellationToken: ct)).Select(DueCongressView.From).ToList()))
+            TypedResults.Ok((await queries.OverdueAsync(campaignId, organizationId, Day(asOf, time), cancellationToken: ct)).Select(ProgressViews.Of).ToList()))
             .Requires(Capability.Read);
         progress.MapGet("/upcoming", async (string campaignId, string organizationId, string? asOf, int? days, ProgressQueries queries, TimeProvider time,
             CancellationToken ct) =>
@@ -33,7 +34,7 @@ public static class MonitoringEndpoints
             }
 
             return TypedResults.Ok((await queries.UpcomingAsync(campaignId, organizationId, Day(asOf, time), days ?? 30, cancellationToken: ct))
-                .Select(DueCongressView.From).ToList());
+                .Select(ProgressViews.Of).ToList());
         }).Requires(Capability.Read);
         progress.MapGet("/timeline", async (string campaignId, string organizationId, string? from, string? to, string? level, ProgressQueries queries,
             TimeProvider time, CancellationToken ct) =>

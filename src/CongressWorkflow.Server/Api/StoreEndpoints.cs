@@ -1,3 +1,4 @@
+using CongressWorkflow.Integrity;
 using System.Globalization;
 using CongressWorkflow.Engine.Organizations;
 using CongressWorkflow.EventStore;
@@ -89,7 +90,7 @@ public static class StoreEndpoints
                 : taken.LastOrDefault())
                 ?? throw new RequestRejectedException(StatusCodes.Status409Conflict, RequestErrorCodes.NoCheckpoint,
                     "no signed checkpoint covers the period yet; checkpoints are taken hourly, or on demand by an operator (POST /api/audit/checkpoints)");
-            var bundle = await AuditBundles.ExportAsync(dataSource, checkpoint, root, await tree.StreamsOfSubtreeAsync(root, ct), firstDay, lastDay, time.GetUtcNow(), ct);
+            var bundle = await AuditBundleExport.ExportAsync(dataSource, checkpoint, root, await tree.StreamsOfSubtreeAsync(root, ct), firstDay, lastDay, time.GetUtcNow(), ct);
             return Results.Json(bundle, AuditBundle.Json, "application/json");
         }).Requires(Capability.Audit, context => [context.HttpContext.Request.Query["root"].ToString()]);
 

@@ -1,3 +1,4 @@
+using CongressWorkflow.Integrity;
 using System.Globalization;
 using CongressWorkflow.Access;
 using CongressWorkflow.EventStore.Integrity;
@@ -31,7 +32,7 @@ public sealed class CheckpointArchive
         var signed = await _checkpoints.TakeAsync(cancellationToken);
         Directory.CreateDirectory(Folder);
         var file = Path.Combine(Folder, $"checkpoint-{signed.Checkpoint.TakenAt.UtcDateTime.ToString("yyyyMMdd'T'HHmmssfff'Z'", CultureInfo.InvariantCulture)}.json");
-        await File.WriteAllTextAsync(file, Checkpoints.Serialize(signed), cancellationToken);
+        await File.WriteAllTextAsync(file, SignedCheckpoints.Serialize(signed), cancellationToken);
         return (signed, file);
     }
 
@@ -68,7 +69,7 @@ public sealed class CheckpointArchive
     {
         try
         {
-            return Checkpoints.Deserialize(await File.ReadAllTextAsync(file, cancellationToken));
+            return SignedCheckpoints.Deserialize(await File.ReadAllTextAsync(file, cancellationToken));
         }
         catch (System.Text.Json.JsonException)
         {

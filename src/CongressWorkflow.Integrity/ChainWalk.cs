@@ -1,11 +1,11 @@
-namespace CongressWorkflow.EventStore.Integrity;
+namespace CongressWorkflow.Integrity;
 
 /// <summary>
 /// Walks one stream's events in version order from a known link (the genesis, or an anchor before the first event
 /// at hand), recomputing the chain, and at the end compares where it arrived with the head the stream should have.
 /// Remembers only the first break. Used by the store's verifier and by the offline audit bundle check.
 /// </summary>
-internal sealed class ChainWalk(string streamId, long startVersion, byte[] startHash, long headVersion, byte[] headHash, string headSource)
+public sealed class ChainWalk(string streamId, long startVersion, byte[] startHash, long headVersion, byte[] headHash, string headSource)
 {
     private byte[] _chain = startHash;
     private long _expectedVersion = startVersion + 1;

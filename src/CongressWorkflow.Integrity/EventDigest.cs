@@ -5,7 +5,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 
-namespace CongressWorkflow.EventStore.Integrity;
+namespace CongressWorkflow.Integrity;
 
 /// <summary>
 /// The hash chain computed outside PostgreSQL, byte for byte as <c>event_store.event_digest</c> computes it in the

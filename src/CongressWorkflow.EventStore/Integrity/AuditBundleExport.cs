@@ -1,0 +1,82 @@
+using System.Text.Json;
+using CongressWorkflow.Integrity;
+using Npgsql;
+
+namespace CongressWorkflow.EventStore.Integrity;
+
+/// <summary>Writes the audit bundle of some streams from the store (checked offline by <see cref="AuditBundles"/>).</summary>
+public static class AuditBundleExport
+{
+    /// <summary>
+    /// The streams' events recorded from <paramref name="from"/> on (all of them without it) up to the checkpoint's head
+    /// of each stream; streams the checkpoint does not know (created after it) are left out.
+    /// </summary>
+    public static async Task<AuditBundle> ExportAsync(
+        NpgsqlDataSource dataSource, SignedCheckpoint checkpoint, string root, IReadOnlyCollection<string> streamIds, DateOnly? from, DateOnly? to,
+        DateTimeOffset exportedAt, CancellationToken cancellationToken = default)
+    {
+        var heads = checkpoint.Checkpoint.Streams.ToDictionary(h => h.StreamId, StringComparer.Ordinal);
+        var inScope = streamIds.Where(heads.ContainsKey).Order(StringComparer.Ordinal).ToArray();
+        var periodStart = from is { } day ? new DateTimeOffset(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero) : DateTimeOffset.MinValue;
+        await using var command = dataSource.CreateCommand("""
+            SELECT e.stream_id, s.stream_type, e.global_position, e.event_id, e.stream_version, e.event_type, e.schema_version, e.recorded_at,
+                   e.actor_id, e.actor_role, e.actor_org, e.correlation_id, e.causation_id, e.headers::text, e.data::text, e.hash
+            FROM event_store.events e JOIN event_store.streams s ON s.stream_id = e.stream_id
+            WHERE e.stream_id = ANY($1)
+            ORDER BY e.stream_id, e.stream_version
+            """);
+        command.Parameters.Add(new() { Value = inScope });
+        var streams = new List<BundledStream>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        string? current = null, currentType = null, anchorHash = null;
+        long anchorVersion = 0;
+        var events = new List<BundledEvent>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var streamId = reader.GetString(0);
+            if (streamId != current)
+            {
+                Flush();
+                (current, currentType, anchorVersion, anchorHash, events) = (streamId, reader.GetString(1), 0, Convert.ToHexStringLower(EventDigest.Genesis), []);
+            }
+
+            var e = ReadEvent(reader);
+            if (e.StreamVersion > heads[streamId].Version)
+            {
+                continue;
+            }
+
+            if (e.RecordedAt < periodStart)
+            {
+                (anchorVersion, anchorHash) = (e.StreamVersion, e.Hash);
+                continue;
+            }
+
+            events.Add(e);
+        }
+
+        Flush();
+        return new AuditBundle(AuditBundle.CurrentFormat, exportedAt, root, from, to, checkpoint, streams);
+
+        void Flush()
+        {
+            if (current is not null)
+            {
+                streams.Add(new BundledStream(current, currentType!, anchorVersion, anchorHash!, events));
+            }
+        }
+    }
+
+    private static BundledEvent ReadEvent(NpgsqlDataReader reader) => new(
+        reader.GetInt64(2), reader.GetGuid(3), reader.GetInt64(4), reader.GetString(5), reader.GetInt32(6), reader.GetFieldValue<DateTimeOffset>(7),
+        reader.GetString(8), reader.GetString(9), reader.IsDBNull(10) ? null : reader.GetString(10), reader.GetGuid(11),
+        reader.IsDBNull(12) ? null : reader.GetGuid(12), reader.IsDBNull(13) ? null : ParseJson(reader.GetString(13)), ParseJson(reader.GetString(14)),
+        Convert.ToHexStringLower(reader.GetFieldValue<byte[]>(15)));
+
+    private static JsonElement ParseJson(string text)
+    {
+        using var document = JsonDocument.Parse(text);
+        return document.RootElement.Clone();
+    }
+
+}
