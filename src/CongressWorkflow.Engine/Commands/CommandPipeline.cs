@@ -164,17 +164,31 @@ public sealed class CommandPipeline(PostgresEventStore store, NpgsqlDataSource d
     /// Appends to many streams in one transaction, each at the version it was decided on, with its inline rows
     /// written first: all of it commits or none (an import that must not half-happen).
     /// </summary>
-    public async Task AppendAllAsync(IReadOnlyList<PendingWrite> writes, CommandContext context, Guid correlationId, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Many writes in one transaction (an import). New streams may be given apart, with one inline projection for all
+    /// of them: they are projected first and appended through the store's bulk path (binary COPY); the other writes
+    /// follow, each with its own inline projection and an append at its expected version.
+    /// </summary>
+    public async Task AppendAllAsync(IReadOnlyList<PendingWrite> writes, CommandContext context, Guid correlationId, CancellationToken cancellationToken = default,
+        IReadOnlyList<PendingWrite>? newStreams = null, Func<NpgsqlConnection, NpgsqlTransaction, IReadOnlyList<PendingWrite>, Task>? projectNewStreams = null)
     {
+        newStreams ??= [];
         using var activity = CongressTelemetry.ActivitySource.StartActivity("command.append-all");
-        activity?.SetTag("cw.stream_count", writes.Count);
+        activity?.SetTag("cw.stream_count", writes.Count + newStreams.Count);
         var metadata = new EventMetadata(new Actor(context.UserId, context.Role, context.OrganizationId), correlationId);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        if (IdempotencyScope.Current is { } idempotency && writes.Count > 0)
+        if (IdempotencyScope.Current is { } idempotency && writes.Concat(newStreams).FirstOrDefault() is { } first)
         {
-            await idempotency.RecordAsync(connection, transaction, writes[0].StreamId, writes[0].VersionBefore + writes[0].Events.Count,
-                [.. writes.SelectMany(w => w.Events).Select(e => store.Registry.Describe(e.GetType()).Name).Distinct()], cancellationToken);
+            await idempotency.RecordAsync(connection, transaction, first.StreamId, first.VersionBefore + first.Events.Count,
+                [.. writes.Concat(newStreams).SelectMany(w => w.Events).Select(e => store.Registry.Describe(e.GetType()).Name).Distinct()], cancellationToken);
+        }
+
+        if (newStreams.Count > 0)
+        {
+            await projectNewStreams!(connection, transaction, newStreams);
+            await store.AppendNewStreamsAsync(connection, transaction, newStreams.Select(w => new StreamAppend(w.StreamId, w.StreamType, ExpectedVersion.NoStream,
+                [.. w.Events.Select(e => new NewEvent(Guid.NewGuid(), e))])), metadata, cancellationToken);
         }
 
         foreach (var write in writes)

@@ -62,6 +62,7 @@ public sealed class OrganizationImport(CommandPipeline pipeline, OrganizationTre
         // line before anything is written.
         var inFile = rows.GroupBy(r => r.Id, StringComparer.Ordinal).ToDictionary(g => g.Key, g => (g.First().Level, g.First().ParentId), StringComparer.Ordinal);
         var writes = new List<PendingWrite>();
+        var registrations = new List<PendingWrite>();
         int registered = 0, renamed = 0, moved = 0, unchanged = 0, contactsChanged = 0;
         foreach (var (row, index) in OrderParentsFirst(rows).Select((r, i) => (r, i)))
         {
@@ -118,7 +119,7 @@ public sealed class OrganizationImport(CommandPipeline pipeline, OrganizationTre
             unchanged += existing is not null && events.Length == 0 ? 1 : 0;
             if (events.Length > 0)
             {
-                writes.Add(new PendingWrite(Organization.StreamId(row.Id), OrganizationService.Aggregate.StreamType, existing?.Version ?? 0, events,
+                (existing is null ? registrations : writes).Add(new PendingWrite(Organization.StreamId(row.Id), OrganizationService.Aggregate.StreamType, existing?.Version ?? 0, events,
                     (connection, transaction, e, version, ctx) => OrganizationTree.ProjectAsync(connection, transaction, e, Organization.None, version, ctx)));
             }
         }
@@ -128,9 +129,10 @@ public sealed class OrganizationImport(CommandPipeline pipeline, OrganizationTre
             return new ImportReport(0, 0, 0, 0, [.. errors.OrderBy(e => e.Line)]);
         }
 
-        if (writes.Count > 0)
+        if (writes.Count + registrations.Count > 0)
         {
-            await pipeline.AppendAllAsync(writes, context, Guid.NewGuid(), cancellationToken);
+            // New organisations go in bulk (one statement for their tree rows, binary COPY for their streams).
+            await pipeline.AppendAllAsync(writes, context, Guid.NewGuid(), cancellationToken, registrations, OrganizationTree.ProjectRegistrationsAsync);
         }
 
         return new ImportReport(registered, renamed, moved, unchanged, []) { ContactsChanged = contactsChanged };

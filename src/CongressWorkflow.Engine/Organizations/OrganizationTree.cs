@@ -226,6 +226,40 @@ public sealed class OrganizationTree(NpgsqlDataSource dataSource)
         }
     }
 
+    /// <summary>
+    /// The tree rows and contacts of many new organisations at once (an import): one statement computes every path,
+    /// walking down from parents already in the tree through the new rows themselves, in whatever order they come.
+    /// </summary>
+    public static async Task ProjectRegistrationsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<PendingWrite> registrations)
+    {
+        var registered = registrations.Select(w => w.Events.OfType<OrganizationRegistered>().Single()).ToList();
+        await ExecuteAsync(connection, transaction, "SELECT pg_advisory_xact_lock_shared(hashtextextended('organization-tree', 0))");
+        await ExecuteAsync(connection, transaction, """
+            WITH RECURSIVE batch AS MATERIALIZED (
+                SELECT b.*, nextval(pg_get_serial_sequence('congress.organizations', 'org_key')) AS key
+                FROM unnest($1::text[], $2::text[], $3::smallint[], $4::text[], $5::text[], $6::bigint[]) AS b(id, name, level, sector, parent_id, version)),
+            placed AS (
+                SELECT b.id, coalesce(p.path, ''::ltree) || b.key::text AS path
+                FROM batch b LEFT JOIN congress.organizations p ON p.organization_id = b.parent_id
+                WHERE b.parent_id IS NULL OR p.organization_id IS NOT NULL
+                UNION ALL
+                SELECT b.id, placed.path || b.key::text FROM batch b JOIN placed ON placed.id = b.parent_id)
+            INSERT INTO congress.organizations (org_key, organization_id, name, level, sector, parent_id, path, version)
+            SELECT b.key, b.id, b.name, b.level, b.sector, b.parent_id, placed.path, b.version FROM batch b JOIN placed ON placed.id = b.id
+            """, registered.Select(r => r.OrganizationId).ToArray(), registered.Select(r => r.Name).ToArray(),
+            registered.Select(r => (short)r.Level).ToArray(), registered.Select(r => r.Sector?.ToString()).ToArray(),
+            registered.Select(r => r.ParentId).ToArray(), registrations.Select(w => (long)w.Events.Count).ToArray());
+        var contacts = registrations.SelectMany(w => w.Events.OfType<OrganizationContactsSet>()).SelectMany(c => c.Contacts.Select(x => (c.OrganizationId, x))).ToList();
+        if (contacts.Count > 0)
+        {
+            await ExecuteAsync(connection, transaction, """
+                INSERT INTO congress.contacts (organization_id, role, email, name, language)
+                SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
+                """, contacts.Select(c => c.OrganizationId).ToArray(), contacts.Select(c => c.x.Role).ToArray(), contacts.Select(c => c.x.Email).ToArray(),
+                contacts.Select(c => c.x.Name).ToArray(), contacts.Select(c => c.x.Language).ToArray());
+        }
+    }
+
     private static string ColumnsOf(string alias) =>
         string.Join(", ", new[] { "organization_id", "name", "level", "sector", "parent_id", "is_dissolved", "version" }.Select(c => $"{alias}.{c}"));
 
