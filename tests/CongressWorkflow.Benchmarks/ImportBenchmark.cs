@@ -19,7 +19,7 @@ public static class ImportBenchmark
     public static async Task RunAsync(string connectionString, double scale)
     {
         Console.WriteLine($"{"rows",8} {"import s",9} {"rows/s",8} {"COPY s",7} {"import/COPY",12}");
-        foreach (var rows in new[] { 2_500, 5_000, 10_000, 20_000 }.Select(r => (int)(r * scale)))
+        foreach (var rows in new[] { 12_500, 25_000, 50_000, 100_000 }.Select(r => (int)(r * scale)))
         {
             var database = $"{new NpgsqlConnectionStringBuilder(connectionString).Database}_{rows}";
             await using (var admin = NpgsqlDataSource.Create(connectionString))
@@ -30,7 +30,7 @@ public static class ImportBenchmark
                 await create2.ExecuteNonQueryAsync();
             }
 
-            await using var dataSource = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(connectionString) { Database = database, CommandTimeout = 0 }.ConnectionString);
+            await using var dataSource = StoreDataSource.Create(new NpgsqlConnectionStringBuilder(connectionString) { Database = database, CommandTimeout = 0 }.ConnectionString);
             await EngineSchema.MigrateAsync(dataSource);
             var store = new PostgresEventStore(dataSource, DomainEventTypes.CreateRegistry(), TimeProvider.System);
             var import = new OrganizationImport(new CommandPipeline(store, dataSource), new OrganizationTree(dataSource));
