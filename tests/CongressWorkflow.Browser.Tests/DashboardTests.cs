@@ -246,6 +246,9 @@ public sealed class the_dashboard(DashboardFixture fixture) : IClassFixture<Dash
         Assert.Equal("congress.submission-approved", selected.GetDomAttribute("data-type"));
         wait.Until(driver => driver.FindElement(By.Id("replay-label")).Text.StartsWith($"#{version} congress.submission-approved", StringComparison.Ordinal)
             && driver.FindElement(By.Id("congress-state")).GetDomAttribute("data-stage") == "approved");
+        SaveScreenshotIfAsked(browser.FindElement(By.Id("congress-page")), "congress-page");
+
+        SaveScreenshotIfAsked(browser.FindElement(By.Id("trail")), "trail");
 
         // The conformance replay of the bloc: late decisions measured against the policy, no rule broken.
         browser.ExecuteScript("document.getElementById('conformance-run').click();");
@@ -253,6 +256,17 @@ public sealed class the_dashboard(DashboardFixture fixture) : IClassFixture<Dash
             && shown.FindElements(By.CssSelector("tbody tr")).Count > 0 ? shown.FindElements(By.CssSelector("tbody tr")) : null);
         Assert.All(findings!, row => Assert.Equal("deadline-missed", row.GetDomAttribute("data-code")));
         Assert.Contains("0 vi phạm", browser.FindElement(By.Id("conformance-summary")).Text, StringComparison.Ordinal);
+        SaveScreenshotIfAsked(browser.FindElement(By.Id("conformance")), "conformance");
+    }
+
+    /// <summary>ops/screenshots sets CONGRESS_SCREENSHOTS to a folder: the README's pictures are taken from these very tests.</summary>
+    private static void SaveScreenshotIfAsked(IWebElement element, string name)
+    {
+        if (Environment.GetEnvironmentVariable("CONGRESS_SCREENSHOTS") is { Length: > 0 } folder)
+        {
+            Directory.CreateDirectory(folder);
+            ((ITakesScreenshot)element).GetScreenshot().SaveAsFile(Path.Combine(folder, name + ".png"));
+        }
     }
 
     [Fact]
