@@ -175,6 +175,30 @@ public sealed class monitoring_progress_as_of_any_date(EngineDatabase db) : ICla
     }
 
     [Fact]
+    public async Task a_past_days_timeline_counts_the_units_of_that_day_whatever_the_range_or_what_came_later()
+    {
+        await using var daemon = await ProjectTheDemoAsync();
+        var queries = new ProgressQueries(db.DataSource);
+        var day = new DateOnly(2020, 3, 15);
+        Task<IReadOnlyList<TimelinePoint>> Timeline(DateOnly from, DateOnly to) =>
+            queries.TimelineAsync(DemoCampaign.CampaignId, DemoCampaign.ThaiBinh, from, to, OrganizationLevel.Branch);
+        var before = (await Timeline(new(2020, 1, 1), new(2020, 6, 30))).Single(p => p.Day == day);
+
+        // In 2021 the first branch (its congress held on 16/01/2020) is dissolved.
+        db.Clock.Advance(new DateTimeOffset(2021, 1, 4, 2, 0, 0, TimeSpan.Zero) - db.Clock.GetUtcNow());
+        await db.Organizations.DissolveAsync(DemoCampaign.ThaiBinh + "-chi-bo-01", "sáp nhập", db.As(DemoCampaign.ThaiBinh));
+        await CatchUpAsync(daemon);
+        var longRange = await Timeline(new(2020, 1, 1), new(2021, 6, 30));
+        var shortRange = await Timeline(new(2020, 3, 1), new(2020, 3, 31));
+
+        Assert.Equal((9, 12), (before.Completed, before.Planned));
+        Assert.Equal(before, longRange.Single(p => p.Day == day));
+        Assert.Equal(before, shortRange.Single(p => p.Day == day));
+        Assert.Equal(12, longRange.Single(p => p.Day == new DateOnly(2021, 1, 3)).Completed);
+        Assert.Equal(11, longRange.Single(p => p.Day == new DateOnly(2021, 1, 4)).Completed);
+    }
+
+    [Fact]
     public async Task drill_down_timeline_and_deadline_lists_answer_for_a_past_day()
     {
         await using var daemon = await ProjectTheDemoAsync();

@@ -190,22 +190,34 @@ public sealed class ProgressQueries(NpgsqlDataSource dataSource)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
 
+        // Each day counts the units that belonged to the subtree that day (from the day of their registration to the day
+        // of their dissolution), so a past day's figures do not depend on the range asked for or on what happened later.
         // A plan version is in force from its effective day until a later-issued version takes effect (the domain's rule);
         // it counts as planned from max(effective, planned date) within that span.
-        await using var command = Command(connection, StatusCte + """
-            , congresses AS (
-                SELECT c.congress_id, c.held_on FROM status s JOIN congress.rollup_congresses c ON c.campaign_id = $1 AND c.organization_id = s.organization_id
-                WHERE $5::smallint IS NULL OR s.level = $5),
+        await using var command = Command(connection, """
+            WITH root AS (SELECT path FROM congress.rollup_units WHERE organization_id = $2),
+            units AS (
+                SELECT u.organization_id, (u.registered_at AT TIME ZONE 'UTC')::date AS joins, (u.dissolved_at AT TIME ZONE 'UTC')::date AS leaves
+                FROM congress.rollup_units u CROSS JOIN root
+                WHERE u.path <@ root.path AND u.path <> root.path AND u.registered_at < $3 AND ($4::smallint IS NULL OR u.level = $4)),
+            congresses AS (
+                SELECT c.congress_id, c.held_on, un.joins, un.leaves
+                FROM units un JOIN congress.rollup_congresses c ON c.campaign_id = $1 AND c.organization_id = un.organization_id),
             plans AS (
-                SELECT greatest(rp.effective_on, rp.planned_date) AS starts,
-                       (SELECT min(w.effective_on) FROM congress.rollup_plans w WHERE w.congress_id = rp.congress_id AND w.version > rp.version) AS ends
-                FROM congress.rollup_plans rp JOIN congresses USING (congress_id)),
+                SELECT greatest(rp.effective_on, rp.planned_date, c.joins) AS starts,
+                       least((SELECT min(w.effective_on) FROM congress.rollup_plans w WHERE w.congress_id = rp.congress_id AND w.version > rp.version),
+                             c.leaves) AS ends
+                FROM congress.rollup_plans rp JOIN congresses c USING (congress_id)),
+            held AS (
+                SELECT greatest(held_on, joins) AS starts, leaves AS ends FROM congresses
+                WHERE held_on IS NOT NULL AND (leaves IS NULL OR held_on < leaves)),
             deltas AS (
                 SELECT starts AS day, 1 AS planned, 0 AS held FROM plans WHERE ends IS NULL OR starts < ends
                 UNION ALL SELECT ends, -1, 0 FROM plans WHERE ends IS NOT NULL AND starts < ends
-                UNION ALL SELECT held_on, 0, 1 FROM congresses WHERE held_on IS NOT NULL)
+                UNION ALL SELECT starts, 0, 1 FROM held
+                UNION ALL SELECT ends, 0, -1 FROM held WHERE ends IS NOT NULL)
             SELECT day, sum(planned)::int, sum(held)::int FROM deltas GROUP BY day ORDER BY day
-            """, campaignId, organizationId, to, EndOf(to), (short?)level);
+            """, campaignId, organizationId, EndOf(to), (short?)level);
         var deltas = new List<(DateOnly Day, int Planned, int Held)>();
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
