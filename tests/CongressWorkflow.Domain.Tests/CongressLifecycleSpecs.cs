@@ -175,6 +175,15 @@ public sealed class convening_and_measuring
         ThenRejected(CongressDecider.Decide(Convene(Day), Given(ApprovedCongress()[..^1])), CongressErrors.NotApproved);
 
     [Fact]
+    public void convening_dated_before_the_approval_is_out_of_order()
+    {
+        var error = ThenRejected(CongressDecider.Decide(Convene(new DateOnly(2020, 3, 10)), Given(ApprovedCongress())), CongressErrors.DateOutOfOrder);
+
+        Assert.Contains("approved on 11/03/2020", error.Message, StringComparison.Ordinal);
+        ThenAccepted(CongressDecider.Decide(Convene(new DateOnly(2020, 3, 11)), Given(ApprovedCongress())));
+    }
+
+    [Fact]
     public void convening_before_every_direct_subordinate_is_rejected_naming_them()
     {
         var error = ThenRejected(CongressDecider.Decide(Convene(Day, "chi-bo-1", "chi-bo-7"), Given(ApprovedCongress())),

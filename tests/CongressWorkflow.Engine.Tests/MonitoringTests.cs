@@ -272,11 +272,16 @@ public sealed class monitoring_progress_as_of_any_date(EngineDatabase db) : ICla
             yield break;
         }
 
-        yield return new PrepareDraft(id, DraftKind.PoliticalReport, me);
-        yield return new PrepareDraft(id, DraftKind.ReviewReport, me);
-        yield return new PreparePersonnelPlan(id, 3, 3, 1, 1, me);
-        yield return new SubmitToSuperior(id, me);
-        yield return new ApproveSubmission(id, Doc("10-QĐ/ĐU"), me with { OrganizationId = superiorId, UserId = "standing@" + superiorId });
+        // Each step on its own day, in the order the rules require: prepared and submitted two weeks before, approved one week before.
+        var preparing = me with { Now = new DateTimeOffset(day.AddDays(-14).ToDateTime(new TimeOnly(2, 0)), TimeSpan.Zero) };
+        yield return new PrepareDraft(id, DraftKind.PoliticalReport, preparing);
+        yield return new PrepareDraft(id, DraftKind.ReviewReport, preparing);
+        yield return new PreparePersonnelPlan(id, 3, 3, 1, 1, preparing);
+        yield return new SubmitToSuperior(id, preparing);
+        yield return new ApproveSubmission(id, Doc("10-QĐ/ĐU"), preparing with
+        {
+            OrganizationId = superiorId, UserId = "standing@" + superiorId, Now = preparing.Now.AddDays(7),
+        });
         yield return new ConveneCongress(id, day, 10, 10, 1, 10, [], me);
     }
 

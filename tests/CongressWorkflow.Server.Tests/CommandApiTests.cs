@@ -47,11 +47,14 @@ public sealed class the_command_api(ServerFixture fixture) : IClassFixture<Serve
         await EnsureTreeAndCampaignAsync(campaign);
         var congress = $"/api/campaigns/{campaign}/congresses/chi-bo-vp";
 
+        // Recorded today, so dated around today: a convening may not be dated before the approval it follows.
+        var today = DateOnly.FromDateTime(DateTime.UtcNow);
+        string Day(int offset) => today.AddDays(offset).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
         var plan = await fixture.Http.SendAsync(Post(congress + "/plan", new
         {
-            document = "11-KH/ĐU", citesDocument = "10-KH/ĐU", plannedDate = "2020-03-01",
-            window = new { start = "2020-01-16", end = "2020-05-03" },
-            deadlines = new[] { new { milestone = "congress-held", due = "2020-05-03" } },
+            document = "11-KH/ĐU", citesDocument = "10-KH/ĐU", plannedDate = Day(10),
+            window = new { start = Day(-30), end = Day(60) },
+            deadlines = new[] { new { milestone = "congress-held", due = Day(60) } },
         }, "chi-bo-vp"));
         Assert.Equal(HttpStatusCode.OK, plan.StatusCode);
         Assert.Equal("\"1\"", plan.Headers.ETag?.Tag);
@@ -69,7 +72,7 @@ public sealed class the_command_api(ServerFixture fixture) : IClassFixture<Serve
         var stale = await fixture.Http.SendAsync(Post(congress + "/approval", new { decision = "15-QĐ/ĐU" }, "so-ct", ifMatch: "\"3\""));
         var approved = await fixture.Http.SendAsync(Post(congress + "/approval", new { decision = "15-QĐ/ĐU" }, "so-ct", ifMatch: "\"5\""));
         var convened = await fixture.Http.SendAsync(Post(congress + "/convening",
-            new { convenedOn = "2020-02-20", delegatesPresent = 11, delegatesExpected = 12 }, "chi-bo-vp"));
+            new { convenedOn = Day(0), delegatesPresent = 11, delegatesExpected = 12 }, "chi-bo-vp"));
         var state = await fixture.Http.GetFromJsonAsync<JsonElement>(congress);
 
         Assert.Equal(HttpStatusCode.Conflict, stale.StatusCode);

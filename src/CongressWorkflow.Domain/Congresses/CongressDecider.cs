@@ -191,6 +191,12 @@ public static class CongressDecider
                 "the superior committee has not approved the documents and the personnel plan: the congress cannot convene");
         }
 
+        if (state.SuperiorOrganizationId is not null && state.DecidedOn is { } approvedOn && c.ConvenedOn < approvedOn)
+        {
+            return Reject(CongressErrors.DateOutOfOrder,
+                $"a congress cannot be convened on {c.ConvenedOn:dd/MM/yyyy}, before its documents were approved on {approvedOn:dd/MM/yyyy}");
+        }
+
         if (state.IsPostponed)
         {
             return Reject(CongressErrors.Postponed, "the congress is postponed: reschedule it first");
