@@ -129,12 +129,23 @@ public sealed class running_a_three_level_subtree_through_the_store(EngineDataba
         MoveClockTo(db, D(2020, 2, 3));
         await Approve(db, Branch1, Centre, "15-QĐ/ĐU");
 
-        var (onFeb1, versionOnFeb1) = await db.Congresses.LoadAsOfAsync(CongressOf(Branch1), new DateTimeOffset(2020, 2, 1, 23, 59, 59, TimeSpan.Zero));
+        var (onFeb1, versionOnFeb1) = await db.Congresses.LoadAsOfAsync(CongressOf(Branch1), D(2020, 2, 1), null);
         var (now, versionNow) = await db.Congresses.LoadAsync(CongressOf(Branch1));
 
         Assert.Equal(CongressStage.AwaitingApproval, onFeb1.Stage);
         Assert.Equal(CongressStage.Approved, now.Stage);
         Assert.Equal(versionNow - 1, versionOnFeb1);
+
+        // A convening dated 10/02 but recorded on 20/02: on 15/02 it was true, but not yet known.
+        MoveClockTo(db, D(2020, 2, 20));
+        await db.Congresses.HandleAsync(Convene(db, Branch1, D(2020, 2, 10)));
+        var (trueOn15, _) = await db.Congresses.LoadAsOfAsync(CongressOf(Branch1), D(2020, 2, 15), null);
+        var (knownOn15, _) = await db.Congresses.LoadAsOfAsync(CongressOf(Branch1), D(2020, 2, 15), new DateTimeOffset(2020, 2, 15, 23, 59, 59, TimeSpan.Zero));
+        var (trueOn9, _) = await db.Congresses.LoadAsOfAsync(CongressOf(Branch1), D(2020, 2, 9), null);
+
+        Assert.Equal(CongressStage.Convened, trueOn15.Stage);
+        Assert.Equal(CongressStage.Approved, knownOn15.Stage);
+        Assert.Equal(CongressStage.Approved, trueOn9.Stage);
     }
 
     [Fact]

@@ -83,6 +83,39 @@ public sealed class monitoring_progress_as_of_any_date(EngineDatabase db) : ICla
         Assert.Equal(1, timeline.Single(p => p.Day == new DateOnly(2020, 5, 1)).Planned);
     }
 
+    [Fact]
+    public async Task the_reports_answer_on_both_axes_what_was_true_on_a_day_and_what_had_been_recorded_by_then()
+    {
+        await Subtree.BuildTreeAsync(db);
+        await Subtree.PlanAllAsync(db);
+        Subtree.MoveClockTo(db, new DateOnly(2020, 1, 20));
+        await Subtree.PrepareAndSubmitAsync(db, Subtree.Branch1);
+        Subtree.MoveClockTo(db, new DateOnly(2020, 2, 3));
+        await Subtree.Approve(db, Subtree.Branch1, Subtree.Centre, "15-QĐ/ĐU");
+        // The branch's congress of 10/02 is recorded ten days later.
+        Subtree.MoveClockTo(db, new DateOnly(2020, 2, 20));
+        await db.Congresses.HandleAsync(Subtree.Convene(db, Subtree.Branch1, new DateOnly(2020, 2, 10)));
+        await using var daemon = Daemon();
+        daemon.Start();
+        await CatchUpAsync(daemon);
+        var queries = new ProgressQueries(db.DataSource);
+        var day = new DateOnly(2020, 2, 15);
+        var endOfDay = new DateTimeOffset(2020, 2, 15, 23, 59, 59, TimeSpan.Zero);
+
+        int HeldBranches(ProgressReport report) => report.Levels.Single(l => l.Level == OrganizationLevel.Branch).Held;
+        var wasTrue = (await queries.RollupAsync(Subtree.Campaign, Subtree.Centre, day))!;
+        var wasKnown = (await queries.RollupAsync(Subtree.Campaign, Subtree.Centre, day, endOfDay))!;
+        var trueTimeline = await queries.TimelineAsync(Subtree.Campaign, Subtree.Centre, day, day);
+        var knownTimeline = await queries.TimelineAsync(Subtree.Campaign, Subtree.Centre, day, day, knownAt: endOfDay);
+        var knownSubordinates = await queries.SubordinatesAsync(Subtree.Campaign, Subtree.Centre, day, endOfDay);
+
+        Assert.Equal(1, HeldBranches(wasTrue));
+        Assert.Equal(0, HeldBranches(wasKnown));
+        Assert.Equal((1, 0), (trueTimeline.Single().Completed, knownTimeline.Single().Completed));
+        Assert.Null(knownSubordinates.Single(s => s.OrganizationId == Subtree.Branch1).HeldOn);
+        Assert.Equal(1, HeldBranches((await queries.RollupAsync(Subtree.Campaign, Subtree.Centre, day, new DateTimeOffset(2020, 2, 20, 23, 0, 0, TimeSpan.Zero)))!));
+    }
+
     /// <summary>
     /// The Central Agencies Bloc of the report of 15/05/2020: 61 committees, 1,068 grassroots organisations and 5,408
     /// branches. By that day the branches of the first 26 committees have all met (2,408), 1,532 more branches of the

@@ -44,6 +44,8 @@ public sealed class the_monitoring_api(DemoServerFixture fixture) : IClassFixtur
     [InlineData("/progress/dang-bo-so-cong-thuong-thai-binh/timeline?level=village", HttpStatusCode.BadRequest, "invalid-query")]
     [InlineData("/progress/khong-ton-tai", HttpStatusCode.NotFound, "not-found")]
     [InlineData("/progress/dang-bo-so-cong-thuong-thai-binh/upcoming?asOf=9999-12-31", HttpStatusCode.BadRequest, "invalid-query")]
+    [InlineData("/progress/dang-bo-so-cong-thuong-thai-binh?knownAt=yesterday", HttpStatusCode.BadRequest, "invalid-query")]
+    [InlineData("/congresses/dang-bo-so-cong-thuong-thai-binh?knownAt=2020-13-45", HttpStatusCode.BadRequest, "invalid-query")]
     public async Task bad_queries_get_problems(string path, HttpStatusCode status, string code)
     {
         var response = await fixture.Http.GetAsync($"/api/campaigns/{DemoCampaign.CampaignId}{path}");

@@ -85,7 +85,7 @@ public static class ConformanceReplay
             var before = _congresses.GetValueOrDefault(congressId, Congress.None);
             var organizationId = fact.Event is CongressPlanIssued issued ? issued.OrganizationId : before.OrganizationId;
             var superior = ParentOf(organizationId);
-            var stated = StatedDate(fact.Event);
+            var stated = Congress.DateOf(fact.Event);
             var recordedOn = DateOnly.FromDateTime(fact.RecordedAt.UtcDateTime);
             if (stated is { } day && recordedOn.DayNumber - day.DayNumber > 1)
             {
@@ -200,7 +200,7 @@ public static class ConformanceReplay
 
         private void Report(string code, string organizationId, DateOnly on, string message, params RecordedFact[] evidence) =>
             Findings.Add(new ConformanceFinding(code, organizationId, on, message,
-                [.. evidence.Select(f => new EventReference(f.StreamId, f.Version, f.GlobalPosition, Describe(f.Event), StatedDate(f.Event)))]));
+                [.. evidence.Select(f => new EventReference(f.StreamId, f.Version, f.GlobalPosition, Describe(f.Event), Congress.DateOf(f.Event)))]));
     }
 
     private static DocumentReference? Parse(string text) => DocumentReference.TryParse(text, out var reference, out _) ? reference : null;
@@ -226,28 +226,6 @@ public static class ConformanceReplay
         ResolutionIssued e => e.CongressId,
         ActionProgrammeAdopted e => e.CongressId,
         ResolutionDisseminated e => e.CongressId,
-        _ => null,
-    };
-
-    /// <summary>The date an event says it happened on, where it says one.</summary>
-    private static DateOnly? StatedDate(object @event) => @event switch
-    {
-        CongressPlanIssued e => e.Terms.EffectiveOn,
-        SubcommitteeFormed e => e.FormedOn,
-        DraftPrepared e => e.PreparedOn,
-        CommentsCollected e => e.CollectedOn,
-        PersonnelPlanPrepared e => e.PreparedOn,
-        CongressSubmitted e => e.SubmittedOn,
-        SubmissionApproved e => e.ApprovedOn,
-        SubmissionReturned e => e.ReturnedOn,
-        CongressPostponed e => e.PostponedOn,
-        BottomUpExemptionGranted e => e.GrantedOn,
-        CongressConvened e => e.ConvenedOn,
-        ElectionsRecorded e => e.RecordedOn,
-        ResultsRecognised e => e.RecognisedOn,
-        ResolutionIssued e => e.IssuedOn,
-        ActionProgrammeAdopted e => e.AdoptedOn,
-        ResolutionDisseminated e => e.DisseminatedOn,
         _ => null,
     };
 

@@ -92,6 +92,31 @@ public sealed record Congress
 
     public static string StreamId(string campaignId, string organizationId) => $"congress-{campaignId}-{organizationId}";
 
+    /// <summary>
+    /// The day an event says it happened on, where it says one (a step taken by the organisation or its superior on a
+    /// day); null for events dated only by their recording (a schedule, an amendment issued). The valid-time axis.
+    /// </summary>
+    public static DateOnly? DateOf(object @event) => @event switch
+    {
+        CongressPlanIssued e => e.Terms.EffectiveOn,
+        SubcommitteeFormed e => e.FormedOn,
+        DraftPrepared e => e.PreparedOn,
+        CommentsCollected e => e.CollectedOn,
+        PersonnelPlanPrepared e => e.PreparedOn,
+        CongressSubmitted e => e.SubmittedOn,
+        SubmissionApproved e => e.ApprovedOn,
+        SubmissionReturned e => e.ReturnedOn,
+        CongressPostponed e => e.PostponedOn,
+        BottomUpExemptionGranted e => e.GrantedOn,
+        CongressConvened e => e.ConvenedOn,
+        ElectionsRecorded e => e.RecordedOn,
+        ResultsRecognised e => e.RecognisedOn,
+        ResolutionIssued e => e.IssuedOn,
+        ActionProgrammeAdopted e => e.AdoptedOn,
+        ResolutionDisseminated e => e.DisseminatedOn,
+        _ => null,
+    };
+
     public static Congress Evolve(Congress state, object @event) => @event switch
     {
         CongressPlanIssued e => state with

@@ -26,11 +26,24 @@ public sealed class CongressService(CommandPipeline pipeline)
     public Task<(Congress State, long Version)> LoadAsync(string congressId, CancellationToken cancellationToken = default) =>
         pipeline.LoadAsync(Aggregate, congressId, cancellationToken);
 
-    /// <summary>The congress as it stood at the end of a moment (time travel over its stream).</summary>
-    public async Task<(Congress State, long Version)> LoadAsOfAsync(string congressId, DateTimeOffset asOf, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// The congress on both axes of time: what had been recorded by <paramref name="knownAt"/> (record time; all when
+    /// null), of which the events dated on or before <paramref name="asOf"/> (valid time; an event without a date of its
+    /// own is dated the day it was recorded; all when null). The version is that of the last event folded.
+    /// </summary>
+    public async Task<(Congress State, long Version)> LoadAsOfAsync(
+        string congressId, DateOnly? asOf, DateTimeOffset? knownAt, CancellationToken cancellationToken = default)
     {
-        var result = await pipeline.Store.AggregateStreamAsync(congressId, Congress.None, Congress.Evolve, new StreamReadOptions(AsOf: asOf), cancellationToken);
-        return (result.State, result.Version);
+        var events = await pipeline.Store.ReadStreamAsync(congressId, new StreamReadOptions(AsOf: knownAt), cancellationToken);
+        var state = Congress.None;
+        long version = 0;
+        foreach (var e in events.Where(e => asOf is null || (Congress.DateOf(e.Data) ?? DateOnly.FromDateTime(e.RecordedAt.UtcDateTime)) <= asOf))
+        {
+            state = Congress.Evolve(state, e.Data);
+            version = e.StreamVersion;
+        }
+
+        return (state, version);
     }
 
     public Task<CommandResult> HandleAsync(CongressCommand command, long? expectedVersion = null, Guid? correlationId = null, CancellationToken cancellationToken = default)

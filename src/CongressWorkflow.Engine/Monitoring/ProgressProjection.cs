@@ -47,19 +47,23 @@ public sealed class ProgressProjection : IProjection
                 CongressPlanIssued p => Command("""
                     WITH congress AS (
                         INSERT INTO congress.rollup_congresses (congress_id, campaign_id, organization_id, is_pilot) VALUES ($1, $2, $3, $4))
-                    INSERT INTO congress.rollup_plans (congress_id, version, document, effective_on, planned_date, window_end, subordinate_window_end)
-                    VALUES ($1, 1, $5, $6, $7, $8, $9)
+                    INSERT INTO congress.rollup_plans (congress_id, version, document, effective_on, planned_date, window_end, subordinate_window_end,
+                        recorded_at)
+                    VALUES ($1, 1, $5, $6, $7, $8, $9, $10)
                     """, p.CongressId, p.CampaignId, p.OrganizationId, p.IsPilot, p.Terms.Document, p.Terms.EffectiveOn, p.Terms.PlannedDate,
-                    p.Terms.Window.End, p.Terms.SubordinateWindow?.End),
+                    p.Terms.Window.End, p.Terms.SubordinateWindow?.End, e.RecordedAt),
                 CongressPlanAmended a => Command("""
-                    INSERT INTO congress.rollup_plans (congress_id, version, document, effective_on, planned_date, window_end, subordinate_window_end)
-                    SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5, $6 FROM congress.rollup_plans WHERE congress_id = $1
-                    """, a.CongressId, a.Terms.Document, a.Terms.EffectiveOn, a.Terms.PlannedDate, a.Terms.Window.End, a.Terms.SubordinateWindow?.End),
+                    INSERT INTO congress.rollup_plans (congress_id, version, document, effective_on, planned_date, window_end, subordinate_window_end,
+                        recorded_at)
+                    SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5, $6, $7 FROM congress.rollup_plans WHERE congress_id = $1
+                    """, a.CongressId, a.Terms.Document, a.Terms.EffectiveOn, a.Terms.PlannedDate, a.Terms.Window.End, a.Terms.SubordinateWindow?.End,
+                    e.RecordedAt),
                 CongressSubmitted s => Command("UPDATE congress.rollup_congresses SET submitted_on = coalesce(submitted_on, $2) WHERE congress_id = $1",
                     s.CongressId, s.SubmittedOn),
                 SubmissionApproved a => Command("UPDATE congress.rollup_congresses SET approved_on = $2 WHERE congress_id = $1", a.CongressId, a.ApprovedOn),
-                CongressConvened c => Command("UPDATE congress.rollup_congresses SET held_on = $2, days_late = $3, exempted = $4 WHERE congress_id = $1",
-                    c.CongressId, c.ConvenedOn, c.DaysLate, c.Exempted),
+                CongressConvened c => Command("""
+                    UPDATE congress.rollup_congresses SET held_on = $2, days_late = $3, exempted = $4, held_recorded_at = $5 WHERE congress_id = $1
+                    """, c.CongressId, c.ConvenedOn, c.DaysLate, c.Exempted, e.RecordedAt),
                 _ => throw new InvalidOperationException($"the progress projection cannot apply {e.EventType} at position {e.GlobalPosition}"),
             });
         }

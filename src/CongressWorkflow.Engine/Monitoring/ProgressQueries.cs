@@ -49,28 +49,30 @@ public sealed class ProgressQueries(NpgsqlDataSource dataSource)
 {
     /// <summary>
     /// Every unit of the subtree (root excluded) with its status on the day: $1 campaign, $2 root, $3 the day,
-    /// $4 the end of that day (UTC). The plan in force on a day is the domain's (Congress.PlanInForce): the latest
+    /// $4 what had been recorded by then (knownAt). The plan in force on a day is the domain's (Congress.PlanInForce): the latest
     /// issued version that has taken effect by then.
     /// </summary>
     private const string StatusCte = """
         WITH root AS (SELECT path FROM congress.rollup_units WHERE organization_id = $2),
         status AS (
             SELECT u.organization_id, u.name, u.level, u.path, u.parent_id,
-                   CASE WHEN c.held_on <= $3 THEN c.held_on END AS held_on,
-                   CASE WHEN c.held_on <= $3 THEN c.days_late END AS days_late,
+                   CASE WHEN c.held_on <= $3 AND coalesce(c.held_recorded_at, '-infinity') <= $4 THEN c.held_on END AS held_on,
+                   CASE WHEN c.held_on <= $3 AND coalesce(c.held_recorded_at, '-infinity') <= $4 THEN c.days_late END AS days_late,
                    p.planned_date, p.window_end
             FROM congress.rollup_units u
             CROSS JOIN root
             LEFT JOIN congress.rollup_congresses c ON c.campaign_id = $1 AND c.organization_id = u.organization_id
             LEFT JOIN LATERAL (
                 SELECT rp.planned_date, rp.window_end FROM congress.rollup_plans rp
-                WHERE rp.congress_id = c.congress_id AND rp.effective_on <= $3
+                WHERE rp.congress_id = c.congress_id AND rp.effective_on <= $3 AND coalesce(rp.recorded_at, '-infinity') <= $4
                 ORDER BY rp.version DESC LIMIT 1) p ON true
             WHERE u.path <@ root.path AND u.path <> root.path
-              AND u.registered_at < $4 AND (u.dissolved_at IS NULL OR u.dissolved_at >= $4))
+              AND u.registered_at < ($3::date + 1)::timestamp AT TIME ZONE 'UTC' AND u.registered_at <= $4
+              AND (u.dissolved_at IS NULL OR u.dissolved_at >= ($3::date + 1)::timestamp AT TIME ZONE 'UTC' OR u.dissolved_at > $4))
         """;
 
-    public async Task<ProgressReport?> RollupAsync(string campaignId, string organizationId, DateOnly asOf, CancellationToken cancellationToken = default)
+    public async Task<ProgressReport?> RollupAsync(
+        string campaignId, string organizationId, DateOnly asOf, DateTimeOffset? knownAt = null, CancellationToken cancellationToken = default)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         string name;
@@ -78,9 +80,10 @@ public sealed class ProgressQueries(NpgsqlDataSource dataSource)
         await using (var root = Command(connection, """
             SELECT u.name, (SELECT rp.subordinate_window_end FROM congress.rollup_congresses c JOIN congress.rollup_plans rp USING (congress_id)
                             WHERE c.campaign_id = $1 AND c.organization_id = $2 AND rp.effective_on <= $3
+                              AND coalesce(rp.recorded_at, '-infinity') <= $4
                             ORDER BY rp.version DESC LIMIT 1)
             FROM congress.rollup_units u WHERE u.organization_id = $2
-            """, campaignId, organizationId, asOf))
+            """, campaignId, organizationId, asOf, Known(knownAt)))
         await using (var reader = await root.ExecuteReaderAsync(cancellationToken))
         {
             if (!await reader.ReadAsync(cancellationToken))
@@ -100,7 +103,7 @@ public sealed class ProgressQueries(NpgsqlDataSource dataSource)
                    count(*) FILTER (WHERE held_on IS NULL AND window_end >= $3),
                    count(*) FILTER (WHERE held_on IS NULL AND window_end IS NULL)
             FROM status GROUP BY level ORDER BY level
-            """, campaignId, organizationId, asOf, EndOf(asOf)))
+            """, campaignId, organizationId, asOf, Known(knownAt)))
         await using (var reader = await byLevel.ExecuteReaderAsync(cancellationToken))
         {
             while (await reader.ReadAsync(cancellationToken))
@@ -126,7 +129,7 @@ public sealed class ProgressQueries(NpgsqlDataSource dataSource)
                     WHERE s.parent_id = $2 AND s.level < 5 AND pc.branches > 0 AND pc.branches = pc.held_branches),
                    (SELECT bool_and(held_on IS NOT NULL) FROM status),
                    (SELECT max(held_on) FROM status)
-            """, campaignId, organizationId, asOf, EndOf(asOf)))
+            """, campaignId, organizationId, asOf, Known(knownAt)))
         await using (var reader = await summary.ExecuteReaderAsync(cancellationToken))
         {
             await reader.ReadAsync(cancellationToken);
@@ -141,7 +144,8 @@ public sealed class ProgressQueries(NpgsqlDataSource dataSource)
     }
 
     /// <summary>Each direct subordinate with its own subtree's progress: who is behind.</summary>
-    public async Task<IReadOnlyList<SubordinateProgress>> SubordinatesAsync(string campaignId, string organizationId, DateOnly asOf, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<SubordinateProgress>> SubordinatesAsync(
+        string campaignId, string organizationId, DateOnly asOf, DateTimeOffset? knownAt = null, CancellationToken cancellationToken = default)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var command = Command(connection, StatusCte + """
@@ -152,7 +156,7 @@ public sealed class ProgressQueries(NpgsqlDataSource dataSource)
             WHERE child.parent_id = $2
             GROUP BY child.organization_id, child.name, child.level, child.held_on, child.days_late
             ORDER BY count(s.held_on)::numeric / count(s.*), child.name
-            """, campaignId, organizationId, asOf, EndOf(asOf));
+            """, campaignId, organizationId, asOf, Known(knownAt));
         var rows = new List<SubordinateProgress>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
@@ -167,26 +171,29 @@ public sealed class ProgressQueries(NpgsqlDataSource dataSource)
     }
 
     /// <summary>Congresses not held by the day whose deadline had passed, most overdue first.</summary>
-    public Task<IReadOnlyList<DeadlineItem>> OverdueAsync(string campaignId, string organizationId, DateOnly asOf, int limit = 500, CancellationToken cancellationToken = default) =>
+    public Task<IReadOnlyList<DeadlineItem>> OverdueAsync(
+        string campaignId, string organizationId, DateOnly asOf, DateTimeOffset? knownAt = null, int limit = 500, CancellationToken cancellationToken = default) =>
         DeadlinesAsync(StatusCte + """
             SELECT s.organization_id, s.name, s.level, p.name, s.planned_date, s.window_end, $3 - s.window_end
             FROM status s LEFT JOIN congress.rollup_units p ON p.organization_id = s.parent_id
             WHERE s.held_on IS NULL AND s.window_end < $3
             ORDER BY s.window_end, s.name LIMIT $5
-            """, campaignId, organizationId, asOf, limit, cancellationToken);
+            """, campaignId, organizationId, asOf, knownAt, limit, cancellationToken);
 
     /// <summary>Congresses not yet held whose planned date falls within the next days, soonest first.</summary>
-    public Task<IReadOnlyList<DeadlineItem>> UpcomingAsync(string campaignId, string organizationId, DateOnly asOf, int days, int limit = 500, CancellationToken cancellationToken = default) =>
+    public Task<IReadOnlyList<DeadlineItem>> UpcomingAsync(
+        string campaignId, string organizationId, DateOnly asOf, int days, DateTimeOffset? knownAt = null, int limit = 500, CancellationToken cancellationToken = default) =>
         DeadlinesAsync(StatusCte + $"""
             SELECT s.organization_id, s.name, s.level, p.name, s.planned_date, s.window_end, s.planned_date - $3
             FROM status s LEFT JOIN congress.rollup_units p ON p.organization_id = s.parent_id
             WHERE s.held_on IS NULL AND s.window_end >= $3 AND s.planned_date BETWEEN $3 AND $3 + {days}
             ORDER BY s.planned_date, s.name LIMIT $5
-            """, campaignId, organizationId, asOf, limit, cancellationToken);
+            """, campaignId, organizationId, asOf, knownAt, limit, cancellationToken);
 
     /// <summary>Cumulative congresses held and planned (by the plan in force each day) for every day of a range.</summary>
     public async Task<IReadOnlyList<TimelinePoint>> TimelineAsync(
-        string campaignId, string organizationId, DateOnly from, DateOnly to, OrganizationLevel? level = null, CancellationToken cancellationToken = default)
+        string campaignId, string organizationId, DateOnly from, DateOnly to, OrganizationLevel? level = null, DateTimeOffset? knownAt = null,
+        CancellationToken cancellationToken = default)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
 
@@ -197,17 +204,21 @@ public sealed class ProgressQueries(NpgsqlDataSource dataSource)
         await using var command = Command(connection, """
             WITH root AS (SELECT path FROM congress.rollup_units WHERE organization_id = $2),
             units AS (
-                SELECT u.organization_id, (u.registered_at AT TIME ZONE 'UTC')::date AS joins, (u.dissolved_at AT TIME ZONE 'UTC')::date AS leaves
+                SELECT u.organization_id, (u.registered_at AT TIME ZONE 'UTC')::date AS joins,
+                       (CASE WHEN u.dissolved_at <= $5 THEN u.dissolved_at END AT TIME ZONE 'UTC')::date AS leaves
                 FROM congress.rollup_units u CROSS JOIN root
-                WHERE u.path <@ root.path AND u.path <> root.path AND u.registered_at < $3 AND ($4::smallint IS NULL OR u.level = $4)),
+                WHERE u.path <@ root.path AND u.path <> root.path AND u.registered_at < $3 AND u.registered_at <= $5
+                  AND ($4::smallint IS NULL OR u.level = $4)),
             congresses AS (
-                SELECT c.congress_id, c.held_on, un.joins, un.leaves
+                SELECT c.congress_id, CASE WHEN coalesce(c.held_recorded_at, '-infinity') <= $5 THEN c.held_on END AS held_on, un.joins, un.leaves
                 FROM units un JOIN congress.rollup_congresses c ON c.campaign_id = $1 AND c.organization_id = un.organization_id),
             plans AS (
                 SELECT greatest(rp.effective_on, rp.planned_date, c.joins) AS starts,
-                       least((SELECT min(w.effective_on) FROM congress.rollup_plans w WHERE w.congress_id = rp.congress_id AND w.version > rp.version),
+                       least((SELECT min(w.effective_on) FROM congress.rollup_plans w
+                              WHERE w.congress_id = rp.congress_id AND w.version > rp.version AND coalesce(w.recorded_at, '-infinity') <= $5),
                              c.leaves) AS ends
-                FROM congress.rollup_plans rp JOIN congresses c USING (congress_id)),
+                FROM congress.rollup_plans rp JOIN congresses c USING (congress_id)
+                WHERE coalesce(rp.recorded_at, '-infinity') <= $5),
             held AS (
                 SELECT greatest(held_on, joins) AS starts, leaves AS ends FROM congresses
                 WHERE held_on IS NOT NULL AND (leaves IS NULL OR held_on < leaves)),
@@ -217,7 +228,7 @@ public sealed class ProgressQueries(NpgsqlDataSource dataSource)
                 UNION ALL SELECT starts, 0, 1 FROM held
                 UNION ALL SELECT ends, 0, -1 FROM held WHERE ends IS NOT NULL)
             SELECT day, sum(planned)::int, sum(held)::int FROM deltas GROUP BY day ORDER BY day
-            """, campaignId, organizationId, EndOf(to), (short?)level);
+            """, campaignId, organizationId, EndOf(to), (short?)level, Known(knownAt));
         var deltas = new List<(DateOnly Day, int Planned, int Held)>();
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
@@ -278,10 +289,10 @@ public sealed class ProgressQueries(NpgsqlDataSource dataSource)
     public static decimal Percent(int held, int total) => total == 0 ? 0 : Math.Round(held * 100m / total, 2, MidpointRounding.AwayFromZero);
 
     private async Task<IReadOnlyList<DeadlineItem>> DeadlinesAsync(
-        string sql, string campaignId, string organizationId, DateOnly asOf, int limit, CancellationToken cancellationToken)
+        string sql, string campaignId, string organizationId, DateOnly asOf, DateTimeOffset? knownAt, int limit, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var command = Command(connection, sql, campaignId, organizationId, asOf, EndOf(asOf), limit);
+        await using var command = Command(connection, sql, campaignId, organizationId, asOf, Known(knownAt), limit);
         var items = new List<DeadlineItem>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
@@ -292,6 +303,9 @@ public sealed class ProgressQueries(NpgsqlDataSource dataSource)
 
         return items;
     }
+
+    /// <summary>What the system had recorded by a moment: everything when no moment is given.</summary>
+    private static DateTimeOffset Known(DateTimeOffset? knownAt) => knownAt ?? DateTimeOffset.MaxValue;
 
     private static DateTimeOffset EndOf(DateOnly day) => new(day.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
 

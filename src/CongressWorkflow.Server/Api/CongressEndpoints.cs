@@ -55,20 +55,22 @@ public static class CongressEndpoints
     {
         var congress = app.MapGroup("/api/campaigns/{campaignId}/congresses/{organizationId}");
 
-        congress.MapGet("/", async (string campaignId, string organizationId, string? asOf, HttpContext http, CongressService service, TimeProvider time,
-            CancellationToken ct) =>
+        // Both axes of time: asOf, the day the facts refer to; knownAt, what had been recorded by then. Without either, now.
+        congress.MapGet("/", async (string campaignId, string organizationId, string? asOf, string? knownAt, HttpContext http, CongressService service,
+            TimeProvider time, CancellationToken ct) =>
         {
             var id = Congress.StreamId(campaignId, organizationId);
-            var moment = StoreEndpoints.ParseMoment(asOf, "asOf");
-            var (state, version) = moment is { } at ? await service.LoadAsOfAsync(id, at, ct) : await service.LoadAsync(id, ct);
-            if (state.Stage == CongressStage.NotPlanned && version == 0 && moment is null)
+            var (day, moment) = (asOf is null ? (DateOnly?)null : Day(asOf, time), Moment(knownAt, "knownAt"));
+            var (state, version) = day is null && moment is null ? await service.LoadAsync(id, ct) : await service.LoadAsOfAsync(id, day, moment, ct);
+            if (state.Stage == CongressStage.NotPlanned && version == 0 && day is null && moment is null)
             {
                 throw NotFound($"no congress of '{organizationId}' in campaign '{campaignId}' has been planned");
             }
 
             http.Response.Headers.ETag = $"\"{version}\"";
-            var today = DateOnly.FromDateTime((moment ?? time.GetUtcNow()).UtcDateTime);
-            return TypedResults.Ok(new CongressView(id, version, moment, state.PlanInForce(today) is { } plan ? PlanView.From(plan) : null, CongressStateView.From(state)));
+            var today = day ?? DateOnly.FromDateTime((moment ?? time.GetUtcNow()).UtcDateTime);
+            return TypedResults.Ok(new CongressView(id, version, day, moment, state.PlanInForce(today) is { } plan ? PlanView.From(plan) : null,
+                CongressStateView.From(state)));
         }).Requires(Capability.Read);
 
         Step<PlanRequest>(congress, "plan", Capability.Plan, (id, c, r, ctx) => new IssuePlan(id, c.Campaign, c.Organization, null, Document(r.Document, "document"),

@@ -70,7 +70,7 @@ public sealed record CongressStateView(
         s.SubmittedOn, s.DecidedOn, s.PostponedOn, s.ElectedOn, s.RecognisedOn, s.ResolvedOn, s.DisseminatedOn);
 }
 
-public sealed record CongressView(string CongressId, long Version, DateTimeOffset? AsOf, PlanView? PlanInForce, CongressStateView State);
+public sealed record CongressView(string CongressId, long Version, DateOnly? AsOf, DateTimeOffset? KnownAt, PlanView? PlanInForce, CongressStateView State);
 
 public sealed record OrganizationView(string Id, string Name, OrganizationLevel Level, Sector? Sector, string? ParentId, bool IsDissolved, long Version)
 {

@@ -15,29 +15,36 @@ public static class MonitoringEndpoints
     public static void MapMonitoringEndpoints(this IEndpointRouteBuilder app)
     {
         var progress = app.MapGroup("/api/campaigns/{campaignId}/progress/{organizationId}");
-        progress.MapGet("/", async (string campaignId, string organizationId, string? asOf, ProgressQueries queries, TimeProvider time, CancellationToken ct) =>
-            await queries.RollupAsync(campaignId, organizationId, Day(asOf, time), ct) is { } report
+        // Two axes of time on every report: asOf, the day the facts refer to (default today), and knownAt, what had been
+        // recorded by then (default: everything recorded).
+        progress.MapGet("/", async (string campaignId, string organizationId, string? asOf, string? knownAt, ProgressQueries queries, TimeProvider time,
+            CancellationToken ct) =>
+            await queries.RollupAsync(campaignId, organizationId, Day(asOf, time), Moment(knownAt, "knownAt"), ct) is { } report
                 ? TypedResults.Ok(ProgressViews.Of(report))
                 : throw OrganizationEndpoints.NotFound($"no organisation '{organizationId}' in the progress read model (yet)")).Requires(Capability.Read);
-        progress.MapGet("/subordinates", async (string campaignId, string organizationId, string? asOf, ProgressQueries queries, TimeProvider time, CancellationToken ct) =>
-            TypedResults.Ok((await queries.SubordinatesAsync(campaignId, organizationId, Day(asOf, time), ct)).Select(ProgressViews.Of).ToList()))
+        progress.MapGet("/subordinates", async (string campaignId, string organizationId, string? asOf, string? knownAt, ProgressQueries queries,
+            TimeProvider time, CancellationToken ct) =>
+            TypedResults.Ok((await queries.SubordinatesAsync(campaignId, organizationId, Day(asOf, time), Moment(knownAt, "knownAt"), ct))
+                .Select(ProgressViews.Of).ToList()))
             .Requires(Capability.Read);
-        progress.MapGet("/overdue", async (string campaignId, string organizationId, string? asOf, ProgressQueries queries, TimeProvider time, CancellationToken ct) =>
-            TypedResults.Ok((await queries.OverdueAsync(campaignId, organizationId, Day(asOf, time), cancellationToken: ct)).Select(ProgressViews.Of).ToList()))
+        progress.MapGet("/overdue", async (string campaignId, string organizationId, string? asOf, string? knownAt, ProgressQueries queries,
+            TimeProvider time, CancellationToken ct) =>
+            TypedResults.Ok((await queries.OverdueAsync(campaignId, organizationId, Day(asOf, time), Moment(knownAt, "knownAt"), cancellationToken: ct))
+                .Select(ProgressViews.Of).ToList()))
             .Requires(Capability.Read);
-        progress.MapGet("/upcoming", async (string campaignId, string organizationId, string? asOf, int? days, ProgressQueries queries, TimeProvider time,
-            CancellationToken ct) =>
+        progress.MapGet("/upcoming", async (string campaignId, string organizationId, string? asOf, string? knownAt, int? days, ProgressQueries queries,
+            TimeProvider time, CancellationToken ct) =>
         {
             if (days is < 1 or > 366)
             {
                 throw Invalid("days must be between 1 and 366");
             }
 
-            return TypedResults.Ok((await queries.UpcomingAsync(campaignId, organizationId, Day(asOf, time), days ?? 30, cancellationToken: ct))
+            return TypedResults.Ok((await queries.UpcomingAsync(campaignId, organizationId, Day(asOf, time), days ?? 30, Moment(knownAt, "knownAt"), cancellationToken: ct))
                 .Select(ProgressViews.Of).ToList());
         }).Requires(Capability.Read);
-        progress.MapGet("/timeline", async (string campaignId, string organizationId, string? from, string? to, string? level, ProgressQueries queries,
-            TimeProvider time, CancellationToken ct) =>
+        progress.MapGet("/timeline", async (string campaignId, string organizationId, string? from, string? to, string? level, string? knownAt,
+            ProgressQueries queries, TimeProvider time, CancellationToken ct) =>
         {
             var end = Day(to, time);
             var start = from is null ? end.AddDays(-365) : Day(from, time);
@@ -46,7 +53,7 @@ public static class MonitoringEndpoints
                 throw Invalid("from must not be after to, and the range at most three years");
             }
 
-            return TypedResults.Ok((await queries.TimelineAsync(campaignId, organizationId, start, end, Level(level), ct))
+            return TypedResults.Ok((await queries.TimelineAsync(campaignId, organizationId, start, end, Level(level), Moment(knownAt, "knownAt"), ct))
                 .Select(p => new TimelinePointView(p.Day, p.Completed, p.Planned)).ToList());
         }).Requires(Capability.Read);
         // The approval trail, filtered by the days entries state, the kind and who acted; ?format=csv exports it for a spreadsheet.

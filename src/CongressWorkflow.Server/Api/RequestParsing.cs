@@ -1,3 +1,4 @@
+using System.Globalization;
 using CongressWorkflow.Domain.Common;
 
 namespace CongressWorkflow.Server.Api;
@@ -75,5 +76,24 @@ public static class RequestParsing
             ? version
             : throw new RequestRejectedException(StatusCodes.Status400BadRequest, "invalid-if-match",
                 $"If-Match must be the stream version you read (a number, as given in the ETag), not '{header}'");
+    }
+
+    /// <summary>A moment given as an ISO 8601 date (end of that day, UTC) or date-time with offset.</summary>
+    public static DateTimeOffset? Moment(string? text, string name)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return null;
+        }
+
+        if (DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
+        {
+            return new DateTimeOffset(date.ToDateTime(new TimeOnly(23, 59, 59, 999, 999)), TimeSpan.Zero);
+        }
+
+        return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var moment)
+            ? moment
+            : throw new RequestRejectedException(StatusCodes.Status400BadRequest, RequestErrorCodes.InvalidQuery,
+                $"{name} must be a date (2020-05-15) or a date-time with offset (2020-05-15T17:00:00+07:00), not '{text}'");
     }
 }

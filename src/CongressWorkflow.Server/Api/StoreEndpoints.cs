@@ -1,10 +1,11 @@
-using CongressWorkflow.Integrity;
 using System.Globalization;
 using CongressWorkflow.Engine.Organizations;
 using CongressWorkflow.EventStore;
 using CongressWorkflow.EventStore.Integrity;
+using CongressWorkflow.Integrity;
 using CongressWorkflow.Server.Hosting;
 using Npgsql;
+using static CongressWorkflow.Server.Api.RequestParsing;
 
 namespace CongressWorkflow.Server.Api;
 
@@ -105,7 +106,7 @@ public static class StoreEndpoints
                 throw new RequestRejectedException(StatusCodes.Status400BadRequest, RequestErrorCodes.InvalidQuery, "upToVersion must not be negative");
             }
 
-            var options = new StreamReadOptions(upToVersion, ParseMoment(asOf, "asOf"));
+            var options = new StreamReadOptions(upToVersion, Moment(asOf, "asOf"));
             var events = await store.ReadStreamAsync(streamId, options, ct);
             if (events.Count == 0 && await store.GetStreamAsync(streamId, ct) is null)
             {
@@ -120,23 +121,4 @@ public static class StoreEndpoints
         string.IsNullOrWhiteSpace(text) ? null
         : DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day) ? day
         : throw new RequestRejectedException(StatusCodes.Status400BadRequest, RequestErrorCodes.InvalidQuery, $"{name} must be a day such as 2020-05-15, not '{text}'");
-
-    /// <summary>A moment given as an ISO 8601 date (end of that day, UTC) or date-time with offset.</summary>
-    public static DateTimeOffset? ParseMoment(string? text, string name)
-    {
-        if (string.IsNullOrWhiteSpace(text))
-        {
-            return null;
-        }
-
-        if (DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
-        {
-            return new DateTimeOffset(date.ToDateTime(new TimeOnly(23, 59, 59, 999, 999)), TimeSpan.Zero);
-        }
-
-        return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var moment)
-            ? moment
-            : throw new RequestRejectedException(StatusCodes.Status400BadRequest, RequestErrorCodes.InvalidQuery,
-                $"{name} must be a date (2020-05-15) or a date-time with offset (2020-05-15T17:00:00+07:00), not '{text}'");
-    }
 }

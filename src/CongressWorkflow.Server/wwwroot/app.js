@@ -409,7 +409,7 @@ async function openCongress(org, name, version) {
 $('replay').addEventListener('input', async () => {
   const e = congressPage.events[Number($('replay').value)];
   if (!e) return;
-  const asOf = await get(`/api/campaigns/${state.campaign}/congresses/${congressPage.org}?asOf=${encodeURIComponent(e.recordedAt)}`);
+  const asOf = await get(`/api/campaigns/${state.campaign}/congresses/${congressPage.org}?knownAt=${encodeURIComponent(e.recordedAt)}`);
   if (congressPage.events[Number($('replay').value)] === e) renderCongressState(asOf, e);
 });
 $('congress-close').addEventListener('click', () => { $('congress-page').hidden = true; });
