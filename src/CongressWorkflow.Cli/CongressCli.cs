@@ -58,9 +58,10 @@ public static partial class CongressCli
     private static Command Progress(IAnsiConsole console, TextWriter error, HttpMessageHandler? handler, ServerOptions server)
     {
         var (command, organization, campaign, asOf) = SubtreeCommand("progress", "How far a subtree's congresses had got on a day, level by level, and who is behind");
+        var knownAt = KnownAtOption(command);
         command.SetAction((parse, ct) => CallAsync(error, handler, server.Of(parse), async http =>
         {
-            var day = AsOfQuery(parse.GetValue(asOf));
+            var day = AsOfQuery(parse.GetValue(asOf)) + KnownAtQuery(parse.GetValue(knownAt));
             var path = $"api/campaigns/{Uri.EscapeDataString(parse.GetValue(campaign)!)}/progress/{Uri.EscapeDataString(parse.GetValue(organization)!)}";
             var report = await GetAsync<ProgressView>(http, $"{path}?{day}", ct);
             var subordinates = await GetAsync<List<SubordinateProgressView>>(http, $"{path}/subordinates?{day}", ct);
@@ -98,10 +99,11 @@ public static partial class CongressCli
     private static Command Overdue(IAnsiConsole console, TextWriter error, HttpMessageHandler? handler, ServerOptions server)
     {
         var (command, organization, campaign, asOf) = SubtreeCommand("overdue", "Congresses of a subtree not held by their deadline, most overdue first");
+        var knownAt = KnownAtOption(command);
         command.SetAction((parse, ct) => CallAsync(error, handler, server.Of(parse), async http =>
         {
             var items = await GetAsync<List<DueCongressView>>(http,
-                $"api/campaigns/{Uri.EscapeDataString(parse.GetValue(campaign)!)}/progress/{Uri.EscapeDataString(parse.GetValue(organization)!)}/overdue?{AsOfQuery(parse.GetValue(asOf))}", ct);
+                $"api/campaigns/{Uri.EscapeDataString(parse.GetValue(campaign)!)}/progress/{Uri.EscapeDataString(parse.GetValue(organization)!)}/overdue?{AsOfQuery(parse.GetValue(asOf))}{KnownAtQuery(parse.GetValue(knownAt))}", ct);
             var table = new Table().AddColumns("Tổ chức", "Trực thuộc", "Hạn", "Quá hạn");
             foreach (var i in items)
             {
@@ -123,6 +125,21 @@ public static partial class CongressCli
         var asOf = new Option<string?>("--as-of") { Description = "The day, e.g. 2020-05-15 (default today)" };
         return (new Command(name, description) { organization, campaign, asOf }, organization, campaign, asOf);
     }
+
+    /// <summary>--known-at: what the system had recorded by a moment (the second axis of time; default everything).</summary>
+    private static Option<string?> KnownAtOption(Command command)
+    {
+        var knownAt = new Option<string?>("--known-at") { Description = "As recorded by then: a day (its end) or a moment, e.g. 2020-05-15T17:00:00+07:00" };
+        command.Options.Add(knownAt);
+        return knownAt;
+    }
+
+    private static string KnownAtQuery(string? text) =>
+        text is null ? string.Empty
+        : DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _)
+          || DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out _)
+            ? "&knownAt=" + Uri.EscapeDataString(text)
+            : throw new CliException(BadInput, $"error: --known-at '{text}' is not a day or a moment: use 2020-05-15 or 2020-05-15T17:00:00+07:00");
 
     private static Command Projections(IAnsiConsole console, TextWriter error, HttpMessageHandler? handler, ServerOptions server)
     {

@@ -188,6 +188,15 @@ public sealed class the_congress_command_line(DemoServerFixture fixture) : IClas
         Assert.Equal(0, exitCode);
         Assert.Contains("3 quá hạn", output, StringComparison.Ordinal);
         Assert.Contains("31/03/2020", output, StringComparison.Ordinal);
+
+        // As recorded by New Year 2020 (plans known, no congress yet): every branch was past its deadline of 31/03.
+        var (known, knownOutput, _) = await RunAsync("overdue", DemoCampaign.ThaiBinh, "--campaign", DemoCampaign.CampaignId, "--as-of", "2020-04-01",
+            "--known-at", "2020-01-01");
+        var (bad, _, badError) = await RunAsync("overdue", DemoCampaign.ThaiBinh, "--campaign", DemoCampaign.CampaignId, "--known-at", "last week");
+        Assert.Equal(0, known);
+        Assert.Contains("12 quá hạn", knownOutput, StringComparison.Ordinal);
+        Assert.Equal(CongressCli.BadInput, bad);
+        Assert.Contains("--known-at", badError, StringComparison.Ordinal);
     }
 
     [Fact]
