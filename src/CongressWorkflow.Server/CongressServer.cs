@@ -17,6 +17,7 @@ using CongressWorkflow.Server.Api;
 using CongressWorkflow.Server.Hosting;
 using Hangfire;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Npgsql;
 
 namespace CongressWorkflow.Server;
 
@@ -75,7 +76,10 @@ public sealed class CongressServer : IAsyncDisposable
             builder.Services.AddSingleton<CongressService>();
             builder.Services.AddSingleton<ConformanceService>();
             builder.Services.AddSingleton<OrganizationImport>();
-            builder.Services.AddSingleton<ProgressQueries>();
+            // Monitoring reads go to the streaming replica when one is configured; everything else to the primary.
+            builder.Services.AddSingleton(_ => ReadReplica.From(builder.Configuration));
+            builder.Services.AddSingleton(services => new ProgressQueries(
+                services.GetRequiredService<ReadReplica>().DataSource ?? services.GetRequiredService<NpgsqlDataSource>()));
             builder.Services.AddSingleton<DeadlinePolicyService>();
             builder.Services.AddSingleton<DeadlineQueries>();
             builder.Services.AddSingleton<SubscriptionService>();

@@ -90,6 +90,7 @@ public sealed class the_authorization_matrix(the_authorization_matrix.QuietDemoS
             new(HttpMethod.Get, "/api/store/verify?stream=org-{org}", null, Own.Below, audit),
             new(HttpMethod.Get, "/api/streams/org-{org}/events", null, Own.Below, audit),
             new(HttpMethod.Get, "/api/auth/me", null, Own.None, Everyone),
+            new(HttpMethod.Get, "/api/replica", null, Own.None, Everyone),
             new(HttpMethod.Post, "/api/store/verify", new
             {
                 checkpoint = new { takenAt = "2026-01-01T00:00:00Z", headPosition = 0, streams = Array.Empty<object>(), root = "0" },

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
+using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using CongressWorkflow.Engine.Demo;
 using CongressWorkflow.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -234,6 +236,37 @@ public sealed class hosting_the_server
         Assert.Equal(command.SpanId, append.ParentSpanId);
         Assert.Contains(trace, s => s.Scope == "Npgsql" && s.ParentSpanId == append.SpanId);
         Assert.Contains("metrics", signals);
+    }
+
+    [Fact]
+    public async Task with_a_replica_configured_the_reports_read_from_it_and_say_how_far_behind_it_is()
+    {
+        // The replica here is the primary under another application name (a standby is started by ops/topology): what is
+        // checked is that the reports go through the replica's connection, and that the API reports its lag.
+        var primary = await TestCluster.CreateDatabaseAsync("replica-reads");
+        var replica = new Npgsql.NpgsqlConnectionStringBuilder(primary) { ApplicationName = "cw-replica-reads" }.ConnectionString;
+        await using var server = await CongressServer.CreateAsync([], new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Postgres"] = primary,
+            ["ConnectionStrings:PostgresReplica"] = replica,
+            ["Urls"] = "http://127.0.0.1:0",
+            ["Notifications:Deliver"] = "false",
+            ["Auth:SigningKeyFile"] = TestAuth.KeyFile,
+            ["Postgres:DataDirectory"] = TestCluster.NewClusterFolder("replica-files"),
+        });
+        await server.App.StartAsync();
+        using var http = TestAuth.Client(server.BaseAddress, "admin", DemoCampaign.Central);
+
+        var report = await http.GetAsync($"/api/campaigns/{DemoCampaign.CampaignId}/progress/{DemoCampaign.Ministry}?asOf=2020-07-31");
+        var lag = await http.GetFromJsonAsync<JsonElement>("/api/replica");
+        await using var activity = Npgsql.NpgsqlDataSource.Create(primary);
+        await using var readers = activity.CreateCommand("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'cw-replica-reads'");
+
+        Assert.Equal(HttpStatusCode.OK, report.StatusCode);
+        Assert.Equal("0", report.Headers.GetValues("X-Replica-Lag").Single());
+        Assert.True(lag.GetProperty("configured").GetBoolean());
+        Assert.False(lag.GetProperty("inRecovery").GetBoolean());
+        Assert.True((long)(await readers.ExecuteScalarAsync())! > 0);
     }
 
     [Fact]

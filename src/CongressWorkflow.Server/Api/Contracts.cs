@@ -225,6 +225,9 @@ public sealed record QueuedView(string What, string Id);
 
 public sealed record DatabaseView(string Mode, string? DataDirectory, int Port);
 
+/// <summary>Where the monitoring reports read: the replica (when configured), whether it is a standby, how far behind it is.</summary>
+public sealed record ReplicaView(bool Configured, bool InRecovery, double? SecondsBehind, string? ReplayedTo);
+
 public sealed record StoreStatusView(long Streams, long Events, long HeadPosition, int SchemaVersion, DatabaseView Database);
 
 public sealed record ViolationView(string StreamId, long StreamVersion, long? GlobalPosition, string Reason)

@@ -4,6 +4,7 @@ using CongressWorkflow.Domain.Organizations;
 using CongressWorkflow.Engine.Audit;
 using CongressWorkflow.Engine.Monitoring;
 using CongressWorkflow.EventStore.Projections;
+using CongressWorkflow.Server.Hosting;
 using Npgsql;
 using static CongressWorkflow.Server.Api.RequestParsing;
 
@@ -15,6 +16,24 @@ public static class MonitoringEndpoints
     public static void MapMonitoringEndpoints(this IEndpointRouteBuilder app)
     {
         var progress = app.MapGroup("/api/campaigns/{campaignId}/progress/{organizationId}");
+        // Reports read from the streaming replica when one is configured: each says how far behind it was.
+        progress.AddEndpointFilter(async (context, next) =>
+        {
+            var replica = context.HttpContext.RequestServices.GetRequiredService<ReadReplica>();
+            if (replica.DataSource is not null
+                && (await replica.LagAsync(context.HttpContext.RequestAborted)).SecondsBehind is { } behind)
+            {
+                context.HttpContext.Response.Headers["X-Replica-Lag"] = behind.ToString("0.###", CultureInfo.InvariantCulture);
+            }
+
+            return await next(context);
+        });
+        app.MapGet("/api/replica", async (ReadReplica replica, CancellationToken ct) =>
+        {
+            var lag = await replica.LagAsync(ct);
+            return TypedResults.Ok(new ReplicaView(lag.Configured, lag.InRecovery, lag.SecondsBehind, lag.ReplayedTo));
+        }).Requires(Capability.Read, routeValue: null)
+            .WithDescription("Whether the monitoring reports read from a streaming replica, and how far behind the primary it is.");
         // Two axes of time on every report: asOf, the day the facts refer to (default today), and knownAt, what had been
         // recorded by then (default: everything recorded).
         progress.MapGet("/", async (string campaignId, string organizationId, string? asOf, string? knownAt, ProgressQueries queries, TimeProvider time,
