@@ -97,6 +97,17 @@ public static partial class CongressCli
         {
             var report = await GetAsync<JsonElement>(http,
                 $"api/campaigns/{Uri.EscapeDataString(parse.GetValue(campaign)!)}/progress/{Uri.EscapeDataString(parse.GetValue(organization)!)}/conformance", ct);
+            if (PrintedAsData(console, server.FormatOf(parse), report, ["code", "organization_id", "on", "finding", "events"],
+                    report.GetProperty("findings").EnumerateArray().Select(f => new object?[]
+                    {
+                        f.GetProperty("code").GetString(), f.GetProperty("organizationId").GetString(), f.GetProperty("on").GetString(),
+                        f.GetProperty("message").GetString(),
+                        string.Join(' ', f.GetProperty("evidence").EnumerateArray().Select(e => $"{e.GetProperty("streamId").GetString()}@{e.GetProperty("version").GetInt64()}")),
+                    })))
+            {
+                return 0;
+            }
+
             var table = new Table().AddColumns("Mã · code", "Tổ chức · unit", "Ngày", "Nội dung · finding", "Sự kiện · events");
             foreach (var f in report.GetProperty("findings").EnumerateArray())
             {

@@ -42,8 +42,15 @@ public static partial class CongressCli
             Recursive = true,
             DefaultValueFactory = _ => Environment.GetEnvironmentVariable("CONGRESS_TOKEN") is { Length: > 0 } value ? value : null,
         };
-        var root = new RootCommand("CongressWorkflow: run and watch a cascade of party congresses") { server, token };
-        var connection = new ServerOptions(server, token);
+        var format = new Option<string>("--format")
+        {
+            Description = "How reports are printed: text (tables), json (the server's answer) or csv",
+            Recursive = true,
+            DefaultValueFactory = _ => "text",
+        };
+        format.AcceptOnlyFromAmong("text", "json", "csv");
+        var root = new RootCommand("CongressWorkflow: run and watch a cascade of party congresses") { server, token, format };
+        var connection = new ServerOptions(server, token, format);
         root.Subcommands.Add(Progress(console, error, handler, connection));
         root.Subcommands.Add(Overdue(console, error, handler, connection));
         root.Subcommands.Add(Projections(console, error, handler, connection));
@@ -63,8 +70,16 @@ public static partial class CongressCli
         {
             var day = AsOfQuery(parse.GetValue(asOf)) + KnownAtQuery(parse.GetValue(knownAt));
             var path = $"api/campaigns/{Uri.EscapeDataString(parse.GetValue(campaign)!)}/progress/{Uri.EscapeDataString(parse.GetValue(organization)!)}";
-            var report = await GetAsync<ProgressView>(http, $"{path}?{day}", ct);
-            var subordinates = await GetAsync<List<SubordinateProgressView>>(http, $"{path}/subordinates?{day}", ct);
+            var reportJson = await GetAsync<JsonElement>(http, $"{path}?{day}", ct);
+            var subordinatesJson = await GetAsync<JsonElement>(http, $"{path}/subordinates?{day}", ct);
+            var report = reportJson.Deserialize<ProgressView>(WireJson.Options)!;
+            var subordinates = subordinatesJson.Deserialize<List<SubordinateProgressView>>(WireJson.Options)!;
+            if (PrintedAsData(console, server.FormatOf(parse), JsonSerializer.SerializeToElement(new { report = reportJson, subordinates = subordinatesJson }),
+                    ["level", "held", "total", "percent", "early", "on_time", "late", "overdue", "not_yet_due", "not_planned"],
+                    report.Levels.Select(l => new object?[] { Level(l.Level.ToString()), l.Held, l.Total, l.Percent, l.Early, l.OnTime, l.Late, l.Overdue, l.NotYetDue, l.NotPlanned })))
+            {
+                return 0;
+            }
 
             console.Write(new Rule($"[bold]{Markup.Escape(report.Name)}[/] — tính đến {report.AsOf:dd/MM/yyyy}").LeftJustified());
             var levels = new Table().AddColumns("Cấp", "Đã đại hội", "", "Sớm", "Đúng hạn", "Muộn", "Quá hạn", "Chưa đến hạn");
@@ -102,8 +117,15 @@ public static partial class CongressCli
         var knownAt = KnownAtOption(command);
         command.SetAction((parse, ct) => CallAsync(error, handler, server.Of(parse), async http =>
         {
-            var items = await GetAsync<List<DueCongressView>>(http,
+            var json = await GetAsync<JsonElement>(http,
                 $"api/campaigns/{Uri.EscapeDataString(parse.GetValue(campaign)!)}/progress/{Uri.EscapeDataString(parse.GetValue(organization)!)}/overdue?{AsOfQuery(parse.GetValue(asOf))}{KnownAtQuery(parse.GetValue(knownAt))}", ct);
+            var items = json.Deserialize<List<DueCongressView>>(WireJson.Options)!;
+            if (PrintedAsData(console, server.FormatOf(parse), json, ["organization_id", "name", "parent", "deadline", "days_overdue"],
+                    items.Select(i => new object?[] { i.OrganizationId, i.Name, i.ParentName, i.Deadline.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), i.Days })))
+            {
+                return 0;
+            }
+
             var table = new Table().AddColumns("Tổ chức", "Trực thuộc", "Hạn", "Quá hạn");
             foreach (var i in items)
             {
@@ -147,7 +169,15 @@ public static partial class CongressCli
         command.SetAction((parse, ct) => CallAsync(error, handler, server.Of(parse), async http =>
         {
             var table = new Table().AddColumns("Projection", "State", "Position", "Lag", "Owner", "Error");
-            foreach (var p in await GetAsync<List<JsonElement>>(http, "api/projections", ct))
+            var json = await GetAsync<JsonElement>(http, "api/projections", ct);
+            if (PrintedAsData(console, server.FormatOf(parse), json, ["name", "state", "position", "lag", "owner", "error"],
+                    json.EnumerateArray().Select(p => new object?[] { p.GetProperty("name").GetString(), p.GetProperty("state").GetString(),
+                        p.GetProperty("position").GetInt64(), p.GetProperty("lag").GetInt64(), p.GetProperty("owner").GetString(), p.GetProperty("error").GetString() })))
+            {
+                return 0;
+            }
+
+            foreach (var p in json.EnumerateArray())
             {
                 table.AddRow(p.GetProperty("name").GetString()!, p.GetProperty("state").GetString()!, $"{p.GetProperty("position").GetInt64():N0}",
                     $"{p.GetProperty("lag").GetInt64():N0}", Markup.Escape(p.GetProperty("owner").GetString() ?? ""),
@@ -371,10 +401,44 @@ public static partial class CongressCli
     }
 
     /// <summary>Where the server is and the token to send it.</summary>
-    private sealed record ServerOptions(Option<string> Server, Option<string?> Token)
+    private sealed record ServerOptions(Option<string> Server, Option<string?> Token, Option<string> Format)
     {
         public (string Url, string? Token) Of(ParseResult parse) => (parse.GetValue(Server)!, parse.GetValue(Token));
+
+        public string FormatOf(ParseResult parse) => parse.GetValue(Format)!;
     }
+
+    /// <summary>
+    /// Prints a report as JSON (the server's own answer, indented) or CSV (RFC 4180, one row per line of the table) when
+    /// asked; answers false for text, which the command prints as tables.
+    /// </summary>
+    private static bool PrintedAsData(IAnsiConsole console, string format, JsonElement json, IReadOnlyList<string> header, IEnumerable<IEnumerable<object?>> rows)
+    {
+        var output = console.Profile.Out.Writer;
+        switch (format)
+        {
+            case "json":
+                output.WriteLine(JsonSerializer.Serialize(json, IndentedJson));
+                return true;
+            case "csv":
+                output.WriteLine(string.Join(',', header.Select(Csv)));
+                foreach (var row in rows)
+                {
+                    output.WriteLine(string.Join(',', row.Select(cell => Csv(Convert.ToString(cell, CultureInfo.InvariantCulture)))));
+                }
+
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    private static readonly JsonSerializerOptions IndentedJson = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    private static string Csv(string? cell) =>
+        cell is null ? string.Empty
+        : cell.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? '"' + cell.Replace("\"", "\"\"", StringComparison.Ordinal) + '"'
+        : cell;
 
     private sealed class CliException(int exitCode, string message) : Exception(message)
     {

@@ -200,6 +200,25 @@ public sealed class the_congress_command_line(DemoServerFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task reports_print_as_json_or_csv_for_scripts()
+    {
+        var (jsonCode, json, _) = await RunAsync("overdue", DemoCampaign.ThaiBinh, "--campaign", DemoCampaign.CampaignId, "--as-of", "2020-04-01", "--format", "json");
+        var (csvCode, csv, _) = await RunAsync("progress", DemoCampaign.CentralBloc, "--campaign", DemoCampaign.CampaignId, "--as-of", "2020-10-28", "--format", "csv");
+        var (bad, _, badError) = await RunAsync("projections", "--format", "xml");
+
+        Assert.Equal(0, jsonCode);
+        var overdue = System.Text.Json.JsonDocument.Parse(json).RootElement;
+        Assert.Equal(3, overdue.GetArrayLength());
+        Assert.Equal("2020-03-31", overdue[0].GetProperty("deadline").GetString());
+        Assert.Equal(0, csvCode);
+        var lines = csv.Trim().Split('\n');
+        Assert.Equal("level,held,total,percent,early,on_time,late,overdue,not_yet_due,not_planned", lines[0].Trim());
+        Assert.Contains(lines, l => l.StartsWith("Chi bộ,", StringComparison.Ordinal));
+        Assert.NotEqual(0, bad);
+        Assert.Contains("xml", badError, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task projections_shows_each_read_model()
     {
         var (exitCode, output, error) = await RunAsync("projections");
