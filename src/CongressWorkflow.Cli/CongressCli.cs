@@ -58,6 +58,7 @@ public static partial class CongressCli
         root.Subcommands.Add(Webhooks(console, error, handler, connection));
         root.Subcommands.Add(Audit(console, error, handler, connection));
         root.Subcommands.Add(Conformance(console, error, handler, connection));
+        root.Subcommands.Add(Organizations(console, error, handler, connection));
         root.Subcommands.Add(TokenCommands.Build(console, error));
         return root;
     }

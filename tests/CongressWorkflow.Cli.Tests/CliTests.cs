@@ -219,6 +219,37 @@ public sealed class the_congress_command_line(DemoServerFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task org_import_reports_every_bad_row_and_writes_nothing_then_imports_and_the_tree_shows_progress()
+    {
+        // A bloc of its own under the Central Committee, so that no other test's subtree changes.
+        var folder = Directory.CreateTempSubdirectory("cw-org-import").FullName;
+        var bad = Path.Combine(folder, "bad.csv");
+        var good = Path.Combine(folder, "good.csv");
+        await File.WriteAllTextAsync(bad, "id,name,level,sector,parent_id\nkhoi-thu-nghiem,Khối thử nghiệm,bloc,,trung-uong\nchi-bo-x,Chi bộ X,branch,,khong-co-cha\nBAD ID,Y,branch,,khoi-thu-nghiem\n");
+        await File.WriteAllTextAsync(good, "id,name,level,sector,parent_id\nkhoi-thu-nghiem,Khối thử nghiệm,bloc,,trung-uong\nchi-bo-thu-nghiem,Chi bộ thử nghiệm,branch,,khoi-thu-nghiem\n");
+
+        var (refused, _, refusedError) = await RunAsync("org", "import", bad);
+        var (missing, _, _) = await RunAsync("org", "tree", "khoi-thu-nghiem");
+        var (imported, importOutput, importError) = await RunAsync("org", "import", good);
+        var (shown, tree, _) = await RunAsync("org", "tree", DemoCampaign.Ministry, "--campaign", DemoCampaign.CampaignId, "--as-of", "2020-07-31", "--depth", "1");
+        var (ours, ourTree, _) = await RunAsync("org", "tree", "khoi-thu-nghiem");
+
+        Assert.Equal(CongressCli.Refused, refused);
+        Assert.Contains("line 3:", refusedError, StringComparison.Ordinal);
+        Assert.Contains("line 4:", refusedError, StringComparison.Ordinal);
+        Assert.Contains("(import-rejected)", refusedError, StringComparison.Ordinal);
+        Assert.Equal(CongressCli.Refused, missing);
+        Assert.True(imported == 0, importOutput + importError);
+        Assert.Contains("2 đăng ký mới", importOutput, StringComparison.Ordinal);
+        Assert.Equal(0, shown);
+        Assert.Contains("Đảng bộ Bộ Công Thương", tree, StringComparison.Ordinal);
+        Assert.Contains("Đảng bộ Báo Công Thương", tree, StringComparison.Ordinal);
+        Assert.Contains("(100.00%)", tree, StringComparison.Ordinal);
+        Assert.Equal(0, ours);
+        Assert.Contains("chi-bo-thu-nghiem", ourTree, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task projections_shows_each_read_model()
     {
         var (exitCode, output, error) = await RunAsync("projections");
