@@ -75,8 +75,8 @@ public static partial class CongressCli
                                  $"api/campaigns/{Uri.EscapeDataString(campaignId)}/progress/{Uri.EscapeDataString(parent)}/subordinates?{AsOfQuery(parse.GetValue(asOf))}", ct))
                              .EnumerateArray())
                     {
-                        progress[s.GetProperty("organizationId").GetString()!] =
-                            $"{s.GetProperty("held").GetInt32():N0}/{s.GetProperty("units").GetInt32():N0} ({s.GetProperty("percent").GetDecimal():N2}%)";
+                        progress[s.GetProperty("organizationId").GetString()!] = string.Format(server.LanguageOf(parse).Culture, "{0:N0}/{1:N0} ({2:N2}%)",
+                            s.GetProperty("held").GetInt32(), s.GetProperty("units").GetInt32(), s.GetProperty("percent").GetDecimal());
                     }
                 }
             }

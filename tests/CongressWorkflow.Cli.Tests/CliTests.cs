@@ -157,8 +157,22 @@ public sealed class the_congress_command_line(DemoServerFixture fixture) : IClas
         Assert.Equal(0, exitCode);
         Assert.Contains("Đảng bộ Sở Công Thương Thái Bình", output, StringComparison.Ordinal);
         Assert.Contains("tính đến 31/03/2020", output, StringComparison.Ordinal);
-        Assert.Contains("9 / 12 (75.00%)", output, StringComparison.Ordinal);
+        Assert.Contains("9/12 chi bộ (75,00%)", output, StringComparison.Ordinal);
         Assert.Contains("Chi bộ Quản lý thị trường số 1", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task progress_reads_like_the_sources_in_vietnamese_and_in_english_with_lang_en()
+    {
+        var (vi, viOutput, _) = await RunAsync("progress", DemoCampaign.CentralBloc, "--campaign", DemoCampaign.CampaignId, "--as-of", "2020-10-28");
+        var (en, enOutput, _) = await RunAsync("progress", DemoCampaign.CentralBloc, "--campaign", DemoCampaign.CampaignId, "--as-of", "2020-10-28", "--lang", "en");
+
+        Assert.Equal((0, 0), (vi, en));
+        Assert.Contains("tính đến 28/10/2020", viOutput, StringComparison.Ordinal);
+        Assert.Matches(@"\d+/\d+ chi bộ \(\d+,\d\d%\)", viOutput);
+        Assert.Contains("as of 28/10/2020", enOutput, StringComparison.Ordinal);
+        Assert.Matches(@"\d+/\d+ branches \(\d+\.\d\d%\)", enOutput);
+        Assert.Contains("Held", enOutput, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -176,7 +190,7 @@ public sealed class the_congress_command_line(DemoServerFixture fixture) : IClas
         var (exitCode, output, _) = await RunAsync("progress", DemoCampaign.ThaiBinh, "--campaign", DemoCampaign.CampaignId);
 
         Assert.Equal(0, exitCode);
-        Assert.Contains("12 / 12 (100.00%)", output, StringComparison.Ordinal);
+        Assert.Contains("12/12 chi bộ (100,00%)", output, StringComparison.Ordinal);
         Assert.Contains($"tính đến {DateTime.UtcNow:dd/MM/yyyy}", output, StringComparison.Ordinal);
     }
 
@@ -213,7 +227,7 @@ public sealed class the_congress_command_line(DemoServerFixture fixture) : IClas
         Assert.Equal(0, csvCode);
         var lines = csv.Trim().Split('\n');
         Assert.Equal("level,held,total,percent,early,on_time,late,overdue,not_yet_due,not_planned", lines[0].Trim());
-        Assert.Contains(lines, l => l.StartsWith("Chi bộ,", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("branch,", StringComparison.Ordinal));
         Assert.NotEqual(0, bad);
         Assert.Contains("xml", badError, StringComparison.Ordinal);
     }
@@ -244,7 +258,7 @@ public sealed class the_congress_command_line(DemoServerFixture fixture) : IClas
         Assert.Equal(0, shown);
         Assert.Contains("Đảng bộ Bộ Công Thương", tree, StringComparison.Ordinal);
         Assert.Contains("Đảng bộ Báo Công Thương", tree, StringComparison.Ordinal);
-        Assert.Contains("(100.00%)", tree, StringComparison.Ordinal);
+        Assert.Contains("(100,00%)", tree, StringComparison.Ordinal);
         Assert.Equal(0, ours);
         Assert.Contains("chi-bo-thu-nghiem", ourTree, StringComparison.Ordinal);
     }
