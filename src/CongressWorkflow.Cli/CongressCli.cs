@@ -194,6 +194,50 @@ public static partial class CongressCli
             console.Write(table);
             return 0;
         }));
+
+        var name = new Argument<string>("name") { Description = "The projection, as projections lists it (progress, approval-audit)" };
+        var rebuild = new Command("rebuild", "Empty a read model and replay every event into it, with a progress bar until it has caught up") { name };
+        rebuild.SetAction((parse, ct) => CallAsync(error, handler, server.Of(parse), async http =>
+        {
+            var projection = parse.GetValue(name)!;
+            await SendAsync(http, HttpMethod.Post, $"api/projections/{Uri.EscapeDataString(projection)}/rebuild", null, ct);
+            var rebuilt = await console.Progress().StartAsync(async progress =>
+            {
+                var task = progress.AddTask($"rebuilding {Markup.Escape(projection)}");
+                while (!ct.IsCancellationRequested)
+                {
+                    var status = (await GetAsync<JsonElement>(http, "api/projections", ct)).EnumerateArray()
+                        .First(p => p.GetProperty("name").GetString() == projection);
+                    var (state, position, head) = (status.GetProperty("state").GetString(), status.GetProperty("position").GetInt64(),
+                        status.GetProperty("headPosition").GetInt64());
+                    task.MaxValue = Math.Max(1, head);
+                    task.Value = Math.Min(position, head);
+                    if (state == "failed")
+                    {
+                        return status.GetProperty("error").GetString();
+                    }
+
+                    if (state == "running" && position >= head)
+                    {
+                        task.Value = task.MaxValue;
+                        return null;
+                    }
+
+                    await Task.Delay(250, ct);
+                }
+
+                return "stopped";
+            });
+            if (rebuilt is not null)
+            {
+                await error.WriteLineAsync($"error: the rebuild of {projection} stopped: {rebuilt}");
+                return Refused;
+            }
+
+            console.MarkupLine($"{Markup.Escape(projection)} rebuilt up to the head");
+            return 0;
+        }));
+        command.Subcommands.Add(rebuild);
         return command;
     }
 

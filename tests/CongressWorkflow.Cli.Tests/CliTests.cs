@@ -264,6 +264,18 @@ public sealed class the_congress_command_line(DemoServerFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task a_projection_is_rebuilt_with_a_progress_bar_and_an_unknown_one_is_refused()
+    {
+        var (code, output, error) = await RunAsync("projections", "rebuild", "approval-audit");
+        var (unknown, _, unknownError) = await RunAsync("projections", "rebuild", "no-such-projection");
+
+        Assert.True(code == 0, output + error);
+        Assert.Contains("approval-audit rebuilt up to the head", output, StringComparison.Ordinal);
+        Assert.Equal(CongressCli.Refused, unknown);
+        Assert.Contains("(unknown-projection)", unknownError, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task projections_shows_each_read_model()
     {
         var (exitCode, output, error) = await RunAsync("projections");
