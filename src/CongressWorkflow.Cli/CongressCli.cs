@@ -61,6 +61,8 @@ public static partial class CongressCli
         root.Subcommands.Add(Audit(console, error, handler, connection));
         root.Subcommands.Add(Conformance(console, error, handler, connection));
         root.Subcommands.Add(Organizations(console, error, handler, connection));
+        root.Subcommands.Add(History(console, error, handler, connection));
+        root.Subcommands.Add(Database(console, error, handler, connection));
         root.Subcommands.Add(TokenCommands.Build(console, error));
         return root;
     }

@@ -276,6 +276,25 @@ public sealed class the_congress_command_line(DemoServerFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task history_shows_a_congress_as_of_a_day_with_its_recorded_steps_to_auditors_and_db_status_the_store()
+    {
+        var (code, output, error) = await RunAsync("history", DemoCampaign.Ministry, "--campaign", DemoCampaign.CampaignId, "--as-of", "2020-07-01");
+        var monitor = TestAuth.Token("monitor", DemoCampaign.Ministry);
+        var (monitorCode, monitorOutput, _) = await RunAsync("history", DemoCampaign.Ministry, "--campaign", DemoCampaign.CampaignId, "--token", monitor);
+        var (dbCode, dbOutput, _) = await RunAsync("db", "status");
+
+        Assert.True(code == 0, output + error);
+        Assert.Contains("approved, version 10", output, StringComparison.Ordinal);
+        Assert.Contains("congress.submission-approved", output, StringComparison.Ordinal);
+        Assert.Contains("312-QĐ/ĐUK", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("congress.convened", output, StringComparison.Ordinal);
+        Assert.Equal(0, monitorCode);
+        Assert.Contains("shown to auditors", monitorOutput, StringComparison.Ordinal);
+        Assert.Equal(0, dbCode);
+        Assert.Contains("schema version", dbOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task projections_shows_each_read_model()
     {
         var (exitCode, output, error) = await RunAsync("projections");
