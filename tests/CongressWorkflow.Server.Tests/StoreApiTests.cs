@@ -60,6 +60,9 @@ public sealed class the_store_api(ServerFixture fixture) : IClassFixture<ServerF
     [InlineData("/api/streams/x/events?upToVersion=-1", HttpStatusCode.BadRequest, "invalid-query")]
     [InlineData("/api/streams/no-such-stream/events", HttpStatusCode.NotFound, "not-found")]
     [InlineData("/api/streams/%20/events", HttpStatusCode.BadRequest, "invalid-stream-id")]
+    [InlineData("/api/audit/bundle?root=x%00y", HttpStatusCode.BadRequest, "invalid-id")]
+    [InlineData("/api/audit/bundle?root=dang-bo-bo-cong-thuong&to=9999-12-31", HttpStatusCode.BadRequest, "invalid-query")]
+    [InlineData("/api/audit/bundle?root=dang-bo-bo-cong-thuong&from=0001-01-01", HttpStatusCode.BadRequest, "invalid-query")]
     public async Task bad_requests_get_a_problem_with_a_stable_code(string url, HttpStatusCode status, string code)
     {
         var response = await fixture.Http.GetAsync(url);

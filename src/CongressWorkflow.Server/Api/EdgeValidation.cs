@@ -20,6 +20,9 @@ public sealed class EdgeValidation : IEndpointFilter
     /// <summary>Route values that name organisations, campaigns and subscriptions (stream ids and GUIDs have their own forms).</summary>
     private static readonly string[] IdRouteValues = ["organizationId", "campaignId", "id", "subscriptionId"];
 
+    /// <summary>Query parameters that name an organisation (the root of a subtree).</summary>
+    private static readonly string[] IdQueryValues = ["root"];
+
     /// <summary>Fields holding a single-line name (shown in tables and exported to spreadsheets).</summary>
     private static readonly HashSet<string> NameFields = new(StringComparer.Ordinal) { "Name", "Head", "Title" };
 
@@ -31,7 +34,15 @@ public sealed class EdgeValidation : IEndpointFilter
         {
             if (context.HttpContext.GetRouteValue(name) is string value && !(name == "subscriptionId" ? value.StartsWith("sub-", StringComparison.Ordinal) && EdgeRules.IsId(value) : EdgeRules.IsId(value)))
             {
-                throw Refuse(InvalidId, $"{name} '{Shorten(value)}' is not an id: lower-case letters, digits and hyphens, at most 100");
+                throw NotAnId(name, value);
+            }
+        }
+
+        foreach (var name in IdQueryValues)
+        {
+            if (context.HttpContext.Request.Query.TryGetValue(name, out var values) && values.FirstOrDefault(v => !EdgeRules.IsId(v)) is { } value)
+            {
+                throw NotAnId(name, value);
             }
         }
 
@@ -55,6 +66,9 @@ public sealed class EdgeValidation : IEndpointFilter
 
         return await next(context);
     }
+
+    private static RequestRejectedException NotAnId(string name, string value) =>
+        Refuse(InvalidId, $"{name} '{Shorten(value)}' is not an id: lower-case letters, digits and hyphens, at most 100");
 
     private static bool IsRequestBody(Type type) =>
         type.IsClass && type != typeof(string) && type.Namespace?.StartsWith("CongressWorkflow", StringComparison.Ordinal) == true

@@ -1,4 +1,3 @@
-using System.Globalization;
 using CongressWorkflow.Engine.Organizations;
 using CongressWorkflow.EventStore;
 using CongressWorkflow.EventStore.Integrity;
@@ -73,7 +72,8 @@ public static class StoreEndpoints
         app.MapGet("/api/audit/bundle", async (string root, string? from, string? to, OrganizationTree tree, CheckpointArchive archive,
             NpgsqlDataSource dataSource, TimeProvider time, CancellationToken ct) =>
         {
-            var (firstDay, lastDay) = (ParseDay(from, "from"), ParseDay(to, "to"));
+            DateOnly? OptionalDay(string? text) => string.IsNullOrWhiteSpace(text) ? null : Day(text, time);
+            var (firstDay, lastDay) = (OptionalDay(from), OptionalDay(to));
             if (firstDay > lastDay)
             {
                 throw new RequestRejectedException(StatusCodes.Status400BadRequest, RequestErrorCodes.InvalidQuery, "from must not be after to");
@@ -116,9 +116,4 @@ public static class StoreEndpoints
             return TypedResults.Ok(events.Select(e => EventEnvelope.From(e, store.Registry.SerializerOptions)).ToList());
         }).WithMetadata(new AccessRule(Capability.Audit));
     }
-
-    private static DateOnly? ParseDay(string? text, string name) =>
-        string.IsNullOrWhiteSpace(text) ? null
-        : DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day) ? day
-        : throw new RequestRejectedException(StatusCodes.Status400BadRequest, RequestErrorCodes.InvalidQuery, $"{name} must be a day such as 2020-05-15, not '{text}'");
 }
