@@ -62,10 +62,23 @@ public static class AuditBundles
                 : "the checkpoint is not signed by the trusted key"));
         }
 
-        var heads = bundle.Checkpoint.Checkpoint.Streams.ToDictionary(h => h.StreamId, StringComparer.Ordinal);
+        // A file is anyone's to edit: a stream named twice is reported, never a reason to stop reading.
+        var heads = new Dictionary<string, StreamHead>(StringComparer.Ordinal);
+        foreach (var head in bundle.Checkpoint.Checkpoint.Streams.Where(h => !heads.TryAdd(h.StreamId, h)))
+        {
+            violations.Add(new IntegrityViolation(head.StreamId, head.Version, head.GlobalPosition, "the checkpoint names the stream twice"));
+        }
+
+        var bundled = new HashSet<string>(StringComparer.Ordinal);
         long events = 0;
         foreach (var stream in bundle.Streams)
         {
+            if (!bundled.Add(stream.StreamId))
+            {
+                violations.Add(new IntegrityViolation(stream.StreamId, stream.AnchorVersion, null, "the stream appears twice in the bundle"));
+                continue;
+            }
+
             events += stream.Events.Count;
             if (!heads.TryGetValue(stream.StreamId, out var head))
             {
@@ -96,7 +109,7 @@ public static class AuditBundles
             }
         }
 
-        return new BundleReport(signatureValid, trustedPublicKey is not null, bundle.Streams.Count, events, violations);
+        return new BundleReport(signatureValid, trustedPublicKey is not null, bundled.Count, events, violations);
     }
 
     private static bool TryHex(string text, out byte[] bytes)

@@ -138,6 +138,30 @@ public sealed class verifying_against_signed_checkpoints(EventStoreDatabase db) 
     }
 
     [Fact]
+    public async Task a_bundle_naming_a_stream_twice_is_reported_not_a_crash()
+    {
+        var (a, b, checkpoint) = await ThreeEventsEachThenACheckpointAsync();
+        var bundle = await ExportAsync(checkpoint, [a, b], null);
+        var twiceInCheckpoint = bundle with
+        {
+            Checkpoint = bundle.Checkpoint with
+            {
+                Checkpoint = bundle.Checkpoint.Checkpoint with { Streams = [.. bundle.Checkpoint.Checkpoint.Streams, bundle.Checkpoint.Checkpoint.Streams[0]] },
+            },
+        };
+        var twiceInBundle = bundle with { Streams = [.. bundle.Streams, bundle.Streams[0]] };
+
+        var checkpointReport = AuditBundles.Verify(twiceInCheckpoint, Checkpoints.PublicKey);
+        var bundleReport = AuditBundles.Verify(twiceInBundle, Checkpoints.PublicKey);
+
+        Assert.False(checkpointReport.IsIntact);
+        Assert.Contains(checkpointReport.Violations, v => v.Reason == "the checkpoint names the stream twice");
+        Assert.False(bundleReport.IsIntact);
+        Assert.Equal("the stream appears twice in the bundle", Assert.Single(bundleReport.Violations).Reason);
+        Assert.Equal(2, bundleReport.Streams);
+    }
+
+    [Fact]
     public async Task a_bundle_exported_after_an_edit_with_a_recomputed_chain_does_not_reach_the_signed_head()
     {
         var (a, b, checkpoint) = await ThreeEventsEachThenACheckpointAsync();
