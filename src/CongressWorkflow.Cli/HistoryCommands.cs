@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Net.Http.Json;
 using System.Text.Json;
 using Spectre.Console;
 
@@ -94,7 +95,7 @@ public static partial class CongressCli
         }
 
         await ThrowIfRefusedAsync(response, cancellationToken);
-        return await System.Net.Http.Json.HttpContentJsonExtensions.ReadFromJsonAsync<JsonElement>(response.Content, cancellationToken);
+        return await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
     }
 
     private static string? Document(JsonElement e)

@@ -168,15 +168,7 @@ public sealed class OrganizationTree(NpgsqlDataSource dataSource)
             switch (e)
             {
                 case OrganizationRegistered r:
-                    // Shared with other registrations, exclusive of moves: a child's path is taken from a parent that stays put.
-                    await ExecuteAsync(connection, transaction, "SELECT pg_advisory_xact_lock_shared(hashtextextended('organization-tree', 0))");
-                    await ExecuteAsync(connection, transaction, """
-                        WITH k AS (SELECT nextval(pg_get_serial_sequence('congress.organizations', 'org_key')) AS key)
-                        INSERT INTO congress.organizations (org_key, organization_id, name, level, sector, parent_id, path, version)
-                        SELECT k.key, $1, $2, $3, $4, $5,
-                               coalesce((SELECT p.path FROM congress.organizations p WHERE p.organization_id = $5), ''::ltree) || k.key::text, $6
-                        FROM k
-                        """, r.OrganizationId, r.Name, (short)r.Level, r.Sector?.ToString(), r.ParentId, version);
+                    await InsertRegisteredAsync(connection, transaction, [(r, version)]);
                     break;
                 case OrganizationRenamed r:
                     await ExecuteAsync(connection, transaction, "UPDATE congress.organizations SET name = $2, version = $3 WHERE organization_id = $1",
@@ -227,12 +219,29 @@ public sealed class OrganizationTree(NpgsqlDataSource dataSource)
     }
 
     /// <summary>
-    /// The tree rows and contacts of many new organisations at once (an import): one statement computes every path,
-    /// walking down from parents already in the tree through the new rows themselves, in whatever order they come.
+    /// The tree rows and contacts of many new organisations at once (an import), in two statements.
     /// </summary>
     public static async Task ProjectRegistrationsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<PendingWrite> registrations)
     {
-        var registered = registrations.Select(w => w.Events.OfType<OrganizationRegistered>().Single()).ToList();
+        await InsertRegisteredAsync(connection, transaction, [.. registrations.Select(w => (w.Events.OfType<OrganizationRegistered>().Single(), (long)w.Events.Count))]);
+        var contacts = registrations.SelectMany(w => w.Events.OfType<OrganizationContactsSet>()).SelectMany(c => c.Contacts.Select(x => (c.OrganizationId, x))).ToList();
+        if (contacts.Count > 0)
+        {
+            await ExecuteAsync(connection, transaction, """
+                INSERT INTO congress.contacts (organization_id, role, email, name, language)
+                SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
+                """, contacts.Select(c => c.OrganizationId).ToArray(), contacts.Select(c => c.x.Role).ToArray(), contacts.Select(c => c.x.Email).ToArray(),
+                contacts.Select(c => c.x.Name).ToArray(), contacts.Select(c => c.x.Language).ToArray());
+        }
+    }
+
+    /// <summary>
+    /// The tree rows of new organisations, one or many: each path is its parent's path and a new key, the parent taken
+    /// from the tree or from the new rows themselves (walked down recursively, in whatever order they come). The tree
+    /// lock is shared with other registrations and exclusive of moves, so a parent's path stays put meanwhile.
+    /// </summary>
+    private static async Task InsertRegisteredAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<(OrganizationRegistered Registered, long Version)> rows)
+    {
         await ExecuteAsync(connection, transaction, "SELECT pg_advisory_xact_lock_shared(hashtextextended('organization-tree', 0))");
         await ExecuteAsync(connection, transaction, """
             WITH RECURSIVE batch AS MATERIALIZED (
@@ -246,18 +255,9 @@ public sealed class OrganizationTree(NpgsqlDataSource dataSource)
                 SELECT b.id, placed.path || b.key::text FROM batch b JOIN placed ON placed.id = b.parent_id)
             INSERT INTO congress.organizations (org_key, organization_id, name, level, sector, parent_id, path, version)
             SELECT b.key, b.id, b.name, b.level, b.sector, b.parent_id, placed.path, b.version FROM batch b JOIN placed ON placed.id = b.id
-            """, registered.Select(r => r.OrganizationId).ToArray(), registered.Select(r => r.Name).ToArray(),
-            registered.Select(r => (short)r.Level).ToArray(), registered.Select(r => r.Sector?.ToString()).ToArray(),
-            registered.Select(r => r.ParentId).ToArray(), registrations.Select(w => (long)w.Events.Count).ToArray());
-        var contacts = registrations.SelectMany(w => w.Events.OfType<OrganizationContactsSet>()).SelectMany(c => c.Contacts.Select(x => (c.OrganizationId, x))).ToList();
-        if (contacts.Count > 0)
-        {
-            await ExecuteAsync(connection, transaction, """
-                INSERT INTO congress.contacts (organization_id, role, email, name, language)
-                SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
-                """, contacts.Select(c => c.OrganizationId).ToArray(), contacts.Select(c => c.x.Role).ToArray(), contacts.Select(c => c.x.Email).ToArray(),
-                contacts.Select(c => c.x.Name).ToArray(), contacts.Select(c => c.x.Language).ToArray());
-        }
+            """, rows.Select(r => r.Registered.OrganizationId).ToArray(), rows.Select(r => r.Registered.Name).ToArray(),
+            rows.Select(r => (short)r.Registered.Level).ToArray(), rows.Select(r => r.Registered.Sector?.ToString()).ToArray(),
+            rows.Select(r => r.Registered.ParentId).ToArray(), rows.Select(r => r.Version).ToArray());
     }
 
     private static string ColumnsOf(string alias) =>
