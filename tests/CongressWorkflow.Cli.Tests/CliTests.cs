@@ -197,11 +197,17 @@ public sealed class the_congress_command_line(DemoServerFixture fixture) : IClas
     [Fact]
     public async Task overdue_lists_the_units_past_their_deadline()
     {
+        // 12-KH/ĐU of 12/03/2020 moved the branches' deadline of 31/03 to 03/05: none was overdue on 01/04, but what had been
+        // recorded by 11/03 showed the three branches still to meet.
         var (exitCode, output, _) = await RunAsync("overdue", DemoCampaign.ThaiBinh, "--campaign", DemoCampaign.CampaignId, "--as-of", "2020-04-01");
+        var (before, beforeOutput, _) = await RunAsync("overdue", DemoCampaign.ThaiBinh, "--campaign", DemoCampaign.CampaignId, "--as-of", "2020-04-01",
+            "--known-at", "2020-03-11");
 
         Assert.Equal(0, exitCode);
-        Assert.Contains("3 quá hạn", output, StringComparison.Ordinal);
-        Assert.Contains("31/03/2020", output, StringComparison.Ordinal);
+        Assert.Contains("0 quá hạn", output, StringComparison.Ordinal);
+        Assert.Equal(0, before);
+        Assert.Contains("3 quá hạn", beforeOutput, StringComparison.Ordinal);
+        Assert.Contains("31/03/2020", beforeOutput, StringComparison.Ordinal);
 
         // As recorded by New Year 2020 (plans known, no congress yet): every branch was past its deadline of 31/03.
         var (known, knownOutput, _) = await RunAsync("overdue", DemoCampaign.ThaiBinh, "--campaign", DemoCampaign.CampaignId, "--as-of", "2020-04-01",
@@ -216,7 +222,8 @@ public sealed class the_congress_command_line(DemoServerFixture fixture) : IClas
     [Fact]
     public async Task reports_print_as_json_or_csv_for_scripts()
     {
-        var (jsonCode, json, _) = await RunAsync("overdue", DemoCampaign.ThaiBinh, "--campaign", DemoCampaign.CampaignId, "--as-of", "2020-04-01", "--format", "json");
+        var (jsonCode, json, _) = await RunAsync("overdue", DemoCampaign.ThaiBinh, "--campaign", DemoCampaign.CampaignId, "--as-of", "2020-04-01",
+            "--known-at", "2020-03-11", "--format", "json");
         var (csvCode, csv, _) = await RunAsync("progress", DemoCampaign.CentralBloc, "--campaign", DemoCampaign.CampaignId, "--as-of", "2020-10-28", "--format", "csv");
         var (bad, _, badError) = await RunAsync("projections", "--format", "xml");
 

@@ -10,6 +10,7 @@ public sealed class replaying_the_history_against_the_rules(EngineDatabase db) :
     private const string BaoCongThuong = "dang-bo-bao-cong-thuong";
     private const string Branch12 = DemoCampaign.ThaiBinh + "-chi-bo-12";
     private const string Branch01 = DemoCampaign.ThaiBinh + "-chi-bo-01";
+    private const string Branch10 = DemoCampaign.ThaiBinh + "-chi-bo-10";
 
     public async Task InitializeAsync()
     {
@@ -81,6 +82,12 @@ public sealed class replaying_the_history_against_the_rules(EngineDatabase db) :
         await db.ExecuteAsync("UPDATE event_store.events SET recorded_at = recorded_at + interval '10 days' WHERE stream_id = $1 AND stream_version = $2",
             CongressOf("dang-bo-cong-ty-cp-dien-may"), backDated);
 
+        // A plan recorded as following the superior's 12-KH/ĐU, with a planned date that window does not give.
+        var followed = await VersionOfAsync(Branch10, "congress.plan-amended");
+        await db.ExecuteAsync("""
+            UPDATE event_store.events SET data = jsonb_set(data, '{terms,plannedDate}', '"2020-04-30"') WHERE stream_id = $1 AND stream_version = $2
+            """, CongressOf(Branch10), followed);
+
         var findings = (await Conformance.RunAsync(DemoCampaign.CampaignId, DemoCampaign.Central))!.Findings;
 
         AssertFound(findings, CongressErrors.NotDirectSuperior, BaoCongThuong, CongressOf(BaoCongThuong), forgedApproval);
@@ -94,6 +101,7 @@ public sealed class replaying_the_history_against_the_rules(EngineDatabase db) :
         Assert.Contains(findings, f => f.Code == ConformanceReplay.DeadlineMissed && f.OrganizationId == "dang-bo-cong-doan-cong-thuong"
             && f.Message.Contains("46 days late", StringComparison.Ordinal) && f.Evidence.Any(e => e.Version == lateApproval));
         AssertFound(findings, ConformanceReplay.BackDated, "dang-bo-cong-ty-cp-dien-may", CongressOf("dang-bo-cong-ty-cp-dien-may"), backDated);
+        AssertFound(findings, ConformanceReplay.NotDerived, Branch10, CongressOf(Branch10), followed);
     }
 
     private static void AssertFound(IReadOnlyList<ConformanceFinding> findings, string code, string organizationId, string streamId, long version) =>

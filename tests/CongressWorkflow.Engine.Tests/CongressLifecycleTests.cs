@@ -93,19 +93,36 @@ public sealed class running_a_three_level_subtree_through_the_store(EngineDataba
     }
 
     [Fact]
-    public async Task an_amended_parent_window_reports_who_now_falls_outside_it()
+    public async Task an_amended_window_cascades_down_to_every_plan_not_yet_held_in_the_same_transaction()
     {
-        // The Ministry's amendment (effective 12/03/2020) ends its subordinates' window on 15/05: the Centre's own window
-        // (to 30/06) now falls outside it.
+        // The Bloc's amendment (effective 12/03/2020) ends its subordinates' window on 20/05 instead of 31/08. The Ministry's
+        // plan is derived again (its own window no longer fits: it takes the Bloc's), which pulls its date in and ends its
+        // subordinates' window on 20/05, so the Centre follows in turn; the branches' window (16/01–03/05) still fits.
         MoveClockTo(db, D(2020, 3, 12));
-        await db.Congresses.HandleAsync(new AmendPlan(CongressOf(Ministry), Doc("700-KH/ĐUB"), D(2020, 3, 12), D(2020, 7, 28),
-            new(D(2020, 7, 1), D(2020, 7, 31)), new(D(2020, 1, 1), D(2020, 5, 15)), [], null, db.As(Ministry)));
-        var conflicts = await db.Congresses.FindWindowConflictsAsync(Campaign, Ministry);
+        var amended = await db.Congresses.HandleAsync(new AmendPlan(CongressOf(Bloc), Doc("160-KH/ĐUK"), D(2020, 3, 12), D(2020, 10, 28),
+            new(D(2020, 10, 1), D(2020, 10, 31)), new(D(2020, 1, 1), D(2020, 5, 20)), [], null, db.As(Bloc)));
 
-        var conflict = Assert.Single(conflicts);
-        Assert.Equal(Centre, conflict.OrganizationId);
-        Assert.Equal(Ministry, conflict.SuperiorOrganizationId);
-        Assert.Equal(D(2020, 5, 15), conflict.SuperiorWindow.End);
+        var (ministry, _) = await db.Congresses.LoadAsync(CongressOf(Ministry));
+        var (centre, _) = await db.Congresses.LoadAsync(CongressOf(Centre));
+        var (branch, branchVersion) = await db.Congresses.LoadAsync(CongressOf(Branch1));
+        Assert.Equal(("160-KH/ĐUK", D(2020, 5, 20), new Domain.Common.DateWindow(D(2020, 1, 1), D(2020, 5, 20))),
+            (ministry.Plans[^1].Document, ministry.Plans[^1].PlannedDate, ministry.Plans[^1].SubordinateWindow));
+        Assert.Equal((D(2020, 5, 20), new Domain.Common.DateWindow(D(2020, 4, 1), D(2020, 5, 20))), (centre.Plans[^1].PlannedDate, centre.Plans[^1].Window));
+        Assert.Equal((1, 1L), (branch.Plans.Count, branchVersion));
+        Assert.Empty(await db.Congresses.FindWindowConflictsAsync(Campaign, Bloc));
+
+        // Each follower's amendment is in its own stream, names the superior it follows, and shares the command's correlation.
+        var bloc = (await db.Store.ReadStreamAsync(amended.StreamId))[^1];
+        foreach (var (follower, superior) in new[] { (Ministry, Bloc), (Centre, Ministry) })
+        {
+            var last = (await db.Store.ReadStreamAsync(CongressOf(follower)))[^1];
+            Assert.Equal(CongressOf(superior), Assert.IsType<CongressPlanAmended>(last.Data).FollowsSuperior);
+            Assert.Equal(bloc.Metadata.CorrelationId, last.Metadata.CorrelationId);
+            Assert.True(last.GlobalPosition > bloc.GlobalPosition);
+        }
+
+        Assert.Equal(D(2020, 5, 20), await db.ScalarAsync<DateOnly>(
+            "SELECT due_on FROM congress.deadlines WHERE congress_id = $1 AND milestone = 'congress-held' AND effective_until IS NULL", CongressOf(Centre)));
     }
 
     [Fact]

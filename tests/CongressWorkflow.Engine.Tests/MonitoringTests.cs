@@ -224,7 +224,8 @@ public sealed class monitoring_progress_as_of_any_date(EngineDatabase db) : ICla
         var longRange = await Timeline(new(2020, 1, 1), new(2021, 6, 30));
         var shortRange = await Timeline(new(2020, 3, 1), new(2020, 3, 31));
 
-        Assert.Equal((9, 12), (before.Completed, before.Planned));
+        // 12-KH/ĐU of 12/03 gave the last three branches until 03/05: by 15/03 nine of nine due had been held.
+        Assert.Equal((9, 9), (before.Completed, before.Planned));
         Assert.Equal(before, longRange.Single(p => p.Day == day));
         Assert.Equal(before, shortRange.Single(p => p.Day == day));
         Assert.Equal(12, longRange.Single(p => p.Day == new DateOnly(2021, 1, 3)).Completed);
@@ -243,6 +244,9 @@ public sealed class monitoring_progress_as_of_any_date(EngineDatabase db) : ICla
             OrganizationLevel.Branch);
         var upcoming = await queries.UpcomingAsync(DemoCampaign.CampaignId, DemoCampaign.Ministry, day, 30);
         var overdueThaiBinh = await queries.OverdueAsync(DemoCampaign.CampaignId, DemoCampaign.ThaiBinh, new DateOnly(2020, 4, 1));
+        var overdueBefore12KH = await queries.OverdueAsync(DemoCampaign.CampaignId, DemoCampaign.ThaiBinh, new DateOnly(2020, 4, 1),
+            new DateTimeOffset(2020, 3, 11, 0, 0, 0, TimeSpan.Zero));
+        var thaiBinhBranches = await queries.SubordinatesAsync(DemoCampaign.CampaignId, DemoCampaign.ThaiBinh, new DateOnly(2020, 5, 3));
 
         Assert.Equal(5, subordinates.Count);
         var centre = subordinates.Single(s => s.OrganizationId == "dang-bo-trung-tam-thong-tin-cntm");
@@ -253,8 +257,13 @@ public sealed class monitoring_progress_as_of_any_date(EngineDatabase db) : ICla
         Assert.Equal(1, timeline.Single(p => p.Day == new DateOnly(2020, 1, 16)).Completed);
         var next = Assert.Single(upcoming);
         Assert.Equal(("dang-bo-cong-ty-cp-dien-may", new DateOnly(2020, 5, 4), 4), (next.OrganizationId, next.PlannedDate, next.Days));
-        Assert.Equal(3, overdueThaiBinh.Count);
-        Assert.All(overdueThaiBinh, o => Assert.Equal("Đảng bộ Sở Công Thương Thái Bình", o.ParentName));
+
+        // The branches' deadline of 31/03 (11-KH/ĐU) followed 12-KH/ĐU to 03/05: none was overdue on 01/04, though what was
+        // recorded before 12-KH/ĐU showed three; held on 25/04, 29/04 and 03/05 they were early or on time, not late.
+        Assert.Empty(overdueThaiBinh);
+        Assert.Equal(3, overdueBefore12KH.Count);
+        Assert.All(overdueBefore12KH, o => Assert.Equal(("Đảng bộ Sở Công Thương Thái Bình", new DateOnly(2020, 3, 31)), (o.ParentName, o.Deadline)));
+        Assert.Equal([-8, -4, 0], thaiBinhBranches.Where(b => b.HeldOn >= new DateOnly(2020, 4, 1)).OrderBy(b => b.HeldOn).Select(b => b.DaysLate!.Value));
     }
 
     [Fact]

@@ -114,7 +114,7 @@ public sealed class the_api_contract(the_authorization_matrix.QuietDemoServer fi
             ("/api/campaigns/{campaignId}/congresses/{organizationId}", $"/api/campaigns/{campaign}/congresses/{DemoCampaign.ThaiBinh}?asOf=2020-04-01"),
             ("/api/campaigns/{campaignId}/progress/{organizationId}", $"/api/campaigns/{campaign}/progress/{DemoCampaign.CentralBloc}?asOf=2020-05-15"),
             ("/api/campaigns/{campaignId}/progress/{organizationId}/subordinates", $"/api/campaigns/{campaign}/progress/{org}/subordinates?asOf=2020-05-15"),
-            ("/api/campaigns/{campaignId}/progress/{organizationId}/overdue", $"/api/campaigns/{campaign}/progress/{DemoCampaign.ThaiBinh}/overdue?asOf=2020-04-01"),
+            ("/api/campaigns/{campaignId}/progress/{organizationId}/overdue", $"/api/campaigns/{campaign}/progress/{DemoCampaign.ThaiBinh}/overdue?asOf=2020-04-01&knownAt=2020-03-11T00:00:00Z"),
             ("/api/campaigns/{campaignId}/progress/{organizationId}/upcoming", $"/api/campaigns/{campaign}/progress/{org}/upcoming?asOf=2020-05-01"),
             ("/api/campaigns/{campaignId}/progress/{organizationId}/timeline", $"/api/campaigns/{campaign}/progress/{org}/timeline?to=2020-08-01"),
             ("/api/campaigns/{campaignId}/progress/{organizationId}/audit", $"/api/campaigns/{campaign}/progress/{DemoCampaign.CentralBloc}/audit"),

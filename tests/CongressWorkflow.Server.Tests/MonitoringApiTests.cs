@@ -27,12 +27,15 @@ public sealed class the_monitoring_api(DemoServerFixture fixture) : IClassFixtur
     {
         var audit = await fixture.Http.GetFromJsonAsync<JsonElement[]>($"{Progress}/{DemoCampaign.ThaiBinh}/audit?from=2020-05-01&to=2020-05-31");
         var overdue = await fixture.Http.GetFromJsonAsync<JsonElement[]>($"{Progress}/{DemoCampaign.ThaiBinh}/overdue?asOf=2020-04-01");
+        var overdueBefore12KH = await fixture.Http.GetFromJsonAsync<JsonElement[]>(
+            $"{Progress}/{DemoCampaign.ThaiBinh}/overdue?asOf=2020-04-01&knownAt=2020-03-11T00:00:00Z");
         var timeline = await fixture.Http.GetFromJsonAsync<JsonElement[]>($"{Progress}/{DemoCampaign.ThaiBinh}/timeline?from=2020-01-01&to=2020-06-30&level=branch");
 
         Assert.Equal(["submitted", "approved"], audit!.Select(a => a.GetProperty("action").GetString()));
         Assert.Equal((DemoCampaign.ProvincialBloc, "95-QĐ/ĐUK", "2020-05-15"), (audit![1].GetProperty("byOrganization").GetString(),
             audit[1].GetProperty("document").GetString(), audit[1].GetProperty("occurredOn").GetString()));
-        Assert.Equal(3, overdue!.Length);
+        Assert.Empty(overdue!);
+        Assert.Equal(3, overdueBefore12KH!.Length);
         Assert.Equal(182, timeline!.Length);
         Assert.Equal(12, timeline[^1].GetProperty("completed").GetInt32());
     }

@@ -25,6 +25,7 @@ public static class ConformanceReplay
 {
     public const string BackDated = "back-dated";
     public const string DeadlineMissed = "deadline-missed";
+    public const string NotDerived = "plan-not-derived";
 
     public static IReadOnlyList<ConformanceFinding> Replay(IEnumerable<RecordedFact> history)
     {
@@ -96,8 +97,14 @@ public static class ConformanceReplay
 
             // The superior of the day decides: the one the tree names when the event was recorded, not the one of the plan.
             var judged = before.Stage == CongressStage.NotPlanned ? before : before with { SuperiorOrganizationId = superior };
-            if (CommandFor(fact, before, organizationId, superior, stated) is { } command
-                && CongressDecider.Decide(command, judged) is Decision.Rejected { Error: var error })
+            var decision = CommandFor(fact, before, organizationId, superior, stated) is { } command ? CongressDecider.Decide(command, judged) : null;
+            if (fact.Event is CongressPlanAmended { FollowsSuperior: { } followed } recorded
+                && !SameTerms((decision as Decision.Accepted)?.Events.OfType<CongressPlanAmended>().SingleOrDefault()?.Terms, recorded.Terms))
+            {
+                Report(NotDerived, organizationId, recorded.Terms.EffectiveOn,
+                    $"{recorded.Terms.Document} is recorded as following the window of {followed}, but that window does not give these terms", fact);
+            }
+            else if (decision is Decision.Rejected { Error: var error })
             {
                 Report(error.Code, organizationId, stated ?? recordedOn, error.Message, [.. Context(error.Code, organizationId), fact]);
             }
@@ -144,6 +151,10 @@ public static class ConformanceReplay
                 CongressPlanIssued e when Parse(e.Terms.Document) is { } plan => new IssuePlan(e.CongressId, e.CampaignId, e.OrganizationId, superior, plan,
                     e.CitesDocument is null ? null : Parse(e.CitesDocument), e.Terms.EffectiveOn, e.Terms.PlannedDate, e.Terms.Window, e.Terms.SubordinateWindow,
                     e.Terms.Deadlines, e.IsPilot, InheritedWindow(e.CampaignId, superior, e.Terms.EffectiveOn), context),
+                CongressPlanAmended { FollowsSuperior: { } followed } =>
+                    _congresses.TryGetValue(followed, out var superiorCongress) && PlanCascade.ChangeOf(superiorCongress) is { } change
+                        ? new FollowSuperiorPlan(id, change, context)
+                        : null,
                 CongressPlanAmended e when Parse(e.Terms.Document) is { } amendment => new AmendPlan(id, amendment, e.Terms.EffectiveOn, e.Terms.PlannedDate,
                     e.Terms.Window, e.Terms.SubordinateWindow, e.Terms.Deadlines, InheritedWindow(before.CampaignId, superior, e.Terms.EffectiveOn), context),
                 SubcommitteeFormed e => new FormSubcommittee(id, e.Kind, e.Head, e.Members, context),
@@ -202,6 +213,9 @@ public static class ConformanceReplay
             Findings.Add(new ConformanceFinding(code, organizationId, on, message,
                 [.. evidence.Select(f => new EventReference(f.StreamId, f.Version, f.GlobalPosition, Describe(f.Event), Congress.DateOf(f.Event)))]));
     }
+
+    private static bool SameTerms(PlanTerms? derived, PlanTerms recorded) =>
+        derived is not null && derived with { Deadlines = [] } == recorded with { Deadlines = [] } && derived.Deadlines.SequenceEqual(recorded.Deadlines);
 
     private static DocumentReference? Parse(string text) => DocumentReference.TryParse(text, out var reference, out _) ? reference : null;
 

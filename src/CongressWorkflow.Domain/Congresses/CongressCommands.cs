@@ -17,6 +17,9 @@ public sealed record AmendPlan(
     IReadOnlyList<Deadline> Deadlines, DateWindow? SuperiorSubordinateWindow, CommandContext Context)
     : CongressCommand(CongressId, Context);
 
+/// <summary>Derive the plan again after the superior's window for its subordinates changed (the engine issues it in the superior's transaction).</summary>
+public sealed record FollowSuperiorPlan(string CongressId, SubordinateWindowChange Change, CommandContext Context) : CongressCommand(CongressId, Context);
+
 public sealed record FormSubcommittee(string CongressId, SubcommitteeKind Kind, string Head, int Members, CommandContext Context)
     : CongressCommand(CongressId, Context);
 

@@ -17,6 +17,9 @@ public static class CongressDecider
         _ when state.Stage == CongressStage.NotPlanned =>
             Reject(CongressErrors.NotPlanned, $"congress {command.CongressId} has no plan yet"),
         AmendPlan c => Amend(c, state),
+        FollowSuperiorPlan c => state.IsHeld || PlanCascade.Follow(state.Plans[^1], c.Change) is not { } followed
+            ? Accept()
+            : Accept(new CongressPlanAmended(state.CongressId, state.Plans[^1].Document, followed, c.Context.UserId, c.Change.SuperiorCongressId)),
         FormSubcommittee c => RequireBeforeSubmission(state, c)
             ?? (string.IsNullOrWhiteSpace(c.Head) || c.Members < 1
                 ? Reject(CongressErrors.InvalidCount, "a subcommittee needs a head and at least one member")

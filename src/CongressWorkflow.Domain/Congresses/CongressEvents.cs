@@ -61,8 +61,12 @@ public sealed record CongressPlanIssued(
     string CongressId, string CampaignId, string OrganizationId, string? SuperiorOrganizationId, string? CitesDocument,
     bool IsPilot, PlanTerms Terms, string IssuedBy);
 
+/// <summary>
+/// A new version of the plan. <see cref="FollowsSuperior"/> names the superior's congress when the version was derived
+/// from a change of the superior's window (<see cref="PlanCascade"/>) rather than issued by the unit itself.
+/// </summary>
 [StoredAs("congress.plan-amended")]
-public sealed record CongressPlanAmended(string CongressId, string AmendsDocument, PlanTerms Terms, string AmendedBy);
+public sealed record CongressPlanAmended(string CongressId, string AmendsDocument, PlanTerms Terms, string AmendedBy, string? FollowsSuperior = null);
 
 [StoredAs("congress.subcommittee-formed")]
 public sealed record SubcommitteeFormed(string CongressId, SubcommitteeKind Kind, string Head, int Members, DateOnly FormedOn);

@@ -75,7 +75,8 @@ public sealed class CommandPipeline(PostgresEventStore store, NpgsqlDataSource d
 
     /// <summary>
     /// Loads the stream, opens the command's transaction, decides (reading any other facts through the session), and
-    /// in that same transaction writes the inline read models, the idempotency key, the events and the outbox. Without
+    /// in that same transaction writes the inline read models, the idempotency key, the events and the outbox, then
+    /// whatever <paramref name="afterAppend"/> writes in consequence (after the command's own events, so they come first). Without
     /// an expected version from the caller, a write that lands on the stream in between makes it load and decide again
     /// (a few times) rather than answer with a conflict the caller never asked to hear about.
     /// </summary>
@@ -89,7 +90,8 @@ public sealed class CommandPipeline(PostgresEventStore store, NpgsqlDataSource d
         InlineProjection<TState>? inline = null,
         Func<IReadOnlyList<object>, TState, IReadOnlyList<OutboxMessage>>? outbox = null,
         Guid? correlationId = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default,
+        Func<CommandSession, TState, EventMetadata, Task>? afterAppend = null)
     {
         using var activity = CongressTelemetry.ActivitySource.StartActivity("command." + commandName);
         activity?.SetTag("cw.stream_id", streamId);
@@ -153,6 +155,11 @@ public sealed class CommandPipeline(PostgresEventStore store, NpgsqlDataSource d
 
             var result = await store.AppendAsync(connection, transaction, streamId, aggregate.StreamType, ExpectedVersion.Exactly(version),
                 events.Select(e => new NewEvent(Guid.NewGuid(), e)).ToList(), metadata, outbox?.Invoke(events, stateAfter), cancellationToken);
+            if (afterAppend is not null)
+            {
+                await afterAppend(new CommandSession(connection, transaction), stateAfter, metadata);
+            }
+
             await transaction.CommitAsync(cancellationToken);
             IdempotencyScope.Current?.MarkRecorded();
             Count(commandName, "accepted");
@@ -160,10 +167,6 @@ public sealed class CommandPipeline(PostgresEventStore store, NpgsqlDataSource d
         }
     }
 
-    /// <summary>
-    /// Appends to many streams in one transaction, each at the version it was decided on, with its inline rows
-    /// written first: all of it commits or none (an import that must not half-happen).
-    /// </summary>
     /// <summary>
     /// Many writes in one transaction (an import). New streams may be given apart, with one inline projection for all
     /// of them: they are projected first and appended through the store's bulk path (binary COPY); the other writes

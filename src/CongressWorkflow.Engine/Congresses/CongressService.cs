@@ -52,7 +52,62 @@ public sealed class CongressService(CommandPipeline pipeline)
         return pipeline.ExecuteAsync(
             Name(command), Aggregate, streamId, command.Context, expectedVersion,
             (state, session) => DecideWithFactsAsync(command, state, session, cancellationToken),
-            ProjectStatusAsync, Notifications, correlationId, cancellationToken);
+            ProjectStatusAsync, Notifications, correlationId, cancellationToken,
+            afterAppend: command is IssuePlan or AmendPlan
+                ? (session, state, metadata) => PlanCascade.ChangeOf(state) is { } change
+                    ? CascadeAsync(session, state, change, command.Context, metadata, cancellationToken)
+                    : Task.CompletedTask
+                : null);
+    }
+
+    /// <summary>
+    /// In the superior's transaction, after its own append: every congress not yet held whose nearest planned superior this is derives its plan
+    /// again (<see cref="PlanCascade"/>), recorded in its own stream; where that moves its own window for subordinates,
+    /// the cascade goes on below. The followers' rows are locked first, so none of them changes between load and append.
+    /// </summary>
+    private async Task CascadeAsync(
+        CommandSession session, Congress superior, SubordinateWindowChange change, CommandContext context, EventMetadata metadata, CancellationToken cancellationToken)
+    {
+        var followers = new List<string>();
+        await using (var command = new NpgsqlCommand("""
+            WITH root AS (SELECT path FROM congress.organizations WHERE organization_id = $2)
+            SELECT c.congress_id
+            FROM congress.congresses c JOIN congress.organizations o USING (organization_id) CROSS JOIN root
+            WHERE c.campaign_id = $1 AND o.path <@ root.path AND o.path <> root.path AND c.convened_on IS NULL
+              AND NOT EXISTS (
+                  SELECT 1 FROM congress.congresses m JOIN congress.organizations mo USING (organization_id)
+                  WHERE m.campaign_id = $1 AND m.subordinate_window_end IS NOT NULL
+                    AND mo.path @> o.path AND mo.path <> o.path AND mo.path <@ root.path AND mo.path <> root.path)
+            ORDER BY c.congress_id
+            FOR UPDATE OF c
+            """, session.Connection, session.Transaction))
+        {
+            command.Parameters.Add(new() { Value = superior.CampaignId });
+            command.Parameters.Add(new() { Value = superior.OrganizationId });
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                followers.Add(reader.GetString(0));
+            }
+        }
+
+        foreach (var congressId in followers)
+        {
+            var (state, version) = await LoadAsync(congressId, cancellationToken);
+            if (CongressDecider.Decide(new FollowSuperiorPlan(congressId, change, context), state) is not Decision.Accepted { Events.Count: > 0 } accepted)
+            {
+                continue;
+            }
+
+            var after = accepted.Events.Aggregate(state, Congress.Evolve);
+            await ProjectStatusAsync(session.Connection, session.Transaction, accepted.Events, after, version + accepted.Events.Count, context);
+            await pipeline.Store.AppendAsync(session.Connection, session.Transaction, congressId, Aggregate.StreamType, ExpectedVersion.Exactly(version),
+                [.. accepted.Events.Select(e => new NewEvent(Guid.NewGuid(), e))], metadata, cancellationToken: cancellationToken);
+            if (PlanCascade.ChangeOf(after) is { } further)
+            {
+                await CascadeAsync(session, after, further, context, metadata, cancellationToken);
+            }
+        }
     }
 
     /// <summary>Planned congresses in the organisation's subtree whose window falls outside their nearest planned superior's.</summary>
