@@ -87,7 +87,7 @@ public static partial class CongressCli
             }
 
             var words = server.LanguageOf(parse);
-            console.Write(new Rule($"[bold]{Markup.Escape(report.Name)}[/] — {words["as-of"]} {report.AsOf:dd/MM/yyyy}").LeftJustified());
+            console.Write(new Rule($"[bold]{Markup.Escape(words.Named(report.Name, report.CurrentName))}[/] — {words["as-of"]} {report.AsOf:dd/MM/yyyy}").LeftJustified());
             var levels = new Table().AddColumns(words["level"], words["held"], "", words["early"], words["on-time"], words["late"], words["overdue"], words["not-yet-due"]);
             foreach (var l in report.Levels)
             {
@@ -109,7 +109,7 @@ public static partial class CongressCli
             var behind = new Table().AddColumns(words["subordinate"], words["held"], words["overdue"]);
             foreach (var s in subordinates.Take(15))
             {
-                behind.AddRow(Markup.Escape(s.Name), string.Format(words.Culture, "{0:N0}/{1:N0} ({2:N2}%)", s.Held, s.Units, s.Percent),
+                behind.AddRow(Markup.Escape(words.Named(s.Name, s.CurrentName)), string.Format(words.Culture, "{0:N0}/{1:N0} ({2:N2}%)", s.Held, s.Units, s.Percent),
                     s.Overdue > 0 ? $"[red]{words.Number(s.Overdue)}[/]" : "0");
             }
 
@@ -138,7 +138,7 @@ public static partial class CongressCli
             var table = new Table().AddColumns(words["organisation"], words["under"], words["deadline"], words["overdue"]);
             foreach (var i in items)
             {
-                table.AddRow(Markup.Escape(i.Name), Markup.Escape(i.ParentName ?? string.Empty), $"{i.Deadline:dd/MM/yyyy}", $"[red]{i.Days} {words["days"]}[/]");
+                table.AddRow(Markup.Escape(words.Named(i.Name, i.CurrentName)), Markup.Escape(i.ParentName ?? string.Empty), $"{i.Deadline:dd/MM/yyyy}", $"[red]{i.Days} {words["days"]}[/]");
             }
 
             console.Write(table);

@@ -25,6 +25,7 @@ internal sealed class Language
         ["days"] = ("ngày", "days"),
         ["in-progress"] = ("Đang tiến hành", "In progress"),
         ["overdue-count"] = ("quá hạn", "overdue"),
+        ["now-named"] = ("nay", "now"),
         ["central"] = ("Trung ương", "Central"),
         ["bloc"] = ("Khối", "Bloc"),
         ["ministry"] = ("Cấp trên cơ sở", "Above grassroots"),
@@ -60,6 +61,9 @@ internal sealed class Language
         string.Format(Culture, "{0:N0}/{1:N0} {2} ({3:N2}%)", held, total, this["units:" + level], percent);
 
     public string Number(int value) => value.ToString("N0", Culture);
+
+    /// <summary>A name as of the day reported, with today's after it when the organisation has been renamed since.</summary>
+    public string Named(string name, string currentName) => currentName == name ? name : $"{name} ({this["now-named"]}: {currentName})";
 
     public string Completed(DateOnly on, int daysEarly, DateOnly? deadline) => English
         ? $"Completed {on:dd/MM/yyyy}: {(daysEarly >= 0 ? $"{daysEarly} days early" : $"{-daysEarly} days late")} against the deadline {deadline:dd/MM/yyyy}"

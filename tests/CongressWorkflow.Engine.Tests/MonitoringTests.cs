@@ -233,6 +233,49 @@ public sealed class monitoring_progress_as_of_any_date(EngineDatabase db) : ICla
     }
 
     [Fact]
+    public async Task a_unit_moved_and_renamed_later_counts_under_its_parent_and_by_its_name_of_the_day_asked_about()
+    {
+        await using var daemon = await ProjectTheDemoAsync();
+        var queries = new ProgressQueries(db.DataSource);
+        const string centre = "dang-bo-trung-tam-thong-tin-cntm";
+        var (campaign, ministry, province) = (DemoCampaign.CampaignId, DemoCampaign.Ministry, DemoCampaign.ProvincialBloc);
+        async Task<string> Reports(DateOnly day) => JsonSerializer.Serialize(new object[]
+        {
+            (await queries.RollupAsync(campaign, ministry, day))!.Levels, (await queries.RollupAsync(campaign, province, day))!.Levels,
+            (await queries.SubordinatesAsync(campaign, ministry, day)).Select(s => (s.OrganizationId, s.Name, s.Units, s.Held)),
+            await queries.TimelineAsync(campaign, ministry, new DateOnly(2020, 1, 1), new DateOnly(2020, 12, 31)),
+            await queries.OverdueAsync(campaign, ministry, day),
+        });
+        var before = await Reports(ReportDay);
+        var oldName = (await queries.SubordinatesAsync(campaign, ministry, ReportDay)).Single(s => s.OrganizationId == centre).Name;
+
+        // On 04/01/2021 the Centre and its branches move to the provincial bloc, and the Centre takes a new name.
+        db.Clock.Advance(new DateTimeOffset(2021, 1, 4, 2, 0, 0, TimeSpan.Zero) - db.Clock.GetUtcNow());
+        await db.Organizations.MoveAsync(centre, province, db.As(DemoCampaign.Central, "organisation-department"));
+        await db.Organizations.RenameAsync(centre, "Đảng bộ Trung tâm Thông tin (mới)", db.As(DemoCampaign.Central, "organisation-department"));
+        await CatchUpAsync(daemon);
+
+        // As of 15/05/2020 nothing changed: the Centre still counts under the Ministry, by its name of the day, with today's alongside.
+        Assert.Equal(before, await Reports(ReportDay));
+        var then = (await queries.SubordinatesAsync(campaign, ministry, ReportDay)).Single(s => s.OrganizationId == centre);
+        Assert.Equal((oldName, "Đảng bộ Trung tâm Thông tin (mới)"), (then.Name, then.CurrentName));
+        // From the day of the move, its four units count under the provincial bloc and no longer under the Ministry.
+        var after = new DateOnly(2021, 1, 4);
+        var moved = (await queries.SubordinatesAsync(campaign, province, after)).Single(s => s.OrganizationId == centre);
+        Assert.Equal(("Đảng bộ Trung tâm Thông tin (mới)", 4), (moved.Name, moved.Units));
+        Assert.DoesNotContain(await queries.SubordinatesAsync(campaign, ministry, after), s => s.OrganizationId == centre);
+        Assert.Equal(
+            (await queries.RollupAsync(campaign, ministry, ReportDay))!.Levels.Sum(l => l.Total) - 4,
+            (await queries.RollupAsync(campaign, ministry, after))!.Levels.Sum(l => l.Total));
+        // What had been recorded before the move still shows the tree of then, whatever the day asked about.
+        var knownBefore = await queries.SubordinatesAsync(campaign, ministry, after, new DateTimeOffset(2021, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        Assert.Contains(knownBefore, s => s.OrganizationId == centre && s.Name == oldName);
+        // The timeline of the Ministry keeps the Centre's units up to the day before the move.
+        var timeline = await queries.TimelineAsync(campaign, ministry, new DateOnly(2021, 1, 3), new DateOnly(2021, 1, 4));
+        Assert.Equal(4, timeline[0].Completed - timeline[1].Completed);
+    }
+
+    [Fact]
     public async Task drill_down_timeline_and_deadline_lists_answer_for_a_past_day()
     {
         await using var daemon = await ProjectTheDemoAsync();

@@ -7,7 +7,7 @@ using Npgsql;
 namespace CongressWorkflow.Engine.Monitoring;
 
 /// <summary>
-/// The tree and each congress's milestones (plans with their versions, submission, approval, held on, days late),
+/// The tree with every version of each unit's place and name, and each congress's milestones (plans with their versions, submission, approval, held on, days late),
 /// kept with their dates so that progress on any past day is one aggregate query. One statement per event, all of a
 /// batch sent in one round trip.
 /// </summary>
@@ -29,20 +29,28 @@ public sealed class ProgressProjection : IProjection
             batch.BatchCommands.Add(e.Data switch
             {
                 OrganizationRegistered r => Command("""
-                    INSERT INTO congress.rollup_units (organization_id, unit_key, parent_id, name, level, path, registered_at)
+                    INSERT INTO congress.rollup_units (organization_id, unit_key, parent_id, name, level, path, registered_at, since_position, valid_from)
                     SELECT $1, $2, $3, $4, $5,
-                           coalesce((SELECT p.path FROM congress.rollup_units p WHERE p.organization_id = $3), ''::ltree) || $2::text, $6
+                           coalesce((SELECT p.path FROM congress.rollup_units p WHERE p.organization_id = $3 AND p.valid_until IS NULL), ''::ltree) || $2::text,
+                           $6, $2, $6
                     """, r.OrganizationId, e.GlobalPosition, r.ParentId, r.Name, (short)r.Level, e.RecordedAt),
-                OrganizationRenamed r => Command("UPDATE congress.rollup_units SET name = $2 WHERE organization_id = $1", r.OrganizationId, r.NewName),
+                OrganizationRenamed r => Command("""
+                    WITH closed AS (
+                        UPDATE congress.rollup_units SET valid_until = $3 WHERE organization_id = $1 AND valid_until IS NULL RETURNING *)
+                    INSERT INTO congress.rollup_units (organization_id, unit_key, parent_id, name, level, path, registered_at, dissolved_at, since_position, valid_from)
+                    SELECT organization_id, unit_key, parent_id, $2, level, path, registered_at, dissolved_at, $4, $3 FROM closed
+                    """, r.OrganizationId, r.NewName, e.RecordedAt, e.GlobalPosition),
                 OrganizationMoved m => Command("""
-                    WITH moved AS (SELECT path AS old_path FROM congress.rollup_units WHERE organization_id = $1),
-                         target AS (SELECT path AS parent_path FROM congress.rollup_units WHERE organization_id = $2)
-                    UPDATE congress.rollup_units u
-                    SET path = target.parent_path || subpath(u.path, nlevel(moved.old_path) - 1),
-                        parent_id = CASE WHEN u.organization_id = $1 THEN $2 ELSE u.parent_id END
-                    FROM moved, target
-                    WHERE u.path <@ moved.old_path
-                    """, m.OrganizationId, m.ToParentId),
+                    WITH moved AS (SELECT path AS old_path FROM congress.rollup_units WHERE organization_id = $1 AND valid_until IS NULL),
+                         target AS (SELECT path AS parent_path FROM congress.rollup_units WHERE organization_id = $2 AND valid_until IS NULL),
+                         closed AS (
+                             UPDATE congress.rollup_units u SET valid_until = $3 FROM moved
+                             WHERE u.path <@ moved.old_path AND u.valid_until IS NULL RETURNING u.*)
+                    INSERT INTO congress.rollup_units (organization_id, unit_key, parent_id, name, level, path, registered_at, dissolved_at, since_position, valid_from)
+                    SELECT c.organization_id, c.unit_key, CASE WHEN c.organization_id = $1 THEN $2 ELSE c.parent_id END, c.name, c.level,
+                           target.parent_path || subpath(c.path, nlevel(moved.old_path) - 1), c.registered_at, c.dissolved_at, $4, $3
+                    FROM closed c, moved, target
+                    """, m.OrganizationId, m.ToParentId, e.RecordedAt, e.GlobalPosition),
                 OrganizationDissolved d => Command("UPDATE congress.rollup_units SET dissolved_at = $2 WHERE organization_id = $1", d.OrganizationId, e.RecordedAt),
                 CongressPlanIssued p => Command("""
                     WITH congress AS (

@@ -14,19 +14,21 @@ public sealed record SubordinateCompletion(int Completed, int Total);
 /// <summary>When the whole subtree finished, against the deadline the root set for it (positive: days early).</summary>
 public sealed record SubtreeCompletion(DateOnly? CompletedOn, DateOnly? Deadline, int? DaysEarly);
 
+/// <param name="Name">The name on the day asked about.</param>
+/// <param name="CurrentName">The name today.</param>
 public sealed record ProgressReport(
-    string CampaignId, string OrganizationId, string Name, DateOnly AsOf, IReadOnlyList<LevelProgress> Levels,
+    string CampaignId, string OrganizationId, string Name, string CurrentName, DateOnly AsOf, IReadOnlyList<LevelProgress> Levels,
     SubordinateCompletion Subordinates, SubtreeCompletion Completion);
 
 /// <summary>One direct subordinate and its own subtree (itself included): the drill-down row.</summary>
 public sealed record SubordinateProgress(
-    string OrganizationId, string Name, OrganizationLevel Level, int Units, int Held, decimal Percent, int Overdue, DateOnly? HeldOn, int? DaysLate);
+    string OrganizationId, string Name, string CurrentName, OrganizationLevel Level, int Units, int Held, decimal Percent, int Overdue, DateOnly? HeldOn, int? DaysLate);
 
 public sealed record TimelinePoint(DateOnly Day, int Completed, int Planned);
 
 /// <summary>A congress not yet held, with its deadline (window end) and planned date in force on the day asked about.</summary>
 public sealed record DeadlineItem(
-    string OrganizationId, string Name, OrganizationLevel Level, string? ParentName, DateOnly PlannedDate, DateOnly Deadline, int Days);
+    string OrganizationId, string Name, string CurrentName, OrganizationLevel Level, string? ParentName, DateOnly PlannedDate, DateOnly Deadline, int Days);
 
 /// <summary>One entry of the approval trail, with the stored event's chain hash (hex) so an export can be checked against the store.</summary>
 public sealed record AuditEntry(
@@ -49,40 +51,49 @@ public sealed class ProgressQueries(NpgsqlDataSource dataSource)
 {
     /// <summary>
     /// Every unit of the subtree (root excluded) with its status on the day: $1 campaign, $2 root, $3 the day,
-    /// $4 what had been recorded by then (knownAt). The plan in force on a day is the domain's (Congress.PlanInForce): the latest
-    /// issued version that has taken effect by then.
+    /// $4 what had been recorded by then (knownAt). The tree is the one of that moment (<c>units</c>: each unit's version in
+    /// force at the end of the day, as known by then), so a unit moved later counts under its parent of the day, with its
+    /// name of the day. The plan in force on a day is the domain's (Congress.PlanInForce): the latest issued version that
+    /// has taken effect by then.
     /// </summary>
     private const string StatusCte = """
-        WITH root AS (SELECT path FROM congress.rollup_units WHERE organization_id = $2),
+        WITH at AS (SELECT least(($3::date + 1)::timestamp AT TIME ZONE 'UTC', $4::timestamptz + interval '1 microsecond') AS t),
+        units AS NOT MATERIALIZED (
+            SELECT u.* FROM congress.rollup_units u, at
+            WHERE u.valid_from < at.t AND (u.valid_until IS NULL OR u.valid_until >= at.t) AND (u.dissolved_at IS NULL OR u.dissolved_at >= at.t)),
+        root AS (SELECT path FROM units WHERE organization_id = $2),
         status AS (
             SELECT u.organization_id, u.name, u.level, u.path, u.parent_id,
                    CASE WHEN c.held_on <= $3 AND coalesce(c.held_recorded_at, '-infinity') <= $4 THEN c.held_on END AS held_on,
                    CASE WHEN c.held_on <= $3 AND coalesce(c.held_recorded_at, '-infinity') <= $4 THEN c.days_late END AS days_late,
                    p.planned_date, p.window_end
-            FROM congress.rollup_units u
+            FROM units u
             CROSS JOIN root
             LEFT JOIN congress.rollup_congresses c ON c.campaign_id = $1 AND c.organization_id = u.organization_id
             LEFT JOIN LATERAL (
                 SELECT rp.planned_date, rp.window_end FROM congress.rollup_plans rp
                 WHERE rp.congress_id = c.congress_id AND rp.effective_on <= $3 AND coalesce(rp.recorded_at, '-infinity') <= $4
                 ORDER BY rp.version DESC LIMIT 1) p ON true
-            WHERE u.path <@ root.path AND u.path <> root.path
-              AND u.registered_at < ($3::date + 1)::timestamp AT TIME ZONE 'UTC' AND u.registered_at <= $4
-              AND (u.dissolved_at IS NULL OR u.dissolved_at >= ($3::date + 1)::timestamp AT TIME ZONE 'UTC' OR u.dissolved_at > $4))
+            WHERE u.path <@ root.path AND u.path <> root.path)
         """;
+
+    /// <summary>A unit's name today, for a row whose name is the one of the day asked about.</summary>
+    private const string CurrentName =
+        "(SELECT n.name FROM congress.rollup_units n WHERE n.organization_id = {0}.organization_id AND n.valid_until IS NULL)";
 
     public async Task<ProgressReport?> RollupAsync(
         string campaignId, string organizationId, DateOnly asOf, DateTimeOffset? knownAt = null, CancellationToken cancellationToken = default)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        string name;
+        string name, currentName;
         DateOnly? deadline;
-        await using (var root = Command(connection, """
-            SELECT u.name, (SELECT rp.subordinate_window_end FROM congress.rollup_congresses c JOIN congress.rollup_plans rp USING (congress_id)
-                            WHERE c.campaign_id = $1 AND c.organization_id = $2 AND rp.effective_on <= $3
-                              AND coalesce(rp.recorded_at, '-infinity') <= $4
-                            ORDER BY rp.version DESC LIMIT 1)
-            FROM congress.rollup_units u WHERE u.organization_id = $2
+        await using (var root = Command(connection, StatusCte + $"""
+            SELECT coalesce((SELECT name FROM units WHERE organization_id = $2), u.name), u.name,
+                   (SELECT rp.subordinate_window_end FROM congress.rollup_congresses c JOIN congress.rollup_plans rp USING (congress_id)
+                    WHERE c.campaign_id = $1 AND c.organization_id = $2 AND rp.effective_on <= $3
+                      AND coalesce(rp.recorded_at, '-infinity') <= $4
+                    ORDER BY rp.version DESC LIMIT 1)
+            FROM congress.rollup_units u WHERE u.organization_id = $2 AND u.valid_until IS NULL
             """, campaignId, organizationId, asOf, Known(knownAt)))
         await using (var reader = await root.ExecuteReaderAsync(cancellationToken))
         {
@@ -92,7 +103,8 @@ public sealed class ProgressQueries(NpgsqlDataSource dataSource)
             }
 
             name = reader.GetString(0);
-            deadline = reader.IsDBNull(1) ? null : reader.GetFieldValue<DateOnly>(1);
+            currentName = reader.GetString(1);
+            deadline = reader.IsDBNull(2) ? null : reader.GetFieldValue<DateOnly>(2);
         }
 
         var levels = new List<LevelProgress>();
@@ -140,7 +152,7 @@ public sealed class ProgressQueries(NpgsqlDataSource dataSource)
                 completedOn is { } done && deadline is { } due ? due.DayNumber - done.DayNumber : null);
         }
 
-        return new ProgressReport(campaignId, organizationId, name, asOf, levels, subordinates, completion);
+        return new ProgressReport(campaignId, organizationId, name, currentName, asOf, levels, subordinates, completion);
     }
 
     /// <summary>Each direct subordinate with its own subtree's progress: who is behind.</summary>
@@ -148,8 +160,8 @@ public sealed class ProgressQueries(NpgsqlDataSource dataSource)
         string campaignId, string organizationId, DateOnly asOf, DateTimeOffset? knownAt = null, CancellationToken cancellationToken = default)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var command = Command(connection, StatusCte + """
-            SELECT child.organization_id, child.name, child.level, count(s.*), count(s.held_on),
+        await using var command = Command(connection, StatusCte + $"""
+            SELECT child.organization_id, child.name, {string.Format(CurrentName, "child")}, child.level, count(s.*), count(s.held_on),
                    count(*) FILTER (WHERE s.held_on IS NULL AND s.window_end < $3), child.held_on, child.days_late
             FROM status child
             JOIN status s ON s.path <@ child.path
@@ -161,10 +173,11 @@ public sealed class ProgressQueries(NpgsqlDataSource dataSource)
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            var units = (int)reader.GetInt64(3);
-            var held = (int)reader.GetInt64(4);
-            rows.Add(new SubordinateProgress(reader.GetString(0), reader.GetString(1), (OrganizationLevel)reader.GetInt16(2), units, held, Percent(held, units),
-                (int)reader.GetInt64(5), reader.IsDBNull(6) ? null : reader.GetFieldValue<DateOnly>(6), reader.IsDBNull(7) ? null : reader.GetInt32(7)));
+            var units = (int)reader.GetInt64(4);
+            var held = (int)reader.GetInt64(5);
+            rows.Add(new SubordinateProgress(reader.GetString(0), reader.GetString(1), reader.GetString(2), (OrganizationLevel)reader.GetInt16(3), units, held,
+                Percent(held, units), (int)reader.GetInt64(6), reader.IsDBNull(7) ? null : reader.GetFieldValue<DateOnly>(7),
+                reader.IsDBNull(8) ? null : reader.GetInt32(8)));
         }
 
         return rows;
@@ -173,9 +186,9 @@ public sealed class ProgressQueries(NpgsqlDataSource dataSource)
     /// <summary>Congresses not held by the day whose deadline had passed, most overdue first.</summary>
     public Task<IReadOnlyList<DeadlineItem>> OverdueAsync(
         string campaignId, string organizationId, DateOnly asOf, DateTimeOffset? knownAt = null, int limit = 500, CancellationToken cancellationToken = default) =>
-        DeadlinesAsync(StatusCte + """
-            SELECT s.organization_id, s.name, s.level, p.name, s.planned_date, s.window_end, $3 - s.window_end
-            FROM status s LEFT JOIN congress.rollup_units p ON p.organization_id = s.parent_id
+        DeadlinesAsync(StatusCte + $"""
+            SELECT s.organization_id, s.name, {string.Format(CurrentName, "s")}, s.level, p.name, s.planned_date, s.window_end, $3 - s.window_end
+            FROM status s LEFT JOIN units p ON p.organization_id = s.parent_id
             WHERE s.held_on IS NULL AND s.window_end < $3
             ORDER BY s.window_end, s.name LIMIT $5
             """, campaignId, organizationId, asOf, knownAt, limit, cancellationToken);
@@ -184,8 +197,8 @@ public sealed class ProgressQueries(NpgsqlDataSource dataSource)
     public Task<IReadOnlyList<DeadlineItem>> UpcomingAsync(
         string campaignId, string organizationId, DateOnly asOf, int days, DateTimeOffset? knownAt = null, int limit = 500, CancellationToken cancellationToken = default) =>
         DeadlinesAsync(StatusCte + $"""
-            SELECT s.organization_id, s.name, s.level, p.name, s.planned_date, s.window_end, s.planned_date - $3
-            FROM status s LEFT JOIN congress.rollup_units p ON p.organization_id = s.parent_id
+            SELECT s.organization_id, s.name, {string.Format(CurrentName, "s")}, s.level, p.name, s.planned_date, s.window_end, s.planned_date - $3
+            FROM status s LEFT JOIN units p ON p.organization_id = s.parent_id
             WHERE s.held_on IS NULL AND s.window_end >= $3 AND s.planned_date BETWEEN $3 AND $3 + {days}
             ORDER BY s.planned_date, s.name LIMIT $5
             """, campaignId, organizationId, asOf, knownAt, limit, cancellationToken);
@@ -197,17 +210,23 @@ public sealed class ProgressQueries(NpgsqlDataSource dataSource)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
 
-        // Each day counts the units that belonged to the subtree that day (from the day of their registration to the day
-        // of their dissolution), so a past day's figures do not depend on the range asked for or on what happened later.
+        // Each day counts the units that belonged to the subtree that day: every version of a unit's place (from its
+        // registration or a move until the next move, or its dissolution) overlapping a version of the root's place that
+        // holds it. So a past day's figures do not depend on the range asked for or on what happened later, and a unit
+        // moved counts under its old parent before the move. Moves and dissolutions recorded after knownAt are unknown.
         // A plan version is in force from its effective day until a later-issued version takes effect (the domain's rule);
         // it counts as planned from max(effective, planned date) within that span.
         await using var command = Command(connection, """
-            WITH root AS (SELECT path FROM congress.rollup_units WHERE organization_id = $2),
+            WITH known AS NOT MATERIALIZED (
+                SELECT u.organization_id, u.path, u.level, u.valid_from,
+                       CASE WHEN u.valid_until <= $5 THEN u.valid_until END AS valid_until,
+                       CASE WHEN u.dissolved_at <= $5 THEN u.dissolved_at END AS dissolved_at
+                FROM congress.rollup_units u WHERE u.valid_from < $3 AND u.valid_from <= $5),
             units AS (
-                SELECT u.organization_id, (u.registered_at AT TIME ZONE 'UTC')::date AS joins,
-                       (CASE WHEN u.dissolved_at <= $5 THEN u.dissolved_at END AT TIME ZONE 'UTC')::date AS leaves
-                FROM congress.rollup_units u CROSS JOIN root
-                WHERE u.path <@ root.path AND u.path <> root.path AND u.registered_at < $3 AND u.registered_at <= $5
+                SELECT u.organization_id, (greatest(u.valid_from, r.valid_from) AT TIME ZONE 'UTC')::date AS joins,
+                       (least(u.valid_until, r.valid_until, u.dissolved_at) AT TIME ZONE 'UTC')::date AS leaves
+                FROM known r JOIN known u ON u.path <@ r.path AND u.path <> r.path
+                WHERE r.organization_id = $2 AND u.valid_from < coalesce(r.valid_until, 'infinity') AND r.valid_from < coalesce(u.valid_until, 'infinity')
                   AND ($4::smallint IS NULL OR u.level = $4)),
             congresses AS (
                 SELECT c.congress_id, CASE WHEN coalesce(c.held_recorded_at, '-infinity') <= $5 THEN c.held_on END AS held_on, un.joins, un.leaves
@@ -254,7 +273,10 @@ public sealed class ProgressQueries(NpgsqlDataSource dataSource)
         return points;
     }
 
-    /// <summary>The approval audit trail of a subtree (root included), oldest first, optionally within dates.</summary>
+    /// <summary>
+    /// The approval audit trail of a subtree as it stands today (root included; a unit moved in brings its whole history),
+    /// oldest first, optionally within dates.
+    /// </summary>
     public async Task<IReadOnlyList<AuditEntry>> AuditAsync(
         string campaignId, string organizationId, TrailFilter? filter = null, int limit = 1000, CancellationToken cancellationToken = default)
     {
@@ -264,9 +286,9 @@ public sealed class ProgressQueries(NpgsqlDataSource dataSource)
             SELECT a.global_position, a.event_id, a.stream_id, a.stream_version, a.campaign_id, a.organization_id, a.action, a.round,
                    a.by_organization, a.by_user, a.by_role, a.document, a.comments, a.occurred_on, a.recorded_at, e.hash
             FROM congress.approval_audit a
-            JOIN congress.rollup_units u ON u.organization_id = a.organization_id
+            JOIN congress.rollup_units u ON u.organization_id = a.organization_id AND u.valid_until IS NULL
             JOIN event_store.events e ON e.global_position = a.global_position
-            WHERE a.campaign_id = $1 AND u.path <@ (SELECT path FROM congress.rollup_units WHERE organization_id = $2)
+            WHERE a.campaign_id = $1 AND u.path <@ (SELECT path FROM congress.rollup_units WHERE organization_id = $2 AND valid_until IS NULL)
               AND a.occurred_on >= $3 AND a.occurred_on <= $4
               AND ($6::text IS NULL OR a.action = $6)
               AND ($7::text IS NULL OR a.by_organization = $7 OR a.by_user = $7)
@@ -297,8 +319,8 @@ public sealed class ProgressQueries(NpgsqlDataSource dataSource)
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            items.Add(new DeadlineItem(reader.GetString(0), reader.GetString(1), (OrganizationLevel)reader.GetInt16(2), reader.IsDBNull(3) ? null : reader.GetString(3),
-                reader.GetFieldValue<DateOnly>(4), reader.GetFieldValue<DateOnly>(5), reader.GetInt32(6)));
+            items.Add(new DeadlineItem(reader.GetString(0), reader.GetString(1), reader.GetString(2), (OrganizationLevel)reader.GetInt16(3),
+                reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetFieldValue<DateOnly>(5), reader.GetFieldValue<DateOnly>(6), reader.GetInt32(7)));
         }
 
         return items;

@@ -93,14 +93,14 @@ public sealed record CampaignView(string Id, string Name, string Directive, int 
 /// <summary>The monitoring reports as the wire carries them (the records live in CongressWorkflow.Contracts, shared with the CLI).</summary>
 public static class ProgressViews
 {
-    public static ProgressView Of(ProgressReport r) => new(r.CampaignId, r.OrganizationId, r.Name, r.AsOf,
+    public static ProgressView Of(ProgressReport r) => new(r.CampaignId, r.OrganizationId, r.Name, r.CurrentName, r.AsOf,
         [.. r.Levels.Select(l => new LevelProgressView(l.Level, l.Total, l.Held, l.Percent, l.Early, l.OnTime, l.Late, l.Overdue, l.NotYetDue, l.NotPlanned))],
         new SubordinateCompletionView(r.Subordinates.Completed, r.Subordinates.Total),
         new CompletionView(r.Completion.CompletedOn, r.Completion.Deadline, r.Completion.DaysEarly));
 
-    public static SubordinateProgressView Of(SubordinateProgress s) => new(s.OrganizationId, s.Name, s.Level, s.Units, s.Held, s.Percent, s.Overdue, s.HeldOn, s.DaysLate);
+    public static SubordinateProgressView Of(SubordinateProgress s) => new(s.OrganizationId, s.Name, s.CurrentName, s.Level, s.Units, s.Held, s.Percent, s.Overdue, s.HeldOn, s.DaysLate);
 
-    public static DueCongressView Of(DeadlineItem d) => new(d.OrganizationId, d.Name, d.Level, d.ParentName, d.PlannedDate, d.Deadline, d.Days);
+    public static DueCongressView Of(DeadlineItem d) => new(d.OrganizationId, d.Name, d.CurrentName, d.Level, d.ParentName, d.PlannedDate, d.Deadline, d.Days);
 }
 
 public sealed record ConformanceEvidenceView(string StreamId, long Version, long GlobalPosition, string What, DateOnly? On);

@@ -175,8 +175,11 @@ async function renderBreadcrumb() {
   }
 }
 
+/** A name as of the day shown, with today's after it when the unit has been renamed since. */
+const nameOfTheDay = (o) => o.currentName && o.currentName !== o.name ? `${o.name} (nay: ${o.currentName})` : o.name;
+
 function renderReport(report) {
-  $('root-name').textContent = `${report.name} — tính đến ${fmtDay(report.asOf)}`;
+  $('root-name').textContent = `${nameOfTheDay(report)} — tính đến ${fmtDay(report.asOf)}`;
   const body = $('levels').querySelector('tbody');
   body.textContent = '';
   for (const l of report.levels) {
@@ -204,7 +207,7 @@ function renderSubordinates(rows) {
     const tr = document.createElement('tr');
     const name = document.createElement('td');
     const link = document.createElement('a');
-    link.textContent = r.name;
+    link.textContent = nameOfTheDay(r);
     link.onclick = () => { state.path = [...state.path, r.organizationId]; render(); };
     const congress = document.createElement('a');
     congress.textContent = ' · đại hội';
@@ -224,7 +227,7 @@ function renderDeadlines(id, items, cls) {
   body.textContent = '';
   for (const i of items.slice(0, 50)) {
     const tr = document.createElement('tr');
-    tr.append(cell(i.name), cell(i.parentName || ''), cell(fmtDay(id === 'overdue' ? i.deadline : i.plannedDate)), cell(`${i.days} ngày`, cls));
+    tr.append(cell(nameOfTheDay(i)), cell(i.parentName || ''), cell(fmtDay(id === 'overdue' ? i.deadline : i.plannedDate)), cell(`${i.days} ngày`, cls));
     body.append(tr);
   }
   if (!items.length) body.append(Object.assign(document.createElement('tr'), { innerHTML: '<td colspan="4">—</td>' }));
