@@ -249,6 +249,7 @@ public static partial class CongressCli
             "A subtree's open deadlines (overdue and due soon) and the reminders, alerts and escalations sent for them");
         var days = new Option<int>("--days") { Description = "How far ahead to look for deadlines", DefaultValueFactory = _ => 30 };
         command.Options.Add(days);
+        var knownAt = KnownAtOption(command);
         command.SetAction((parse, ct) => CallAsync(error, handler, server.Of(parse), async http =>
         {
             if (parse.GetValue(days) is < 0 or > 366)
@@ -259,9 +260,10 @@ public static partial class CongressCli
             var basePath = $"api/campaigns/{Uri.EscapeDataString(parse.GetValue(campaign)!)}";
             var org = Uri.EscapeDataString(parse.GetValue(organization)!);
             var day = AsOfQuery(parse.GetValue(asOf));
-            var deadlines = await GetAsync<List<JsonElement>>(http, $"{basePath}/deadlines/{org}?{day}&days={parse.GetValue(days)}", ct);
+            var known = KnownAtQuery(parse.GetValue(knownAt));
+            var deadlines = await GetAsync<List<JsonElement>>(http, $"{basePath}/deadlines/{org}?{day}&days={parse.GetValue(days)}{known}", ct);
             var to = day.Length == 0 ? string.Empty : "&to=" + day["asOf=".Length..];
-            var ledger = await GetAsync<List<JsonElement>>(http, $"{basePath}/notifications/{org}?subtree=true{to}", ct);
+            var ledger = await GetAsync<List<JsonElement>>(http, $"{basePath}/notifications/{org}?subtree=true{to}{known}", ct);
 
             var board = new Table().AddColumns("Tổ chức", "Việc", "Hạn", "Còn", "Kế hoạch");
             foreach (var d in deadlines)

@@ -82,6 +82,7 @@ public sealed class CongressServer : IAsyncDisposable
                 services.GetRequiredService<ReadReplica>().DataSource ?? services.GetRequiredService<NpgsqlDataSource>()));
             builder.Services.AddSingleton<DeadlinePolicyService>();
             builder.Services.AddSingleton<DeadlineQueries>();
+            builder.Services.AddSingleton<DeadlineBoardAsKnown>();
             builder.Services.AddSingleton<SubscriptionService>();
             builder.Services.AddSingleton<DeadlineSweep>();
             builder.Services.AddHttpClient("webhooks", client => client.Timeout = TimeSpan.FromSeconds(15));

@@ -120,6 +120,27 @@ public sealed class the_dashboard(DashboardFixture fixture) : IClassFixture<Dash
     }
 
     [Fact]
+    public void as_shown_that_day_the_figures_hold_only_what_had_been_recorded_by_then()
+    {
+        // Thái Bình's last branch held its congress on 03/05/2020, entered on 12/05: on 10/05 twelve of twelve were held,
+        // but the dashboard that day showed eleven, and that branch overdue.
+        Open(DemoCampaign.ThaiBinh, "2020-05-10");
+        Assert.Equal("12 / 12 (100.00%)", fixture.Browser.FindElement(By.CssSelector("#levels tr[data-level=branch] td.held")).Text);
+        Assert.Equal("—", fixture.Browser.FindElement(By.CssSelector("#overdue tbody")).Text);
+
+        var asShown = fixture.Browser.FindElement(By.Id("as-shown"));
+        asShown.Click();
+        WaitFor($"{DemoCampaign.ThaiBinh}@2020-05-10/as-shown");
+
+        Assert.Contains("asShown=true", fixture.Browser.Url, StringComparison.Ordinal);
+        Assert.Equal("11 / 12 (91.67%)", fixture.Browser.FindElement(By.CssSelector("#levels tr[data-level=branch] td.held")).Text);
+        var overdue = fixture.Browser.FindElements(By.CssSelector("#overdue tbody tr"));
+        Assert.StartsWith("Chi bộ Tổ chức cán bộ", Assert.Single(overdue).Text, StringComparison.Ordinal);
+        asShown.Click();
+        WaitFor($"{DemoCampaign.ThaiBinh}@2020-05-10");
+    }
+
+    [Fact]
     public void the_deadlines_board_shows_the_postponed_pilot_chased_and_escalated_to_the_ministry()
     {
         Open(DemoCampaign.Ministry, "2020-04-23");

@@ -349,6 +349,27 @@ public sealed class the_congress_command_line(DemoServerFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task reminders_as_recorded_by_a_moment_show_the_deadline_then_in_force()
+    {
+        // Before 12-KH/ĐU (recorded 12/03/2020) the Thái Bình branches were due on 31/03; with it, on 03/05.
+        var (before, beforeOutput, _) = await RunAsync("reminders", DemoCampaign.ThaiBinh, "--campaign", DemoCampaign.CampaignId, "--as-of", "2020-04-01",
+            "--known-at", "2020-03-11");
+        var (now, nowOutput, _) = await RunAsync("reminders", DemoCampaign.ThaiBinh, "--campaign", DemoCampaign.CampaignId, "--as-of", "2020-04-01",
+            "--days", "60");
+        var (bad, _, badError) = await RunAsync("reminders", DemoCampaign.ThaiBinh, "--campaign", DemoCampaign.CampaignId, "--known-at", "soon");
+
+        Assert.Equal((0, 0), (before, now));
+        Assert.Contains("31/03/2020", beforeOutput, StringComparison.Ordinal);
+        Assert.Contains("11-KH/ĐU", beforeOutput, StringComparison.Ordinal);
+        // The board (the ledger below it keeps the reminders sent before 12/03 for the old deadline).
+        var nowBoard = nowOutput[..nowOutput.IndexOf("Nhắc việc đã gửi", StringComparison.Ordinal)];
+        Assert.DoesNotContain("31/03/2020", nowBoard, StringComparison.Ordinal);
+        Assert.Contains("03/05/2020", nowBoard, StringComparison.Ordinal);
+        Assert.Equal(CongressCli.BadInput, bad);
+        Assert.Contains("--known-at", badError, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task webhooks_are_added_listed_and_removed_and_bad_input_gets_an_exit_code()
     {
         var (added, addOutput, _) = await RunAsync("webhooks", "add", "--root", DemoCampaign.Ministry, "--url", "http://127.0.0.1:9/hooks");

@@ -40,7 +40,26 @@ public sealed class the_monitoring_api(DemoServerFixture fixture) : IClassFixtur
         Assert.Equal(12, timeline[^1].GetProperty("completed").GetInt32());
     }
 
+    [Fact]
+    public async Task the_deadlines_board_and_the_ledger_answer_as_recorded_by_a_moment()
+    {
+        var campaign = $"/api/campaigns/{DemoCampaign.CampaignId}";
+        var board = await fixture.Http.GetFromJsonAsync<JsonElement[]>($"{campaign}/deadlines/{DemoCampaign.ThaiBinh}?asOf=2020-04-01");
+        var boardBefore12KH = await fixture.Http.GetFromJsonAsync<JsonElement[]>(
+            $"{campaign}/deadlines/{DemoCampaign.ThaiBinh}?asOf=2020-04-01&knownAt=2020-03-11T23:00:00Z");
+        var ledger = await fixture.Http.GetFromJsonAsync<JsonElement[]>($"{campaign}/notifications/{DemoCampaign.Central}?subtree=true");
+        var ledgerByNewYear = await fixture.Http.GetFromJsonAsync<JsonElement[]>($"{campaign}/notifications/{DemoCampaign.Central}?subtree=true&knownAt=2020-01-01");
+
+        Assert.DoesNotContain(board!, d => d.GetProperty("dueOn").GetString() == "2020-03-31");
+        Assert.Equal(3, boardBefore12KH!.Count(d => d.GetProperty("milestone").GetString() == "congress-held" && d.GetProperty("dueOn").GetString() == "2020-03-31"));
+        Assert.NotEmpty(ledgerByNewYear!);
+        Assert.True(ledgerByNewYear!.Length < ledger!.Length);
+        Assert.All(ledgerByNewYear!, n => Assert.True(DateOnly.Parse(n.GetProperty("onDay").GetString()!, System.Globalization.CultureInfo.InvariantCulture) <= new DateOnly(2020, 1, 1)));
+    }
+
     [Theory]
+    [InlineData("/deadlines/dang-bo-so-cong-thuong-thai-binh?knownAt=last-week", HttpStatusCode.BadRequest, "invalid-query")]
+    [InlineData("/notifications/dang-bo-so-cong-thuong-thai-binh?knownAt=2020-02-30", HttpStatusCode.BadRequest, "invalid-query")]
     [InlineData("/progress/dang-bo-so-cong-thuong-thai-binh?asOf=31-03-2020", HttpStatusCode.BadRequest, "invalid-query")]
     [InlineData("/progress/dang-bo-so-cong-thuong-thai-binh/upcoming?days=0", HttpStatusCode.BadRequest, "invalid-query")]
     [InlineData("/progress/dang-bo-so-cong-thuong-thai-binh/timeline?from=2020-06-01&to=2020-01-01", HttpStatusCode.BadRequest, "invalid-query")]

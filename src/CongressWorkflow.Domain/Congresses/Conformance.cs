@@ -56,14 +56,7 @@ public static class ConformanceReplay
                     _policies[set.CampaignId] = set.Policy;
                     break;
                 case OrganizationRegistered or OrganizationMoved or OrganizationDissolved or OrganizationRenamed or OrganizationContactsSet:
-                    var id = fact.Event switch
-                    {
-                        OrganizationRegistered r => r.OrganizationId,
-                        OrganizationMoved m => m.OrganizationId,
-                        OrganizationDissolved d => d.OrganizationId,
-                        OrganizationRenamed n => n.OrganizationId,
-                        _ => ((OrganizationContactsSet)fact.Event).OrganizationId,
-                    };
+                    var id = Organization.IdOf(fact.Event)!;
                     _organizations[id] = OrganizationDecider.Evolve(_organizations.GetValueOrDefault(id, Organization.None), fact.Event);
                     if (fact.Event is OrganizationRegistered or OrganizationMoved)
                     {

@@ -68,6 +68,17 @@ public sealed record Organization(string Id, string Name, OrganizationLevel Leve
     public bool Exists => Id.Length > 0;
 
     public static string StreamId(string organizationId) => "org-" + organizationId;
+
+    /// <summary>The organisation an organisation event is about; null for any other event.</summary>
+    public static string? IdOf(object @event) => @event switch
+    {
+        OrganizationRegistered e => e.OrganizationId,
+        OrganizationMoved e => e.OrganizationId,
+        OrganizationDissolved e => e.OrganizationId,
+        OrganizationRenamed e => e.OrganizationId,
+        OrganizationContactsSet e => e.OrganizationId,
+        _ => null,
+    };
 }
 
 public static class OrganizationErrors

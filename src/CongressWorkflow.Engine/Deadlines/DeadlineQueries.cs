@@ -57,15 +57,18 @@ public sealed class DeadlineQueries(NpgsqlDataSource dataSource)
         return rows;
     }
 
-    /// <summary>The ledger of one organisation (subtree: false) or of its whole subtree, newest first, with deliveries.</summary>
+    /// <summary>
+    /// The ledger of one organisation (subtree: false) or of its whole subtree, newest first, with deliveries; only the
+    /// steps recorded by <paramref name="knownAt"/> when given (their deliveries' outcomes are those known today).
+    /// </summary>
     public async Task<IReadOnlyList<NotificationRow>> LedgerAsync(string campaignId, string organizationId, bool subtree, DateOnly? from, DateOnly? to,
-        int limit = 500, CancellationToken cancellationToken = default)
+        DateTimeOffset? knownAt = null, int limit = 500, CancellationToken cancellationToken = default)
     {
         var scope = subtree ? Subtree : "n.organization_id = $2";
         return await NotificationsAsync($"""
-            WHERE n.campaign_id = $1 AND {scope} AND n.on_day >= $3 AND n.on_day <= $4
+            WHERE n.campaign_id = $1 AND {scope} AND n.on_day >= $3 AND n.on_day <= $4 AND n.recorded_at <= $6
             ORDER BY n.on_day DESC, n.recorded_at DESC, n.notification_id LIMIT $5
-            """, [campaignId, organizationId, from ?? DateOnly.MinValue, to ?? DateOnly.MaxValue, limit], cancellationToken);
+            """, [campaignId, organizationId, from ?? DateOnly.MinValue, to ?? DateOnly.MaxValue, limit, knownAt ?? DateTimeOffset.MaxValue], cancellationToken);
     }
 
     public async Task<NotificationRow?> NotificationAsync(Guid notificationId, CancellationToken cancellationToken = default) =>

@@ -42,21 +42,27 @@ public static class DeadlineEndpoints
                 r.RecognitionDays ?? current.RecognitionDays, r.DisseminationDays ?? current.DisseminationDays, r.RescheduleDays ?? current.RescheduleDays);
             return OrganizationEndpoints.Written(http, await policies.SetAsync(campaignId, policy, r.Reason ?? string.Empty, Actor(http, time), ExpectedVersion(http), ct));
         }).Requires(Capability.Operate, routeValue: null);
-        campaign.MapGet("/deadlines/{organizationId}", async (string campaignId, string organizationId, string? asOf, int? days, bool? met,
-            DeadlineQueries queries, TimeProvider time, CancellationToken ct) =>
+        // Both axes of time, as on the monitoring reports: asOf, the day the board is for; knownAt, what had been recorded
+        // by then (the board is then folded from the events recorded by that moment, the ledger cut at it).
+        campaign.MapGet("/deadlines/{organizationId}", async (string campaignId, string organizationId, string? asOf, string? knownAt, int? days, bool? met,
+            DeadlineQueries queries, DeadlineBoardAsKnown asKnown, TimeProvider time, CancellationToken ct) =>
         {
             if (days is < 0 or > 366)
             {
                 throw Invalid("days must be between 0 and 366");
             }
 
-            return TypedResults.Ok((await queries.BoardAsync(campaignId, organizationId, Day(asOf, time), days ?? 30, met ?? false, cancellationToken: ct))
-                .Select(OpenDeadlineView.From).ToList());
+            var (day, moment) = (Day(asOf, time), Moment(knownAt, "knownAt"));
+            var rows = moment is { } known
+                ? await asKnown.BoardAsync(campaignId, organizationId, day, days ?? 30, met ?? false, known, cancellationToken: ct)
+                : await queries.BoardAsync(campaignId, organizationId, day, days ?? 30, met ?? false, cancellationToken: ct);
+            return TypedResults.Ok(rows.Select(OpenDeadlineView.From).ToList());
         }).Requires(Capability.Read);
         campaign.MapGet("/notifications/{organizationId}", async (string campaignId, string organizationId, bool? subtree, string? from, string? to,
-            DeadlineQueries queries, TimeProvider time, CancellationToken ct) =>
+            string? knownAt, DeadlineQueries queries, TimeProvider time, CancellationToken ct) =>
             TypedResults.Ok((await queries.LedgerAsync(campaignId, organizationId, subtree ?? true, from is null ? null : Day(from, time),
-                to is null ? null : Day(to, time), cancellationToken: ct)).Select(NotificationView.From).ToList())).Requires(Capability.Read);
+                to is null ? null : Day(to, time), Moment(knownAt, "knownAt"), cancellationToken: ct)).Select(NotificationView.From).ToList()))
+            .Requires(Capability.Read);
 
         app.MapGet("/api/notifications/{notificationId:guid}", async (Guid notificationId, HttpContext http, DeadlineQueries queries, AccessGuard guard,
             CancellationToken ct) =>

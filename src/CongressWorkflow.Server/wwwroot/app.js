@@ -10,7 +10,10 @@ const milestoneNames = {
   'resolution-disseminated': 'Quán triệt nghị quyết',
 };
 const stepNames = { reminder: 'Nhắc hạn', overdue: 'Quá hạn', escalation: 'Báo cáo cấp trên', 'further-escalation': 'Báo cáo cấp trên (lần 2)' };
-const state = { campaign: null, path: [], asOf: null, inbox: null, me: null };
+const state = { campaign: null, path: [], asOf: null, asShown: false, inbox: null, me: null };
+
+/** Both axes of time: the day the figures are for, and, when "as shown that day" is ticked, only what had been recorded by its end. */
+const when = () => `asOf=${state.asOf}` + (state.asShown ? `&knownAt=${state.asOf}` : '');
 const $ = (id) => document.getElementById(id);
 const n = (value) => value.toLocaleString('en-US');
 const pct = (value) => value.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 }) + '%';
@@ -81,11 +84,12 @@ $('sign-out').addEventListener('click', () => signOut());
 
 function readHash() {
   const params = new URLSearchParams(location.hash.slice(1));
-  return { campaign: params.get('campaign'), path: (params.get('path') || '').split('/').filter(Boolean), asOf: params.get('asOf') };
+  return { campaign: params.get('campaign'), path: (params.get('path') || '').split('/').filter(Boolean), asOf: params.get('asOf'),
+    asShown: params.get('asShown') === 'true' };
 }
 
 function writeHash() {
-  const params = new URLSearchParams({ campaign: state.campaign, path: state.path.join('/'), asOf: state.asOf });
+  const params = new URLSearchParams({ campaign: state.campaign, path: state.path.join('/'), asOf: state.asOf, asShown: state.asShown });
   history.replaceState(null, '', '#' + params);
 }
 
@@ -112,6 +116,8 @@ async function start() {
   $('campaign').value = state.campaign;
   state.asOf = saved.asOf || new Date().toISOString().slice(0, 10);
   $('as-of').value = state.asOf;
+  state.asShown = saved.asShown;
+  $('as-shown').checked = state.asShown;
   if (saved.path.length) {
     state.path = saved.path;
   } else {
@@ -125,6 +131,7 @@ async function start() {
     listening = true;
     $('campaign').addEventListener('change', () => { state.campaign = $('campaign').value; render(); });
     $('as-of').addEventListener('change', () => { state.asOf = $('as-of').value; render(); });
+    $('as-shown').addEventListener('change', () => { state.asShown = $('as-shown').checked; render(); });
     setInterval(() => { if (token()) renderProjections(); }, 5000);
   }
   await render();
@@ -138,9 +145,10 @@ async function render() {
   try {
     const deadlinesBase = `/api/campaigns/${state.campaign}`;
     const [report, subordinates, overdue, upcoming, timeline, deadlines, ledger] = await Promise.all([
-      get(`${base}?asOf=${state.asOf}`), get(`${base}/subordinates?asOf=${state.asOf}`), get(`${base}/overdue?asOf=${state.asOf}`),
-      get(`${base}/upcoming?asOf=${state.asOf}&days=30`), get(`${base}/timeline?to=${state.asOf}`),
-      get(`${deadlinesBase}/deadlines/${root}?asOf=${state.asOf}&days=30`), get(`${deadlinesBase}/notifications/${root}?subtree=true&to=${state.asOf}`),
+      get(`${base}?${when()}`), get(`${base}/subordinates?${when()}`), get(`${base}/overdue?${when()}`),
+      get(`${base}/upcoming?${when()}&days=30`), get(`${base}/timeline?to=${state.asOf}` + (state.asShown ? `&knownAt=${state.asOf}` : '')),
+      get(`${deadlinesBase}/deadlines/${root}?${when()}&days=30`),
+      get(`${deadlinesBase}/notifications/${root}?subtree=true&to=${state.asOf}` + (state.asShown ? `&knownAt=${state.asOf}` : '')),
     ]);
     await renderBreadcrumb();
     renderReport(report);
@@ -154,7 +162,7 @@ async function render() {
     $('trail').hidden = !can('audit');
     if (can('audit')) renderTrail(await get(trailUrl('json')));
     await followInbox(root);
-    document.body.dataset.loaded = `${root}@${state.asOf}`;
+    document.body.dataset.loaded = `${root}@${state.asOf}` + (state.asShown ? '/as-shown' : '');
   } catch (e) {
     $('error').textContent = e.message;
     $('error').hidden = false;
