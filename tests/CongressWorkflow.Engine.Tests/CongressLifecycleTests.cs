@@ -79,6 +79,28 @@ public sealed class running_a_three_level_subtree_through_the_store(EngineDataba
     }
 
     [Fact]
+    public async Task after_a_move_the_new_parent_is_the_direct_superior_who_hears_of_and_decides_on_the_submission()
+    {
+        const string newCentre = "dang-bo-vu-moi";
+        await db.Organizations.RegisterAsync(newCentre, "Đảng bộ Vụ mới", Domain.Organizations.OrganizationLevel.Grassroots, null, Ministry, db.As(Central));
+        MoveClockTo(db, D(2020, 1, 20));
+
+        await db.Organizations.MoveAsync(Branch1, newCentre, db.As(Central, "organisation-department"));
+        await PrepareAndSubmitAsync(db, Branch1);
+        var byOld = await Assert.ThrowsAsync<CommandRejectedException>(() => Approve(db, Branch1, Centre, "1-QĐ/ĐU"));
+        await Approve(db, Branch1, newCentre, "2-QĐ/ĐU");
+
+        Assert.Equal(CongressErrors.NotDirectSuperior, byOld.Code);
+        var (branch, _) = await db.Congresses.LoadAsync(CongressOf(Branch1));
+        Assert.Equal((newCentre, CongressStage.Approved), (branch.SuperiorOrganizationId, branch.Stage));
+        var changed = (await db.Store.ReadStreamAsync(CongressOf(Branch1))).Select(e => e.Data).OfType<CongressSuperiorChanged>().Single();
+        Assert.Equal((Centre, newCentre), (changed.FromSuperiorId, changed.ToSuperiorId));
+        Assert.Equal(newCentre, await db.ScalarAsync<string>("SELECT superior_organization_id FROM congress.congresses WHERE organization_id = $1", Branch1));
+        Assert.Equal(newCentre, await db.ScalarAsync<string>(
+            "SELECT payload->>'organizationId' FROM event_store.outbox WHERE message_type = 'congress.approval-requested' ORDER BY id DESC LIMIT 1"));
+    }
+
+    [Fact]
     public async Task only_the_direct_superior_approves_and_a_rejection_writes_nothing()
     {
         MoveClockTo(db, D(2020, 1, 20));

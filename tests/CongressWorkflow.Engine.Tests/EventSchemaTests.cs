@@ -87,6 +87,7 @@ public sealed class every_event_has_a_versioned_schema(EngineDatabase db) : ICla
         await db.Congresses.HandleAsync(new GrantBottomUpExemption(CongressOf(Centre), Doc("748-CV/ĐUB"), "đại hội điểm", db.As(Ministry, "standing-committee")));
         await db.Organizations.RegisterAsync("chi-bo-tam", "Chi bộ tạm", OrganizationLevel.Branch, null, Centre, db.As(Central));
         await db.Organizations.RenameAsync("chi-bo-tam", "Chi bộ tạm thời", db.As(Central));
+        await db.Congresses.HandleAsync(Plan(db, "chi-bo-tam", "05-KH/CB", D(2020, 4, 1), new(D(2020, 3, 1), D(2020, 4, 30)), null));
         await db.Organizations.MoveAsync("chi-bo-tam", Ministry, db.As(Central));
         await db.Organizations.DissolveAsync("chi-bo-tam", "giải thể", db.As(Central));
         await db.Organizations.SetContactsAsync(Centre, [new Contact(Roles.Secretariat, "vanphong@centre.example", "Văn phòng", "vi")], db.As(Central));

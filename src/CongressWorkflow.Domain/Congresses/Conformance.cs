@@ -216,6 +216,7 @@ public static class ConformanceReplay
     {
         CongressPlanIssued e => e.CongressId,
         CongressPlanAmended e => e.CongressId,
+        CongressSuperiorChanged e => e.CongressId,
         SubcommitteeFormed e => e.CongressId,
         DraftPrepared e => e.CongressId,
         CommentsCollected e => e.CongressId,

@@ -94,11 +94,13 @@ public sealed record Congress
 
     /// <summary>
     /// The day an event says it happened on, where it says one (a step taken by the organisation or its superior on a
-    /// day); null for events dated only by their recording (a schedule, an amendment issued). The valid-time axis.
+    /// day; a plan or an amendment from the day it takes effect, so one made retroactive governs the days it covers, as
+    /// the monitoring reports count it); null for events dated only by their recording (a schedule). The valid-time axis.
     /// </summary>
     public static DateOnly? DateOf(object @event) => @event switch
     {
         CongressPlanIssued e => e.Terms.EffectiveOn,
+        CongressPlanAmended e => e.Terms.EffectiveOn,
         SubcommitteeFormed e => e.FormedOn,
         DraftPrepared e => e.PreparedOn,
         CommentsCollected e => e.CollectedOn,
@@ -130,6 +132,7 @@ public sealed record Congress
             Plans = [e.Terms],
         },
         CongressPlanAmended e => state with { Plans = state.Plans.Add(e.Terms) },
+        CongressSuperiorChanged e => state with { SuperiorOrganizationId = e.ToSuperiorId },
         SubcommitteeFormed e => Reach(state with { Subcommittees = state.Subcommittees.Add(e.Kind) }, Milestone.SubcommitteesFormed, e.FormedOn,
             s => s.Subcommittees.Count == Enum.GetValues<SubcommitteeKind>().Length),
         DraftPrepared e => Reach(state with { Drafts = state.Drafts.Add(e.Kind) }, Milestone.DraftsPrepared, e.PreparedOn,

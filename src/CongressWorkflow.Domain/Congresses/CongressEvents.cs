@@ -68,6 +68,10 @@ public sealed record CongressPlanIssued(
 [StoredAs("congress.plan-amended")]
 public sealed record CongressPlanAmended(string CongressId, string AmendsDocument, PlanTerms Terms, string AmendedBy, string? FollowsSuperior = null);
 
+/// <summary>The organisation moved under another parent: from now on that committee is its direct superior (approvals, recognition, notices).</summary>
+[StoredAs("congress.superior-changed")]
+public sealed record CongressSuperiorChanged(string CongressId, string? FromSuperiorId, string ToSuperiorId, DateTimeOffset ChangedAt);
+
 [StoredAs("congress.subcommittee-formed")]
 public sealed record SubcommitteeFormed(string CongressId, SubcommitteeKind Kind, string Head, int Members, DateOnly FormedOn);
 

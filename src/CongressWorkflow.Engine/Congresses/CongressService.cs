@@ -110,6 +110,41 @@ public sealed class CongressService(CommandPipeline pipeline)
         }
     }
 
+    /// <summary>
+    /// In an organisation's move, after its own event: each of its congresses (every campaign) records its new direct
+    /// superior, so approvals, recognition and notices go to the committee it now sits under. Their rows are locked first.
+    /// </summary>
+    public static async Task FollowMoveAsync(
+        PostgresEventStore store, CommandSession session, string organizationId, string newSuperiorId, CommandContext context, EventMetadata metadata,
+        CancellationToken cancellationToken)
+    {
+        var congresses = new List<string>();
+        await using (var command = new NpgsqlCommand(
+            "SELECT congress_id FROM congress.congresses WHERE organization_id = $1 ORDER BY congress_id FOR UPDATE", session.Connection, session.Transaction))
+        {
+            command.Parameters.Add(new() { Value = organizationId });
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                congresses.Add(reader.GetString(0));
+            }
+        }
+
+        foreach (var congressId in congresses)
+        {
+            var (state, version) = await store.AggregateStreamAsync(congressId, Congress.None, Congress.Evolve, cancellationToken: cancellationToken);
+            if (state.SuperiorOrganizationId == newSuperiorId)
+            {
+                continue;
+            }
+
+            var changed = new CongressSuperiorChanged(congressId, state.SuperiorOrganizationId, newSuperiorId, context.Now);
+            await ProjectStatusAsync(session.Connection, session.Transaction, [changed], Congress.Evolve(state, changed), version + 1, context);
+            await store.AppendAsync(session.Connection, session.Transaction, congressId, Aggregate.StreamType, ExpectedVersion.Exactly(version),
+                [new NewEvent(Guid.NewGuid(), changed)], metadata, cancellationToken: cancellationToken);
+        }
+    }
+
     /// <summary>Planned congresses in the organisation's subtree whose window falls outside their nearest planned superior's.</summary>
     public async Task<IReadOnlyList<WindowConflict>> FindWindowConflictsAsync(string campaignId, string organizationId, CancellationToken cancellationToken = default)
     {
@@ -266,7 +301,8 @@ public sealed class CongressService(CommandPipeline pipeline)
                 exemption, scheduled_start, scheduled_end, is_postponed, convened_on, days_late, plan_in_force_when_held, recognised_by,
                 resolution, version)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
-            ON CONFLICT (congress_id) DO UPDATE SET stage = excluded.stage, plan_document = excluded.plan_document,
+            ON CONFLICT (congress_id) DO UPDATE SET stage = excluded.stage, superior_organization_id = excluded.superior_organization_id,
+                plan_document = excluded.plan_document,
                 planned_date = excluded.planned_date, window_start = excluded.window_start, window_end = excluded.window_end,
                 subordinate_window_start = excluded.subordinate_window_start, subordinate_window_end = excluded.subordinate_window_end,
                 submission_round = excluded.submission_round, exemption = excluded.exemption, scheduled_start = excluded.scheduled_start,

@@ -1,6 +1,7 @@
 using CongressWorkflow.Domain.Common;
 using CongressWorkflow.Domain.Organizations;
 using CongressWorkflow.Engine.Commands;
+using CongressWorkflow.Engine.Congresses;
 
 namespace CongressWorkflow.Engine.Organizations;
 
@@ -32,7 +33,8 @@ public sealed class OrganizationService(CommandPipeline pipeline, OrganizationTr
             await OrganizationTree.LockTreeAsync(session, exclusive: true);
             var parent = await RequireParentAsync(session, newParentId, cancellationToken);
             return OrganizationDecider.Decide(new MoveOrganization(organizationId, parent, context), state);
-        }, cancellationToken);
+        }, cancellationToken,
+        (session, _, metadata) => CongressService.FollowMoveAsync(pipeline.Store, session, organizationId, newParentId, context, metadata, cancellationToken));
     }
 
     public async Task<CommandResult> DissolveAsync(string organizationId, string reason, CommandContext context, long? expectedVersion = null, CancellationToken cancellationToken = default)
@@ -56,9 +58,9 @@ public sealed class OrganizationService(CommandPipeline pipeline, OrganizationTr
     /// <summary>Facts come through the command's session (under the locks they take), so they cannot change before it commits.</summary>
     private Task<CommandResult> ExecuteAsync(
         string command, string organizationId, CommandContext context, long? expectedVersion, Func<Organization, CommandSession, Task<Decision>> decide,
-        CancellationToken cancellationToken) =>
+        CancellationToken cancellationToken, Func<CommandSession, Organization, EventStore.EventMetadata, Task>? afterAppend = null) =>
         pipeline.ExecuteAsync(command, Aggregate, Organization.StreamId(organizationId), context, expectedVersion,
-            decide, OrganizationTree.ProjectAsync, cancellationToken: cancellationToken);
+            decide, OrganizationTree.ProjectAsync, cancellationToken: cancellationToken, afterAppend: afterAppend);
 
     private static async Task<ParentFacts> RequireParentAsync(CommandSession session, string parentId, CancellationToken cancellationToken) =>
         await OrganizationTree.ParentFactsAsync(session, parentId, cancellationToken)
