@@ -208,6 +208,25 @@ public sealed class monitoring_progress_as_of_any_date(EngineDatabase db) : ICla
     }
 
     [Fact]
+    public async Task an_approval_recorded_days_after_the_date_it_states_is_flagged_in_the_trail()
+    {
+        await new DemoCampaign(db.DataSource).LoadIfEmptyAsync();
+        // As if the Ministry's approval of the Centre's documents had been entered ten days late (planted before projecting).
+        var approval = await db.ScalarAsync<long>("""
+            SELECT global_position FROM event_store.events
+            WHERE stream_id = $1 AND event_type = 'congress.submission-approved'
+            """, Congress.StreamId(DemoCampaign.CampaignId, "dang-bo-trung-tam-thong-tin-cntm"));
+        await db.ExecuteAsync("UPDATE event_store.events SET recorded_at = recorded_at + interval '10 days' WHERE global_position = $1", approval);
+        await using var daemon = Daemon();
+        daemon.Start();
+        await CatchUpAsync(daemon);
+
+        var trail = await new ProgressQueries(db.DataSource).AuditAsync(DemoCampaign.CampaignId, DemoCampaign.Ministry);
+
+        Assert.Equal([approval], trail.Where(a => a.BackDated).Select(a => a.GlobalPosition));
+    }
+
+    [Fact]
     public async Task a_past_days_timeline_counts_the_units_of_that_day_whatever_the_range_or_what_came_later()
     {
         await using var daemon = await ProjectTheDemoAsync();

@@ -81,7 +81,7 @@ public static class ConformanceReplay
             var superior = ParentOf(organizationId);
             var stated = Congress.DateOf(fact.Event);
             var recordedOn = DateOnly.FromDateTime(fact.RecordedAt.UtcDateTime);
-            if (stated is { } day && recordedOn.DayNumber - day.DayNumber > 1)
+            if (stated is { } day && Congress.IsBackDated(day, fact.RecordedAt))
             {
                 Report(BackDated, organizationId, recordedOn,
                     $"{Describe(fact.Event)} states {day:dd/MM/yyyy} but was recorded on {recordedOn:dd/MM/yyyy}, {recordedOn.DayNumber - day.DayNumber} days later",

@@ -92,6 +92,10 @@ public sealed record Congress
 
     public static string StreamId(string campaignId, string organizationId) => $"congress-{campaignId}-{organizationId}";
 
+    /// <summary>An entry recorded more than a day after the date it states: flagged in the trail and by the conformance replay.</summary>
+    public static bool IsBackDated(DateOnly stated, DateTimeOffset recordedAt) =>
+        DateOnly.FromDateTime(recordedAt.UtcDateTime).DayNumber - stated.DayNumber > 1;
+
     /// <summary>
     /// The day an event says it happened on, where it says one (a step taken by the organisation or its superior on a
     /// day; a plan or an amendment from the day it takes effect, so one made retroactive governs the days it covers, as

@@ -1,3 +1,4 @@
+using CongressWorkflow.Domain.Congresses;
 using CongressWorkflow.Domain.Organizations;
 using CongressWorkflow.EventStore;
 using Npgsql;
@@ -30,10 +31,16 @@ public sealed record TimelinePoint(DateOnly Day, int Completed, int Planned);
 public sealed record DeadlineItem(
     string OrganizationId, string Name, string CurrentName, OrganizationLevel Level, string? ParentName, DateOnly PlannedDate, DateOnly Deadline, int Days);
 
-/// <summary>One entry of the approval trail, with the stored event's chain hash (hex) so an export can be checked against the store.</summary>
+/// <summary>
+/// One entry of the approval trail, with the stored event's chain hash (hex) so an export can be checked against the
+/// store, and whether it was recorded more than a day after the date it states (<see cref="Congress.IsBackDated"/>).
+/// </summary>
 public sealed record AuditEntry(
     long GlobalPosition, Guid EventId, string StreamId, long StreamVersion, string CampaignId, string OrganizationId, string Action, int? Round,
-    string ByOrganization, string ByUser, string ByRole, string? Document, string? Comments, DateOnly OccurredOn, DateTimeOffset RecordedAt, string Hash);
+    string ByOrganization, string ByUser, string ByRole, string? Document, string? Comments, DateOnly OccurredOn, DateTimeOffset RecordedAt, string Hash)
+{
+    public bool BackDated => Congress.IsBackDated(OccurredOn, RecordedAt);
+}
 
 /// <summary>Narrows the trail: days the entries state, what happened, who did it (an organisation or a user).</summary>
 public sealed record TrailFilter(DateOnly? From = null, DateOnly? To = null, string? Action = null, string? Actor = null)

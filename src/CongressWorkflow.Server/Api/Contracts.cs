@@ -118,10 +118,10 @@ public sealed record ConformanceReportView(string CampaignId, string RootOrganiz
 
 public sealed record TrailEntryView(long GlobalPosition, Guid EventId, string StreamId, long StreamVersion, string CampaignId, string OrganizationId, string Action,
     int? Round, string ByOrganization, string ByUser, string ByRole, string? Document, string? Comments, DateOnly OccurredOn, DateTimeOffset RecordedAt,
-    string Hash)
+    bool BackDated, string Hash)
 {
     public static TrailEntryView From(AuditEntry a) => new(a.GlobalPosition, a.EventId, a.StreamId, a.StreamVersion, a.CampaignId, a.OrganizationId, a.Action,
-        a.Round, a.ByOrganization, a.ByUser, a.ByRole, a.Document, a.Comments, a.OccurredOn, a.RecordedAt, a.Hash);
+        a.Round, a.ByOrganization, a.ByUser, a.ByRole, a.Document, a.Comments, a.OccurredOn, a.RecordedAt, a.BackDated, a.Hash);
 }
 
 /// <summary>
@@ -133,7 +133,7 @@ public static class TrailCsv
     private static readonly string[] Header =
     [
         "occurred_on", "action", "organization_id", "round", "by_organization", "by_user", "by_role", "document", "comments", "stream_id",
-        "stream_version", "global_position", "event_id", "recorded_at", "hash",
+        "stream_version", "global_position", "event_id", "recorded_at", "back_dated", "hash",
     ];
 
     public static string Write(IReadOnlyList<TrailEntryView> entries)
@@ -148,7 +148,7 @@ public static class TrailCsv
                 e.Round?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty, e.ByOrganization, e.ByUser, e.ByRole,
                 e.Document ?? string.Empty, e.Comments ?? string.Empty, e.StreamId, e.StreamVersion.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 e.GlobalPosition.ToString(System.Globalization.CultureInfo.InvariantCulture), e.EventId.ToString(),
-                e.RecordedAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture), e.Hash,
+                e.RecordedAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture), e.BackDated ? "true" : "false", e.Hash,
             }.Select(Cell)).Append("\r\n");
         }
 

@@ -473,6 +473,7 @@ function renderTrail(entries) {
   for (const e of entries.slice(-200).reverse()) {
     const tr = document.createElement('tr');
     tr.dataset.action = e.action;
+    if (e.backDated) tr.classList.add('back-dated');
     // The unit and the event both open the congress page, the event at its own place in the replay.
     const unit = document.createElement('td');
     const unitLink = Object.assign(document.createElement('a'), { textContent: e.organizationId, className: 'congress-link' });
@@ -484,7 +485,10 @@ function renderTrail(entries) {
     eventLink.title = `sha-256 ${e.hash}`;
     eventLink.onclick = () => openCongress(e.organizationId, e.organizationId, e.streamVersion);
     event.append(eventLink);
-    tr.append(cell(fmtDay(e.occurredOn)), cell(e.action), unit, cell(e.round == null ? '' : String(e.round)), cell(e.byOrganization),
+    const day = cell(fmtDay(e.occurredOn));
+    if (e.backDated) day.append(Object.assign(document.createElement('span'), { className: 'flag',
+      textContent: ` ghi muộn ${new Date(e.recordedAt).toLocaleDateString('vi-VN')} · entered late`, title: 'recorded more than a day after this date' }));
+    tr.append(day, cell(e.action), unit, cell(e.round == null ? '' : String(e.round)), cell(e.byOrganization),
       cell(`${e.byUser} (${e.byRole})`), cell(e.document || e.comments || ''), event);
     body.append(tr);
   }
