@@ -261,7 +261,7 @@ public sealed class the_api_contract(the_authorization_matrix.QuietDemoServer fi
     public void a_trail_cell_a_spreadsheet_would_run_is_neutralised_and_quoting_survives()
     {
         var entry = new TrailEntryView(7, Guid.Empty, "congress-x-y", 3, "x", "y", "returned", 1, "z", "=cmd|' /C calc'!A0", "committee", null,
-            "=HYPERLINK(\"http://evil.example\", \"bấm\"), thêm", new DateOnly(2020, 3, 1), DateTimeOffset.UnixEpoch, "ab");
+            "=HYPERLINK(\"http://evil.example\", \"bấm\"), thêm", new DateOnly(2020, 3, 1), DateTimeOffset.UnixEpoch, false, "ab");
 
         var row = TrailCsv.Write([entry]).Split("\r\n")[1];
 
