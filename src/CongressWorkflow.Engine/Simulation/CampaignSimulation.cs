@@ -1,0 +1,410 @@
+using System.Collections.Concurrent;
+using CongressWorkflow.Domain.Campaigns;
+using CongressWorkflow.Domain.Common;
+using CongressWorkflow.Domain.Congresses;
+using CongressWorkflow.Domain.Organizations;
+using CongressWorkflow.Engine.Campaigns;
+using CongressWorkflow.Engine.Commands;
+using CongressWorkflow.Engine.Congresses;
+using CongressWorkflow.Engine.Deadlines;
+using CongressWorkflow.Engine.Import;
+using CongressWorkflow.Engine.Organizations;
+using CongressWorkflow.Engine.Time;
+using CongressWorkflow.EventStore;
+using Npgsql;
+
+namespace CongressWorkflow.Engine.Simulation;
+
+/// <summary>Where a simulation has got to: the phase, how much of it is done, and the simulated day.</summary>
+public sealed record SimulationProgress(string Phase, long Done, long Total, DateOnly? Day);
+
+/// <summary>
+/// Plays a <see cref="SimulatedCampaign"/> through the real command handlers (the same services the API calls), in
+/// simulated time: its own clock, so every event is recorded on the simulated day and the reports as of any day, on
+/// both axes, read like those of a real campaign. Phases: the tree (one import), the campaign, the plans (top-down), then
+/// day by day the deadline sweep (reminders, alerts, escalations) and what each unit does that day. Resumable: each
+/// finished day is recorded in <c>congress.simulations</c>, and a step repeated after a crash is refused by the rules
+/// (already planned, already submitted, already held) and counted as done, so a rerun carries on where it stopped.
+/// </summary>
+public sealed class CampaignSimulation
+{
+    public const string PhaseTree = "tree";
+    public const string PhasePlans = "plans";
+    public const string PhaseDays = "days";
+
+    private readonly SimulatedCampaign _campaign;
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly ManualTimeProvider _clock = new(new DateTimeOffset(SimulatedCampaign.Directive.ToDateTime(new TimeOnly(2, 0)), TimeSpan.Zero));
+    private readonly OrganizationImport _import;
+    private readonly CampaignService _campaigns;
+    private readonly CongressService _congresses;
+    private readonly DeadlineSweep _sweep;
+    private readonly int _parallelism;
+    private readonly ConcurrentDictionary<string, byte> _held = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _waiting = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<string>> _children = new(StringComparer.Ordinal);
+
+    public CampaignSimulation(NpgsqlDataSource dataSource, SimulatedCampaign campaign, int parallelism = 4)
+    {
+        _dataSource = dataSource;
+        _campaign = campaign;
+        _parallelism = parallelism;
+        var store = new PostgresEventStore(dataSource, DomainEventTypes.CreateRegistry(), _clock);
+        var pipeline = new CommandPipeline(store, dataSource);
+        var tree = new OrganizationTree(dataSource);
+        _import = new OrganizationImport(pipeline, tree);
+        _campaigns = new CampaignService(pipeline);
+        _congresses = new CongressService(pipeline);
+        _sweep = new DeadlineSweep(store, dataSource, _clock);
+        foreach (var unit in campaign.Units.Where(u => u.ParentId is not null))
+        {
+            (_children.TryGetValue(unit.ParentId!, out var list) ? list : _children[unit.ParentId!] = []).Add(unit.Id);
+        }
+    }
+
+    /// <summary>Commands refused because they had already been carried out (a resumed day): counted, not errors.</summary>
+    public long Repeated => Interlocked.Read(ref _repeated);
+
+    private long _repeated;
+
+    public async Task RunAsync(IProgress<SimulationProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var reached = await StartOrResumeAsync(cancellationToken);
+        await ImportTreeAsync(progress, cancellationToken);
+        await PlanAsync(progress, cancellationToken);
+        await LoadHeldAsync(cancellationToken);
+
+        var days = SimulatedCampaign.LastDay.DayNumber - SimulatedCampaign.FirstDay.DayNumber + 1;
+        var actions = ScheduleByDay();
+        for (var day = SimulatedCampaign.FirstDay.AddDays(1); day <= SimulatedCampaign.LastDay; day = day.AddDays(1))
+        {
+            if (reached is { } done && day <= done)
+            {
+                foreach (var unit in actions.GetValueOrDefault(day, []).Where(a => a.Kind == ActionKind.Convene))
+                {
+                    _waiting.Add(unit.Unit.Id);
+                }
+
+                _waiting.RemoveWhere(_held.ContainsKey);
+                continue;
+            }
+
+            await PlayDayAsync(day, actions.GetValueOrDefault(day, []), cancellationToken);
+            await RecordDayAsync(day, cancellationToken);
+            progress?.Report(new SimulationProgress(PhaseDays, day.DayNumber - SimulatedCampaign.FirstDay.DayNumber + 1, days, day));
+        }
+
+        await FinishAsync(cancellationToken);
+    }
+
+    private enum ActionKind
+    {
+        Submit,
+        Return,
+        Resubmit,
+        Approve,
+        Postpone,
+        Reschedule,
+        Widen,
+        Convene,
+    }
+
+    private sealed record Action(ActionKind Kind, SimulatedUnit Unit);
+
+    /// <summary>Each unit's steps on their days: submission two weeks before the congress, a return and a resubmission for some, approval a week before, the wave's postponements.</summary>
+    private Dictionary<DateOnly, List<Action>> ScheduleByDay()
+    {
+        var byDay = new Dictionary<DateOnly, List<Action>>();
+        void On(DateOnly day, ActionKind kind, SimulatedUnit unit)
+        {
+            var clamped = day <= SimulatedCampaign.FirstDay ? SimulatedCampaign.FirstDay.AddDays(1) : day;
+            (byDay.TryGetValue(clamped, out var list) ? list : byDay[clamped] = []).Add(new Action(kind, unit));
+        }
+
+        foreach (var unit in _campaign.Units.Where(u => u.Level != OrganizationLevel.Central))
+        {
+            var submitted = unit.HeldOn.AddDays(-14);
+            On(submitted, ActionKind.Submit, unit);
+            var approved = unit.HeldOn.AddDays(-7);
+            if (unit.Returned)
+            {
+                On(submitted.AddDays(2), ActionKind.Return, unit);
+                On(submitted.AddDays(4), ActionKind.Resubmit, unit);
+                approved = approved > submitted.AddDays(5) ? approved : submitted.AddDays(5);
+            }
+
+            On(approved, ActionKind.Approve, unit);
+            if (unit.PostponedOn is { } postponed)
+            {
+                On(postponed, ActionKind.Postpone, unit);
+                On(unit.ResumedOn!.Value, ActionKind.Reschedule, unit);
+            }
+
+            On(unit.HeldOn > approved ? unit.HeldOn : approved, ActionKind.Convene, unit);
+        }
+
+        foreach (var committee in _campaign.CommitteesWideningTheirWindow())
+        {
+            On(SimulatedCampaign.WideningDay, ActionKind.Widen, committee);
+        }
+
+        var root = _campaign[_campaign.RootId];
+        On(root.HeldOn, ActionKind.Convene, root);
+        return byDay;
+    }
+
+    private async Task PlayDayAsync(DateOnly day, List<Action> actions, CancellationToken cancellationToken)
+    {
+        SetClock(day, 1);
+        await _sweep.RunAsync(cancellationToken);
+        SetClock(day, 2);
+
+        // Every unit's own steps of the day (in the order above), units side by side.
+        await Parallel.ForEachAsync(actions.Where(a => a.Kind != ActionKind.Convene).GroupBy(a => a.Unit.Id),
+            new ParallelOptions { MaxDegreeOfParallelism = _parallelism, CancellationToken = cancellationToken },
+            async (steps, ct) =>
+            {
+                foreach (var step in steps.OrderBy(s => s.Kind))
+                {
+                    await StepAsync(step, day, ct);
+                }
+            });
+
+        // Then the congresses due, bottom-up: a committee convenes once every subordinate has; the others wait.
+        foreach (var convene in actions.Where(a => a.Kind == ActionKind.Convene))
+        {
+            _waiting.Add(convene.Unit.Id);
+        }
+
+        foreach (var level in _waiting.Select(id => _campaign[id]).GroupBy(u => u.Level).OrderByDescending(g => g.Key).ToList())
+        {
+            var ready = level.Where(u => _children.GetValueOrDefault(u.Id, []).All(_held.ContainsKey)).ToList();
+            await Parallel.ForEachAsync(ready, new ParallelOptions { MaxDegreeOfParallelism = _parallelism, CancellationToken = cancellationToken },
+                async (unit, ct) => await ConveneAsync(unit, day, ct));
+            _waiting.RemoveWhere(_held.ContainsKey);
+        }
+    }
+
+    private async Task StepAsync(Action step, DateOnly day, CancellationToken cancellationToken)
+    {
+        var unit = step.Unit;
+        var congress = Congress.StreamId(_campaign.CampaignId, unit.Id);
+        var me = Context(unit.Id);
+        var superior = unit.ParentId is null ? me : Context(unit.ParentId, Roles.Committee);
+        switch (step.Kind)
+        {
+            case ActionKind.Submit:
+                await DoAsync(new FormSubcommittee(congress, SubcommitteeKind.Documents, "Trưởng Tiểu ban Văn kiện", 5, me), cancellationToken);
+                await DoAsync(new FormSubcommittee(congress, SubcommitteeKind.Personnel, "Trưởng Tiểu ban Nhân sự", 3, me), cancellationToken);
+                await DoAsync(new FormSubcommittee(congress, SubcommitteeKind.OrganisationService, "Trưởng Tiểu ban Tổ chức – Phục vụ", 4, me), cancellationToken);
+                await DoAsync(new PrepareDraft(congress, DraftKind.PoliticalReport, me), cancellationToken);
+                await DoAsync(new PrepareDraft(congress, DraftKind.ReviewReport, me), cancellationToken);
+                await DoAsync(new CollectComments(congress, DraftKind.PoliticalReport, 5, 17, me), cancellationToken);
+                await DoAsync(new PreparePersonnelPlan(congress, 11, 13, 3, 1, me), cancellationToken);
+                await DoAsync(new SubmitToSuperior(congress, me), cancellationToken);
+                break;
+            case ActionKind.Return:
+                await DoAsync(new ReturnSubmission(congress, "Bổ sung cơ cấu cán bộ nữ và cán bộ trẻ trong đề án nhân sự", superior), cancellationToken);
+                break;
+            case ActionKind.Resubmit:
+                await DoAsync(new SubmitToSuperior(congress, me), cancellationToken);
+                break;
+            case ActionKind.Approve:
+                await DoAsync(new ApproveSubmission(congress, Document("QĐ", unit.Id), superior), cancellationToken);
+                break;
+            case ActionKind.Postpone:
+                var (state, _) = await _congresses.LoadAsync(congress, cancellationToken);
+                if (state.Schedule is null)
+                {
+                    await DoAsync(new ScheduleCongress(congress, new DateWindow(day.AddDays(3), day.AddDays(3)), me), cancellationToken);
+                }
+
+                await DoAsync(new PostponeCongress(congress, "COVID-19: thực hiện giãn cách xã hội", me), cancellationToken);
+                break;
+            case ActionKind.Reschedule:
+                await DoAsync(new RescheduleCongress(congress, new DateWindow(unit.HeldOn, unit.HeldOn), "Hết giãn cách xã hội", me), cancellationToken);
+                break;
+            case ActionKind.Widen:
+                // Like 12-KH/ĐU: the committee moves its own congress back and gives its branches until a week before it.
+                var planned = unit.PlannedDate.AddDays(21) < unit.Window.End ? unit.PlannedDate.AddDays(21) : unit.Window.End;
+                await DoAsync(new AmendPlan(congress, Document("KH", unit.Id), day, planned, unit.Window, new DateWindow(unit.SubordinateWindow!.Start, planned.AddDays(-7)),
+                    Deadlines(planned, unit.Window), null, me), cancellationToken);
+                break;
+        }
+    }
+
+    private async Task ConveneAsync(SimulatedUnit unit, DateOnly day, CancellationToken cancellationToken)
+    {
+        var congress = Congress.StreamId(_campaign.CampaignId, unit.Id);
+        var me = Context(unit.Id);
+        var (members, delegates) = unit.Level switch
+        {
+            OrganizationLevel.Branch => (12, 12),
+            OrganizationLevel.Grassroots => (180, 100),
+            OrganizationLevel.Ministry => (7_000, 300),
+            _ => (80_000, 450),
+        };
+        try
+        {
+            await _congresses.HandleAsync(new ConveneCongress(congress, day, delegates - 1, delegates, _children.GetValueOrDefault(unit.Id, []).Count, members, [], me),
+                cancellationToken: cancellationToken);
+        }
+        catch (CommandRejectedException e) when (e.Code == CongressErrors.WrongStage)
+        {
+            Interlocked.Increment(ref _repeated); // held before a restart
+        }
+
+        await DoAsync(new RecordElections(congress, new ElectionResults(unit.Level == OrganizationLevel.Branch ? 3 : 11, unit.Level == OrganizationLevel.Branch ? 0 : 3,
+            $"Bí thư {unit.Name}", 1, unit.Level == OrganizationLevel.Branch ? 0 : 3, unit.Level == OrganizationLevel.Branch ? null : "Chủ nhiệm UBKT", 2, 0), me),
+            cancellationToken);
+        if (unit.ParentId is not null)
+        {
+            await DoAsync(new RecogniseResults(congress, Document("QĐ", unit.Id), Context(unit.ParentId, Roles.Committee)), cancellationToken);
+        }
+
+        if (unit.Level != OrganizationLevel.Branch)
+        {
+            await DoAsync(new IssueResolution(congress, Document("NQ", unit.Id), me), cancellationToken);
+        }
+
+        _held.TryAdd(unit.Id, 0);
+    }
+
+    private async Task DoAsync(CongressCommand command, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _congresses.HandleAsync(command, cancellationToken: cancellationToken);
+        }
+        catch (CommandRejectedException e) when (e.Code is CongressErrors.AlreadyPlanned or CongressErrors.WrongStage or CongressErrors.NotPostponed
+                                                     or CongressErrors.Postponed or CongressErrors.SameDocument)
+        {
+            // Already done before a restart (or overtaken by the unit's other steps): the rules refuse it, nothing is written.
+            Interlocked.Increment(ref _repeated);
+        }
+    }
+
+    private async Task ImportTreeAsync(IProgress<SimulationProgress>? progress, CancellationToken cancellationToken)
+    {
+        progress?.Report(new SimulationProgress(PhaseTree, 0, _campaign.Units.Count, null));
+        SetClock(SimulatedCampaign.Directive, 2);
+        var report = await _import.ImportAsync(_campaign.TreeCsv(), ImportFormat.Csv, Context(_campaign.RootId, Roles.Admin), cancellationToken);
+        if (!report.Succeeded)
+        {
+            throw new InvalidOperationException("the simulated tree did not import: " + string.Join("; ", report.Errors.Take(5).Select(e => $"line {e.Line}: {e.Reason}")));
+        }
+
+        if (!await CampaignService.ExistsAsync(_dataSource, _campaign.CampaignId, cancellationToken))
+        {
+            await _campaigns.StartAsync(new StartCampaign(_campaign.CampaignId, $"Đại hội các cấp (mô phỏng {_campaign.Size:N0} tổ chức)",
+                DocumentReference.Parse("35-CT/TW"), 2020, 2025, 2022, Context(_campaign.RootId, Roles.Admin)), cancellationToken);
+        }
+
+        progress?.Report(new SimulationProgress(PhaseTree, _campaign.Units.Count, _campaign.Units.Count, null));
+    }
+
+    /// <summary>Plans top-down, level by level (a unit's window is checked against its superior's), the units of a level side by side.</summary>
+    private async Task PlanAsync(IProgress<SimulationProgress>? progress, CancellationToken cancellationToken)
+    {
+        SetClock(SimulatedCampaign.FirstDay, 2);
+        var planned = await PlannedAsync(cancellationToken);
+        long done = planned.Count;
+        foreach (var level in _campaign.Units.GroupBy(u => u.Level).OrderBy(g => g.Key))
+        {
+            await Parallel.ForEachAsync(level.Where(u => !planned.Contains(u.Id)),
+                new ParallelOptions { MaxDegreeOfParallelism = _parallelism, CancellationToken = cancellationToken },
+                async (unit, ct) =>
+                {
+                    var document = DocumentReference.Parse($"{StableNumber(unit.Id)}-KH/{(unit.Level == OrganizationLevel.Central ? "TW" : "ĐU")}");
+                    await DoAsync(new IssuePlan(Congress.StreamId(_campaign.CampaignId, unit.Id), _campaign.CampaignId, unit.Id, null, document,
+                        DocumentReference.Parse("35-CT/TW"), SimulatedCampaign.FirstDay, unit.PlannedDate, unit.Window, unit.SubordinateWindow,
+                        Deadlines(unit.PlannedDate, unit.Window), unit.IsPilot, null, Context(unit.Id)), ct);
+                    if (Interlocked.Increment(ref done) % 200 == 0)
+                    {
+                        progress?.Report(new SimulationProgress(PhasePlans, done, _campaign.Units.Count, null));
+                    }
+                });
+        }
+
+        progress?.Report(new SimulationProgress(PhasePlans, _campaign.Units.Count, _campaign.Units.Count, null));
+    }
+
+    private static IReadOnlyList<Deadline> Deadlines(DateOnly planned, DateWindow window) =>
+        [new Deadline(Milestone.SubmittedToSuperior, planned.AddDays(-14)), new Deadline(Milestone.CongressHeld, window.End)];
+
+    private async Task<HashSet<string>> PlannedAsync(CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand("SELECT organization_id FROM congress.congresses WHERE campaign_id = $1");
+        command.Parameters.Add(new() { Value = _campaign.CampaignId });
+        var planned = new HashSet<string>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            planned.Add(reader.GetString(0));
+        }
+
+        return planned;
+    }
+
+    private async Task LoadHeldAsync(CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand("SELECT organization_id FROM congress.congresses WHERE campaign_id = $1 AND convened_on IS NOT NULL");
+        command.Parameters.Add(new() { Value = _campaign.CampaignId });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            _held.TryAdd(reader.GetString(0), 0);
+        }
+    }
+
+    /// <summary>The last day finished by an earlier run of this simulation; registers it when new.</summary>
+    private async Task<DateOnly?> StartOrResumeAsync(CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand("""
+            INSERT INTO congress.simulations (simulation_id, size, seed, started_at) VALUES ($1, $2, $3, now())
+            ON CONFLICT (simulation_id) DO UPDATE SET finished_at = NULL
+            RETURNING day_reached
+            """);
+        command.Parameters.AddPositional(_campaign.CampaignId, _campaign.Size, _campaign.Seed);
+        var reached = await command.ExecuteScalarAsync(cancellationToken);
+        if (reached is DateOnly day)
+        {
+            _clock.SetUtcNow(new DateTimeOffset(day.ToDateTime(new TimeOnly(23, 0)), TimeSpan.Zero));
+            return day;
+        }
+
+        return null;
+    }
+
+    private async Task RecordDayAsync(DateOnly day, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand("UPDATE congress.simulations SET day_reached = $2 WHERE simulation_id = $1");
+        command.Parameters.AddPositional(_campaign.CampaignId, day);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private async Task FinishAsync(CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand("UPDATE congress.simulations SET finished_at = now() WHERE simulation_id = $1");
+        command.Parameters.AddPositional(_campaign.CampaignId);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Simulated time only moves forward; steps of a day are recorded in the morning of that day.</summary>
+    private void SetClock(DateOnly day, int hour)
+    {
+        var moment = new DateTimeOffset(day.ToDateTime(new TimeOnly(hour, 0)), TimeSpan.Zero);
+        if (moment > _clock.GetUtcNow())
+        {
+            _clock.SetUtcNow(moment);
+        }
+    }
+
+    private CommandContext Context(string organizationId, string role = Roles.Secretariat) =>
+        new("mo-phong@" + organizationId, role, organizationId, _clock.GetUtcNow());
+
+    /// <summary>A unit's document of a kind (a decision on it, its resolution, its amendment), numbered the same in every run.</summary>
+    private static DocumentReference Document(string type, string unitId) => DocumentReference.Parse($"{StableNumber(type + unitId)}-{type}/ĐU");
+
+    private static int StableNumber(string text) => 1 + ((text.Aggregate(17, (hash, c) => unchecked(hash * 31 + c)) & int.MaxValue) % 9_999);
+}
