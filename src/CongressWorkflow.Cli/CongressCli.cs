@@ -63,6 +63,7 @@ public static partial class CongressCli
         root.Subcommands.Add(Organizations(console, error, handler, connection));
         root.Subcommands.Add(History(console, error, handler, connection));
         root.Subcommands.Add(Database(console, error, handler, connection));
+        root.Subcommands.Add(Simulate(console, error, handler, connection));
         root.Subcommands.Add(TokenCommands.Build(console, error));
         return root;
     }
@@ -86,37 +87,42 @@ public static partial class CongressCli
                 return 0;
             }
 
-            var words = server.LanguageOf(parse);
-            console.Write(new Rule($"[bold]{Markup.Escape(words.Named(report.Name, report.CurrentName))}[/] — {words["as-of"]} {report.AsOf:dd/MM/yyyy}").LeftJustified());
-            var levels = new Table().AddColumns(words["level"], words["held"], "", words["early"], words["on-time"], words["late"], words["overdue"], words["not-yet-due"]);
-            foreach (var l in report.Levels)
-            {
-                var level = JsonNamingPolicy.KebabCaseLower.ConvertName(l.Level.ToString());
-                levels.AddRow(words[level], Markup.Escape(words.Count(l.Held, l.Total, l.Percent, level)), Bar(l.Percent), words.Number(l.Early),
-                    words.Number(l.OnTime), words.Number(l.Late), l.Overdue > 0 ? $"[red]{words.Number(l.Overdue)}[/]" : "0", words.Number(l.NotYetDue));
-            }
-
-            console.Write(levels);
-            if (report.Subordinates.Total > 0)
-            {
-                console.MarkupLine(words.SubordinatesDone(report.Subordinates.Completed, report.Subordinates.Total));
-            }
-
-            console.MarkupLine(report.Completion is { CompletedOn: { } done, DaysEarly: { } early }
-                ? words.Completed(done, early, report.Completion.Deadline)
-                : words["in-progress"]);
-
-            var behind = new Table().AddColumns(words["subordinate"], words["held"], words["overdue"]);
-            foreach (var s in subordinates.Take(15))
-            {
-                behind.AddRow(Markup.Escape(words.Named(s.Name, s.CurrentName)), string.Format(words.Culture, "{0:N0}/{1:N0} ({2:N2}%)", s.Held, s.Units, s.Percent),
-                    s.Overdue > 0 ? $"[red]{words.Number(s.Overdue)}[/]" : "0");
-            }
-
-            console.Write(behind);
+            PrintProgress(console, server.LanguageOf(parse), report, subordinates);
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>A progress report as the sources print it: each level's held out of total, who is behind, when the subtree finished.</summary>
+    private static void PrintProgress(IAnsiConsole console, Language words, ProgressView report, IReadOnlyList<SubordinateProgressView> subordinates)
+    {
+        console.Write(new Rule($"[bold]{Markup.Escape(words.Named(report.Name, report.CurrentName))}[/] — {words["as-of"]} {report.AsOf:dd/MM/yyyy}").LeftJustified());
+        var levels = new Table().AddColumns(words["level"], words["held"], "", words["early"], words["on-time"], words["late"], words["overdue"], words["not-yet-due"]);
+        foreach (var l in report.Levels)
+        {
+            var level = JsonNamingPolicy.KebabCaseLower.ConvertName(l.Level.ToString());
+            levels.AddRow(words[level], Markup.Escape(words.Count(l.Held, l.Total, l.Percent, level)), Bar(l.Percent), words.Number(l.Early),
+                words.Number(l.OnTime), words.Number(l.Late), l.Overdue > 0 ? $"[red]{words.Number(l.Overdue)}[/]" : "0", words.Number(l.NotYetDue));
+        }
+
+        console.Write(levels);
+        if (report.Subordinates.Total > 0)
+        {
+            console.MarkupLine(words.SubordinatesDone(report.Subordinates.Completed, report.Subordinates.Total));
+        }
+
+        console.MarkupLine(report.Completion is { CompletedOn: { } done, DaysEarly: { } early }
+            ? words.Completed(done, early, report.Completion.Deadline)
+            : words["in-progress"]);
+
+        var behind = new Table().AddColumns(words["subordinate"], words["held"], words["overdue"]);
+        foreach (var s in subordinates.Take(15))
+        {
+            behind.AddRow(Markup.Escape(words.Named(s.Name, s.CurrentName)), string.Format(words.Culture, "{0:N0}/{1:N0} ({2:N2}%)", s.Held, s.Units, s.Percent),
+                s.Overdue > 0 ? $"[red]{words.Number(s.Overdue)}[/]" : "0");
+        }
+
+        console.Write(behind);
     }
 
     private static Command Overdue(IAnsiConsole console, TextWriter error, HttpMessageHandler? handler, ServerOptions server)

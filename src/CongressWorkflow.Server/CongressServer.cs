@@ -83,6 +83,7 @@ public sealed class CongressServer : IAsyncDisposable
             builder.Services.AddSingleton<DeadlinePolicyService>();
             builder.Services.AddSingleton<DeadlineQueries>();
             builder.Services.AddSingleton<DeadlineBoardAsKnown>();
+            builder.Services.AddSingleton<SimulationRunner>();
             builder.Services.AddSingleton<SubscriptionService>();
             builder.Services.AddSingleton<DeadlineSweep>();
             builder.Services.AddHttpClient("webhooks", client => client.Timeout = TimeSpan.FromSeconds(15));
@@ -168,6 +169,7 @@ public sealed class CongressServer : IAsyncDisposable
             api.MapCongressEndpoints();
             api.MapMonitoringEndpoints();
             api.MapDeadlineEndpoints();
+            api.MapSimulationEndpoints();
             app.UseHangfireDashboard("/hangfire",
                 new DashboardOptions { AsyncAuthorization = [new OperatorDashboardFilter()], DisplayStorageConnectionString = false, AppPath = "/" },
                 app.Services.GetRequiredService<DeadlineJobs>().Storage);

@@ -370,6 +370,32 @@ public sealed class the_congress_command_line(DemoServerFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task simulate_plays_a_small_campaign_on_the_server_and_its_summary_is_the_progress_report()
+    {
+        var (exitCode, output, error) = await RunAsync("simulate", "--size", "60", "--seed", "3", "--format", "json");
+
+        Assert.True(exitCode == 0, error);
+        var result = JsonDocument.Parse(output).RootElement;
+        var simulation = result.GetProperty("simulation");
+        Assert.True(simulation.GetProperty("finished").GetBoolean());
+        var (root, campaign) = (simulation.GetProperty("rootOrganizationId").GetString()!, simulation.GetProperty("campaignId").GetString()!);
+        var (_, progress, _) = await RunAsync("progress", root, "--campaign", campaign, "--as-of", "2021-01-24", "--format", "json");
+        Assert.Equal(JsonDocument.Parse(progress).RootElement.GetProperty("report").ToString(), result.GetProperty("report").ToString());
+        var levels = result.GetProperty("report").GetProperty("levels").EnumerateArray().ToList();
+        Assert.Equal(59, levels.Sum(l => l.GetProperty("total").GetInt32()));
+        Assert.All(levels, l => Assert.Equal(l.GetProperty("total").GetInt32(), l.GetProperty("held").GetInt32()));
+
+        // Asked again, the finished simulation is not played twice: it reports at once, in words this time.
+        var (again, text, _) = await RunAsync("simulate", "--size", "60", "--seed", "3");
+        var (bad, _, badError) = await RunAsync("simulate", "--size", "5");
+        Assert.Equal(0, again);
+        Assert.Contains("Đã mô phỏng 60 tổ chức", text, StringComparison.Ordinal);
+        Assert.Contains("chi bộ (100,00%)", text, StringComparison.Ordinal);
+        Assert.Equal(CongressCli.BadInput, bad);
+        Assert.Contains("--size", badError, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task webhooks_are_added_listed_and_removed_and_bad_input_gets_an_exit_code()
     {
         var (added, addOutput, _) = await RunAsync("webhooks", "add", "--root", DemoCampaign.Ministry, "--url", "http://127.0.0.1:9/hooks");

@@ -58,6 +58,9 @@ public sealed class simulating_a_campaign(EngineDatabase db, ITestOutputHelper o
         Assert.True(await db.ScalarAsync<long>("SELECT count(*) FROM event_store.events WHERE event_type = 'congress.plan-amended' AND data->>'followsSuperior' IS NOT NULL") > 0,
             "a committee hit by the wave widens its branches' window, and they follow");
         Assert.Equal(0L, await db.ScalarAsync<long>("SELECT count(*) FROM congress.congresses WHERE campaign_id = $1 AND convened_on IS NULL", campaign.CampaignId));
+        // The simulation keeps its own time: the real sweep (today, years after) leaves its open deadlines (the resolutions to disseminate) alone.
+        Assert.True(await db.ScalarAsync<long>("SELECT count(*) FROM congress.deadlines WHERE campaign_id = $1 AND NOT is_met", campaign.CampaignId) > 0);
+        Assert.Equal(0, (await new Deadlines.DeadlineSweep(db.Store, db.DataSource, TimeProvider.System).RunAsync()).Deadlines);
 
         // Every congress was recorded on its simulated day: the progress report as of the day before the national congress has
         // every unit below it held, with early, on-time and late ones.

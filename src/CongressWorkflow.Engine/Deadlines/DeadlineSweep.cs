@@ -22,8 +22,10 @@ public sealed record SweepReport(DateOnly Day, bool Ran, int Deadlines, int Sent
 /// ledger stream under a deterministic id, with its inbox, email and webhook deliveries in the outbox, all in one
 /// transaction per batch. One node sweeps at a time (a PostgreSQL advisory lock); a crashed or repeated sweep cannot
 /// send twice, because a step's id is the same on every run and the store refuses a second event with it.
+/// A simulated campaign runs on its own clock: the sweep of <paramref name="simulatedCampaignId"/> (on the simulated day)
+/// touches only it, and the real sweep leaves simulated campaigns alone.
 /// </summary>
-public sealed class DeadlineSweep(PostgresEventStore store, NpgsqlDataSource dataSource, TimeProvider timeProvider)
+public sealed class DeadlineSweep(PostgresEventStore store, NpgsqlDataSource dataSource, TimeProvider timeProvider, string? simulatedCampaignId = null)
 {
     public const int BatchSize = 500;
 
@@ -33,6 +35,8 @@ public sealed class DeadlineSweep(PostgresEventStore store, NpgsqlDataSource dat
 
     public static string LedgerStreamId(string campaignId, string organizationId) => $"ledger-{campaignId}-{organizationId}";
 
+    private string LockName => simulatedCampaignId is null ? "deadline-sweep" : "deadline-sweep:" + simulatedCampaignId;
+
     public async Task<SweepReport> RunAsync(CancellationToken cancellationToken = default)
     {
         var started = Stopwatch.GetTimestamp();
@@ -40,8 +44,9 @@ public sealed class DeadlineSweep(PostgresEventStore store, NpgsqlDataSource dat
         using var activity = CongressTelemetry.ActivitySource.StartActivity("deadlines.sweep");
         activity?.SetTag("cw.day", today.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using (var tryLock = new NpgsqlCommand("SELECT pg_try_advisory_lock(hashtextextended('deadline-sweep', 0))", connection))
+        await using (var tryLock = new NpgsqlCommand("SELECT pg_try_advisory_lock(hashtextextended($1, 0))", connection))
         {
+            tryLock.Parameters.AddPositional(LockName);
             if (!(bool)(await tryLock.ExecuteScalarAsync(cancellationToken))!)
             {
                 activity?.SetTag("cw.ran", false);
@@ -70,7 +75,8 @@ public sealed class DeadlineSweep(PostgresEventStore store, NpgsqlDataSource dat
         }
         finally
         {
-            await using var unlock = new NpgsqlCommand("SELECT pg_advisory_unlock(hashtextextended('deadline-sweep', 0))", connection);
+            await using var unlock = new NpgsqlCommand("SELECT pg_advisory_unlock(hashtextextended($1, 0))", connection);
+            unlock.Parameters.AddPositional(LockName);
             await unlock.ExecuteNonQueryAsync(CancellationToken.None);
         }
     }
@@ -101,12 +107,14 @@ public sealed class DeadlineSweep(PostgresEventStore store, NpgsqlDataSource dat
             FROM congress.deadlines d JOIN congress.organizations o ON o.organization_id = d.organization_id
             WHERE d.next_step_on <= $1 AND NOT d.is_met AND d.closed_reason IS NULL
               AND d.effective_from <= $1 AND (d.effective_until IS NULL OR d.effective_until >= $1)
+              AND CASE WHEN $3::text IS NULL THEN NOT EXISTS (SELECT 1 FROM congress.simulations s WHERE s.simulation_id = d.campaign_id)
+                       ELSE d.campaign_id = $3 END
             ORDER BY d.next_step_on, d.congress_id, d.milestone, d.due_on
             LIMIT $2
             FOR UPDATE OF d
             """, connection, transaction))
         {
-            select.Parameters.AddPositional(sweep.Today, BatchSize);
+            select.Parameters.AddPositional(sweep.Today, BatchSize, simulatedCampaignId);
             await using var reader = await select.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {

@@ -55,7 +55,7 @@ public sealed class CampaignSimulation
         _import = new OrganizationImport(pipeline, tree);
         _campaigns = new CampaignService(pipeline);
         _congresses = new CongressService(pipeline);
-        _sweep = new DeadlineSweep(store, dataSource, _clock);
+        _sweep = new DeadlineSweep(store, dataSource, _clock, campaign.CampaignId);
         foreach (var unit in campaign.Units.Where(u => u.ParentId is not null))
         {
             (_children.TryGetValue(unit.ParentId!, out var list) ? list : _children[unit.ParentId!] = []).Add(unit.Id);
