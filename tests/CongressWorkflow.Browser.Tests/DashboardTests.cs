@@ -141,6 +141,26 @@ public sealed class the_dashboard(DashboardFixture fixture) : IClassFixture<Dash
     }
 
     [Fact]
+    public void a_unit_typed_without_diacritics_is_found_and_opens_in_the_drill_down_by_keyboard()
+    {
+        Open(DemoCampaign.CentralBloc, "2020-05-15");
+
+        var name = fixture.Browser.FindElement(By.Id("find-name"));
+        name.SendKeys("trung tam thong tin" + Keys.Enter);
+        var wait = new WebDriverWait(fixture.Browser, TimeSpan.FromSeconds(20));
+        var result = wait.Until(driver => driver.FindElements(By.CssSelector("#find-results tbody tr a")).FirstOrDefault());
+        Assert.StartsWith("1 đơn vị", fixture.Browser.FindElement(By.Id("find-count")).Text, StringComparison.Ordinal);
+        Assert.Equal("Đảng bộ Trung tâm Thông tin Công nghiệp và Thương mại ★", result!.Text);
+
+        // Tab to the result and press Enter: the drill-down opens on it, under the bloc and the Ministry.
+        result.SendKeys(Keys.Enter);
+        WaitFor("dang-bo-trung-tam-thong-tin-cntm@2020-05-15");
+        Assert.Contains("Bộ Công Thương", fixture.Browser.FindElement(By.Id("breadcrumb")).Text, StringComparison.Ordinal);
+        Assert.Contains("path=dang-bo-khoi-cac-co-quan-trung-uong%2Fdang-bo-bo-cong-thuong%2Fdang-bo-trung-tam-thong-tin-cntm", fixture.Browser.Url,
+            StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void the_deadlines_board_shows_the_postponed_pilot_chased_and_escalated_to_the_ministry()
     {
         Open(DemoCampaign.Ministry, "2020-04-23");

@@ -227,6 +227,37 @@ public sealed class monitoring_progress_as_of_any_date(EngineDatabase db) : ICla
     }
 
     [Fact]
+    public async Task units_are_found_by_name_without_diacritics_and_narrowed_by_level_sector_pilot_and_overdue()
+    {
+        await using var daemon = await ProjectTheDemoAsync();
+        var queries = new ProgressQueries(db.DataSource);
+        Task<UnitPage> Find(UnitFilter filter, DateOnly? day = null, DateTimeOffset? knownAt = null, int limit = 50) =>
+            queries.UnitsAsync(DemoCampaign.CampaignId, DemoCampaign.Central, day ?? new DateOnly(2020, 5, 10), filter, limit, knownAt: knownAt);
+
+        var byName = await Find(new UnitFilter("so cong thuong thai"));
+        var grassroots = await Find(new UnitFilter(Level: OrganizationLevel.Grassroots));
+        var pilots = await Find(new UnitFilter(PilotsOnly: true));
+        var enterprises = await Find(new UnitFilter(Sector: Sector.Enterprise));
+        var overdueAsShown = await Find(new UnitFilter(OverdueOnly: true), knownAt: new DateTimeOffset(2020, 5, 10, 23, 0, 0, TimeSpan.Zero));
+        var wildcard = await Find(new UnitFilter("100%_"));
+        var firstPage = await Find(new UnitFilter(Level: OrganizationLevel.Branch), limit: 5);
+
+        Assert.Equal([DemoCampaign.ThaiBinh], byName.Units.Select(u => u.OrganizationId));
+        Assert.Equal(("Đảng bộ Khối các cơ quan tỉnh Thái Bình", false), (byName.Units[0].ParentName, byName.Units[0].IsOverdue));
+        Assert.All(grassroots.Units, u => Assert.Equal(OrganizationLevel.Grassroots, u.Level));
+        Assert.Equal(grassroots.Total, grassroots.Units.Count);
+        Assert.Equal(3, pilots.Total);
+        Assert.All(enterprises.Units, u => Assert.Equal(Sector.Enterprise, u.Sector));
+        Assert.NotEmpty(enterprises.Units);
+        Assert.Contains(DemoCampaign.ThaiBinh + "-chi-bo-12", overdueAsShown.Units.Select(u => u.OrganizationId));
+        Assert.DoesNotContain(DemoCampaign.ThaiBinh + "-chi-bo-12", (await Find(new UnitFilter(OverdueOnly: true))).Units.Select(u => u.OrganizationId));
+        Assert.All(overdueAsShown.Units, u => Assert.True(u.IsOverdue && u.HeldOn is null));
+        Assert.Equal(0, wildcard.Total);
+        Assert.Equal(5, firstPage.Units.Count);
+        Assert.True(firstPage.Total > 5);
+    }
+
+    [Fact]
     public async Task a_past_days_timeline_counts_the_units_of_that_day_whatever_the_range_or_what_came_later()
     {
         await using var daemon = await ProjectTheDemoAsync();

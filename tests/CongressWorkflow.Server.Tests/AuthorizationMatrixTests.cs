@@ -78,6 +78,7 @@ public sealed class the_authorization_matrix(the_authorization_matrix.QuietDemoS
             new(HttpMethod.Get, progress, null, Own.Below, Everyone),
             new(HttpMethod.Get, progress + "/subordinates", null, Own.Below, Everyone),
             new(HttpMethod.Get, progress + "/overdue", null, Own.Below, Everyone),
+            new(HttpMethod.Get, progress + "/units?q=x", null, Own.Below, Everyone),
             new(HttpMethod.Get, progress + "/upcoming", null, Own.Below, Everyone),
             new(HttpMethod.Get, progress + "/timeline", null, Own.Below, Everyone),
             new(HttpMethod.Get, progress + "/audit", null, Own.Below, audit),

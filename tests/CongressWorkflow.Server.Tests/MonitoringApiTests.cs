@@ -57,7 +57,23 @@ public sealed class the_monitoring_api(DemoServerFixture fixture) : IClassFixtur
         Assert.All(ledgerByNewYear!, n => Assert.True(DateOnly.Parse(n.GetProperty("onDay").GetString()!, System.Globalization.CultureInfo.InvariantCulture) <= new DateOnly(2020, 1, 1)));
     }
 
+    [Fact]
+    public async Task units_are_found_over_http_by_a_name_typed_without_diacritics()
+    {
+        var page = await fixture.Http.GetFromJsonAsync<JsonElement>(
+            $"{Progress}/{DemoCampaign.Central}/units?q=cong%20doan%20cong%20thuong&level=grassroots&asOf=2020-05-15");
+
+        var unit = Assert.Single(page.GetProperty("units").EnumerateArray());
+        Assert.Equal(1, page.GetProperty("total").GetInt32());
+        Assert.Equal(("dang-bo-cong-doan-cong-thuong", "grassroots", "Đảng bộ Bộ Công Thương"),
+            (unit.GetProperty("organizationId").GetString(), unit.GetProperty("level").GetString(), unit.GetProperty("parentName").GetString()));
+    }
+
     [Theory]
+    [InlineData("/progress/dang-bo-bo-cong-thuong/units?level=village", HttpStatusCode.BadRequest, "invalid-query")]
+    [InlineData("/progress/dang-bo-bo-cong-thuong/units?sector=farming", HttpStatusCode.BadRequest, "invalid-query")]
+    [InlineData("/progress/dang-bo-bo-cong-thuong/units?limit=0", HttpStatusCode.BadRequest, "invalid-query")]
+    [InlineData("/progress/dang-bo-bo-cong-thuong/units?pilot=maybe", HttpStatusCode.BadRequest, "malformed-request")]
     [InlineData("/deadlines/dang-bo-so-cong-thuong-thai-binh?knownAt=last-week", HttpStatusCode.BadRequest, "invalid-query")]
     [InlineData("/notifications/dang-bo-so-cong-thuong-thai-binh?knownAt=2020-02-30", HttpStatusCode.BadRequest, "invalid-query")]
     [InlineData("/progress/dang-bo-so-cong-thuong-thai-binh?asOf=31-03-2020", HttpStatusCode.BadRequest, "invalid-query")]

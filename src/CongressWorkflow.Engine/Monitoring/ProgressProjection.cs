@@ -1,3 +1,4 @@
+using CongressWorkflow.Domain.Common;
 using CongressWorkflow.Domain.Congresses;
 using CongressWorkflow.Domain.Organizations;
 using CongressWorkflow.EventStore;
@@ -29,26 +30,29 @@ public sealed class ProgressProjection : IProjection
             batch.BatchCommands.Add(e.Data switch
             {
                 OrganizationRegistered r => Command("""
-                    INSERT INTO congress.rollup_units (organization_id, unit_key, parent_id, name, level, path, registered_at, since_position, valid_from)
+                    INSERT INTO congress.rollup_units (organization_id, unit_key, parent_id, name, level, path, registered_at, since_position, valid_from,
+                        sector, search_name)
                     SELECT $1, $2, $3, $4, $5,
                            coalesce((SELECT p.path FROM congress.rollup_units p WHERE p.organization_id = $3 AND p.valid_until IS NULL), ''::ltree) || $2::text,
-                           $6, $2, $6
-                    """, r.OrganizationId, e.GlobalPosition, r.ParentId, r.Name, (short)r.Level, e.RecordedAt),
+                           $6, $2, $6, $7, $8
+                    """, r.OrganizationId, e.GlobalPosition, r.ParentId, r.Name, (short)r.Level, e.RecordedAt, (short?)r.Sector, SearchText.Fold(r.Name)),
                 OrganizationRenamed r => Command("""
                     WITH closed AS (
                         UPDATE congress.rollup_units SET valid_until = $3 WHERE organization_id = $1 AND valid_until IS NULL RETURNING *)
-                    INSERT INTO congress.rollup_units (organization_id, unit_key, parent_id, name, level, path, registered_at, dissolved_at, since_position, valid_from)
-                    SELECT organization_id, unit_key, parent_id, $2, level, path, registered_at, dissolved_at, $4, $3 FROM closed
-                    """, r.OrganizationId, r.NewName, e.RecordedAt, e.GlobalPosition),
+                    INSERT INTO congress.rollup_units (organization_id, unit_key, parent_id, name, level, path, registered_at, dissolved_at, since_position, valid_from,
+                        sector, search_name)
+                    SELECT organization_id, unit_key, parent_id, $2, level, path, registered_at, dissolved_at, $4, $3, sector, $5 FROM closed
+                    """, r.OrganizationId, r.NewName, e.RecordedAt, e.GlobalPosition, SearchText.Fold(r.NewName)),
                 OrganizationMoved m => Command("""
                     WITH moved AS (SELECT path AS old_path FROM congress.rollup_units WHERE organization_id = $1 AND valid_until IS NULL),
                          target AS (SELECT path AS parent_path FROM congress.rollup_units WHERE organization_id = $2 AND valid_until IS NULL),
                          closed AS (
                              UPDATE congress.rollup_units u SET valid_until = $3 FROM moved
                              WHERE u.path <@ moved.old_path AND u.valid_until IS NULL RETURNING u.*)
-                    INSERT INTO congress.rollup_units (organization_id, unit_key, parent_id, name, level, path, registered_at, dissolved_at, since_position, valid_from)
+                    INSERT INTO congress.rollup_units (organization_id, unit_key, parent_id, name, level, path, registered_at, dissolved_at, since_position, valid_from,
+                        sector, search_name)
                     SELECT c.organization_id, c.unit_key, CASE WHEN c.organization_id = $1 THEN $2 ELSE c.parent_id END, c.name, c.level,
-                           target.parent_path || subpath(c.path, nlevel(moved.old_path) - 1), c.registered_at, c.dissolved_at, $4, $3
+                           target.parent_path || subpath(c.path, nlevel(moved.old_path) - 1), c.registered_at, c.dissolved_at, $4, $3, c.sector, c.search_name
                     FROM closed c, moved, target
                     """, m.OrganizationId, m.ToParentId, e.RecordedAt, e.GlobalPosition),
                 OrganizationDissolved d => Command("UPDATE congress.rollup_units SET dissolved_at = $2 WHERE organization_id = $1", d.OrganizationId, e.RecordedAt),

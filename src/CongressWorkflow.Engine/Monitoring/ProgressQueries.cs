@@ -1,3 +1,4 @@
+using CongressWorkflow.Domain.Common;
 using CongressWorkflow.Domain.Congresses;
 using CongressWorkflow.Domain.Organizations;
 using CongressWorkflow.EventStore;
@@ -42,6 +43,16 @@ public sealed record AuditEntry(
     public bool BackDated => Congress.IsBackDated(OccurredOn, RecordedAt);
 }
 
+/// <summary>Narrows the units of a subtree: a name (with or without diacritics), a level, a sector, pilots only, overdue only.</summary>
+public sealed record UnitFilter(string? Name = null, OrganizationLevel? Level = null, Sector? Sector = null, bool PilotsOnly = false, bool OverdueOnly = false);
+
+/// <summary>One unit of a subtree with its congress on the day: planned, due, held (how late), or overdue.</summary>
+public sealed record UnitStatus(
+    string OrganizationId, string Name, string CurrentName, OrganizationLevel Level, Sector? Sector, string? ParentName, bool IsPilot, DateOnly? PlannedDate,
+    DateOnly? Deadline, DateOnly? HeldOn, int? DaysLate, bool IsOverdue);
+
+public sealed record UnitPage(int Total, IReadOnlyList<UnitStatus> Units);
+
 /// <summary>Narrows the trail: days the entries state, what happened, who did it (an organisation or a user).</summary>
 public sealed record TrailFilter(DateOnly? From = null, DateOnly? To = null, string? Action = null, string? Actor = null)
 {
@@ -70,7 +81,7 @@ public sealed class ProgressQueries(NpgsqlDataSource dataSource)
             WHERE u.valid_from < at.t AND (u.valid_until IS NULL OR u.valid_until >= at.t) AND (u.dissolved_at IS NULL OR u.dissolved_at >= at.t)),
         root AS (SELECT path FROM units WHERE organization_id = $2),
         status AS (
-            SELECT u.organization_id, u.name, u.level, u.path, u.parent_id,
+            SELECT u.organization_id, u.name, u.level, u.sector, u.search_name, u.path, u.parent_id, coalesce(c.is_pilot, false) AS is_pilot,
                    CASE WHEN c.held_on <= $3 AND coalesce(c.held_recorded_at, '-infinity') <= $4 THEN c.held_on END AS held_on,
                    CASE WHEN c.held_on <= $3 AND coalesce(c.held_recorded_at, '-infinity') <= $4 THEN c.days_late END AS days_late,
                    p.planned_date, p.window_end
@@ -188,6 +199,43 @@ public sealed class ProgressQueries(NpgsqlDataSource dataSource)
         }
 
         return rows;
+    }
+
+    /// <summary>
+    /// The units of a subtree (at any depth, root excluded) that match a filter, with their status on the day, by level
+    /// then name, a page at a time, and how many match in all: finding one unit among 300,000.
+    /// </summary>
+    public async Task<UnitPage> UnitsAsync(string campaignId, string organizationId, DateOnly asOf, UnitFilter filter, int limit = 50, int offset = 0,
+        DateTimeOffset? knownAt = null, CancellationToken cancellationToken = default)
+    {
+        var name = filter.Name is { Length: > 0 } text
+            ? SearchText.Fold(text).Replace(@"\", @"\\", StringComparison.Ordinal).Replace("%", @"\%", StringComparison.Ordinal).Replace("_", @"\_", StringComparison.Ordinal)
+            : null;
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var command = Command(connection, StatusCte + $"""
+            SELECT s.organization_id, s.name, {string.Format(CurrentName, "s")}, s.level, s.sector, p.name, s.is_pilot, s.planned_date, s.window_end,
+                   s.held_on, s.days_late, s.held_on IS NULL AND s.window_end < $3, count(*) OVER ()
+            FROM status s LEFT JOIN units p ON p.organization_id = s.parent_id
+            WHERE ($5::text IS NULL OR s.search_name LIKE '%' || $5 || '%')
+              AND ($6::smallint IS NULL OR s.level = $6) AND ($7::smallint IS NULL OR s.sector = $7)
+              AND (NOT $8 OR s.is_pilot) AND (NOT $9 OR (s.held_on IS NULL AND s.window_end < $3))
+            ORDER BY s.level, s.name, s.organization_id LIMIT $10 OFFSET $11
+            """, campaignId, organizationId, asOf, Known(knownAt), name, (short?)filter.Level, (short?)filter.Sector, filter.PilotsOnly, filter.OverdueOnly,
+            limit, offset);
+        var units = new List<UnitStatus>();
+        var total = 0;
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            units.Add(new UnitStatus(reader.GetString(0), reader.GetString(1), reader.GetString(2), (OrganizationLevel)reader.GetInt16(3),
+                reader.IsDBNull(4) ? null : (Sector)reader.GetInt16(4), reader.IsDBNull(5) ? null : reader.GetString(5), reader.GetBoolean(6),
+                reader.IsDBNull(7) ? null : reader.GetFieldValue<DateOnly>(7), reader.IsDBNull(8) ? null : reader.GetFieldValue<DateOnly>(8),
+                reader.IsDBNull(9) ? null : reader.GetFieldValue<DateOnly>(9), reader.IsDBNull(10) ? null : reader.GetInt32(10),
+                !reader.IsDBNull(11) && reader.GetBoolean(11)));
+            total = (int)reader.GetInt64(12);
+        }
+
+        return new UnitPage(total, units);
     }
 
     /// <summary>Congresses not held by the day whose deadline had passed, most overdue first.</summary>

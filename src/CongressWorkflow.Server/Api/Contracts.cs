@@ -103,6 +103,18 @@ public static class ProgressViews
     public static DueCongressView Of(DeadlineItem d) => new(d.OrganizationId, d.Name, d.CurrentName, d.Level, d.ParentName, d.PlannedDate, d.Deadline, d.Days);
 }
 
+/// <summary>A unit found in a subtree, with its congress on the day asked about.</summary>
+public sealed record UnitStatusView(
+    string OrganizationId, string Name, string CurrentName, OrganizationLevel Level, Sector? Sector, string? ParentName, bool IsPilot, DateOnly? PlannedDate,
+    DateOnly? Deadline, DateOnly? HeldOn, int? DaysLate, bool IsOverdue)
+{
+    public static UnitStatusView From(UnitStatus u) => new(u.OrganizationId, u.Name, u.CurrentName, u.Level, u.Sector, u.ParentName, u.IsPilot, u.PlannedDate,
+        u.Deadline, u.HeldOn, u.DaysLate, u.IsOverdue);
+}
+
+/// <summary>A page of units, and how many match in all.</summary>
+public sealed record UnitPageView(int Total, IReadOnlyList<UnitStatusView> Units);
+
 public sealed record ConformanceEvidenceView(string StreamId, long Version, long GlobalPosition, string What, DateOnly? On);
 
 public sealed record ConformanceFindingView(string Code, string OrganizationId, DateOnly On, string Message, IReadOnlyList<ConformanceEvidenceView> Evidence);

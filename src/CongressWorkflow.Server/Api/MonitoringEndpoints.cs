@@ -46,6 +46,19 @@ public static class MonitoringEndpoints
             TypedResults.Ok((await queries.SubordinatesAsync(campaignId, organizationId, Day(asOf, time), Moment(knownAt, "knownAt"), ct))
                 .Select(ProgressViews.Of).ToList()))
             .Requires(Capability.Read);
+        // Finding units in a subtree of any size: by name (with or without diacritics), level, sector, pilots, overdue; a page at a time.
+        progress.MapGet("/units", async (string campaignId, string organizationId, string? q, string? level, string? sector, bool? pilot, bool? overdue,
+            string? asOf, string? knownAt, int? limit, int? offset, ProgressQueries queries, TimeProvider time, CancellationToken ct) =>
+        {
+            if (limit is < 1 or > 500 || offset is < 0 or > 1_000_000 || q is { Length: > 200 })
+            {
+                throw Invalid("limit is between 1 and 500, offset between 0 and 1,000,000, and q at most 200 characters");
+            }
+
+            var page = await queries.UnitsAsync(campaignId, organizationId, Day(asOf, time),
+                new UnitFilter(q, Level(level), SectorOf(sector), pilot ?? false, overdue ?? false), limit ?? 50, offset ?? 0, Moment(knownAt, "knownAt"), ct);
+            return TypedResults.Ok(new UnitPageView(page.Total, [.. page.Units.Select(UnitStatusView.From)]));
+        }).Requires(Capability.Read);
         progress.MapGet("/overdue", async (string campaignId, string organizationId, string? asOf, string? knownAt, ProgressQueries queries,
             TimeProvider time, CancellationToken ct) =>
             TypedResults.Ok((await queries.OverdueAsync(campaignId, organizationId, Day(asOf, time), Moment(knownAt, "knownAt"), cancellationToken: ct))
@@ -131,6 +144,13 @@ public static class MonitoringEndpoints
         : Enum.TryParse<OrganizationLevel>(text, ignoreCase: true, out var level) && Enum.IsDefined(level) && !int.TryParse(text, CultureInfo.InvariantCulture, out _)
             ? level
             : throw Invalid($"'{text}' is not a level: central, bloc, ministry, grassroots or branch");
+
+    private static Sector? SectorOf(string? text) =>
+        string.IsNullOrWhiteSpace(text) ? null
+        : Enum.TryParse<Sector>(text.Replace("-", string.Empty, StringComparison.Ordinal), ignoreCase: true, out var sector) && Enum.IsDefined(sector)
+          && !int.TryParse(text, CultureInfo.InvariantCulture, out _)
+            ? sector
+            : throw Invalid($"'{text}' is not a sector: state-management, mass-organization, public-service-unit or enterprise");
 
     private static RequestRejectedException Invalid(string message) => new(StatusCodes.Status400BadRequest, RequestErrorCodes.InvalidQuery, message);
 }

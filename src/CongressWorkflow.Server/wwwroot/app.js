@@ -456,6 +456,49 @@ $('trail-filter').addEventListener('submit', async (e) => {
   try { renderTrail(await get(trailUrl('json'))); } catch (error) { $('error').textContent = error.message; $('error').hidden = false; }
 });
 
+// Finding a unit anywhere below the organisation shown, on the day shown; a result opens it in the drill-down.
+$('find-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const root = state.path[state.path.length - 1];
+  const params = new URLSearchParams({ q: $('find-name').value.trim(), level: $('find-level').value, sector: $('find-sector').value,
+    pilot: $('find-pilot').checked, overdue: $('find-overdue').checked, limit: 50 });
+  try {
+    const page = await get(`/api/campaigns/${state.campaign}/progress/${root}/units?${params}&${when()}`);
+    renderFound(page);
+  } catch (e) { $('error').textContent = e.message; $('error').hidden = false; }
+});
+
+function renderFound(page) {
+  $('find-count').textContent = `${n(page.total)} đơn vị · units` + (page.total > page.units.length ? ` (${page.units.length} đầu tiên · first shown)` : '');
+  const body = $('find-results').querySelector('tbody');
+  body.textContent = '';
+  for (const u of page.units) {
+    const tr = document.createElement('tr');
+    if (u.isOverdue) tr.classList.add('overdue-row');
+    const name = document.createElement('td');
+    const link = Object.assign(document.createElement('a'), { href: '#', textContent: nameOfTheDay(u) + (u.isPilot ? ' ★' : '') });
+    link.onclick = (e) => { e.preventDefault(); openUnit(u.organizationId); };
+    name.append(link);
+    const held = u.heldOn ? `${fmtDay(u.heldOn)}${u.daysLate < 0 ? ` (sớm ${-u.daysLate})` : u.daysLate > 0 ? ` (muộn ${u.daysLate})` : ''}` : (u.isOverdue ? 'quá hạn · overdue' : 'chưa');
+    tr.append(name, cell(levelNames[u.level] || u.level), cell(u.parentName || ''), cell(u.deadline ? fmtDay(u.deadline) : ''), cell(held));
+    body.append(tr);
+  }
+  $('find-results').hidden = page.units.length === 0;
+}
+
+/** Opens a unit found below: the drill-down path runs from the organisation shown at the top down to it. */
+async function openUnit(id) {
+  const path = [];
+  for (let at = id; at && !state.path.includes(at); ) {
+    path.unshift(at);
+    at = (await get(`/api/organizations/${at}`)).parentId;
+  }
+  const top = state.path.indexOf((await get(`/api/organizations/${path[0]}`)).parentId);
+  state.path = [...state.path.slice(0, top + 1), ...path];
+  await render();
+  $('root-name').scrollIntoView();
+}
+
 // The export needs the token, so it is fetched and handed to the browser as a file.
 $('trail-csv').addEventListener('click', async () => {
   const response = await fetch(trailUrl('csv'), { headers: { Authorization: `Bearer ${token()}` } });

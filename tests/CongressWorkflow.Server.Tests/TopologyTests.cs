@@ -1,0 +1,45 @@
+using System.Diagnostics;
+using Xunit.Abstractions;
+
+namespace CongressWorkflow.Server.Tests;
+
+/// <summary>
+/// The multi-machine topology on loopback, by the script an operator runs (ops/topology): a PostgreSQL primary, a hot
+/// standby made with pg_basebackup, two server nodes reading their reports from the standby; then node-1 is killed.
+/// </summary>
+public sealed class the_two_node_topology_with_a_replica(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task a_write_on_one_node_is_read_on_the_other_and_from_the_replica_and_the_survivor_takes_over_when_one_dies()
+    {
+        var root = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(root, "CongressWorkflow.sln")))
+        {
+            root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("the repository root is above the test binaries");
+        }
+
+        var start = new ProcessStartInfo("bash", ["ops/topology"])
+        {
+            WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true,
+            Environment = { ["TOPOLOGY_CONFIGURATION"] = "Debug", ["TOPOLOGY_SKIP_BUILD"] = "1" },
+        };
+        using var script = Process.Start(start)!;
+        var stdout = script.StandardOutput.ReadToEndAsync();
+        var stderr = script.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        await script.WaitForExitAsync(timeout.Token);
+        output.WriteLine(await stdout);
+        output.WriteLine(await stderr);
+
+        Assert.True(script.ExitCode == 0, await stdout + await stderr);
+        var log = await stdout;
+        foreach (var check in new[]
+                 {
+                     "PASS a write through node-1 is read through node-2", "PASS the standby replayed every event", "PASS node-2's reports come from the standby",
+                     "PASS node-2 serves reads and commands alone", "PASS node-2 took over every projection", "== all checks passed",
+                 })
+        {
+            Assert.Contains(check, log, StringComparison.Ordinal);
+        }
+    }
+}
