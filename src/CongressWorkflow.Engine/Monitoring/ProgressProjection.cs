@@ -89,6 +89,13 @@ public sealed class ProgressProjection : IProjection
         await truncate.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// <summary>Rebuilt from zero, the tables hold new data: without statistics the planner would scan where it should use the path index.</summary>
+    public async Task RebuiltAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var analyze = new NpgsqlCommand("ANALYZE congress.rollup_units, congress.rollup_congresses, congress.rollup_plans", connection);
+        await analyze.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     internal static NpgsqlBatchCommand Command(string sql, params object?[] parameters)
     {
         var command = new NpgsqlBatchCommand(sql);

@@ -145,11 +145,12 @@ public sealed class ProgressQueries(NpgsqlDataSource dataSource)
             }
         }
 
-        // Branches per direct subordinate committee, found by the label of each descendant's path just below the root.
+        // Branches per direct subordinate committee, found by the label of each descendant's path just below the root,
+        // counted once (materialized: the planner, misjudging the subtree's size, would count them again per committee).
         SubordinateCompletion subordinates;
         SubtreeCompletion completion;
         await using (var summary = Command(connection, StatusCte + """
-            , per_child AS (
+            , per_child AS MATERIALIZED (
                 SELECT subpath(s.path, nlevel(root.path), 1) AS child_label,
                        count(*) FILTER (WHERE s.level = 5) AS branches,
                        count(*) FILTER (WHERE s.level = 5 AND s.held_on IS NOT NULL) AS held_branches

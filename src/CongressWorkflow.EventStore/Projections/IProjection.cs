@@ -22,6 +22,12 @@ public interface IProjection
 
     /// <summary>The stored event types it reads; null for all.</summary>
     IReadOnlySet<string>? EventTypes { get; }
+
+    /// <summary>
+    /// Called once a rebuild has caught up with the head: a read model written anew from zero is worth analyzing then,
+    /// or the planner keeps the statistics of an empty table until autovacuum comes round.
+    /// </summary>
+    Task RebuiltAsync(NpgsqlConnection connection, CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
 public enum ProjectionState

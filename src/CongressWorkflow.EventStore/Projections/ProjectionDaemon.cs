@@ -189,6 +189,7 @@ public sealed class ProjectionDaemon : IAsyncDisposable
             {
                 if (state == ProjectionState.Rebuilding)
                 {
+                    await projection.RebuiltAsync(connection, stopping);
                     await SetStateAsync(connection, projection.Name, ProjectionState.Running, stopping);
                 }
 
