@@ -64,6 +64,7 @@ public static partial class CongressCli
         root.Subcommands.Add(History(console, error, handler, connection));
         root.Subcommands.Add(Database(console, error, handler, connection));
         root.Subcommands.Add(Simulate(console, error, handler, connection));
+        root.Subcommands.Add(Campaigns(console, error, handler, connection));
         root.Subcommands.Add(TokenCommands.Build(console, error));
         return root;
     }

@@ -396,6 +396,33 @@ public sealed class the_congress_command_line(DemoServerFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task campaigns_are_listed_and_started_with_the_inputs_of_the_api()
+    {
+        var id = "thu-nghiem-" + Guid.NewGuid().ToString("N")[..6];
+        string[] start = ["campaign", "start", "--id", id, "--name", "Đại hội thử nghiệm", "--directive", "45-CT/TW", "--term-start", "2025",
+            "--term-end", "2030", "--branch-term-end", "2027"];
+
+        var (started, startOutput, startError) = await RunAsync(start);
+        var (again, _, againError) = await RunAsync(start);
+        var (listed, json, _) = await RunAsync("campaign", "list", "--format", "json");
+        var (text, table, _) = await RunAsync("campaign", "list");
+        var (badDirective, _, badError) = await RunAsync(["campaign", "start", "--id", id + "x", "--name", "Sai", "--directive", "bốn lăm", "--term-start", "2025",
+            "--term-end", "2030", "--branch-term-end", "2027"]);
+        var (missing, _, _) = await RunAsync("campaign", "start", "--id", id + "y");
+
+        Assert.True(started == 0, startError);
+        Assert.Contains(id, startOutput, StringComparison.Ordinal);
+        Assert.Equal(1, again);
+        Assert.Contains("(campaign-", againError, StringComparison.Ordinal);
+        Assert.Equal((0, 0), (listed, text));
+        Assert.Contains(JsonDocument.Parse(json).RootElement.EnumerateArray(), c => c.GetProperty("id").GetString() == id && c.GetProperty("termEnd").GetInt32() == 2030);
+        Assert.Contains(DemoCampaign.CampaignId, table, StringComparison.Ordinal);
+        Assert.Equal(1, badDirective);
+        Assert.NotEmpty(badError);
+        Assert.NotEqual(0, missing);
+    }
+
+    [Fact]
     public async Task webhooks_are_added_listed_and_removed_and_bad_input_gets_an_exit_code()
     {
         var (added, addOutput, _) = await RunAsync("webhooks", "add", "--root", DemoCampaign.Ministry, "--url", "http://127.0.0.1:9/hooks");
