@@ -3,10 +3,15 @@ using Xunit.Abstractions;
 
 namespace CongressWorkflow.Server.Tests;
 
+/// <summary>Runs alone, after the other classes: two servers loading the demo would otherwise starve them of the machine's two cores.</summary>
+[CollectionDefinition(nameof(TopologyCollection), DisableParallelization = true)]
+public sealed class TopologyCollection;
+
 /// <summary>
 /// The multi-machine topology on loopback, by the script an operator runs (ops/topology): a PostgreSQL primary, a hot
 /// standby made with pg_basebackup, two server nodes reading their reports from the standby; then node-1 is killed.
 /// </summary>
+[Collection(nameof(TopologyCollection))]
 public sealed class the_two_node_topology_with_a_replica(ITestOutputHelper output)
 {
     [Fact]

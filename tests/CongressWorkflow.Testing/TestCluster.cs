@@ -9,6 +9,17 @@ namespace CongressWorkflow.Testing;
 public static class TestCluster
 {
     private static readonly Lazy<Task<EmbeddedPostgres>> Cluster = new(StartAsync);
+
+    /// <summary>
+    /// A test process hosts servers, their background services, HTTP clients and PostgreSQL process starts at once, on a
+    /// two-core machine: with the thread pool's default minimum (one thread per core) a burst of blocking waits starves
+    /// it, and requests stall while it grows.
+    /// </summary>
+    static TestCluster()
+    {
+        ThreadPool.GetMinThreads(out var workers, out var completions);
+        ThreadPool.SetMinThreads(Math.Max(workers, 64), Math.Max(completions, 64));
+    }
     private static int _databaseCounter;
 
     public static Task<EmbeddedPostgres> GetAsync() => Cluster.Value;
