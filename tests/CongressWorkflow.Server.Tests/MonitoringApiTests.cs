@@ -74,6 +74,7 @@ public sealed class the_monitoring_api(DemoServerFixture fixture) : IClassFixtur
     [InlineData("/progress/dang-bo-bo-cong-thuong/units?sector=farming", HttpStatusCode.BadRequest, "invalid-query")]
     [InlineData("/progress/dang-bo-bo-cong-thuong/units?limit=0", HttpStatusCode.BadRequest, "invalid-query")]
     [InlineData("/progress/dang-bo-bo-cong-thuong/units?pilot=maybe", HttpStatusCode.BadRequest, "malformed-request")]
+    [InlineData("/progress/dang-bo-bo-cong-thuong/units?q=a%00b", HttpStatusCode.BadRequest, "invalid-query")]
     [InlineData("/deadlines/dang-bo-so-cong-thuong-thai-binh?knownAt=last-week", HttpStatusCode.BadRequest, "invalid-query")]
     [InlineData("/notifications/dang-bo-so-cong-thuong-thai-binh?knownAt=2020-02-30", HttpStatusCode.BadRequest, "invalid-query")]
     [InlineData("/progress/dang-bo-so-cong-thuong-thai-binh?asOf=31-03-2020", HttpStatusCode.BadRequest, "invalid-query")]

@@ -50,9 +50,9 @@ public static class MonitoringEndpoints
         progress.MapGet("/units", async (string campaignId, string organizationId, string? q, string? level, string? sector, bool? pilot, bool? overdue,
             string? asOf, string? knownAt, int? limit, int? offset, ProgressQueries queries, TimeProvider time, CancellationToken ct) =>
         {
-            if (limit is < 1 or > 500 || offset is < 0 or > 1_000_000 || q is { Length: > 200 })
+            if (limit is < 1 or > 500 || offset is < 0 or > 1_000_000 || q is { Length: > 200 } || q?.Any(char.IsControl) == true)
             {
-                throw Invalid("limit is between 1 and 500, offset between 0 and 1,000,000, and q at most 200 characters");
+                throw Invalid("limit is between 1 and 500, offset between 0 and 1,000,000, and q at most 200 printable characters");
             }
 
             var page = await queries.UnitsAsync(campaignId, organizationId, Day(asOf, time),
