@@ -26,6 +26,10 @@ public sealed class simulating_a_campaign(EngineDatabase db, ITestOutputHelper o
         Assert.Equal(campaign.Units.Select(u => (u.Id, u.ParentId, u.PlannedDate, u.HeldOn)), again.Units.Select(u => (u.Id, u.ParentId, u.PlannedDate, u.HeldOn)));
         Assert.Contains(campaign.Units, u => u.PostponedOn is not null);
         Assert.Equal(122 * 3, campaign.Units.Count(u => u.IsPilot));
+        // The same seed at another size is another campaign, with organisations of its own.
+        var smaller = new SimulatedCampaign(240, 7);
+        Assert.NotEqual(campaign.CampaignId, smaller.CampaignId);
+        Assert.Empty(smaller.Units.Select(u => u.Id).Intersect(campaign.Units.Select(u => u.Id)));
     }
 
     [Fact]

@@ -56,12 +56,18 @@ public sealed class SimulatedCampaign
 
         Size = size;
         Seed = seed;
-        CampaignId = $"mo-phong-{seed}";
-        RootId = $"mo-phong-{seed}-trung-uong";
+        CampaignId = CampaignIdOf(size, seed);
+        RootId = RootIdOf(size, seed);
         var random = new Random(seed);
         Units = Generate(random);
         Schedule(random);
     }
+
+    /// <summary>The campaign a size and a seed make (both: the same seed at another size is another campaign).</summary>
+    public static string CampaignIdOf(int size, int seed) => $"mo-phong-{size}-{seed}";
+
+    /// <summary>Its own top-level organisation, known without generating the campaign.</summary>
+    public static string RootIdOf(int size, int seed) => CampaignIdOf(size, seed) + "-trung-uong";
 
     public int Size { get; }
 
@@ -110,7 +116,7 @@ public sealed class SimulatedCampaign
         {
             var share = remaining / (blocs - b + 1);
             remaining -= share;
-            var bloc = $"{RootId[..^"trung-uong".Length]}khoi-{b}";
+            var bloc = $"{CampaignId}-khoi-{b}";
             Add(new SimulatedUnit(bloc, $"Đảng bộ Khối {b} (mô phỏng)", OrganizationLevel.Bloc, null, RootId));
             var committees = Math.Max(1, (int)Math.Round(share * 61 / (perBloc - 1)));
             var grassroots = Math.Max(1, Math.Min(share - committees, (int)Math.Round(share * 1_068 / (perBloc - 1))));

@@ -32,12 +32,11 @@ public sealed class SimulationRunner(NpgsqlDataSource dataSource, ILogger<Simula
         public System.Diagnostics.Stopwatch Clock { get; } = new();
     }
 
-    /// <summary>Starts (or carries on) the simulation of that size and seed unless it is already running here.</summary>
+    /// <summary>Starts (or carries on) the simulation of that size and seed unless it is already running here; the campaign is generated only to launch it.</summary>
     public SimulationStatus Start(int size, int seed)
     {
-        var campaign = new SimulatedCampaign(size, seed);
-        var running = _running.AddOrUpdate(campaign.CampaignId, _ => Launch(new Running(campaign)),
-            (_, existing) => existing.Finished || existing.Error is not null ? Launch(new Running(campaign)) : existing);
+        var running = _running.AddOrUpdate(SimulatedCampaign.CampaignIdOf(size, seed), _ => Launch(new Running(new SimulatedCampaign(size, seed))),
+            (_, existing) => existing.Finished || existing.Error is not null ? Launch(new Running(new SimulatedCampaign(size, seed))) : existing);
         return Status(running, null);
     }
 
@@ -55,7 +54,7 @@ public sealed class SimulationRunner(NpgsqlDataSource dataSource, ILogger<Simula
         }
 
         return stored is { } s
-            ? new SimulationStatus(id, s.Size, s.Seed, new SimulatedCampaign(s.Size, s.Seed).RootId, s.Finished ? "finished" : "stopped", 0, 0, null, s.Reached, s.Finished,
+            ? new SimulationStatus(id, s.Size, s.Seed, SimulatedCampaign.RootIdOf(s.Size, s.Seed), s.Finished ? "finished" : "stopped", 0, 0, null, s.Reached, s.Finished,
                 null, null)
             : null;
     }
