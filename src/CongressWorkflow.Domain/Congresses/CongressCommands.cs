@@ -20,6 +20,9 @@ public sealed record AmendPlan(
 /// <summary>Derive the plan again after the superior's window for its subordinates changed (the engine issues it in the superior's transaction).</summary>
 public sealed record FollowSuperiorPlan(string CongressId, SubordinateWindowChange Change, CommandContext Context) : CongressCommand(CongressId, Context);
 
+/// <summary>The organisation moved under another parent (the engine issues it in the move's transaction).</summary>
+public sealed record FollowNewSuperior(string CongressId, string NewSuperiorId, CommandContext Context) : CongressCommand(CongressId, Context);
+
 public sealed record FormSubcommittee(string CongressId, SubcommitteeKind Kind, string Head, int Members, CommandContext Context)
     : CongressCommand(CongressId, Context);
 

@@ -17,6 +17,9 @@ public static class CongressDecider
         _ when state.Stage == CongressStage.NotPlanned =>
             Reject(CongressErrors.NotPlanned, $"congress {command.CongressId} has no plan yet"),
         AmendPlan c => Amend(c, state),
+        FollowNewSuperior c => state.SuperiorOrganizationId == c.NewSuperiorId
+            ? Accept()
+            : Accept(new CongressSuperiorChanged(state.CongressId, state.SuperiorOrganizationId, c.NewSuperiorId, c.Context.Now)),
         FollowSuperiorPlan c => state.IsHeld || PlanCascade.Follow(state.Plans[^1], c.Change) is not { } followed
             ? Accept()
             : Accept(new CongressPlanAmended(state.CongressId, state.Plans[^1].Document, followed, c.Context.UserId, c.Change.SuperiorCongressId)),

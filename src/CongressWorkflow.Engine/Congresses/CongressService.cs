@@ -61,15 +61,14 @@ public sealed class CongressService(CommandPipeline pipeline)
     }
 
     /// <summary>
-    /// In the superior's transaction, after its own append: every congress not yet held whose nearest planned superior this is derives its plan
-    /// again (<see cref="PlanCascade"/>), recorded in its own stream; where that moves its own window for subordinates,
-    /// the cascade goes on below. The followers' rows are locked first, so none of them changes between load and append.
+    /// In the superior's transaction, after its own append: every congress not yet held whose nearest planned superior
+    /// this is derives its plan again (<see cref="PlanCascade"/>), recorded in its own stream; where that moves its own
+    /// window for subordinates, the cascade goes on below.
     /// </summary>
     private async Task CascadeAsync(
         CommandSession session, Congress superior, SubordinateWindowChange change, CommandContext context, EventMetadata metadata, CancellationToken cancellationToken)
     {
-        var followers = new List<string>();
-        await using (var command = new NpgsqlCommand("""
+        var followers = await FollowUpAsync(pipeline.Store, session, """
             WITH root AS (SELECT path FROM congress.organizations WHERE organization_id = $2)
             SELECT c.congress_id
             FROM congress.congresses c JOIN congress.organizations o USING (organization_id) CROSS JOIN root
@@ -80,69 +79,63 @@ public sealed class CongressService(CommandPipeline pipeline)
                     AND mo.path @> o.path AND mo.path <> o.path AND mo.path <@ root.path AND mo.path <> root.path)
             ORDER BY c.congress_id
             FOR UPDATE OF c
-            """, session.Connection, session.Transaction))
+            """, [superior.CampaignId, superior.OrganizationId], id => new FollowSuperiorPlan(id, change, context), context, metadata, cancellationToken);
+        foreach (var follower in followers)
         {
-            command.Parameters.Add(new() { Value = superior.CampaignId });
-            command.Parameters.Add(new() { Value = superior.OrganizationId });
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
+            if (PlanCascade.ChangeOf(follower) is { } further)
             {
-                followers.Add(reader.GetString(0));
-            }
-        }
-
-        foreach (var congressId in followers)
-        {
-            var (state, version) = await LoadAsync(congressId, cancellationToken);
-            if (CongressDecider.Decide(new FollowSuperiorPlan(congressId, change, context), state) is not Decision.Accepted { Events.Count: > 0 } accepted)
-            {
-                continue;
-            }
-
-            var after = accepted.Events.Aggregate(state, Congress.Evolve);
-            await ProjectStatusAsync(session.Connection, session.Transaction, accepted.Events, after, version + accepted.Events.Count, context);
-            await pipeline.Store.AppendAsync(session.Connection, session.Transaction, congressId, Aggregate.StreamType, ExpectedVersion.Exactly(version),
-                [.. accepted.Events.Select(e => new NewEvent(Guid.NewGuid(), e))], metadata, cancellationToken: cancellationToken);
-            if (PlanCascade.ChangeOf(after) is { } further)
-            {
-                await CascadeAsync(session, after, further, context, metadata, cancellationToken);
+                await CascadeAsync(session, follower, further, context, metadata, cancellationToken);
             }
         }
     }
 
     /// <summary>
     /// In an organisation's move, after its own event: each of its congresses (every campaign) records its new direct
-    /// superior, so approvals, recognition and notices go to the committee it now sits under. Their rows are locked first.
+    /// superior, so approvals, recognition and notices go to the committee it now sits under.
     /// </summary>
-    public static async Task FollowMoveAsync(
+    public static Task FollowMoveAsync(
         PostgresEventStore store, CommandSession session, string organizationId, string newSuperiorId, CommandContext context, EventMetadata metadata,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken) =>
+        FollowUpAsync(store, session, "SELECT congress_id FROM congress.congresses WHERE organization_id = $1 ORDER BY congress_id FOR UPDATE",
+            [organizationId], id => new FollowNewSuperior(id, newSuperiorId, context), context, metadata, cancellationToken);
+
+    /// <summary>
+    /// What a command sets off in other congresses, in its transaction after its own append: the congresses the query
+    /// names, their rows locked first (so none changes between load and append), each decided on by the Decider and,
+    /// where that changed it, projected and appended. Returns the congresses that changed, as they are now.
+    /// </summary>
+    private static async Task<IReadOnlyList<Congress>> FollowUpAsync(
+        PostgresEventStore store, CommandSession session, string lockingQuery, object?[] parameters, Func<string, CongressCommand> commandFor,
+        CommandContext context, EventMetadata metadata, CancellationToken cancellationToken)
     {
-        var congresses = new List<string>();
-        await using (var command = new NpgsqlCommand(
-            "SELECT congress_id FROM congress.congresses WHERE organization_id = $1 ORDER BY congress_id FOR UPDATE", session.Connection, session.Transaction))
+        var congressIds = new List<string>();
+        await using (var query = new NpgsqlCommand(lockingQuery, session.Connection, session.Transaction))
         {
-            command.Parameters.Add(new() { Value = organizationId });
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            query.Parameters.AddPositional(parameters);
+            await using var reader = await query.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                congresses.Add(reader.GetString(0));
+                congressIds.Add(reader.GetString(0));
             }
         }
 
-        foreach (var congressId in congresses)
+        var changed = new List<Congress>();
+        foreach (var congressId in congressIds)
         {
             var (state, version) = await store.AggregateStreamAsync(congressId, Congress.None, Congress.Evolve, cancellationToken: cancellationToken);
-            if (state.SuperiorOrganizationId == newSuperiorId)
+            if (CongressDecider.Decide(commandFor(congressId), state) is not Decision.Accepted { Events.Count: > 0 } accepted)
             {
                 continue;
             }
 
-            var changed = new CongressSuperiorChanged(congressId, state.SuperiorOrganizationId, newSuperiorId, context.Now);
-            await ProjectStatusAsync(session.Connection, session.Transaction, [changed], Congress.Evolve(state, changed), version + 1, context);
+            var after = accepted.Events.Aggregate(state, Congress.Evolve);
+            await ProjectStatusAsync(session.Connection, session.Transaction, accepted.Events, after, version + accepted.Events.Count, context);
             await store.AppendAsync(session.Connection, session.Transaction, congressId, Aggregate.StreamType, ExpectedVersion.Exactly(version),
-                [new NewEvent(Guid.NewGuid(), changed)], metadata, cancellationToken: cancellationToken);
+                [.. accepted.Events.Select(e => new NewEvent(Guid.NewGuid(), e))], metadata, cancellationToken: cancellationToken);
+            changed.Add(after);
         }
+
+        return changed;
     }
 
     /// <summary>Planned congresses in the organisation's subtree whose window falls outside their nearest planned superior's.</summary>
