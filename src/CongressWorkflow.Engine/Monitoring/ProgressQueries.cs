@@ -68,17 +68,23 @@ public sealed record TrailFilter(DateOnly? From = null, DateOnly? To = null, str
 public sealed class ProgressQueries(NpgsqlDataSource dataSource)
 {
     /// <summary>
-    /// Every unit of the subtree (root excluded) with its status on the day: $1 campaign, $2 root, $3 the day,
-    /// $4 what had been recorded by then (knownAt). The tree is the one of that moment (<c>units</c>: each unit's version in
-    /// force at the end of the day, as known by then), so a unit moved later counts under its parent of the day, with its
-    /// name of the day. The plan in force on a day is the domain's (Congress.PlanInForce): the latest issued version that
-    /// has taken effect by then.
+    /// The tree of a moment, <c>units</c>: each unit's version in force at the end of the day $3, as known by $4
+    /// (knownAt), so a unit moved later stands under its parent of the day, with its name of the day.
     /// </summary>
-    private const string StatusCte = """
+    private const string TreeCte = """
         WITH at AS (SELECT least(($3::date + 1)::timestamp AT TIME ZONE 'UTC', $4::timestamptz + interval '1 microsecond') AS t),
         units AS NOT MATERIALIZED (
             SELECT u.* FROM congress.rollup_units u, at
-            WHERE u.valid_from < at.t AND (u.valid_until IS NULL OR u.valid_until >= at.t) AND (u.dissolved_at IS NULL OR u.dissolved_at >= at.t)),
+            WHERE u.valid_from < at.t AND (u.valid_until IS NULL OR u.valid_until >= at.t) AND (u.dissolved_at IS NULL OR u.dissolved_at >= at.t))
+        """;
+
+    /// <summary>
+    /// Every unit of the subtree (root excluded, in the tree of <see cref="TreeCte"/>) with its status on the day: $1
+    /// campaign, $2 root, $3 the day, $4 knownAt. The plan in force on a day is the domain's (Congress.PlanInForce): the
+    /// latest issued version that has taken effect by then.
+    /// </summary>
+    private const string StatusCte = TreeCte + """
+        ,
         root AS (SELECT path FROM units WHERE organization_id = $2),
         status AS (
             SELECT u.organization_id, u.name, u.level, u.sector, u.search_name, u.path, u.parent_id, coalesce(c.is_pilot, false) AS is_pilot,
@@ -105,7 +111,7 @@ public sealed class ProgressQueries(NpgsqlDataSource dataSource)
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         string name, currentName;
         DateOnly? deadline;
-        await using (var root = Command(connection, StatusCte + $"""
+        await using (var root = Command(connection, TreeCte + $"""
             SELECT coalesce((SELECT name FROM units WHERE organization_id = $2), u.name), u.name,
                    (SELECT rp.subordinate_window_end FROM congress.rollup_congresses c JOIN congress.rollup_plans rp USING (congress_id)
                     WHERE c.campaign_id = $1 AND c.organization_id = $2 AND rp.effective_on <= $3
