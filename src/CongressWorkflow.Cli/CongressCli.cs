@@ -19,8 +19,20 @@ public static partial class CongressCli
 
     public static async Task<int> RunAsync(string[] args, IAnsiConsole console, TextWriter error, HttpMessageHandler? handler = null)
     {
-        var root = Build(console, error, handler);
-        return await root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = error, Error = error });
+        var parse = Build(console, error, handler).Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            // Bad input, exit 2 like every other: System.CommandLine's own answer to a parse error would be 1, a refusal's.
+            foreach (var problem in parse.Errors)
+            {
+                await error.WriteLineAsync("error: " + problem.Message);
+            }
+
+            await error.WriteLineAsync("(congress --help, or congress COMMAND --help, lists the commands and their options)");
+            return BadInput;
+        }
+
+        return await parse.InvokeAsync(new InvocationConfiguration { Output = console.Profile.Out.Writer, Error = error });
     }
 
     public static RootCommand Build(IAnsiConsole console, TextWriter error, HttpMessageHandler? handler = null)
@@ -33,9 +45,9 @@ public static partial class CongressCli
         };
         var token = new Option<string?>("--token")
         {
+            // No default value: help prints defaults, and a token is a secret. CONGRESS_TOKEN is read when a command runs.
             Description = "The bearer token to act with (congress token issue mints one), or CONGRESS_TOKEN",
             Recursive = true,
-            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("CONGRESS_TOKEN") is { Length: > 0 } value ? value : null,
         };
         var format = new Option<string>("--format")
         {
@@ -65,6 +77,8 @@ public static partial class CongressCli
         root.Subcommands.Add(Database(console, error, handler, connection));
         root.Subcommands.Add(Simulate(console, error, handler, connection));
         root.Subcommands.Add(Campaigns(console, error, handler, connection));
+        root.Subcommands.Add(Steps(console, error, handler, connection));
+        root.Subcommands.Add(Up(console, error));
         root.Subcommands.Add(TokenCommands.Build(console, error));
         return root;
     }
@@ -461,7 +475,8 @@ public static partial class CongressCli
     {
         public Language LanguageOf(ParseResult parse) => Language.Of(parse.GetValue(Lang)!);
 
-        public (string Url, string? Token) Of(ParseResult parse) => (parse.GetValue(Server)!, parse.GetValue(Token));
+        public (string Url, string? Token) Of(ParseResult parse) =>
+            (parse.GetValue(Server)!, parse.GetValue(Token) ?? (Environment.GetEnvironmentVariable("CONGRESS_TOKEN") is { Length: > 0 } value ? value : null));
 
         public string FormatOf(ParseResult parse) => parse.GetValue(Format)!;
     }

@@ -82,7 +82,50 @@ public static partial class CongressCli
             console.Write(table);
             return 0;
         }));
-        return new Command("db", "The database behind the server") { status };
+        return new Command("db", "The database behind the server") { status, Migrate(console, error) };
+    }
+
+    /// <summary>
+    /// `db migrate`: brings a database's schema up to date before the servers start (they also do it themselves when they
+    /// start; several at once are serialised by the migrator's lock). Straight to PostgreSQL, not through a server.
+    /// </summary>
+    private static Command Migrate(IAnsiConsole console, TextWriter error)
+    {
+        var connection = new Option<string?>("--connection")
+        {
+            Description = "The database's connection string (default: ConnectionStrings__Postgres)",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ConnectionStrings__Postgres") is { Length: > 0 } value ? value : null,
+        };
+        var migrate = new Command("migrate", "Apply the migrations a database lacks, and list them") { connection };
+        migrate.SetAction(async (parse, ct) =>
+        {
+            if (parse.GetValue(connection) is not { Length: > 0 } connectionString)
+            {
+                await error.WriteLineAsync("error: pass --connection \"Host=…;Database=…;Username=…\" or set ConnectionStrings__Postgres");
+                return BadInput;
+            }
+
+            try
+            {
+                await using var dataSource = Npgsql.NpgsqlDataSource.Create(connectionString);
+                var pending = await CongressWorkflow.Engine.EngineSchema.PendingAsync(dataSource, ct);
+                await CongressWorkflow.Engine.EngineSchema.MigrateAsync(dataSource, ct);
+                var output = console.Profile.Out.Writer;
+                foreach (var name in pending)
+                {
+                    await output.WriteLineAsync($"applied {name}");
+                }
+
+                await output.WriteLineAsync(pending.Count == 0 ? "the schema was up to date" : $"{pending.Count} migration(s) applied; the schema is up to date");
+                return 0;
+            }
+            catch (Exception e) when (e is ArgumentException or Npgsql.NpgsqlException or System.Net.Sockets.SocketException)
+            {
+                await error.WriteLineAsync($"error: cannot migrate that database: {e.Message}");
+                return BadInput;
+            }
+        });
+        return migrate;
     }
 
     /// <summary>A read the caller may not be allowed: null when refused with 403.</summary>

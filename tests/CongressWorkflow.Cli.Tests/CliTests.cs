@@ -314,7 +314,8 @@ public sealed class the_congress_command_line(DemoServerFixture fixture) : IClas
     [Theory]
     [InlineData(CongressCli.BadInput, "not a day", "progress", "x", "--campaign", "c", "--as-of", "15/05/2020")]
     [InlineData(CongressCli.Refused, "not-found", "progress", "khong-co", "--campaign", DemoCampaign.CampaignId)]
-    [InlineData(1, "--campaign", "progress", DemoCampaign.ThaiBinh)]
+    [InlineData(CongressCli.BadInput, "--campaign", "progress", DemoCampaign.ThaiBinh)]
+    [InlineData(CongressCli.BadInput, "Unrecognized command", "nope")]
     public async Task bad_input_gets_a_message_and_a_non_zero_exit_code(int expected, string message, params string[] args)
     {
         var (exitCode, output, error) = await RunAsync(args);
@@ -443,5 +444,75 @@ public sealed class the_congress_command_line(DemoServerFixture fixture) : IClas
         Assert.Contains("not a delivery id", badIdError, StringComparison.Ordinal);
         Assert.Equal(0, dead);
         Assert.Contains("dead-lettered", deadOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task every_step_of_a_congress_is_recorded_with_the_inputs_of_the_api_and_bad_forms_change_nothing()
+    {
+        // A campaign of its own, so the demo's figures that other tests read stay as they are.
+        var campaign = "cac-buoc-" + Guid.NewGuid().ToString("N")[..6];
+        const string branch = DemoCampaign.ThaiBinh + "-chi-bo-01";
+        var today = DateOnly.FromDateTime(DateTime.UtcNow);
+        string Day(int days) => today.AddDays(days).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        var committee = TestAuth.Token("committee", branch);
+        var secretariat = TestAuth.Token("secretariat", branch);
+        var superior = TestAuth.Token("committee", DemoCampaign.ThaiBinh);
+        Assert.Equal(0, (await RunAsync("campaign", "start", "--id", campaign, "--name", "Các bước", "--directive", "45-CT/TW", "--term-start", "2025",
+            "--term-end", "2030", "--branch-term-end", "2027")).ExitCode);
+        async Task<string> Step(string token, params string[] args)
+        {
+            var (exitCode, output, error) = await RunAsync(["step", .. args[..1], branch, "--campaign", campaign, .. args[1..], "--token", token]);
+            Assert.True(exitCode == 0, $"{string.Join(' ', args)}: {error}");
+            return output;
+        }
+
+        var planned = await Step(committee, "plan", "--document", "01-KH/CB", "--cites", "11-KH/ĐU", "--planned-date", Day(3), "--window",
+            $"{Day(-20)}..{Day(30)}", "--deadline", $"congress-held={Day(30)}", "--deadline", $"submitted-to-superior={Day(10)}", "--format", "json");
+        var (badDay, _, badDayError) = await RunAsync("step", "amend", branch, "--campaign", campaign, "--document", "02-KH/CB", "--planned-date", "31/12/2026",
+            "--window", $"{Day(-20)}..{Day(30)}", "--token", committee);
+        var (badKind, _, badKindError) = await RunAsync("step", "subcommittee", branch, "--campaign", campaign, "--kind", "tai-chinh", "--head", "A",
+            "--members", "3", "--token", secretariat);
+        var (badCount, _, badCountError) = await RunAsync("step", "subcommittee", branch, "--campaign", campaign, "--kind", "documents", "--head", "A",
+            "--members", "ba", "--token", secretariat);
+        var (notMine, _, notMineError) = await RunAsync("step", "draft", branch, "--campaign", campaign, "--kind", "political-report", "--token", committee);
+        var (stale, _, staleError) = await RunAsync("step", "draft", branch, "--campaign", campaign, "--kind", "political-report", "--expected-version", "0",
+            "--token", secretariat);
+        await Step(secretariat, "subcommittee", "--kind", "documents", "--head", "Nguyễn Văn A", "--members", "3");
+        await Step(secretariat, "subcommittee", "--kind", "personnel", "--head", "Trần Thị B", "--members", "3");
+        await Step(secretariat, "draft", "--kind", "political-report");
+        await Step(secretariat, "draft", "--kind", "review-report");
+        await Step(secretariat, "comments", "--draft", "political-report", "--units-consulted", "4", "--comments-received", "17");
+        await Step(secretariat, "personnel-plan", "--seats", "3", "--candidates", "4", "--women", "1", "--youth", "1");
+        await Step(secretariat, "submit");
+        var (early, _, earlyError) = await RunAsync("step", "convene", branch, "--campaign", campaign, "--delegates-present", "30", "--delegates-expected", "31",
+            "--token", secretariat);
+        await Step(superior, "return", "--comments", "Bổ sung cán bộ trẻ");
+        await Step(secretariat, "submit");
+        await Step(superior, "approve", "--decision", "15-QĐ/ĐU");
+        await Step(secretariat, "schedule", "--dates", Day(0));
+        await Step(secretariat, "convene", "--on", Day(0), "--delegates-present", "30", "--delegates-expected", "31", "--members-represented", "31");
+        await Step(secretariat, "elect", "--executive-committee", "3", "--standing-committee", "0", "--secretary", "Lê Văn C", "--delegates", "2");
+        await Step(superior, "recognise", "--decision", "20-QĐ/ĐU");
+        await Step(secretariat, "resolve", "--resolution", "01-NQ/CB");
+        await Step(secretariat, "action-programme", "--title", "Chương trình hành động");
+        var last = await Step(secretariat, "disseminate", "--units", "31", "--lang", "en");
+
+        Assert.Equal(1, JsonDocument.Parse(planned).RootElement.GetProperty("version").GetInt64());
+        Assert.Equal((2, 2, 2), (badDay, badKind, badCount));
+        Assert.Contains("--planned-date '31/12/2026' is not a day", badDayError, StringComparison.Ordinal);
+        Assert.Contains("documents, personnel, organisation-service", badKindError, StringComparison.Ordinal);
+        Assert.Contains("--members 'ba' is not a whole number", badCountError, StringComparison.Ordinal);
+        Assert.Equal((1, 1, 1), (notMine, stale, early));
+        Assert.Contains("(forbidden)", notMineError, StringComparison.Ordinal);
+        Assert.Contains("(concurrency-conflict)", staleError, StringComparison.Ordinal);
+        Assert.Contains("(congress-", earlyError, StringComparison.Ordinal);
+        Assert.StartsWith("recorded disseminate for " + branch + ": version 18 (", last, StringComparison.Ordinal);
+        var congress = await fixture.Http.GetFromJsonAsync<JsonElement>($"/api/campaigns/{campaign}/congresses/{branch}");
+        var state = congress.GetProperty("state");
+        Assert.Equal(18, congress.GetProperty("version").GetInt64());
+        Assert.Equal("01-KH/CB", congress.GetProperty("planInForce").GetProperty("document").GetString());
+        Assert.Equal(2, state.GetProperty("submissionRound").GetInt32());
+        Assert.Equal(today.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), state.GetProperty("convened").GetProperty("convenedOn").GetString());
+        Assert.Equal("Lê Văn C", state.GetProperty("elections").GetProperty("secretary").GetString());
     }
 }

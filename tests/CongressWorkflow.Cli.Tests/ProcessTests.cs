@@ -1,0 +1,134 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using CongressWorkflow.Engine.Demo;
+using CongressWorkflow.Testing;
+
+namespace CongressWorkflow.Cli.Tests;
+
+/// <summary>The command line as an operator runs it: its own process, its exit code, its stdout and stderr.</summary>
+public sealed class the_congress_process
+{
+    private static readonly string Executable = Path.Combine(AppContext.BaseDirectory, "congress.dll");
+
+    private static ProcessStartInfo StartInfo(IReadOnlyDictionary<string, string>? environment, params string[] args)
+    {
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Executable);
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment.Remove("CONGRESS_TOKEN");
+        start.Environment.Remove("CONGRESS_SERVER");
+        start.Environment.Remove("ConnectionStrings__Postgres");
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
+
+        return start;
+    }
+
+    private static async Task<(int ExitCode, string Output, string Error)> RunAsync(IReadOnlyDictionary<string, string>? environment, params string[] args)
+    {
+        using var process = Process.Start(StartInfo(environment, args))!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await output, await error);
+    }
+
+    [Fact]
+    public async Task up_starts_the_server_on_its_own_embedded_postgres_prints_a_working_token_and_stops_cleanly_on_sigterm()
+    {
+        var folder = TestCluster.NewClusterFolder("congress-up");
+        using var up = Process.Start(StartInfo(null, "up", "--port", "0", "--data", folder))!;
+        var serverLog = up.StandardError.ReadToEndAsync();
+        try
+        {
+            string? exportLine = null;
+            using (var waiting = new CancellationTokenSource(TimeSpan.FromMinutes(3)))
+            {
+                while (exportLine is null && await up.StandardOutput.ReadLineAsync(waiting.Token) is { } line)
+                {
+                    exportLine = line.StartsWith("export ", StringComparison.Ordinal) ? line : null;
+                }
+            }
+
+            Assert.True(exportLine is not null, "up printed no sign-in line: " + (up.HasExited ? await serverLog : "(still running)"));
+            var settings = exportLine!["export ".Length..].Split(' ').Select(pair => pair.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
+            var server = settings["CONGRESS_SERVER"];
+            using var http = new HttpClient { BaseAddress = new Uri(server) };
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", settings["CONGRESS_TOKEN"]);
+            var me = await http.GetFromJsonAsync<JsonElement>("/api/auth/me");
+
+            // The other commands, each its own process, with the server and token from the environment as the line says.
+            var (progress, progressJson, progressError) = await RunAsync(settings, "progress", DemoCampaign.Central, "--campaign", DemoCampaign.CampaignId,
+                "--as-of", "2020-05-15", "--format", "json");
+            var (badDay, badDayOutput, badDayError) = await RunAsync(settings, "progress", DemoCampaign.Central, "--campaign", DemoCampaign.CampaignId,
+                "--as-of", "15/05/2020");
+            var (refused, _, refusedError) = await RunAsync(settings, "step", "submit", DemoCampaign.ThaiBinh, "--campaign", DemoCampaign.CampaignId);
+            var (help, helpOutput, _) = await RunAsync(settings, "step", "plan", "--help");
+            var (noServer, _, noServerError) = await RunAsync(null, "projections", "--server", "http://127.0.0.1:9");
+
+            Assert.Equal("trung-uong", me.GetProperty("organizationId").GetString());
+            Assert.True(progress == 0, progressError);
+            Assert.Equal(4, JsonDocument.Parse(progressJson).RootElement.GetProperty("report").GetProperty("levels").GetArrayLength());
+            Assert.Equal(2, badDay);
+            Assert.Contains("--as-of '15/05/2020' is not a day", badDayError, StringComparison.Ordinal);
+            Assert.Empty(badDayOutput);
+            Assert.Equal(1, refused);
+            Assert.Contains("(forbidden)", refusedError, StringComparison.Ordinal);
+            Assert.Equal(0, help);
+            Assert.Contains("--planned-date", helpOutput, StringComparison.Ordinal);
+            Assert.DoesNotContain(settings["CONGRESS_TOKEN"], helpOutput, StringComparison.Ordinal);
+            Assert.Equal(2, noServer);
+            Assert.Contains("cannot reach the CongressWorkflow server", noServerError, StringComparison.Ordinal);
+
+            Process.Start("kill", ["-TERM", up.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+            using var stopping = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+            await up.WaitForExitAsync(stopping.Token);
+            Assert.Equal(0, up.ExitCode);
+            Assert.False(File.Exists(Path.Combine(folder, "pgdata", "postmaster.pid")), "the embedded PostgreSQL was left running");
+        }
+        finally
+        {
+            if (!up.HasExited)
+            {
+                up.Kill(entireProcessTree: true);
+            }
+
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task db_migrate_brings_an_empty_database_up_to_date_once_and_refuses_a_bad_connection()
+    {
+        var database = await TestCluster.CreateDatabaseAsync("db-migrate");
+
+        var (first, firstOutput, firstError) = await RunAsync(null, "db", "migrate", "--connection", database);
+        var (second, secondOutput, _) = await RunAsync(new Dictionary<string, string> { ["ConnectionStrings__Postgres"] = database }, "db", "migrate");
+        var (missing, _, missingError) = await RunAsync(null, "db", "migrate");
+        var (bad, _, badError) = await RunAsync(null, "db", "migrate", "--connection", "Host=127.0.0.1;Port=9;Database=x;Username=x;Timeout=2");
+
+        Assert.True(first == 0, firstError);
+        Assert.Contains("applied event_store", firstOutput, StringComparison.Ordinal);
+        Assert.Contains("migration(s) applied; the schema is up to date", firstOutput, StringComparison.Ordinal);
+        Assert.Equal(0, second);
+        Assert.Contains("the schema was up to date", secondOutput, StringComparison.Ordinal);
+        Assert.Equal(2, missing);
+        Assert.Contains("--connection", missingError, StringComparison.Ordinal);
+        Assert.Equal(2, bad);
+        Assert.Contains("cannot migrate that database", badError, StringComparison.Ordinal);
+    }
+}
