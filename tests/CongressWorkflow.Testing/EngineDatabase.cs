@@ -67,7 +67,7 @@ public class EngineDatabase : EventStoreDatabase
     {
         await ExecuteAsync("""
             TRUNCATE congress.congresses, congress.campaigns, congress.organizations, congress.rollup_units, congress.rollup_congresses,
-                congress.rollup_plans, congress.approval_audit, congress.audit_congresses, congress.deadlines, congress.deadline_policies,
+                congress.rollup_plans, congress.rollup_segments, congress.rollup_counts, congress.approval_audit, congress.audit_congresses, congress.deadlines, congress.deadline_policies,
                 congress.notifications, congress.deliveries, congress.inbox, congress.contacts, congress.webhook_secrets, congress.subscriptions
                 RESTART IDENTITY CASCADE
             """);

@@ -25,8 +25,24 @@ public sealed class ProgressProjection : IProjection
     public async Task ApplyAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<RecordedEvent> events, CancellationToken cancellationToken)
     {
         await using var batch = new NpgsqlBatch(connection, transaction);
+        // The units whose day-by-day counts this batch changes (ProgressCounts), refreshed after its own statements.
+        var organizations = new HashSet<string>(StringComparer.Ordinal);
+        var congresses = new HashSet<string>(StringComparer.Ordinal);
+        var moved = new HashSet<string>(StringComparer.Ordinal);
         foreach (var e in events)
         {
+            _ = e.Data switch
+            {
+                OrganizationRegistered r => organizations.Add(r.OrganizationId),
+                OrganizationRenamed r => organizations.Add(r.OrganizationId),
+                OrganizationDissolved d => organizations.Add(d.OrganizationId),
+                OrganizationMoved m => moved.Add(m.OrganizationId),
+                CongressPlanIssued p => organizations.Add(p.OrganizationId),
+                CongressPlanAmended a => congresses.Add(a.CongressId),
+                CongressConvened c => congresses.Add(c.CongressId),
+                _ => false,
+            };
+
             batch.BatchCommands.Add(e.Data switch
             {
                 OrganizationRegistered r => Command("""
@@ -80,19 +96,30 @@ public sealed class ProgressProjection : IProjection
             });
         }
 
+        if (organizations.Count + congresses.Count + moved.Count > 0)
+        {
+            batch.BatchCommands.Add(ProgressCounts.Refresh(organizations, congresses, moved));
+        }
+
         await batch.ExecuteNonQueryAsync(cancellationToken);
     }
 
     public async Task ResetAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {
-        await using var truncate = new NpgsqlCommand("TRUNCATE congress.rollup_units, congress.rollup_congresses, congress.rollup_plans", connection, transaction);
+        await using var truncate = new NpgsqlCommand(
+            "TRUNCATE congress.rollup_units, congress.rollup_congresses, congress.rollup_plans, congress.rollup_segments, congress.rollup_counts", connection, transaction);
         await truncate.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>Rebuilt from zero, the tables hold new data: without statistics the planner would scan where it should use the path index.</summary>
+    /// <summary>
+    /// Rebuilt from zero: the day-by-day counts, left alone while the events were replayed, are computed in one go; and the
+    /// tables hold new data: without statistics the planner would scan where it should use the path index.
+    /// </summary>
     public async Task RebuiltAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
-        await using var analyze = new NpgsqlCommand("ANALYZE congress.rollup_units, congress.rollup_congresses, congress.rollup_plans", connection);
+        await ProgressCounts.RecomputeAsync(connection, cancellationToken);
+        await using var analyze = new NpgsqlCommand(
+            "ANALYZE congress.rollup_units, congress.rollup_congresses, congress.rollup_plans, congress.rollup_segments, congress.rollup_counts", connection);
         await analyze.ExecuteNonQueryAsync(cancellationToken);
     }
 

@@ -87,7 +87,7 @@ public sealed class ProgressQueries(NpgsqlDataSource dataSource)
         ,
         root AS (SELECT path FROM units WHERE organization_id = $2),
         status AS (
-            SELECT u.organization_id, u.name, u.level, u.sector, u.search_name, u.path, u.parent_id, coalesce(c.is_pilot, false) AS is_pilot,
+            SELECT u.organization_id, u.unit_key, u.name, u.level, u.sector, u.search_name, u.path, u.parent_id, coalesce(c.is_pilot, false) AS is_pilot,
                    CASE WHEN c.held_on <= $3 AND coalesce(c.held_recorded_at, '-infinity') <= $4 THEN c.held_on END AS held_on,
                    CASE WHEN c.held_on <= $3 AND coalesce(c.held_recorded_at, '-infinity') <= $4 THEN c.days_late END AS days_late,
                    p.planned_date, p.window_end
@@ -129,6 +129,13 @@ public sealed class ProgressQueries(NpgsqlDataSource dataSource)
             name = reader.GetString(0);
             currentName = reader.GetString(1);
             deadline = reader.IsDBNull(2) ? null : reader.GetFieldValue<DateOnly>(2);
+        }
+
+        if (knownAt is null && await CountsReadyAsync(connection, cancellationToken))
+        {
+            var (levelsOfDay, subordinatesOfDay, completedOn) = await RollupFromCountsAsync(connection, campaignId, organizationId, asOf, cancellationToken);
+            return new ProgressReport(campaignId, organizationId, name, currentName, asOf, levelsOfDay, subordinatesOfDay, new SubtreeCompletion(completedOn, deadline,
+                completedOn is { } done && deadline is { } due ? due.DayNumber - done.DayNumber : null));
         }
 
         var levels = new List<LevelProgress>();
@@ -180,20 +187,115 @@ public sealed class ProgressQueries(NpgsqlDataSource dataSource)
         return new ProgressReport(campaignId, organizationId, name, currentName, asOf, levels, subordinates, completion);
     }
 
+    /// <summary>
+    /// Whether the day-by-day counts (<see cref="ProgressCounts"/>) stand for everything the projection's tables hold:
+    /// not while a rebuild replays the events. They know no knownAt: a report as recorded by a past moment reads the units.
+    /// </summary>
+    private static async Task<bool> CountsReadyAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, $"""
+            SELECT NOT EXISTS (SELECT 1 FROM event_store.projection_checkpoints WHERE projection = '{ProgressProjection.ProjectionName}' AND status = 'rebuilding')
+            """);
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    /// <summary>The sum of a subtree root's deltas up to the day ($1 campaign, $2 root, $3 day, $4 knownAt for the tree).</summary>
+    private const string RootCounts = TreeCte + """
+        ,
+        root AS (SELECT unit_key FROM units WHERE organization_id = $2)
+        SELECT k.level, k.status, k.held_on, sum(k.delta)::int AS units
+        FROM congress.rollup_counts k, root
+        WHERE k.ancestor_key = root.unit_key AND k.campaign_id IN ($1, '') AND k.day <= $3
+        GROUP BY k.level, k.status, k.held_on
+        """;
+
+    /// <summary>
+    /// The rollup from the counts: each level's statuses; direct subordinate committees whose branches have all held (the
+    /// same sums for each of them); and when everything is held, the last day a unit of the subtree was held.
+    /// </summary>
+    private static async Task<(List<LevelProgress> Levels, SubordinateCompletion Subordinates, DateOnly? CompletedOn)> RollupFromCountsAsync(
+        NpgsqlConnection connection, string campaignId, string organizationId, DateOnly asOf, CancellationToken cancellationToken)
+    {
+        var counts = new Dictionary<(OrganizationLevel Level, CountedStatus Status), int>();
+        DateOnly? lastHeld = null;
+        await using (var command = Command(connection, RootCounts, campaignId, organizationId, asOf, Known(null)))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var key = ((OrganizationLevel)reader.GetInt16(0), (CountedStatus)reader.GetInt16(1));
+                var units = reader.GetInt32(3);
+                counts[key] = counts.GetValueOrDefault(key) + units;
+                if (key.Item2 >= CountedStatus.HeldEarly && units > 0 && reader.GetFieldValue<DateOnly>(2) is var heldOn && (lastHeld is null || heldOn > lastHeld))
+                {
+                    lastHeld = heldOn;
+                }
+            }
+        }
+
+        var levels = new List<LevelProgress>();
+        foreach (var level in Enum.GetValues<OrganizationLevel>())
+        {
+            int Count(CountedStatus status) => counts.GetValueOrDefault((level, status));
+            var total = Count(CountedStatus.Member);
+            if (total == 0)
+            {
+                continue;
+            }
+
+            var (early, onTime, late, overdue, notYetDue) =
+                (Count(CountedStatus.HeldEarly), Count(CountedStatus.HeldOnTime), Count(CountedStatus.HeldLate), Count(CountedStatus.Overdue), Count(CountedStatus.NotYetDue));
+            var held = early + onTime + late;
+            levels.Add(new LevelProgress(level, total, held, Percent(held, total), early, onTime, late, overdue, notYetDue, total - held - overdue - notYetDue));
+        }
+
+        await using var children = Command(connection, TreeCte + """
+            SELECT count(*), count(*) FILTER (WHERE b.branches > 0 AND b.branches = b.held)
+            FROM units child
+            CROSS JOIN LATERAL (
+                SELECT coalesce(sum(k.delta) FILTER (WHERE k.status = 0), 0) AS branches, coalesce(sum(k.delta) FILTER (WHERE k.status >= 3), 0) AS held
+                FROM congress.rollup_counts k
+                WHERE k.ancestor_key = child.unit_key AND k.campaign_id IN ($1, '') AND k.day <= $3 AND k.level = 5) b
+            WHERE child.parent_id = $2 AND child.level < 5
+            """, campaignId, organizationId, asOf, Known(null));
+        await using var childReader = await children.ExecuteReaderAsync(cancellationToken);
+        await childReader.ReadAsync(cancellationToken);
+        var subordinates = new SubordinateCompletion((int)childReader.GetInt64(1), (int)childReader.GetInt64(0));
+        var allHeld = levels.Count > 0 && levels.All(l => l.Held == l.Total);
+        return (levels, subordinates, allHeld ? lastHeld : null);
+    }
+
     /// <summary>Each direct subordinate with its own subtree's progress: who is behind.</summary>
     public async Task<IReadOnlyList<SubordinateProgress>> SubordinatesAsync(
         string campaignId, string organizationId, DateOnly asOf, DateTimeOffset? knownAt = null, CancellationToken cancellationToken = default)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var command = Command(connection, StatusCte + $"""
-            SELECT child.organization_id, child.name, {string.Format(CurrentName, "child")}, child.level, count(s.*), count(s.held_on),
-                   count(*) FILTER (WHERE s.held_on IS NULL AND s.window_end < $3), child.held_on, child.days_late
-            FROM status child
-            JOIN status s ON s.path <@ child.path
-            WHERE child.parent_id = $2
-            GROUP BY child.organization_id, child.name, child.level, child.held_on, child.days_late
-            ORDER BY count(s.held_on)::numeric / count(s.*), child.name
-            """, campaignId, organizationId, asOf, Known(knownAt));
+        // With the counts, each child's own status and its descendants' sums; without, every unit of each child's subtree.
+        await using var command = Command(connection, knownAt is null && await CountsReadyAsync(connection, cancellationToken)
+            ? StatusCte + $"""
+                , children AS (
+                    SELECT child.organization_id, child.name, child.level, child.held_on, child.days_late,
+                           1 + coalesce(sum(k.delta) FILTER (WHERE k.status = 0), 0) AS units,
+                           (child.held_on IS NOT NULL)::int + coalesce(sum(k.delta) FILTER (WHERE k.status >= 3), 0) AS held,
+                           (child.held_on IS NULL AND child.window_end < $3)::int + coalesce(sum(k.delta) FILTER (WHERE k.status = 2), 0) AS overdue
+                    FROM status child
+                    LEFT JOIN congress.rollup_counts k ON k.ancestor_key = child.unit_key AND k.campaign_id IN ($1, '') AND k.day <= $3
+                    WHERE child.parent_id = $2
+                    GROUP BY child.organization_id, child.name, child.level, child.held_on, child.days_late, child.window_end)
+                SELECT child.organization_id, child.name, {string.Format(CurrentName, "child")}, child.level, child.units, child.held, child.overdue,
+                       child.held_on, child.days_late
+                FROM children child
+                ORDER BY child.held::numeric / child.units, child.name
+                """
+            : StatusCte + $"""
+                SELECT child.organization_id, child.name, {string.Format(CurrentName, "child")}, child.level, count(s.*), count(s.held_on),
+                       count(*) FILTER (WHERE s.held_on IS NULL AND s.window_end < $3), child.held_on, child.days_late
+                FROM status child
+                JOIN status s ON s.path <@ child.path
+                WHERE child.parent_id = $2
+                GROUP BY child.organization_id, child.name, child.level, child.held_on, child.days_late
+                ORDER BY count(s.held_on)::numeric / count(s.*), child.name
+                """, campaignId, organizationId, asOf, Known(knownAt));
         var rows = new List<SubordinateProgress>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
