@@ -49,7 +49,7 @@ public sealed class the_dashboard(DashboardFixture fixture) : IClassFixture<Dash
     private void SignInWithToken(string role, string organization)
     {
         fixture.Browser.Navigate().GoToUrl(fixture.Server.BaseAddress);
-        fixture.Browser.ExecuteScript($"sessionStorage.setItem('congress-token', '{TestAuth.Token(role, organization)}');");
+        fixture.Browser.ExecuteScript($"sessionStorage.setItem('congress-token', '{TestAuth.Token(role, organization)}'); localStorage.removeItem('congress-lang');");
     }
 
     private void Open(string organization, string asOf)
@@ -94,16 +94,50 @@ public sealed class the_dashboard(DashboardFixture fixture) : IClassFixture<Dash
         var browser = fixture.Browser;
 
         Assert.Equal("Đảng bộ Khối các cơ quan Trung ương — tính đến 15/05/2020", browser.FindElement(By.Id("root-name")).Text);
-        Assert.Equal("14 / 14 (100.00%)", browser.FindElement(By.CssSelector("#levels tr[data-level=branch] td.held")).Text);
-        Assert.Equal("3 / 5 (60.00%)", browser.FindElement(By.CssSelector("#levels tr[data-level=grassroots] td.held")).Text);
+        Assert.Equal("14 / 14 (100,00%)", browser.FindElement(By.CssSelector("#levels tr[data-level=branch] td.held")).Text);
+        Assert.Equal("3 / 5 (60,00%)", browser.FindElement(By.CssSelector("#levels tr[data-level=grassroots] td.held")).Text);
 
         browser.FindElement(By.LinkText("Đảng bộ Bộ Công Thương")).Click();
         WaitFor($"{DemoCampaign.Ministry}@2020-05-15");
         var rows = browser.FindElements(By.CssSelector("#subordinates tbody tr"));
         Assert.Equal(5, rows.Count);
         Assert.StartsWith("Đảng bộ Công đoàn Công Thương Việt Nam", rows[0].Text, StringComparison.Ordinal);
-        Assert.Contains("2 / 3 (66.67%)", rows[0].Text, StringComparison.Ordinal);
+        Assert.Contains("2 / 3 (66,67%)", rows[0].Text, StringComparison.Ordinal);
         Assert.Contains("Bộ Công Thương", browser.FindElement(By.Id("breadcrumb")).Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void a_subtree_opens_in_place_by_keyboard_and_english_is_kept_across_a_reload()
+    {
+        Open(DemoCampaign.CentralBloc, "2020-05-15");
+        var browser = fixture.Browser;
+        var wait = new WebDriverWait(browser, TimeSpan.FromSeconds(10));
+        var ministry = browser.FindElement(By.CssSelector($"#subordinates tr[data-org={DemoCampaign.Ministry}]"));
+        var expand = ministry.FindElement(By.CssSelector("button.expand"));
+
+        expand.SendKeys(Keys.Enter);
+        var below = wait.Until(driver => driver.FindElements(By.CssSelector("#subordinates tr[data-depth='1']")) is { Count: > 0 } rows ? rows : null);
+        Assert.Equal(5, below.Count);
+        Assert.Equal("true", expand.GetDomAttribute("aria-expanded"));
+        Assert.Contains(below, r => r.Text.StartsWith("Đảng bộ Công đoàn Công Thương Việt Nam", StringComparison.Ordinal) && r.Text.Contains("2 / 3 (66,67%)", StringComparison.Ordinal));
+        expand.SendKeys(Keys.Enter);
+        wait.Until(driver => driver.FindElements(By.CssSelector("#subordinates tr[data-depth='1']")).Count == 0);
+
+        new SelectElement(browser.FindElement(By.Id("lang"))).SelectByValue("en");
+        wait.Until(driver => driver.FindElement(By.Id("root-name")).Text.EndsWith("— as of 15/05/2020", StringComparison.Ordinal));
+        Assert.Equal("14 / 14 (100.00%)", browser.FindElement(By.CssSelector("#levels tr[data-level=branch] td.held")).Text);
+        Assert.Equal("branch", browser.FindElement(By.CssSelector("#levels tr[data-level=branch] td")).Text);
+        Assert.Equal("held", browser.FindElements(By.CssSelector("#levels th"))[1].Text);
+        Assert.Equal("en", browser.FindElement(By.TagName("html")).GetDomAttribute("lang"));
+
+        browser.Navigate().Refresh();
+        WaitFor($"{DemoCampaign.CentralBloc}@2020-05-15");
+        Assert.Equal("Đảng bộ Khối các cơ quan Trung ương — as of 15/05/2020", browser.FindElement(By.Id("root-name")).Text);
+        Assert.Equal("direct subordinates", browser.FindElement(By.CssSelector("#subordinates")).FindElement(By.XPath("preceding-sibling::h2")).Text.Split(" (")[0]);
+
+        new SelectElement(browser.FindElement(By.Id("lang"))).SelectByValue("vi");
+        wait.Until(driver => driver.FindElement(By.Id("root-name")).Text.EndsWith("— tính đến 15/05/2020", StringComparison.Ordinal));
+        Assert.Equal("Đã đại hội", browser.FindElements(By.CssSelector("#levels th"))[1].Text);
     }
 
     [Fact]
@@ -116,7 +150,7 @@ public sealed class the_dashboard(DashboardFixture fixture) : IClassFixture<Dash
         fixture.Browser.ExecuteScript("arguments[0].value = '2020-07-31'; arguments[0].dispatchEvent(new Event('change'));", day);
         WaitFor($"{DemoCampaign.Ministry}@2020-07-31");
 
-        Assert.Equal("Hoàn thành 30/06/2020 · hạn 14/07/2020 · sớm 14 ngày (14 days early)", fixture.Browser.FindElement(By.Id("completion")).Text);
+        Assert.Equal("Hoàn thành 30/06/2020 · hạn 14/07/2020 · sớm 14 ngày", fixture.Browser.FindElement(By.Id("completion")).Text);
     }
 
     [Fact]
@@ -125,7 +159,7 @@ public sealed class the_dashboard(DashboardFixture fixture) : IClassFixture<Dash
         // Thái Bình's last branch held its congress on 03/05/2020, entered on 12/05: on 10/05 twelve of twelve were held,
         // but the dashboard that day showed eleven, and that branch overdue.
         Open(DemoCampaign.ThaiBinh, "2020-05-10");
-        Assert.Equal("12 / 12 (100.00%)", fixture.Browser.FindElement(By.CssSelector("#levels tr[data-level=branch] td.held")).Text);
+        Assert.Equal("12 / 12 (100,00%)", fixture.Browser.FindElement(By.CssSelector("#levels tr[data-level=branch] td.held")).Text);
         Assert.Equal("—", fixture.Browser.FindElement(By.CssSelector("#overdue tbody")).Text);
 
         var asShown = fixture.Browser.FindElement(By.Id("as-shown"));
@@ -133,7 +167,7 @@ public sealed class the_dashboard(DashboardFixture fixture) : IClassFixture<Dash
         WaitFor($"{DemoCampaign.ThaiBinh}@2020-05-10/as-shown");
 
         Assert.Contains("asShown=true", fixture.Browser.Url, StringComparison.Ordinal);
-        Assert.Equal("11 / 12 (91.67%)", fixture.Browser.FindElement(By.CssSelector("#levels tr[data-level=branch] td.held")).Text);
+        Assert.Equal("11 / 12 (91,67%)", fixture.Browser.FindElement(By.CssSelector("#levels tr[data-level=branch] td.held")).Text);
         var overdue = fixture.Browser.FindElements(By.CssSelector("#overdue tbody tr"));
         Assert.StartsWith("Chi bộ Tổ chức cán bộ", Assert.Single(overdue).Text, StringComparison.Ordinal);
         asShown.Click();
@@ -337,7 +371,7 @@ public sealed class the_dashboard(DashboardFixture fixture) : IClassFixture<Dash
         var approved = types.IndexOf("congress.submission-approved");
         Assert.True(returned > 0 && approved > returned, string.Join(", ", types));
         Assert.Equal("preparing", StageAt(returned));
-        Assert.Contains("trả lại · returned 1", browser.FindElement(By.Id("congress-state")).Text, StringComparison.Ordinal);
+        Assert.Contains("trả lại 1", browser.FindElement(By.Id("congress-state")).Text, StringComparison.Ordinal);
         Assert.Equal("awaiting-approval", StageAt(approved - 1));
         Assert.Equal("approved", StageAt(approved));
         Assert.Equal(now, StageAt(types.Count - 1));

@@ -1,22 +1,65 @@
 // The monitoring dashboard: progress of a subtree on a chosen day, drill-down, deadlines, timeline.
-const levelNames = {
-  central: 'Trung ương · Central', bloc: 'Đảng bộ khối · bloc', ministry: 'Đảng bộ cấp trên cơ sở · committee',
-  grassroots: 'Tổ chức cơ sở đảng · grassroots', branch: 'Chi bộ · branch',
-};
-const milestoneNames = {
-  'subcommittees-formed': 'Thành lập các tiểu ban', 'drafts-prepared': 'Dự thảo văn kiện', 'comments-collected': 'Lấy ý kiến dự thảo',
-  'personnel-plan-prepared': 'Đề án nhân sự', 'submitted-to-superior': 'Trình cấp trên', 'submission-decided': 'Cấp trên cho ý kiến',
-  'congress-held': 'Tổ chức đại hội', 'new-date-set': 'Ấn định lại ngày đại hội', 'results-recognised': 'Chuẩn y kết quả bầu cử',
-  'resolution-disseminated': 'Quán triệt nghị quyết',
-};
-const stepNames = { reminder: 'Nhắc hạn', overdue: 'Quá hạn', escalation: 'Báo cáo cấp trên', 'further-escalation': 'Báo cáo cấp trên (lần 2)' };
-const state = { campaign: null, path: [], asOf: null, asShown: false, inbox: null, me: null };
+const state = { campaign: null, path: [], asOf: null, asShown: false, inbox: null, me: null,
+  lang: localStorage.getItem('congress-lang') === 'en' ? 'en' : 'vi' };
+
+// The language, Vietnamese by default or English, kept in this browser. The page's own labels are written once as
+// "tiếng Việt · English" and show one side (applyLanguage); what the script writes picks its words with t(vi, en),
+// and numbers are written the language's way (3.940 / 5.408 (72,86%) or 3,940 / 5,408 (72.86%)).
+const t = (vi, en) => (state.lang === 'en' ? en : vi);
+const levelName = (level) => ({
+  central: t('Trung ương', 'Central'), bloc: t('Đảng bộ khối', 'bloc'), ministry: t('Đảng bộ cấp trên cơ sở', 'committee'),
+  grassroots: t('Tổ chức cơ sở đảng', 'grassroots'), branch: t('Chi bộ', 'branch'),
+})[level] || level;
+const milestoneName = (milestone) => ({
+  'subcommittees-formed': t('Thành lập các tiểu ban', 'subcommittees formed'), 'drafts-prepared': t('Dự thảo văn kiện', 'drafts prepared'),
+  'comments-collected': t('Lấy ý kiến dự thảo', 'comments collected'), 'personnel-plan-prepared': t('Đề án nhân sự', 'personnel plan'),
+  'submitted-to-superior': t('Trình cấp trên', 'submitted to the superior'), 'submission-decided': t('Cấp trên cho ý kiến', 'superior decides'),
+  'congress-held': t('Tổ chức đại hội', 'congress held'), 'new-date-set': t('Ấn định lại ngày đại hội', 'new date set'),
+  'results-recognised': t('Chuẩn y kết quả bầu cử', 'results recognised'), 'resolution-disseminated': t('Quán triệt nghị quyết', 'resolution disseminated'),
+})[milestone] || milestone;
+const stepName = (step) => ({
+  reminder: t('Nhắc hạn', 'reminder'), overdue: t('Quá hạn', 'overdue'), escalation: t('Báo cáo cấp trên', 'escalation'),
+  'further-escalation': t('Báo cáo cấp trên (lần 2)', 'further escalation'),
+})[step] || step;
+const locale = () => t('vi-VN', 'en-US');
+
+const bilingual = [];
+/** The page's own "tiếng Việt · English" texts and attributes, noted once before the script writes anything. */
+function collectBilingual() {
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (node.data.includes(' · ')) bilingual.push({ node, text: node.data });
+  }
+  for (const element of document.querySelectorAll('[title], [placeholder], [aria-label]')) {
+    for (const attribute of ['title', 'placeholder', 'aria-label']) {
+      const text = element.getAttribute(attribute);
+      if (text && text.includes(' · ')) bilingual.push({ node: element, attribute, text });
+    }
+  }
+}
+
+/** One side of "tiếng Việt · English", keeping the whitespace around it. */
+function side(text) {
+  const at = text.indexOf(' · ');
+  const lead = text.match(/^\s*/)[0];
+  const trail = text.match(/\s*$/)[0];
+  return state.lang === 'en' ? lead + text.slice(at + 3).trimEnd() + trail : text.slice(0, at) + trail;
+}
+
+function applyLanguage() {
+  document.documentElement.lang = state.lang;
+  document.body.dataset.lang = state.lang;
+  $('lang').value = state.lang;
+  for (const b of bilingual) {
+    if (b.attribute) b.node.setAttribute(b.attribute, side(b.text)); else b.node.data = side(b.text);
+  }
+}
 
 /** Both axes of time: the day the figures are for, and, when "as shown that day" is ticked, only what had been recorded by its end. */
 const when = () => `asOf=${state.asOf}` + (state.asShown ? `&knownAt=${state.asOf}` : '');
 const $ = (id) => document.getElementById(id);
-const n = (value) => value.toLocaleString('en-US');
-const pct = (value) => value.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 }) + '%';
+const n = (value) => value.toLocaleString(locale());
+const pct = (value) => value.toLocaleString(locale(), { minimumFractionDigits: 2, maximumFractionDigits: 2 }) + '%';
 const fmtDay = (iso) => iso ? iso.split('-').reverse().join('/') : '';
 const cell = (text, cls) => { const td = document.createElement('td'); td.textContent = text; if (cls) td.className = cls; return td; };
 const bar = (percent) => { const td = document.createElement('td'); td.innerHTML = `<div class="bar"><div style="width:${percent}%"></div></div>`; return td; };
@@ -184,49 +227,87 @@ async function renderBreadcrumb() {
 }
 
 /** A name as of the day shown, with today's after it when the unit has been renamed since. */
-const nameOfTheDay = (o) => o.currentName && o.currentName !== o.name ? `${o.name} (nay: ${o.currentName})` : o.name;
+const nameOfTheDay = (o) => o.currentName && o.currentName !== o.name ? `${o.name} (${t('nay', 'now')}: ${o.currentName})` : o.name;
 
 function renderReport(report) {
-  $('root-name').textContent = `${nameOfTheDay(report)} — tính đến ${fmtDay(report.asOf)}`;
+  $('root-name').textContent = `${nameOfTheDay(report)} — ${t('tính đến', 'as of')} ${fmtDay(report.asOf)}`;
   const body = $('levels').querySelector('tbody');
   body.textContent = '';
   for (const l of report.levels) {
     const tr = document.createElement('tr');
     tr.dataset.level = l.level;
-    tr.append(cell(levelNames[l.level] || l.level), cell(`${n(l.held)} / ${n(l.total)} (${pct(l.percent)})`, 'num held'), bar(l.percent),
+    tr.append(cell(levelName(l.level)), cell(`${n(l.held)} / ${n(l.total)} (${pct(l.percent)})`, 'num held'), bar(l.percent),
       cell(n(l.early), 'num'), cell(n(l.onTime), 'num'), cell(n(l.late), 'num late'), cell(n(l.overdue), 'num overdue'),
       cell(n(l.notYetDue), 'num'), cell(n(l.notPlanned), 'num'));
     body.append(tr);
   }
   const s = report.subordinates;
   $('subordinates-done').textContent = s.total
-    ? `${n(s.completed)} / ${n(s.total)} đảng bộ trực thuộc đã xong đại hội các chi bộ · committees with all their branches done`
+    ? `${n(s.completed)} / ${n(s.total)} ` + t('đảng bộ trực thuộc đã xong đại hội các chi bộ', 'committees with all their branches done')
     : '';
   const c = report.completion;
+  const margin = c.daysEarly >= 0 ? t(`sớm ${c.daysEarly} ngày`, `${c.daysEarly} days early`) : t(`muộn ${-c.daysEarly} ngày`, `${-c.daysEarly} days late`);
   $('completion').textContent = c.completedOn
-    ? `Hoàn thành ${fmtDay(c.completedOn)}` + (c.deadline ? ` · hạn ${fmtDay(c.deadline)} · ${c.daysEarly >= 0 ? `sớm ${c.daysEarly} ngày (${c.daysEarly} days early)` : `muộn ${-c.daysEarly} ngày (${-c.daysEarly} days late)`}` : '')
-    : (c.deadline ? `Đang tiến hành · hạn hoàn thành ${fmtDay(c.deadline)}` : 'Đang tiến hành · in progress');
+    ? t('Hoàn thành', 'Completed') + ` ${fmtDay(c.completedOn)}` + (c.deadline ? ` · ${t('hạn', 'deadline')} ${fmtDay(c.deadline)} · ${margin}` : '')
+    : (c.deadline ? t(`Đang tiến hành · hạn hoàn thành ${fmtDay(c.deadline)}`, `In progress · to finish by ${fmtDay(c.deadline)}`) : t('Đang tiến hành', 'In progress'));
 }
 
 function renderSubordinates(rows) {
   const body = $('subordinates').querySelector('tbody');
   body.textContent = '';
-  for (const r of rows) {
-    const tr = document.createElement('tr');
-    const name = document.createElement('td');
-    const link = document.createElement('a');
-    link.textContent = nameOfTheDay(r);
-    link.onclick = () => { state.path = [...state.path, r.organizationId]; render(); };
-    const congress = document.createElement('a');
-    congress.textContent = ' · đại hội';
-    congress.className = 'congress-link';
-    congress.dataset.org = r.organizationId;
-    congress.onclick = () => openCongress(r.organizationId, r.name);
-    name.append(link, congress);
-    const own = r.heldOn ? `${fmtDay(r.heldOn)}${r.daysLate < 0 ? ` (sớm ${-r.daysLate})` : r.daysLate > 0 ? ` (muộn ${r.daysLate})` : ''}` : 'chưa';
-    tr.append(name, cell(levelNames[r.level] || r.level), cell(`${n(r.held)} / ${n(r.units)} (${pct(r.percent)})`, 'num'), bar(r.percent),
-      cell(n(r.overdue), r.overdue ? 'num overdue' : 'num'), cell(own));
-    body.append(tr);
+  for (const r of rows) body.append(subordinateRow(r, 0));
+}
+
+/**
+ * A subordinate and its own subtree's progress. ▸ loads the units just below it and shows them beneath, indented
+ * (each with its own ▸): a bloc of thousands of units opens with its direct subordinates only.
+ */
+function subordinateRow(r, depth) {
+  const tr = document.createElement('tr');
+  tr.dataset.org = r.organizationId;
+  tr.dataset.depth = String(depth);
+  const name = document.createElement('td');
+  if (r.level !== 'branch' && r.units > 1) {
+    const expand = Object.assign(document.createElement('button'), { type: 'button', className: 'expand' });
+    expand.setAttribute('aria-expanded', 'false');
+    expand.setAttribute('aria-label', t(`mở các đơn vị của ${r.name}`, `show the units of ${r.name}`));
+    expand.onclick = () => toggleSubtree(tr, expand, r, depth);
+    name.append(expand);
+  }
+  const link = document.createElement('a');
+  link.textContent = nameOfTheDay(r);
+  link.href = '#';
+  link.onclick = (e) => { e.preventDefault(); openUnit(r.organizationId); };
+  const congress = document.createElement('a');
+  congress.textContent = t(' · đại hội', ' · congress');
+  congress.className = 'congress-link';
+  congress.dataset.org = r.organizationId;
+  congress.onclick = () => openCongress(r.organizationId, r.name);
+  name.append(link, congress);
+  const own = r.heldOn
+    ? `${fmtDay(r.heldOn)}${r.daysLate < 0 ? ` (${t('sớm', 'early')} ${-r.daysLate})` : r.daysLate > 0 ? ` (${t('muộn', 'late')} ${r.daysLate})` : ''}`
+    : t('chưa', 'not yet');
+  tr.append(name, cell(levelName(r.level)), cell(`${n(r.held)} / ${n(r.units)} (${pct(r.percent)})`, 'num'), bar(r.percent),
+    cell(n(r.overdue), r.overdue ? 'num overdue' : 'num'), cell(own));
+  return tr;
+}
+
+/** Opens a row's subtree one level down (asking the server for that unit's subordinates), or closes everything below it. */
+async function toggleSubtree(tr, button, r, depth) {
+  const below = [];
+  for (let next = tr.nextElementSibling; next && Number(next.dataset.depth) > depth; next = next.nextElementSibling) below.push(next);
+  if (button.getAttribute('aria-expanded') === 'true') {
+    below.forEach((row) => row.remove());
+    button.setAttribute('aria-expanded', 'false');
+    return;
+  }
+  try {
+    const rows = await get(`/api/campaigns/${state.campaign}/progress/${r.organizationId}/subordinates?${when()}`);
+    tr.after(...rows.map((child) => subordinateRow(child, depth + 1)));
+    button.setAttribute('aria-expanded', 'true');
+  } catch (e) {
+    $('error').textContent = e.message;
+    $('error').hidden = false;
   }
 }
 
@@ -235,7 +316,7 @@ function renderDeadlines(id, items, cls) {
   body.textContent = '';
   for (const i of items.slice(0, 50)) {
     const tr = document.createElement('tr');
-    tr.append(cell(nameOfTheDay(i)), cell(i.parentName || ''), cell(fmtDay(id === 'overdue' ? i.deadline : i.plannedDate)), cell(`${i.days} ngày`, cls));
+    tr.append(cell(nameOfTheDay(i)), cell(i.parentName || ''), cell(fmtDay(id === 'overdue' ? i.deadline : i.plannedDate)), cell(t(`${i.days} ngày`, `${i.days} days`), cls));
     body.append(tr);
   }
   if (!items.length) body.append(Object.assign(document.createElement('tr'), { innerHTML: '<td colspan="4">—</td>' }));
@@ -261,9 +342,9 @@ function renderDeadlineBoard(rows) {
   for (const d of rows.slice(0, 50)) {
     const tr = document.createElement('tr');
     tr.dataset.milestone = d.milestone;
-    tr.append(cell(d.organizationName), cell(milestoneNames[d.milestone] || d.milestone), cell(fmtDay(d.dueOn)),
-      cell(d.daysLeft < 0 ? `quá ${-d.daysLeft} ngày` : `còn ${d.daysLeft} ngày`, d.daysLeft < 0 ? 'overdue' : ''),
-      cell(d.responsibleId === d.organizationId ? 'đơn vị' : 'cấp trên'));
+    tr.append(cell(d.organizationName), cell(milestoneName(d.milestone)), cell(fmtDay(d.dueOn)),
+      cell(d.daysLeft < 0 ? t(`quá ${-d.daysLeft} ngày`, `${-d.daysLeft} days overdue`) : t(`còn ${d.daysLeft} ngày`, `in ${d.daysLeft} days`), d.daysLeft < 0 ? 'overdue' : ''),
+      cell(d.responsibleId === d.organizationId ? t('đơn vị', 'the unit') : t('cấp trên', 'the superior')));
     body.append(tr);
   }
   if (!rows.length) body.append(Object.assign(document.createElement('tr'), { innerHTML: '<td colspan="5">—</td>' }));
@@ -276,8 +357,8 @@ function renderLedger(rows) {
     const tr = document.createElement('tr');
     tr.dataset.step = n.stepKey;
     const deliveries = n.deliveries.map((d) => `${d.channel}: ${d.status}`).join(', ');
-    tr.append(cell(fmtDay(n.onDay)), cell(stepNames[n.step] + (n.late ? ' (muộn)' : ''), `step-${n.step}`), cell(n.organizationName),
-      cell(milestoneNames[n.milestone] || n.milestone), cell(fmtDay(n.dueOn)), cell(n.recipients.join(', ')), cell(deliveries));
+    tr.append(cell(fmtDay(n.onDay)), cell(stepName(n.step) + (n.late ? t(' (muộn)', ' (late)') : ''), `step-${n.step}`), cell(n.organizationName),
+      cell(milestoneName(n.milestone)), cell(fmtDay(n.dueOn)), cell(n.recipients.join(', ')), cell(deliveries));
     body.append(tr);
   }
   if (!rows.length) body.append(Object.assign(document.createElement('tr'), { innerHTML: '<td colspan="7">—</td>' }));
@@ -307,7 +388,7 @@ function addInboxItem(item) {
   li.className = item.readAt ? '' : 'unread';
   li.textContent = item.title;
   const when = document.createElement('small');
-  when.textContent = new Date(item.createdAt).toLocaleString('vi-VN');
+  when.textContent = new Date(item.createdAt).toLocaleString(locale());
   li.append(when);
   li.onclick = async () => {
     await post(`/api/organizations/${item.organizationId}/inbox/${item.itemId}/read`);
@@ -320,13 +401,13 @@ function addInboxItem(item) {
 
 function countUnread() {
   const unread = $('inbox').querySelectorAll('li.unread').length;
-  $('inbox-unread').textContent = `(${unread} chưa đọc · unread)`;
+  $('inbox-unread').textContent = t(`(${unread} chưa đọc)`, `(${unread} unread)`);
 }
 
 async function renderProjections() {
   try {
     const projections = await get('/api/projections');
-    $('projections').textContent = 'Read models: ' + projections.map((p) =>
+    $('projections').textContent = t('Bảng tổng hợp: ', 'Read models: ') + projections.map((p) =>
       `${p.name} ${p.state}${p.lag ? `, ${n(p.lag)} events behind` : ', up to date'}${p.error ? ` — ${p.error}` : ''}`).join(' · ');
   } catch (e) {
     $('projections').textContent = e.message;
@@ -351,28 +432,28 @@ function renderActions(deadlines) {
   if (can('decide')) {
     for (const d of deadlines.filter((x) => x.milestone === 'submission-decided' && x.responsibleId === state.me.organizationId)) {
       const row = document.createElement('p');
-      row.textContent = `${d.organizationName}: đề án chờ phê duyệt · awaiting your decision (hạn ${fmtDay(d.dueOn)}) `;
+      row.textContent = `${d.organizationName}: ` + t(`đề án chờ phê duyệt (hạn ${fmtDay(d.dueOn)}) `, `awaiting your decision (due ${fmtDay(d.dueOn)}) `);
       const url = `/api/campaigns/${state.campaign}/congresses/${d.organizationId}`;
       row.append(
-        action('Phê duyệt · approve', async () => {
-          const decision = prompt('Số quyết định · decision number (e.g. 95-QĐ/ĐUK)');
+        action(t('Phê duyệt', 'Approve'), async () => {
+          const decision = prompt(t('Số quyết định (vd. 95-QĐ/ĐUK)', 'Decision number (e.g. 95-QĐ/ĐUK)'));
           if (!decision) return '';
           await post(`${url}/approval`, { decision });
-          return `Đã phê duyệt · approved ${d.organizationName}`;
+          return t(`Đã phê duyệt ${d.organizationName}`, `Approved ${d.organizationName}`);
         }),
-        action('Trả lại · return', async () => {
-          const comments = prompt('Ý kiến · what to change');
+        action(t('Trả lại', 'Return'), async () => {
+          const comments = prompt(t('Ý kiến: cần sửa gì', 'What to change'));
           if (!comments) return '';
           await post(`${url}/return`, { comments });
-          return `Đã trả lại · returned ${d.organizationName}`;
+          return t(`Đã trả lại ${d.organizationName}`, `Returned ${d.organizationName}`);
         }));
       list.append(row);
     }
   }
   if (can('operate')) {
-    list.append(action('Quét hạn ngay · run the deadline sweep now', async () => {
+    list.append(action(t('Quét hạn ngay', 'Run the deadline sweep now'), async () => {
       const result = await post('/api/deadlines/sweep/trigger');
-      return `Đã yêu cầu · queued job ${result.job}`;
+      return t(`Đã yêu cầu, việc ${result.job}`, `Queued job ${result.job}`);
     }));
   }
   $('actions').hidden = !list.childElementCount;
@@ -386,7 +467,7 @@ const congressPage = { org: null, events: [] };
 async function openCongress(org, name, version) {
   congressPage.org = org;
   $('congress-page').hidden = false;
-  $('congress-title').textContent = `Đại hội · congress: ${name}`;
+  $('congress-title').textContent = `${t('Đại hội', 'Congress')}: ${name}`;
   const base = `/api/campaigns/${state.campaign}/congresses/${org}`;
   try {
     const current = await get(base);
@@ -399,7 +480,7 @@ async function openCongress(org, name, version) {
       tr.dataset.version = String(e.streamVersion);
       if (e.streamVersion === version) tr.className = 'selected';
       const d = e.data || {};
-      tr.append(cell(String(e.streamVersion)), cell(new Date(e.recordedAt).toLocaleString('vi-VN')), cell(e.eventType),
+      tr.append(cell(String(e.streamVersion)), cell(new Date(e.recordedAt).toLocaleString(locale())), cell(e.eventType),
         cell(`${e.actor.userId} (${e.actor.role}${e.actor.organizationId ? ', ' + e.actor.organizationId : ''})`),
         cell(d.decision || d.resolution || d.comments || d.reason || (d.terms && d.terms.document) || ''));
       body.append(tr);
@@ -427,19 +508,23 @@ $('congress-close').addEventListener('click', () => { $('congress-page').hidden 
 
 function renderCongressState(view, event) {
   const s = view.state;
-  $('replay-label').textContent = event ? `#${event.streamVersion} ${event.eventType} — ${new Date(event.recordedAt).toLocaleString('vi-VN')}` : '';
+  $('replay-label').textContent = event ? `#${event.streamVersion} ${event.eventType} — ${new Date(event.recordedAt).toLocaleString(locale())}` : '';
   const dl = $('congress-state');
   dl.dataset.stage = s.stage;
   dl.dataset.version = String(view.version);
   dl.textContent = '';
   const row = (term, value) => { const dt = document.createElement('dt'); dt.textContent = term; const dd = document.createElement('dd'); dd.textContent = value; dl.append(dt, dd); };
-  row('Giai đoạn · stage', s.stage);
-  row('Kế hoạch · plan in force', view.planInForce ? `${view.planInForce.document} (dự kiến ${fmtDay(view.planInForce.plannedDate)}, hạn ${fmtDay(view.planInForce.window.end)})` : '—');
-  row('Trình · submission round', `${s.submissionRound} (trả lại · returned ${s.returnedRounds})`);
-  row('Cấp trên · decided on', s.decidedOn ? fmtDay(s.decidedOn) : '—');
-  row('Đại hội · convened', s.convened ? `${fmtDay(s.convened.convenedOn)}, ${s.convened.delegatesPresent}/${s.convened.delegatesExpected}` : '—');
-  row('Bầu cử · elections', s.elections ? `${s.elections.executiveCommittee} cấp ủy, bí thư ${s.elections.secretary}` : '—');
-  row('Phiên bản · version', String(view.version));
+  row(t('Giai đoạn', 'Stage'), s.stage);
+  const plan = view.planInForce;
+  row(t('Kế hoạch', 'Plan in force'), plan
+    ? `${plan.document} (${t('dự kiến', 'planned')} ${fmtDay(plan.plannedDate)}, ${t('hạn', 'deadline')} ${fmtDay(plan.window.end)})` : '—');
+  row(t('Trình', 'Submission round'), `${s.submissionRound} (${t('trả lại', 'returned')} ${s.returnedRounds})`);
+  row(t('Cấp trên cho ý kiến', 'Decided on'), s.decidedOn ? fmtDay(s.decidedOn) : '—');
+  row(t('Đại hội', 'Convened'), s.convened ? `${fmtDay(s.convened.convenedOn)}, ${s.convened.delegatesPresent}/${s.convened.delegatesExpected}` : '—');
+  row(t('Bầu cử', 'Elections'), s.elections
+    ? t(`${s.elections.executiveCommittee} cấp ủy, bí thư ${s.elections.secretary}`, `${s.elections.executiveCommittee} on the committee, secretary ${s.elections.secretary}`)
+    : '—');
+  row(t('Phiên bản', 'Version'), String(view.version));
 }
 
 // The trail of the subtree on screen up to the chosen day, narrowed by kind and actor.
@@ -469,7 +554,8 @@ $('find-form').addEventListener('submit', async (event) => {
 });
 
 function renderFound(page) {
-  $('find-count').textContent = `${n(page.total)} đơn vị · units` + (page.total > page.units.length ? ` (${page.units.length} đầu tiên · first shown)` : '');
+  $('find-count').textContent = `${n(page.total)} ${t('đơn vị', 'units')}`
+    + (page.total > page.units.length ? t(` (${page.units.length} đầu tiên)`, ` (the first ${page.units.length} shown)`) : '');
   const body = $('find-results').querySelector('tbody');
   body.textContent = '';
   for (const u of page.units) {
@@ -479,8 +565,10 @@ function renderFound(page) {
     const link = Object.assign(document.createElement('a'), { href: '#', textContent: nameOfTheDay(u) + (u.isPilot ? ' ★' : '') });
     link.onclick = (e) => { e.preventDefault(); openUnit(u.organizationId); };
     name.append(link);
-    const held = u.heldOn ? `${fmtDay(u.heldOn)}${u.daysLate < 0 ? ` (sớm ${-u.daysLate})` : u.daysLate > 0 ? ` (muộn ${u.daysLate})` : ''}` : (u.isOverdue ? 'quá hạn · overdue' : 'chưa');
-    tr.append(name, cell(levelNames[u.level] || u.level), cell(u.parentName || ''), cell(u.deadline ? fmtDay(u.deadline) : ''), cell(held));
+    const held = u.heldOn
+      ? `${fmtDay(u.heldOn)}${u.daysLate < 0 ? ` (${t('sớm', 'early')} ${-u.daysLate})` : u.daysLate > 0 ? ` (${t('muộn', 'late')} ${u.daysLate})` : ''}`
+      : (u.isOverdue ? t('quá hạn', 'overdue') : t('chưa', 'not yet'));
+    tr.append(name, cell(levelName(u.level)), cell(u.parentName || ''), cell(u.deadline ? fmtDay(u.deadline) : ''), cell(held));
     body.append(tr);
   }
   $('find-results').hidden = page.units.length === 0;
@@ -530,7 +618,8 @@ function renderTrail(entries) {
     event.append(eventLink);
     const day = cell(fmtDay(e.occurredOn));
     if (e.backDated) day.append(Object.assign(document.createElement('span'), { className: 'flag',
-      textContent: ` ghi muộn ${new Date(e.recordedAt).toLocaleDateString('vi-VN')} · entered late`, title: 'recorded more than a day after this date' }));
+      textContent: t(` ghi muộn ${new Date(e.recordedAt).toLocaleDateString(locale())}`, ` entered late, ${new Date(e.recordedAt).toLocaleDateString(locale())}`),
+      title: t('ghi nhận sau ngày này hơn một ngày', 'recorded more than a day after this date') }));
     tr.append(day, cell(e.action), unit, cell(e.round == null ? '' : String(e.round)), cell(e.byOrganization),
       cell(`${e.byUser} (${e.byRole})`), cell(e.document || e.comments || ''), event);
     body.append(tr);
@@ -541,11 +630,12 @@ function renderTrail(entries) {
 // The conformance replay of the subtree on screen: each finding links its events to their congress pages.
 $('conformance-run').addEventListener('click', async () => {
   const root = state.path[state.path.length - 1];
-  $('conformance-summary').textContent = 'đang chạy · replaying…';
+  $('conformance-summary').textContent = t('đang chạy…', 'replaying…');
   try {
     const report = await get(`/api/campaigns/${state.campaign}/progress/${root}/conformance`);
     $('conformance-summary').textContent =
-      `${n(report.eventsReplayed)} sự kiện · events of ${n(report.organizations)} đơn vị · units: ${n(report.violations)} vi phạm quy tắc · rule violations, ${n(report.findings.length)} phát hiện · findings`;
+      t(`${n(report.eventsReplayed)} sự kiện của ${n(report.organizations)} đơn vị: ${n(report.violations)} vi phạm quy tắc, ${n(report.findings.length)} phát hiện`,
+        `${n(report.eventsReplayed)} events of ${n(report.organizations)} units: ${n(report.violations)} rule violations, ${n(report.findings.length)} findings`);
     const body = $('conformance-table').querySelector('tbody');
     body.textContent = '';
     const prefix = `congress-${state.campaign}-`;
@@ -568,4 +658,13 @@ $('conformance-run').addEventListener('click', async () => {
   }
 });
 
+collectBilingual();
+applyLanguage();
+$('lang').addEventListener('change', () => {
+  state.lang = $('lang').value === 'en' ? 'en' : 'vi';
+  localStorage.setItem('congress-lang', state.lang);
+  applyLanguage();
+  if (!document.querySelector('main').hidden) render();
+  if (state.inbox) countUnread();
+});
 start();
