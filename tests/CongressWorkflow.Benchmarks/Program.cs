@@ -1,11 +1,13 @@
 using CongressWorkflow.Benchmarks;
 using CongressWorkflow.Embedded;
 
-// Usage: dotnet run -c Release --project tests/CongressWorkflow.Benchmarks -- [append] [bulk] [rollups] [deadlines] [import] [--scale 1.0]
+// Usage: dotnet run -c Release --project tests/CongressWorkflow.Benchmarks -- [append] [bulk] [rollups] [deadlines] [import] [server] [--scale 1.0] [--rate 50]
 // Uses ConnectionStrings__Postgres when set, otherwise a temporary embedded cluster.
 var suites = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal) && !double.TryParse(a, System.Globalization.CultureInfo.InvariantCulture, out _)).ToList();
 var scaleIndex = Array.IndexOf(args, "--scale");
 var scale = scaleIndex >= 0 ? double.Parse(args[scaleIndex + 1], System.Globalization.CultureInfo.InvariantCulture) : 1.0;
+var rateIndex = Array.IndexOf(args, "--rate");
+var rate = rateIndex >= 0 ? int.Parse(args[rateIndex + 1], System.Globalization.CultureInfo.InvariantCulture) : 50;
 if (suites.Count == 0)
 {
     suites.Add("append");
@@ -38,8 +40,11 @@ foreach (var suite in suites)
         case "import":
             await ImportBenchmark.RunAsync(connectionString, scale);
             break;
+        case "server":
+            await ServerBenchmark.RunAsync(connectionString, scale, rate);
+            break;
         default:
-            Console.Error.WriteLine($"unknown suite '{suite}': use append, bulk, rollups, deadlines or import");
+            Console.Error.WriteLine($"unknown suite '{suite}': use append, bulk, rollups, deadlines, import or server");
             return 2;
     }
 }

@@ -107,9 +107,9 @@ public static class RollupBenchmark
         Console.WriteLine($"{label,-56} {units,10:N0} {timings[timings.Count / 2],10:N1} {timings[(int)Math.Ceiling(timings.Count * 0.95) - 1],10:N1}");
     }
 
-    private sealed record Unit(string Id, string Name, OrganizationLevel Level, string? Parent, int Index);
+    internal sealed record Unit(string Id, string Name, OrganizationLevel Level, string? Parent, int Index);
 
-    private static List<Unit> Tree(double scale)
+    internal static List<Unit> Tree(double scale)
     {
         var units = new List<Unit> { new("tw", "Trung ương", OrganizationLevel.Central, null, 0) };
         var committeesPerBloc = Math.Max(1, (int)Math.Round(55 * scale));
