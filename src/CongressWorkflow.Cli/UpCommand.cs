@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using CongressWorkflow.Access;
 using CongressWorkflow.Domain.Common;
 using CongressWorkflow.Embedded;
 using CongressWorkflow.Engine.Organizations;
@@ -35,9 +36,11 @@ public static partial class CongressCli
             {
                 ["Urls"] = $"http://127.0.0.1:{parse.GetValue(port).ToString(CultureInfo.InvariantCulture)}",
                 ["Demo:Load"] = parse.GetValue(noDemo) ? "false" : "true",
-                // The server's log goes to stderr: stdout keeps the address and the token for scripts.
-                ["Logging:Console:LogToStandardErrorThreshold"] = "Trace",
             };
+
+            // The server's log (every console logger it makes, Hangfire's included) goes to stderr; stdout, which this
+            // console's writer already holds, keeps the address and the token for scripts.
+            Console.SetOut(Console.Error);
             if (parse.GetValue(data) is { Length: > 0 } folder)
             {
                 settings["Postgres:DataDirectory"] = Path.GetFullPath(folder);
@@ -66,7 +69,7 @@ public static partial class CongressCli
                     return BadInput;
                 }
 
-                await PrintSignInAsync(console, server, ct);
+                await PrintSignInAsync(console, server, LocalDataFolder.SigningKeyFile(settings.GetValueOrDefault("Postgres:DataDirectory") ?? LocalDataFolder.Default), ct);
                 await server.App.WaitForShutdownAsync(ct);
             }
 
@@ -76,7 +79,7 @@ public static partial class CongressCli
     }
 
     /// <summary>The address, and a token for an admin of the top of the tree (minted with the server's own local key).</summary>
-    private static async Task PrintSignInAsync(IAnsiConsole console, CongressServer server, CancellationToken cancellationToken)
+    private static async Task PrintSignInAsync(IAnsiConsole console, CongressServer server, string keyFile, CancellationToken cancellationToken)
     {
         var output = console.Profile.Out.Writer;
         var address = server.BaseAddress.ToString().TrimEnd('/');
@@ -89,7 +92,8 @@ public static partial class CongressCli
         }
         else if (roots.Count == 0)
         {
-            await output.WriteLineAsync("the organisation tree is empty: import one (congress org import FILE) with a token from congress token issue --org ROOT --role admin");
+            await output.WriteLineAsync("the organisation tree is empty: import one (congress org import FILE) with a token for its top organisation, " +
+                $"congress token issue --org ROOT --role admin --user YOU --key {keyFile}");
         }
         else
         {
