@@ -52,6 +52,34 @@ public sealed class monitoring_progress_as_of_any_date(EngineDatabase db) : ICla
     private static DateWindow W(DateOnly start, DateOnly end) => new(start, end);
 
     /// <summary>
+    /// A subordinate with no plan yet is neither overdue nor due in the drill-down read from the day-by-day counts (a
+    /// null "overdue" answered 500 once), and every row is what reading each unit of the subtree gives.
+    /// </summary>
+    [Fact]
+    public async Task a_subordinate_without_a_plan_counts_as_not_overdue_in_the_drill_down_from_the_counts()
+    {
+        await using var daemon = await ProjectTheDemoAsync();
+        await db.Organizations.RegisterAsync("dang-bo-vien-moi", "Đảng bộ Viện mới thành lập", OrganizationLevel.Grassroots, Sector.PublicServiceUnit,
+            DemoCampaign.Ministry, db.As(DemoCampaign.Central, Roles.Admin));
+        await CatchUpAsync(daemon);
+        var queries = new ProgressQueries(db.DataSource);
+
+        foreach (var day in new[] { new DateOnly(2020, 1, 20), ReportDay, new DateOnly(2020, 8, 1) })
+        {
+            var fromCounts = await queries.SubordinatesAsync(DemoCampaign.CampaignId, DemoCampaign.Ministry, day);
+            var fromUnits = await queries.SubordinatesAsync(DemoCampaign.CampaignId, DemoCampaign.Ministry, day, DateTimeOffset.MaxValue.AddDays(-1));
+
+            var unplanned = Assert.Single(fromCounts, r => r.OrganizationId == "dang-bo-vien-moi");
+            Assert.Equal((1, 0, 0, null), (unplanned.Units, unplanned.Held, unplanned.Overdue, unplanned.HeldOn));
+            Assert.Equal(fromUnits, fromCounts);
+            var reportFromUnits = (await queries.RollupAsync(DemoCampaign.CampaignId, DemoCampaign.Ministry, day, DateTimeOffset.MaxValue.AddDays(-1)))!;
+            var reportFromCounts = (await queries.RollupAsync(DemoCampaign.CampaignId, DemoCampaign.Ministry, day))!;
+            Assert.Equal(reportFromUnits.Levels, reportFromCounts.Levels);
+            Assert.Equal((reportFromUnits.Subordinates, reportFromUnits.Completion), (reportFromCounts.Subordinates, reportFromCounts.Completion));
+        }
+    }
+
+    /// <summary>
     /// An amendment issued later but effective earlier than the one before it wins from its effective day on, as the
     /// domain has it (the latest issued plan that has taken effect): the lists and the timeline say the same.
     /// </summary>

@@ -277,7 +277,7 @@ public sealed class ProgressQueries(NpgsqlDataSource dataSource)
                     SELECT child.organization_id, child.name, child.level, child.held_on, child.days_late,
                            1 + coalesce(sum(k.delta) FILTER (WHERE k.status = 0), 0) AS units,
                            (child.held_on IS NOT NULL)::int + coalesce(sum(k.delta) FILTER (WHERE k.status >= 3), 0) AS held,
-                           (child.held_on IS NULL AND child.window_end < $3)::int + coalesce(sum(k.delta) FILTER (WHERE k.status = 2), 0) AS overdue
+                           coalesce(child.held_on IS NULL AND child.window_end < $3, false)::int + coalesce(sum(k.delta) FILTER (WHERE k.status = 2), 0) AS overdue
                     FROM status child
                     LEFT JOIN congress.rollup_counts k ON k.ancestor_key = child.unit_key AND k.campaign_id IN ($1, '') AND k.day <= $3
                     WHERE child.parent_id = $2
