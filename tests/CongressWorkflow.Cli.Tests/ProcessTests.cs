@@ -74,6 +74,7 @@ public sealed class the_congress_process
             // The other commands, each its own process, with the server and token from the environment as the line says.
             var (progress, progressJson, progressError) = await RunAsync(settings, "progress", DemoCampaign.Central, "--campaign", DemoCampaign.CampaignId,
                 "--as-of", "2020-05-15", "--format", "json");
+            var (text, table, _) = await RunAsync(settings, "progress", DemoCampaign.CentralBloc, "--campaign", DemoCampaign.CampaignId, "--as-of", "2020-05-15");
             var (badDay, badDayOutput, badDayError) = await RunAsync(settings, "progress", DemoCampaign.Central, "--campaign", DemoCampaign.CampaignId,
                 "--as-of", "15/05/2020");
             var (refused, _, refusedError) = await RunAsync(settings, "step", "submit", DemoCampaign.ThaiBinh, "--campaign", DemoCampaign.CampaignId);
@@ -83,6 +84,10 @@ public sealed class the_congress_process
             Assert.Equal("trung-uong", me.GetProperty("organizationId").GetString());
             Assert.True(progress == 0, progressError);
             Assert.Equal(4, JsonDocument.Parse(progressJson).RootElement.GetProperty("report").GetProperty("levels").GetArrayLength());
+            // Piped, the report is plain text, its rows whole (not folded to 80 columns), as a script or a file wants it.
+            Assert.Equal(0, text);
+            Assert.True(table.Contains("│ 3/5 tổ chức cơ sở đảng (60,00%) ", StringComparison.Ordinal), table);
+            Assert.DoesNotContain("\u001b[", table, StringComparison.Ordinal);
             Assert.Equal(2, badDay);
             Assert.Contains("--as-of '15/05/2020' is not a day", badDayError, StringComparison.Ordinal);
             Assert.Empty(badDayOutput);
