@@ -66,6 +66,40 @@ public sealed class running_a_three_level_subtree_through_the_store(EngineDataba
     }
 
     [Fact]
+    public async Task a_sequence_of_steps_is_written_all_or_none_each_decided_on_the_state_the_one_before_left()
+    {
+        MoveClockTo(db, D(2020, 1, 20));
+        var congress = CongressOf(Branch1);
+        var me = db.As(Branch1);
+        var (_, before) = await db.Congresses.LoadAsync(congress);
+
+        // The comments are on a draft the sequence has not prepared: the last step is refused, and with it the first two.
+        var refused = await Assert.ThrowsAsync<CommandRejectedException>(() => db.Congresses.HandleSequenceAsync(
+        [
+            new FormSubcommittee(congress, SubcommitteeKind.Documents, "Nguyễn Văn A", 5, me),
+            new PrepareDraft(congress, DraftKind.PoliticalReport, me),
+            new CollectComments(congress, DraftKind.ReviewReport, 12, 57, me),
+        ]));
+        var (_, afterRefusal) = await db.Congresses.LoadAsync(congress);
+        var written = await db.Congresses.HandleSequenceAsync(
+        [
+            new FormSubcommittee(congress, SubcommitteeKind.Documents, "Nguyễn Văn A", 5, me),
+            new PrepareDraft(congress, DraftKind.PoliticalReport, me),
+            new CollectComments(congress, DraftKind.PoliticalReport, 12, 57, me),
+        ]);
+        var (state, version) = await db.Congresses.LoadAsync(congress);
+        var mixed = await Assert.ThrowsAsync<ArgumentException>(() => db.Congresses.HandleSequenceAsync(
+            [new PrepareDraft(congress, DraftKind.ReviewReport, me), new PrepareDraft(CongressOf(Branch2), DraftKind.ReviewReport, db.As(Branch2))]));
+
+        Assert.Equal(CongressErrors.IncompletePreparation, refused.Code);
+        Assert.Equal(before, afterRefusal);
+        Assert.Equal(before + 3, written.Version);
+        Assert.Equal(3, written.Events.Count);
+        Assert.Equal((before + 3, true), (version, state.CommentedDrafts.Contains(DraftKind.PoliticalReport)));
+        Assert.Contains("one congress's, by one actor", mixed.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task notifications_are_queued_in_the_outbox_with_the_events_that_cause_them()
     {
         MoveClockTo(db, D(2020, 1, 20));

@@ -46,19 +46,53 @@ public sealed class CongressService(CommandPipeline pipeline)
         return (state, version);
     }
 
-    public Task<CommandResult> HandleAsync(CongressCommand command, long? expectedVersion = null, Guid? correlationId = null, CancellationToken cancellationToken = default)
+    public Task<CommandResult> HandleAsync(CongressCommand command, long? expectedVersion = null, Guid? correlationId = null, CancellationToken cancellationToken = default) =>
+        HandleSequenceAsync([command], expectedVersion, correlationId, cancellationToken);
+
+    /// <summary>
+    /// Steps of one congress by one actor, in one transaction, all or none: each decided by the same rules on the same
+    /// facts as it would be alone, on the state the step before left (a secretariat's "subcommittees, drafts, comments,
+    /// personnel plan, submit" of a day). A rejected step rejects them all; nothing is written.
+    /// </summary>
+    public Task<CommandResult> HandleSequenceAsync(
+        IReadOnlyList<CongressCommand> commands, long? expectedVersion = null, Guid? correlationId = null, CancellationToken cancellationToken = default)
     {
-        var streamId = command is IssuePlan issue ? Congress.StreamId(issue.CampaignId, issue.OrganizationId) : command.CongressId;
+        var first = commands[0];
+        var streamId = StreamOf(first);
+        if (commands.Any(c => StreamOf(c) != streamId || c.Context != first.Context))
+        {
+            throw new ArgumentException("the steps of a sequence are one congress's, by one actor", nameof(commands));
+        }
+
         return pipeline.ExecuteAsync(
-            Name(command), Aggregate, streamId, command.Context, expectedVersion,
-            (state, session) => DecideWithFactsAsync(command, state, session, cancellationToken),
+            commands.Count == 1 ? Name(first) : "congress-steps", Aggregate, streamId, first.Context, expectedVersion,
+            async (state, session) =>
+            {
+                var events = new List<object>();
+                foreach (var command in commands)
+                {
+                    var decision = await DecideWithFactsAsync(command, state, session, cancellationToken);
+                    if (decision is not Decision.Accepted accepted)
+                    {
+                        return decision;
+                    }
+
+                    events.AddRange(accepted.Events);
+                    state = accepted.Events.Aggregate(state, Congress.Evolve);
+                }
+
+                return new Decision.Accepted(events);
+            },
             ProjectStatusAsync, Notifications, correlationId, cancellationToken,
-            afterAppend: command is IssuePlan or AmendPlan
+            afterAppend: commands.Any(c => c is IssuePlan or AmendPlan)
                 ? (session, state, metadata) => PlanCascade.ChangeOf(state) is { } change
-                    ? CascadeAsync(session, state, change, command.Context, metadata, cancellationToken)
+                    ? CascadeAsync(session, state, change, first.Context, metadata, cancellationToken)
                     : Task.CompletedTask
                 : null);
     }
+
+    private static string StreamOf(CongressCommand command) =>
+        command is IssuePlan issue ? Congress.StreamId(issue.CampaignId, issue.OrganizationId) : command.CongressId;
 
     /// <summary>
     /// In the superior's transaction, after its own append: every congress not yet held whose nearest planned superior

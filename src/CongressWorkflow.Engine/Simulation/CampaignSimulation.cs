@@ -194,14 +194,18 @@ public sealed class CampaignSimulation
         switch (step.Kind)
         {
             case ActionKind.Submit:
-                await DoAsync(new FormSubcommittee(congress, SubcommitteeKind.Documents, "Trưởng Tiểu ban Văn kiện", 5, me), cancellationToken);
-                await DoAsync(new FormSubcommittee(congress, SubcommitteeKind.Personnel, "Trưởng Tiểu ban Nhân sự", 3, me), cancellationToken);
-                await DoAsync(new FormSubcommittee(congress, SubcommitteeKind.OrganisationService, "Trưởng Tiểu ban Tổ chức – Phục vụ", 4, me), cancellationToken);
-                await DoAsync(new PrepareDraft(congress, DraftKind.PoliticalReport, me), cancellationToken);
-                await DoAsync(new PrepareDraft(congress, DraftKind.ReviewReport, me), cancellationToken);
-                await DoAsync(new CollectComments(congress, DraftKind.PoliticalReport, 5, 17, me), cancellationToken);
-                await DoAsync(new PreparePersonnelPlan(congress, 11, 13, 3, 1, me), cancellationToken);
-                await DoAsync(new SubmitToSuperior(congress, me), cancellationToken);
+                // The secretariat's day of preparation, in one transaction (all or none: a resumed day finds it done or not at all).
+                await DoAsync(
+                [
+                    new FormSubcommittee(congress, SubcommitteeKind.Documents, "Trưởng Tiểu ban Văn kiện", 5, me),
+                    new FormSubcommittee(congress, SubcommitteeKind.Personnel, "Trưởng Tiểu ban Nhân sự", 3, me),
+                    new FormSubcommittee(congress, SubcommitteeKind.OrganisationService, "Trưởng Tiểu ban Tổ chức – Phục vụ", 4, me),
+                    new PrepareDraft(congress, DraftKind.PoliticalReport, me),
+                    new PrepareDraft(congress, DraftKind.ReviewReport, me),
+                    new CollectComments(congress, DraftKind.PoliticalReport, 5, 17, me),
+                    new PreparePersonnelPlan(congress, 11, 13, 3, 1, me),
+                    new SubmitToSuperior(congress, me),
+                ], cancellationToken);
                 break;
             case ActionKind.Return:
                 await DoAsync(new ReturnSubmission(congress, "Bổ sung cơ cấu cán bộ nữ và cán bộ trẻ trong đề án nhân sự", superior), cancellationToken);
@@ -214,12 +218,9 @@ public sealed class CampaignSimulation
                 break;
             case ActionKind.Postpone:
                 var (state, _) = await _congresses.LoadAsync(congress, cancellationToken);
-                if (state.Schedule is null)
-                {
-                    await DoAsync(new ScheduleCongress(congress, new DateWindow(day.AddDays(3), day.AddDays(3)), me), cancellationToken);
-                }
-
-                await DoAsync(new PostponeCongress(congress, "COVID-19: thực hiện giãn cách xã hội", me), cancellationToken);
+                CongressCommand postpone = new PostponeCongress(congress, "COVID-19: thực hiện giãn cách xã hội", me);
+                await DoAsync(state.Schedule is null ? [new ScheduleCongress(congress, new DateWindow(day.AddDays(3), day.AddDays(3)), me), postpone] : [postpone],
+                    cancellationToken);
                 break;
             case ActionKind.Reschedule:
                 await DoAsync(new RescheduleCongress(congress, new DateWindow(unit.HeldOn, unit.HeldOn), "Hết giãn cách xã hội", me), cancellationToken);
@@ -244,37 +245,37 @@ public sealed class CampaignSimulation
             OrganizationLevel.Ministry => (7_000, 300),
             _ => (80_000, 450),
         };
-        try
+        // The congress, its elections and (above a branch) its resolution, in one transaction; a congress held before a
+        // restart refuses them all as already done. Then the superior recognises the results.
+        var branch = unit.Level == OrganizationLevel.Branch;
+        List<CongressCommand> congressDay =
+        [
+            new ConveneCongress(congress, day, delegates - 1, delegates, _children.GetValueOrDefault(unit.Id, []).Count, members, [], me),
+            new RecordElections(congress, new ElectionResults(branch ? 3 : 11, branch ? 0 : 3, $"Bí thư {unit.Name}", 1, branch ? 0 : 3,
+                branch ? null : "Chủ nhiệm UBKT", 2, 0), me),
+        ];
+        if (!branch)
         {
-            await _congresses.HandleAsync(new ConveneCongress(congress, day, delegates - 1, delegates, _children.GetValueOrDefault(unit.Id, []).Count, members, [], me),
-                cancellationToken: cancellationToken);
-        }
-        catch (CommandRejectedException e) when (e.Code == CongressErrors.WrongStage)
-        {
-            Interlocked.Increment(ref _repeated); // held before a restart
+            congressDay.Add(new IssueResolution(congress, Document("NQ", unit.Id), me));
         }
 
-        await DoAsync(new RecordElections(congress, new ElectionResults(unit.Level == OrganizationLevel.Branch ? 3 : 11, unit.Level == OrganizationLevel.Branch ? 0 : 3,
-            $"Bí thư {unit.Name}", 1, unit.Level == OrganizationLevel.Branch ? 0 : 3, unit.Level == OrganizationLevel.Branch ? null : "Chủ nhiệm UBKT", 2, 0), me),
-            cancellationToken);
+        await DoAsync(congressDay, cancellationToken);
         if (unit.ParentId is not null)
         {
-            await DoAsync(new RecogniseResults(congress, Document("QĐ", unit.Id), Context(unit.ParentId, Roles.Committee)), cancellationToken);
-        }
-
-        if (unit.Level != OrganizationLevel.Branch)
-        {
-            await DoAsync(new IssueResolution(congress, Document("NQ", unit.Id), me), cancellationToken);
+            await DoAsync([new RecogniseResults(congress, Document("QĐ", unit.Id), Context(unit.ParentId, Roles.Committee))], cancellationToken);
         }
 
         _held.TryAdd(unit.Id, 0);
     }
 
-    private async Task DoAsync(CongressCommand command, CancellationToken cancellationToken)
+    private Task DoAsync(CongressCommand command, CancellationToken cancellationToken) => DoAsync([command], cancellationToken);
+
+    /// <summary>One actor's steps of a congress on the day, in one transaction.</summary>
+    private async Task DoAsync(IReadOnlyList<CongressCommand> steps, CancellationToken cancellationToken)
     {
         try
         {
-            await _congresses.HandleAsync(command, cancellationToken: cancellationToken);
+            await _congresses.HandleSequenceAsync(steps, cancellationToken: cancellationToken);
         }
         catch (CommandRejectedException e) when (e.Code is CongressErrors.AlreadyPlanned or CongressErrors.WrongStage or CongressErrors.NotPostponed
                                                      or CongressErrors.Postponed or CongressErrors.SameDocument)
