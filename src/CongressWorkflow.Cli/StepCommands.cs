@@ -167,7 +167,13 @@ public static partial class CongressCli
             }
 
             var org = parse.GetValue(organization)!;
-            var path = $"api/campaigns/{Uri.EscapeDataString(parse.GetValue(campaign)!)}/congresses/{Uri.EscapeDataString(org)}/{definition.Path}";
+            var campaignId = parse.GetValue(campaign)!;
+            if (string.IsNullOrWhiteSpace(org) || string.IsNullOrWhiteSpace(campaignId))
+            {
+                throw new CliException(BadInput, "error: the organisation and --campaign must not be empty");
+            }
+
+            var path = $"api/campaigns/{Uri.EscapeDataString(campaignId)}/congresses/{Uri.EscapeDataString(org)}/{definition.Path}";
             using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(body.ToJsonString(), System.Text.Encoding.UTF8, "application/json") };
             if (parse.GetValue(expectedVersion) is { } version)
             {

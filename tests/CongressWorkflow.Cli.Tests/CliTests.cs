@@ -474,6 +474,7 @@ public sealed class the_congress_command_line(DemoServerFixture fixture) : IClas
             "--members", "3", "--token", secretariat);
         var (badCount, _, badCountError) = await RunAsync("step", "subcommittee", branch, "--campaign", campaign, "--kind", "documents", "--head", "A",
             "--members", "ba", "--token", secretariat);
+        var (empty, _, emptyError) = await RunAsync("step", "submit", branch, "--campaign", " ", "--token", secretariat);
         var (notMine, _, notMineError) = await RunAsync("step", "draft", branch, "--campaign", campaign, "--kind", "political-report", "--token", committee);
         var (stale, _, staleError) = await RunAsync("step", "draft", branch, "--campaign", campaign, "--kind", "political-report", "--expected-version", "0",
             "--token", secretariat);
@@ -502,6 +503,8 @@ public sealed class the_congress_command_line(DemoServerFixture fixture) : IClas
         Assert.Contains("--planned-date '31/12/2026' is not a day", badDayError, StringComparison.Ordinal);
         Assert.Contains("documents, personnel, organisation-service", badKindError, StringComparison.Ordinal);
         Assert.Contains("--members 'ba' is not a whole number", badCountError, StringComparison.Ordinal);
+        Assert.Equal(2, empty);
+        Assert.Contains("must not be empty", emptyError, StringComparison.Ordinal);
         Assert.Equal((1, 1, 1), (notMine, stale, early));
         Assert.Contains("(forbidden)", notMineError, StringComparison.Ordinal);
         Assert.Contains("(concurrency-conflict)", staleError, StringComparison.Ordinal);
