@@ -66,6 +66,7 @@ public static partial class CongressCli
         var root = new RootCommand("CongressWorkflow: run and watch a cascade of party congresses") { server, token, format, lang };
         var connection = new ServerOptions(server, token, format, lang);
         root.Subcommands.Add(Progress(console, error, handler, connection));
+        root.Subcommands.Add(Report(console, error, handler, connection));
         root.Subcommands.Add(Overdue(console, error, handler, connection));
         root.Subcommands.Add(Projections(console, error, handler, connection));
         root.Subcommands.Add(Reminders(console, error, handler, connection));
@@ -83,14 +84,34 @@ public static partial class CongressCli
         return root;
     }
 
+    private const string ProgressDescription = "How far a subtree's congresses had got on a day, level by level, and who is behind";
+
     private static Command Progress(IAnsiConsole console, TextWriter error, HttpMessageHandler? handler, ServerOptions server)
     {
-        var (command, organization, campaign, asOf) = SubtreeCommand("progress", "How far a subtree's congresses had got on a day, level by level, and who is behind");
+        var (command, organization, campaign, asOf) = SubtreeCommand("progress", ProgressDescription);
+        return WithProgressAction(command, parse => parse.GetValue(organization)!, campaign, asOf, console, error, handler, server);
+    }
+
+    /// <summary>`report progress --root ORG`: the same report, named as the operator's runbook names it.</summary>
+    private static Command Report(IAnsiConsole console, TextWriter error, HttpMessageHandler? handler, ServerOptions server)
+    {
+        var root = new Option<string>("--root") { Description = "The subtree's root, e.g. dang-bo-khoi-cac-co-quan-trung-uong", Required = true };
+        var campaign = new Option<string>("--campaign") { Description = "The campaign id", Required = true };
+        var asOf = new Option<string?>("--as-of") { Description = "The day, e.g. 2020-05-15 (default today)" };
+        var progress = WithProgressAction(new Command("progress", ProgressDescription) { root, campaign, asOf }, parse => parse.GetValue(root)!, campaign, asOf,
+            console, error, handler, server);
+        return new Command("report", "Reports printed as the sources print them") { progress };
+    }
+
+    private static Command WithProgressAction(
+        Command command, Func<ParseResult, string> rootOf, Option<string> campaign, Option<string?> asOf, IAnsiConsole console, TextWriter error,
+        HttpMessageHandler? handler, ServerOptions server)
+    {
         var knownAt = KnownAtOption(command);
         command.SetAction((parse, ct) => CallAsync(error, handler, server.Of(parse), async http =>
         {
             var day = AsOfQuery(parse.GetValue(asOf)) + KnownAtQuery(parse.GetValue(knownAt));
-            var path = $"api/campaigns/{Uri.EscapeDataString(parse.GetValue(campaign)!)}/progress/{Uri.EscapeDataString(parse.GetValue(organization)!)}";
+            var path = $"api/campaigns/{Uri.EscapeDataString(parse.GetValue(campaign)!)}/progress/{Uri.EscapeDataString(rootOf(parse))}";
             var reportJson = await GetAsync<JsonElement>(http, $"{path}?{day}", ct);
             var subordinatesJson = await GetAsync<JsonElement>(http, $"{path}/subordinates?{day}", ct);
             var report = reportJson.Deserialize<ProgressView>(WireJson.Options)!;

@@ -166,8 +166,14 @@ public sealed class the_congress_command_line(DemoServerFixture fixture) : IClas
     {
         var (vi, viOutput, _) = await RunAsync("progress", DemoCampaign.CentralBloc, "--campaign", DemoCampaign.CampaignId, "--as-of", "2020-10-28");
         var (en, enOutput, _) = await RunAsync("progress", DemoCampaign.CentralBloc, "--campaign", DemoCampaign.CampaignId, "--as-of", "2020-10-28", "--lang", "en");
+        var (report, reportOutput, _) = await RunAsync("report", "progress", "--root", DemoCampaign.CentralBloc, "--campaign", DemoCampaign.CampaignId,
+            "--as-of", "2020-10-28");
+        var (noRoot, _, noRootError) = await RunAsync("report", "progress", "--campaign", DemoCampaign.CampaignId);
 
-        Assert.Equal((0, 0), (vi, en));
+        Assert.Equal((0, 0, 0), (vi, en, report));
+        Assert.Equal(viOutput, reportOutput);
+        Assert.Equal(CongressCli.BadInput, noRoot);
+        Assert.Contains("--root", noRootError, StringComparison.Ordinal);
         Assert.Contains("tính đến 28/10/2020", viOutput, StringComparison.Ordinal);
         Assert.Matches(@"\d+/\d+ chi bộ \(\d+,\d\d%\)", viOutput);
         Assert.Contains("as of 28/10/2020", enOutput, StringComparison.Ordinal);

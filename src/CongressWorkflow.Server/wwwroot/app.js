@@ -21,6 +21,10 @@ const stepName = (step) => ({
   reminder: t('Nhắc hạn', 'reminder'), overdue: t('Quá hạn', 'overdue'), escalation: t('Báo cáo cấp trên', 'escalation'),
   'further-escalation': t('Báo cáo cấp trên (lần 2)', 'further escalation'),
 })[step] || step;
+const actionName = (action) => ({
+  submitted: t('trình', 'submitted'), approved: t('phê duyệt', 'approved'), returned: t('trả lại', 'returned'),
+  'exemption-granted': t('miễn trừ', 'exemption granted'), 'results-recognised': t('chuẩn y', 'results recognised'),
+})[action] || action;
 const locale = () => t('vi-VN', 'en-US');
 
 const bilingual = [];
@@ -620,7 +624,7 @@ function renderTrail(entries) {
     if (e.backDated) day.append(Object.assign(document.createElement('span'), { className: 'flag',
       textContent: t(` ghi muộn ${new Date(e.recordedAt).toLocaleDateString(locale())}`, ` entered late, ${new Date(e.recordedAt).toLocaleDateString(locale())}`),
       title: t('ghi nhận sau ngày này hơn một ngày', 'recorded more than a day after this date') }));
-    tr.append(day, cell(e.action), unit, cell(e.round == null ? '' : String(e.round)), cell(e.byOrganization),
+    tr.append(day, cell(actionName(e.action)), unit, cell(e.round == null ? '' : String(e.round)), cell(e.byOrganization),
       cell(`${e.byUser} (${e.byRole})`), cell(e.document || e.comments || ''), event);
     body.append(tr);
   }
