@@ -61,9 +61,10 @@ public sealed record TrailFilter(DateOnly? From = null, DateOnly? To = null, str
 }
 
 /// <summary>
-/// Progress of any subtree on any day, from the progress projection's milestone tables: aggregates over the subtree
-/// (one ltree query), never a replay. A unit counts if it was registered and not dissolved by the end of that day; a
-/// congress counts as held if it was held by then; its plan is the one in force that day.
+/// Progress of any subtree on any day, from the progress projection's tables, never a replay: the rollup and drill-down
+/// sum the root's day-by-day counts (<see cref="ProgressCounts"/>); with a knownAt, and for the lists, aggregates over
+/// the subtree's units (one ltree query). A unit counts if it was registered and not dissolved by the end of that day;
+/// a congress counts as held if it was held by then; its plan is the one in force that day.
 /// </summary>
 public sealed class ProgressQueries(NpgsqlDataSource dataSource)
 {
