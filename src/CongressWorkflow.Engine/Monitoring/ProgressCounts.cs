@@ -71,6 +71,14 @@ internal static class ProgressCounts
         """;
 
     /// <summary>
+    /// SQL that is true while the counts stand for everything the projection's tables hold: always, except while a rebuild
+    /// replays the events (they are left alone then, and computed in one go when it has caught up).
+    /// </summary>
+    public const string Kept = $"""
+        NOT EXISTS (SELECT 1 FROM event_store.projection_checkpoints WHERE projection = '{ProgressProjection.ProjectionName}' AND status = 'rebuilding')
+        """;
+
+    /// <summary>
     /// After a batch's own statements: cut again the segments of the units it touched (registered, renamed, dissolved,
     /// moved with their whole subtree, or whose congress was planned, amended or held) and move the counts by the
     /// difference. Nothing while a rebuild replays the events: <see cref="RecomputeAsync"/> fills everything once it has caught up.
@@ -85,8 +93,7 @@ internal static class ProgressCounts
                     UNION SELECT organization_id FROM congress.rollup_congresses WHERE congress_id = ANY($2)
                     UNION SELECT d.organization_id FROM congress.rollup_units m JOIN congress.rollup_units d ON d.path <@ m.path
                           WHERE m.organization_id = ANY($3) AND m.valid_until IS NULL AND d.valid_until IS NULL) touched
-                WHERE NOT EXISTS (SELECT 1 FROM event_store.projection_checkpoints
-                                  WHERE projection = '{ProgressProjection.ProjectionName}' AND status = 'rebuilding')),
+                WHERE {Kept}),
             old AS (DELETE FROM congress.rollup_segments WHERE {affected} RETURNING *),
             new AS (INSERT INTO congress.rollup_segments {string.Format(Segments, "u." + affected, "c." + affected)} RETURNING *),
             deltas AS ({string.Format(Deltas, "new", "1")} UNION ALL {string.Format(Deltas, "old", "-1")})

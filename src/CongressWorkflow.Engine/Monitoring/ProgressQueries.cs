@@ -194,9 +194,7 @@ public sealed class ProgressQueries(NpgsqlDataSource dataSource)
     /// </summary>
     private static async Task<bool> CountsReadyAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
-        await using var command = Command(connection, $"""
-            SELECT NOT EXISTS (SELECT 1 FROM event_store.projection_checkpoints WHERE projection = '{ProgressProjection.ProjectionName}' AND status = 'rebuilding')
-            """);
+        await using var command = Command(connection, "SELECT " + ProgressCounts.Kept);
         return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 

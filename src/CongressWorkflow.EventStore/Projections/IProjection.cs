@@ -24,8 +24,9 @@ public interface IProjection
     IReadOnlySet<string>? EventTypes { get; }
 
     /// <summary>
-    /// Called once a rebuild has caught up with the head: a read model written anew from zero is worth analyzing then,
-    /// or the planner keeps the statistics of an empty table until autovacuum comes round.
+    /// Called once a rebuild has caught up with the head, before the projection is running again: the time to finish
+    /// what is cheaper done once than event by event, and to analyze a read model written anew from zero (or the
+    /// planner keeps the statistics of an empty table until autovacuum comes round).
     /// </summary>
     Task RebuiltAsync(NpgsqlConnection connection, CancellationToken cancellationToken) => Task.CompletedTask;
 }
