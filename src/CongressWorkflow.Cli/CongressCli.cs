@@ -110,12 +110,8 @@ public static partial class CongressCli
         var knownAt = KnownAtOption(command);
         command.SetAction((parse, ct) => CallAsync(error, handler, server.Of(parse), async http =>
         {
-            var day = AsOfQuery(parse.GetValue(asOf)) + KnownAtQuery(parse.GetValue(knownAt));
-            var path = $"api/campaigns/{Uri.EscapeDataString(parse.GetValue(campaign)!)}/progress/{Uri.EscapeDataString(rootOf(parse))}";
-            var reportJson = await GetAsync<JsonElement>(http, $"{path}?{day}", ct);
-            var subordinatesJson = await GetAsync<JsonElement>(http, $"{path}/subordinates?{day}", ct);
-            var report = reportJson.Deserialize<ProgressView>(WireJson.Options)!;
-            var subordinates = subordinatesJson.Deserialize<List<SubordinateProgressView>>(WireJson.Options)!;
+            var (reportJson, subordinatesJson, report, subordinates) = await ReadProgressAsync(http, parse.GetValue(campaign)!, rootOf(parse),
+                AsOfQuery(parse.GetValue(asOf)) + KnownAtQuery(parse.GetValue(knownAt)), ct);
             if (PrintedAsData(console, server.FormatOf(parse), JsonSerializer.SerializeToElement(new { report = reportJson, subordinates = subordinatesJson }),
                     ["level", "held", "total", "percent", "early", "on_time", "late", "overdue", "not_yet_due", "not_planned"],
                     report.Levels.Select(l => new object?[] { JsonNamingPolicy.KebabCaseLower.ConvertName(l.Level.ToString()), l.Held, l.Total, l.Percent, l.Early, l.OnTime, l.Late, l.Overdue, l.NotYetDue, l.NotPlanned })))
@@ -127,6 +123,17 @@ public static partial class CongressCli
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>A subtree's progress report and its drill-down on a day, as the server answers them and read.</summary>
+    private static async Task<(JsonElement ReportJson, JsonElement SubordinatesJson, ProgressView Report, List<SubordinateProgressView> Subordinates)>
+        ReadProgressAsync(HttpClient http, string campaign, string root, string dayQuery, CancellationToken cancellationToken)
+    {
+        var path = $"api/campaigns/{Uri.EscapeDataString(campaign)}/progress/{Uri.EscapeDataString(root)}";
+        var reportJson = await GetAsync<JsonElement>(http, $"{path}?{dayQuery}", cancellationToken);
+        var subordinatesJson = await GetAsync<JsonElement>(http, $"{path}/subordinates?{dayQuery}", cancellationToken);
+        return (reportJson, subordinatesJson, reportJson.Deserialize<ProgressView>(WireJson.Options)!,
+            subordinatesJson.Deserialize<List<SubordinateProgressView>>(WireJson.Options)!);
     }
 
     /// <summary>A progress report as the sources print it: each level's held out of total, who is behind, when the subtree finished.</summary>
@@ -408,9 +415,16 @@ public static partial class CongressCli
     private static string DayText(string? isoDay) =>
         DateOnly.TryParseExact(isoDay, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day) ? day.ToString("dd/MM/yyyy", CultureInfo.InvariantCulture) : "";
 
-    private static async Task<JsonElement> SendAsync(HttpClient http, HttpMethod method, string path, object? body, CancellationToken cancellationToken)
+    /// <summary>Sends a request with a JSON body (and If-Match, the version the caller read, when given) and answers the server's JSON.</summary>
+    private static async Task<JsonElement> SendAsync(
+        HttpClient http, HttpMethod method, string path, object? body, CancellationToken cancellationToken, long? ifMatch = null)
     {
         using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
+        if (ifMatch is { } version)
+        {
+            request.Headers.IfMatch.Add(new System.Net.Http.Headers.EntityTagHeaderValue($"\"{version.ToString(CultureInfo.InvariantCulture)}\""));
+        }
+
         using var response = await http.SendAsync(request, cancellationToken);
         await ThrowIfRefusedAsync(response, cancellationToken);
         var text = await response.Content.ReadAsStringAsync(cancellationToken);

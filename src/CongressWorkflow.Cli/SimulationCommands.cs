@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
-using CongressWorkflow.Contracts;
 using Spectre.Console;
 
 namespace CongressWorkflow.Cli;
@@ -89,12 +88,11 @@ public static partial class CongressCli
                 return Refused;
             }
 
-            var path = $"api/campaigns/{Uri.EscapeDataString(status.GetProperty("campaignId").GetString()!)}/progress/{Uri.EscapeDataString(status.GetProperty("rootOrganizationId").GetString()!)}";
-            var reportJson = await GetAsync<JsonElement>(http, $"{path}?asOf={SimulationReportDay}", ct);
-            var subordinatesJson = await GetAsync<JsonElement>(http, $"{path}/subordinates?asOf={SimulationReportDay}", ct);
+            var (reportJson, _, report, subordinates) = await ReadProgressAsync(http, status.GetProperty("campaignId").GetString()!,
+                status.GetProperty("rootOrganizationId").GetString()!, AsOfQuery(SimulationReportDay), ct);
             if (PrintedAsData(console, server.FormatOf(parse), JsonSerializer.SerializeToElement(new { simulation = status, report = reportJson }),
                     ["simulation", "size", "seed", "seconds", "level", "held", "total"],
-                    reportJson.Deserialize<ProgressView>(WireJson.Options)!.Levels.Select(l => new object?[]
+                    report.Levels.Select(l => new object?[]
                     {
                         id, status.GetProperty("size").GetInt32(), status.GetProperty("seed").GetInt32(), status.GetProperty("elapsedSeconds").GetDouble(),
                         JsonNamingPolicy.KebabCaseLower.ConvertName(l.Level.ToString()), l.Held, l.Total,
@@ -107,8 +105,7 @@ public static partial class CongressCli
             console.MarkupLine(words.English
                 ? $"Simulated [bold]{status.GetProperty("size").GetInt32():N0}[/] organisations (seed {status.GetProperty("seed").GetInt32()}) in {status.GetProperty("elapsedSeconds").GetDouble():N0} s: campaign [bold]{Markup.Escape(id)}[/]"
                 : $"Đã mô phỏng [bold]{words.Number(status.GetProperty("size").GetInt32())}[/] tổ chức (seed {status.GetProperty("seed").GetInt32()}) trong {status.GetProperty("elapsedSeconds").GetDouble().ToString("N0", words.Culture)} giây: đợt [bold]{Markup.Escape(id)}[/]");
-            PrintProgress(console, words, reportJson.Deserialize<ProgressView>(WireJson.Options)!,
-                subordinatesJson.Deserialize<List<SubordinateProgressView>>(WireJson.Options)!);
+            PrintProgress(console, words, report, subordinates);
             return 0;
         }));
         return command;

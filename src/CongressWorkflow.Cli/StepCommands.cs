@@ -34,6 +34,8 @@ public static partial class CongressCli
     private static IReadOnlyList<string> ChoicesOf<TEnum>() where TEnum : struct, Enum =>
         [.. Enum.GetNames<TEnum>().Select(JsonNamingPolicy.KebabCaseLower.ConvertName)];
 
+    private static IReadOnlyList<string> Milestones { get; } = ChoicesOf<Milestone>();
+
     private static IReadOnlyList<StepDefinition> StepDefinitions { get; } = BuildStepDefinitions();
 
     private static List<StepDefinition> BuildStepDefinitions()
@@ -43,8 +45,7 @@ public static partial class CongressCli
             new StepField("--planned-date", "plannedDate", FieldKind.Day, "The day the congress is planned for", Required: true),
             new StepField("--window", "window", FieldKind.Window, "The window it must be held in: 2020-01-10..2020-03-31", Required: true),
             new StepField("--subordinate-window", "subordinateWindow", FieldKind.Window, "The window it sets for its subordinates' congresses"),
-            new StepField("--deadline", "deadlines", FieldKind.Deadlines,
-                $"A milestone's deadline, milestone=day (repeatable); milestones: {string.Join(", ", ChoicesOf<Milestone>())}"),
+            new StepField("--deadline", "deadlines", FieldKind.Deadlines, "A milestone's deadline, milestone=day (repeatable); milestones", Choices: Milestones),
         };
         var decision = new StepField("--decision", "decision", FieldKind.Text, "The decision's document number, e.g. 15-QĐ/ĐU", Required: true);
         var drafts = ChoicesOf<DraftKind>();
@@ -141,15 +142,12 @@ public static partial class CongressCli
         var options = new List<(StepField Field, Option Option)>();
         foreach (var field in definition.Fields)
         {
+            var description = field.Choices is { } choices ? $"{field.Description}: {string.Join(", ", choices)}" : field.Description;
             Option option = field.Kind switch
             {
-                FieldKind.Flag => new Option<bool>(field.Option) { Description = field.Description },
-                FieldKind.Deadlines => new Option<string[]>(field.Option) { Description = field.Description, AllowMultipleArgumentsPerToken = false },
-                _ => new Option<string?>(field.Option)
-                {
-                    Description = field.Choices is { } choices ? $"{field.Description}: {string.Join(", ", choices)}" : field.Description,
-                    Required = field.Required,
-                },
+                FieldKind.Flag => new Option<bool>(field.Option) { Description = description },
+                FieldKind.Deadlines => new Option<string[]>(field.Option) { Description = description, AllowMultipleArgumentsPerToken = false },
+                _ => new Option<string?>(field.Option) { Description = description, Required = field.Required },
             };
             command.Options.Add(option);
             options.Add((field, option));
@@ -173,18 +171,11 @@ public static partial class CongressCli
                 throw new CliException(BadInput, "error: the organisation and --campaign must not be empty");
             }
 
-            var path = $"api/campaigns/{Uri.EscapeDataString(campaignId)}/congresses/{Uri.EscapeDataString(org)}/{definition.Path}";
-            using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(body.ToJsonString(), System.Text.Encoding.UTF8, "application/json") };
-            if (parse.GetValue(expectedVersion) is { } version)
-            {
-                request.Headers.TryAddWithoutValidation("If-Match", long.TryParse(version, NumberStyles.None, CultureInfo.InvariantCulture, out var number)
-                    ? $"\"{number}\""
-                    : throw new CliException(BadInput, $"error: --expected-version '{version}' is not a version number"));
-            }
-
-            using var response = await http.SendAsync(request, ct);
-            await ThrowIfRefusedAsync(response, ct);
-            var answer = JsonSerializer.Deserialize<JsonElement>(await response.Content.ReadAsStringAsync(ct));
+            long? ifMatch = parse.GetValue(expectedVersion) is not { } version ? null
+                : long.TryParse(version, NumberStyles.None, CultureInfo.InvariantCulture, out var number) ? number
+                : throw new CliException(BadInput, $"error: --expected-version '{version}' is not a version number");
+            var answer = await SendAsync(http, HttpMethod.Post,
+                $"api/campaigns/{Uri.EscapeDataString(campaignId)}/congresses/{Uri.EscapeDataString(org)}/{definition.Path}", body, ct, ifMatch);
             if (server.FormatOf(parse) == "json")
             {
                 PrintedAsData(console, "json", answer, [], []);
@@ -223,10 +214,10 @@ public static partial class CongressCli
             foreach (var text in result.GetValueOrDefault<string[]>() ?? [])
             {
                 var parts = text.Split('=', 2);
-                if (parts.Length != 2 || !ChoicesOf<Milestone>().Contains(parts[0]))
+                if (parts.Length != 2 || !Milestones.Contains(parts[0]))
                 {
                     throw new CliException(BadInput,
-                        $"error: {field.Option} '{text}' is not milestone=day; milestones: {string.Join(", ", ChoicesOf<Milestone>())}");
+                        $"error: {field.Option} '{text}' is not milestone=day; milestones: {string.Join(", ", Milestones)}");
                 }
 
                 deadlines.Add(new JsonObject { ["milestone"] = parts[0], ["due"] = StepDay(field, parts[1]) });
