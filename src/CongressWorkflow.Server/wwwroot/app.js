@@ -230,6 +230,11 @@ async function renderBreadcrumb() {
   }
 }
 
+/** A unit's own congress: the day it was held and how early or late, or what stands instead ("not yet" by default). */
+const heldText = (o, otherwise = t('chưa', 'not yet')) => o.heldOn
+  ? `${fmtDay(o.heldOn)}${o.daysLate < 0 ? ` (${t('sớm', 'early')} ${-o.daysLate})` : o.daysLate > 0 ? ` (${t('muộn', 'late')} ${o.daysLate})` : ''}`
+  : otherwise;
+
 /** A name as of the day shown, with today's after it when the unit has been renamed since. */
 const nameOfTheDay = (o) => o.currentName && o.currentName !== o.name ? `${o.name} (${t('nay', 'now')}: ${o.currentName})` : o.name;
 
@@ -288,11 +293,8 @@ function subordinateRow(r, depth) {
   congress.dataset.org = r.organizationId;
   congress.onclick = () => openCongress(r.organizationId, r.name);
   name.append(link, congress);
-  const own = r.heldOn
-    ? `${fmtDay(r.heldOn)}${r.daysLate < 0 ? ` (${t('sớm', 'early')} ${-r.daysLate})` : r.daysLate > 0 ? ` (${t('muộn', 'late')} ${r.daysLate})` : ''}`
-    : t('chưa', 'not yet');
   tr.append(name, cell(levelName(r.level)), cell(`${n(r.held)} / ${n(r.units)} (${pct(r.percent)})`, 'num'), bar(r.percent),
-    cell(n(r.overdue), r.overdue ? 'num overdue' : 'num'), cell(own));
+    cell(n(r.overdue), r.overdue ? 'num overdue' : 'num'), cell(heldText(r)));
   return tr;
 }
 
@@ -569,9 +571,7 @@ function renderFound(page) {
     const link = Object.assign(document.createElement('a'), { href: '#', textContent: nameOfTheDay(u) + (u.isPilot ? ' ★' : '') });
     link.onclick = (e) => { e.preventDefault(); openUnit(u.organizationId); };
     name.append(link);
-    const held = u.heldOn
-      ? `${fmtDay(u.heldOn)}${u.daysLate < 0 ? ` (${t('sớm', 'early')} ${-u.daysLate})` : u.daysLate > 0 ? ` (${t('muộn', 'late')} ${u.daysLate})` : ''}`
-      : (u.isOverdue ? t('quá hạn', 'overdue') : t('chưa', 'not yet'));
+    const held = heldText(u, u.isOverdue ? t('quá hạn', 'overdue') : undefined);
     tr.append(name, cell(levelName(u.level)), cell(u.parentName || ''), cell(u.deadline ? fmtDay(u.deadline) : ''), cell(held));
     body.append(tr);
   }
