@@ -40,8 +40,9 @@ public sealed partial class PostgresEventStore(NpgsqlDataSource dataSource, Even
 
     private const string OutboxInsertSql = """
         INSERT INTO event_store.outbox (message_id, destination, message_type, payload, available_at, correlation_id, created_at)
-        SELECT m.id, m.destination, m.type, m.payload, m.available_at, $6, $7
-        FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::timestamptz[]) AS m(id, destination, type, payload, available_at)
+        SELECT m.id, m.destination, m.type, m.payload, m.available_at, m.correlation_id, $6
+        FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::timestamptz[], $7::uuid[])
+             AS m(id, destination, type, payload, available_at, correlation_id)
         """;
 
     private const int MaxStreamIdLength = 256;
@@ -120,7 +121,7 @@ public sealed partial class PostgresEventStore(NpgsqlDataSource dataSource, Even
             batch.BatchCommands.Add(command);
             if (append.Outbox is { Count: > 0 })
             {
-                batch.BatchCommands.Add(OutboxInsert(append.Outbox, metadata.CorrelationId, now));
+                batch.BatchCommands.Add(OutboxInsert([.. append.Outbox.Select(m => (m, metadata.CorrelationId))], now));
             }
         }
 
@@ -443,20 +444,21 @@ public sealed partial class PostgresEventStore(NpgsqlDataSource dataSource, Even
             Hash: reader.GetFieldValue<byte[]>(14));
     }
 
-    private NpgsqlBatchCommand OutboxInsert(IReadOnlyList<OutboxMessage> messages, Guid correlationId, DateTimeOffset now)
+    /// <summary>Outbox messages, each with the correlation of the events that caused it.</summary>
+    private NpgsqlBatchCommand OutboxInsert(IReadOnlyList<(OutboxMessage Message, Guid CorrelationId)> messages, DateTimeOffset now)
     {
         var command = new NpgsqlBatchCommand(OutboxInsertSql);
-        command.Parameters.Add(new() { Value = messages.Select(m => m.MessageId).ToArray() });
-        command.Parameters.Add(new() { Value = messages.Select(m => m.Destination).ToArray() });
-        command.Parameters.Add(new() { Value = messages.Select(m => m.MessageType).ToArray() });
+        command.Parameters.Add(new() { Value = messages.Select(m => m.Message.MessageId).ToArray() });
+        command.Parameters.Add(new() { Value = messages.Select(m => m.Message.Destination).ToArray() });
+        command.Parameters.Add(new() { Value = messages.Select(m => m.Message.MessageType).ToArray() });
         command.Parameters.Add(new()
         {
-            Value = messages.Select(m => JsonSerializer.Serialize(m.Payload, m.Payload.GetType(), registry.SerializerOptions)).ToArray(),
+            Value = messages.Select(m => JsonSerializer.Serialize(m.Message.Payload, m.Message.Payload.GetType(), registry.SerializerOptions)).ToArray(),
             NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb,
         });
-        command.Parameters.Add(new() { Value = messages.Select(m => (m.AvailableAt ?? now).ToUniversalTime()).ToArray() });
-        command.Parameters.Add(new() { Value = correlationId });
+        command.Parameters.Add(new() { Value = messages.Select(m => (m.Message.AvailableAt ?? now).ToUniversalTime()).ToArray() });
         command.Parameters.Add(new() { Value = now });
+        command.Parameters.Add(new() { Value = messages.Select(m => m.CorrelationId).ToArray() });
         return command;
     }
 

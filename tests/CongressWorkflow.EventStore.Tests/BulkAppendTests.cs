@@ -42,7 +42,7 @@ public sealed class appending_new_streams_in_bulk(EventStoreDatabase db) : Store
 
         await using var connection = await Db.DataSource.OpenConnectionAsync();
         await using var transaction = await connection.BeginTransactionAsync();
-        var error = await Assert.ThrowsAsync<EventStoreException>(() => store.AppendNewStreamsAsync(connection, transaction,
+        var error = await Assert.ThrowsAnyAsync<EventStoreException>(() => store.AppendNewStreamsAsync(connection, transaction,
             [NewRoster("bulk-new", "x"), NewRoster("bulk-taken", "y")], TestEvents.Meta));
         await transaction.RollbackAsync();
 
@@ -78,5 +78,74 @@ public sealed class appending_new_streams_in_bulk(EventStoreDatabase db) : Store
 
         Assert.Empty(whileInFlight);
         Assert.Equal(["s1", "s2", "fast"], afterCommit.Select(e => ((MemberJoined)e.Data).Name));
+    }
+
+    [Fact]
+    public async Task existing_streams_extended_in_bulk_carry_on_their_chains_with_each_streams_actor_and_outbox()
+    {
+        var store = Store;
+        await store.AppendAsync("bulk-old-1", "roster", ExpectedVersion.NoStream, [TestEvents.Joined("a"), TestEvents.Joined("b")], TestEvents.Meta);
+        await store.AppendAsync("bulk-old-2", "roster", ExpectedVersion.NoStream, [TestEvents.Joined("c")], TestEvents.Meta);
+        var secretary = new EventMetadata(new Actor("secretary-2", "secretariat", "org-2"), Guid.NewGuid());
+        var note = new Outbox.OutboxMessage(Guid.NewGuid(), "test", "test.note", new { text = "x" });
+
+        await using (var connection = await Db.DataSource.OpenConnectionAsync())
+        await using (var transaction = await connection.BeginTransactionAsync())
+        {
+            var result = await store.AppendInBulkAsync(connection, transaction,
+            [
+                new BulkStreamAppend(new StreamAppend("bulk-old-1", "roster", ExpectedVersion.Exactly(2), [TestEvents.Joined("d")]), TestEvents.Meta),
+                new BulkStreamAppend(new StreamAppend("bulk-old-2", "roster", ExpectedVersion.Any, [TestEvents.Joined("e"), TestEvents.Joined("f")], [note]), secretary),
+                new BulkStreamAppend(new StreamAppend("bulk-fresh", "roster", ExpectedVersion.Any, [TestEvents.Joined("g")]), secretary),
+            ]);
+            await transaction.CommitAsync();
+            Assert.Equal(new BulkAppendResult(3, 4), result);
+        }
+
+        Assert.Equal([1L, 2L, 3L], (await store.ReadStreamAsync("bulk-old-1")).Select(e => e.StreamVersion));
+        var second = await store.ReadStreamAsync("bulk-old-2");
+        Assert.Equal(["c", "e", "f"], second.Select(e => ((MemberJoined)e.Data).Name));
+        Assert.Equal(["user-1", "secretary-2", "secretary-2"], second.Select(e => e.Metadata.Actor.UserId));
+        Assert.Equal(3, (await store.GetStreamAsync("bulk-old-2"))!.Version);
+        Assert.Equal(1, (await store.GetStreamAsync("bulk-fresh"))!.Version);
+        Assert.Equal(secretary.CorrelationId, await Db.ScalarAsync<Guid>($"SELECT correlation_id FROM event_store.outbox WHERE message_id = '{note.MessageId}'"));
+
+        // A single append after the bulk one links to the chain the bulk append left.
+        await store.AppendAsync("bulk-old-2", "roster", ExpectedVersion.Exactly(3), [TestEvents.Joined("h")], TestEvents.Meta);
+        var report = await new IntegrityVerifier(Db.DataSource).VerifyAllAsync();
+        Assert.True(report.IsIntact, string.Join("; ", report.Violations.Take(3)));
+        Assert.Equal(8, report.EventsChecked);
+    }
+
+    [Fact]
+    public async Task a_stream_at_another_version_a_stream_of_another_type_or_a_stream_twice_fails_the_whole_bulk_append()
+    {
+        var store = Store;
+        await store.AppendAsync("bulk-at-1", "roster", ExpectedVersion.NoStream, [TestEvents.Joined("a")], TestEvents.Meta);
+
+        async Task<EventStoreException> Refused(params StreamAppend[] appends)
+        {
+            await using var connection = await Db.DataSource.OpenConnectionAsync();
+            await using var transaction = await connection.BeginTransactionAsync();
+            var error = await Assert.ThrowsAnyAsync<EventStoreException>(() =>
+                store.AppendInBulkAsync(connection, transaction, [.. appends.Select(a => new BulkStreamAppend(a, TestEvents.Meta))]));
+            await transaction.RollbackAsync();
+            return error;
+        }
+
+        var stale = await Refused(NewRoster("bulk-other", "x"), new StreamAppend("bulk-at-1", "roster", ExpectedVersion.Exactly(2), [TestEvents.Joined("b")]));
+        var conflict = Assert.IsType<ConcurrencyException>(stale);
+        Assert.Equal(("bulk-at-1", 1L), (conflict.StreamId, conflict.ActualVersion));
+        var taken = await Refused(NewRoster("bulk-at-1", "x"));
+        Assert.Equal(EventStoreErrorCodes.ConcurrencyConflict, taken.Code);
+        var missing = Assert.IsType<ConcurrencyException>(await Refused(new StreamAppend("bulk-nowhere", "roster", ExpectedVersion.Exactly(1), [TestEvents.Joined("b")])));
+        Assert.Equal(0, missing.ActualVersion);
+        Assert.Equal(EventStoreErrorCodes.StreamTypeMismatch,
+            (await Refused(new StreamAppend("bulk-at-1", "ledger", ExpectedVersion.Any, [TestEvents.Joined("b")]))).Code);
+        Assert.Equal(EventStoreErrorCodes.InvalidAppend,
+            (await Refused(NewRoster("bulk-twice", "x"), new StreamAppend("bulk-twice", "roster", ExpectedVersion.Any, [TestEvents.Joined("y")]))).Code);
+
+        Assert.Equal(1, await Db.ScalarAsync<long>("SELECT count(*) FROM event_store.events"));
+        Assert.Equal(1, await Db.ScalarAsync<long>("SELECT count(*) FROM event_store.streams"));
     }
 }
