@@ -275,6 +275,26 @@ public sealed partial class PostgresEventStore(NpgsqlDataSource dataSource, Even
     }
 
     /// <summary>
+    /// Many streams folded at once, in one read (through the caller's transaction when given): each stream's state and
+    /// version; a stream without events is at the initial state, version 0.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, AggregateResult<TState>>> AggregateStreamsAsync<TState>(
+        IReadOnlyCollection<string> streamIds, TState initial, Func<TState, object, TState> evolve, NpgsqlConnection? connection = null,
+        NpgsqlTransaction? transaction = null, CancellationToken cancellationToken = default)
+    {
+        const string sql = $"SELECT {EventColumns} FROM event_store.events WHERE stream_id = ANY($1) ORDER BY stream_id, stream_version";
+        await using var command = connection is null ? dataSource.CreateCommand(sql) : new NpgsqlCommand(sql, connection, transaction);
+        command.Parameters.Add(new() { Value = streamIds.Distinct().ToArray() });
+        var folded = streamIds.Distinct().ToDictionary(id => id, _ => new AggregateResult<TState>(initial, 0), StringComparer.Ordinal);
+        foreach (var e in await ReadEventsAsync(command, cancellationToken))
+        {
+            folded[e.StreamId] = new AggregateResult<TState>(evolve(folded[e.StreamId].State, e.Data), e.StreamVersion);
+        }
+
+        return folded;
+    }
+
+    /// <summary>
     /// Events after a global position, in position order, never past a position that may still be in flight: a reader
     /// that resumes from the last position it saw never skips an event that commits later (see <see cref="FinalBoundAsync"/>).
     /// </summary>

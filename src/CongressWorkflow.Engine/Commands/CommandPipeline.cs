@@ -23,6 +23,12 @@ public sealed record CommandResult(string StreamId, long Version, IReadOnlyList<
 public delegate Task InlineProjection<in TState>(
     NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<object> events, TState stateAfter, long versionAfter, CommandContext context);
 
+/// <summary>What became of one command of a batch: its result, or the rule that refused it (nothing of it was written).</summary>
+public sealed record BatchOutcome(CommandResult? Result, DomainError? Refusal);
+
+/// <summary>A stream a batched command changed: its events, its state and version after them, and who acted.</summary>
+public sealed record BatchWrite<TState>(string StreamId, IReadOnlyList<object> Events, TState StateAfter, long VersionAfter, CommandContext Context, EventMetadata Metadata);
+
 /// <summary>Decided events for one stream, waiting to be written with others in one transaction.</summary>
 public sealed record PendingWrite(
     string StreamId, string StreamType, long VersionBefore, IReadOnlyList<object> Events,
@@ -164,6 +170,96 @@ public sealed class CommandPipeline(PostgresEventStore store, NpgsqlDataSource d
             IdempotencyScope.Current?.MarkRecorded();
             Count(commandName, "accepted");
             return new CommandResult(streamId, result.StreamVersion, events);
+        }
+    }
+
+    /// <summary>
+    /// Many commands, one per stream, each with its own actor, in one transaction: the streams are read in it, all are
+    /// decided together (<paramref name="decideAll"/> reads the facts they need through the session, for all of them at
+    /// once), the accepted ones' inline read models are written together, their events appended through the store's
+    /// bulk path at the versions read, with their outbox messages, then whatever <paramref name="afterAppend"/> writes
+    /// in consequence. A refused command writes nothing and does not stop the others. A write that lands on one of the
+    /// streams meanwhile makes the whole batch read and decide again (a few times). The path for a simulation's days.
+    /// </summary>
+    public async Task<IReadOnlyList<BatchOutcome>> ExecuteBatchAsync<TState>(
+        string commandName,
+        AggregateDefinition<TState> aggregate,
+        IReadOnlyList<(string StreamId, CommandContext Context)> commands,
+        Func<IReadOnlyList<TState>, CommandSession, Task<IReadOnlyList<Decision>>> decideAll,
+        Func<NpgsqlConnection, NpgsqlTransaction, IReadOnlyList<BatchWrite<TState>>, Task> inlineAll,
+        Func<IReadOnlyList<object>, TState, IReadOnlyList<OutboxMessage>>? outbox = null,
+        Func<CommandSession, IReadOnlyList<BatchWrite<TState>>, Task>? afterAppend = null,
+        CancellationToken cancellationToken = default)
+    {
+        using var activity = CongressTelemetry.ActivitySource.StartActivity("command." + commandName);
+        activity?.SetTag("cw.command_count", commands.Count);
+        if (commands.Select(c => c.StreamId).Distinct(StringComparer.Ordinal).Count() != commands.Count)
+        {
+            throw new ArgumentException("a batch has one command per stream", nameof(commands));
+        }
+
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await AttemptAsync();
+            }
+            catch (ConcurrencyException) when (attempt < MaxAttemptsWithoutExpectedVersion)
+            {
+                activity?.AddEvent(new ActivityEvent("command.redecide"));
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 2 << Math.Min(attempt, 6))), cancellationToken);
+            }
+        }
+
+        async Task<IReadOnlyList<BatchOutcome>> AttemptAsync()
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            var loaded = await store.AggregateStreamsAsync([.. commands.Select(c => c.StreamId)], aggregate.Initial, aggregate.Evolve, connection, transaction,
+                cancellationToken);
+            var before = commands.Select(c => loaded[c.StreamId]).ToList();
+            var decisions = await decideAll([.. before.Select(b => b.State)], new CommandSession(connection, transaction));
+            var outcomes = new BatchOutcome[commands.Count];
+            var writes = new List<BatchWrite<TState>>();
+            for (var i = 0; i < commands.Count; i++)
+            {
+                var (streamId, context) = commands[i];
+                switch (decisions[i])
+                {
+                    case Decision.Rejected rejected:
+                        outcomes[i] = new BatchOutcome(null, rejected.Error);
+                        break;
+                    case Decision.Accepted { Events.Count: 0 }:
+                        outcomes[i] = new BatchOutcome(new CommandResult(streamId, before[i].Version, []), null);
+                        break;
+                    case Decision.Accepted accepted:
+                        var after = accepted.Events.Aggregate(before[i].State, aggregate.Evolve);
+                        var metadata = new EventMetadata(new Actor(context.UserId, context.Role, context.OrganizationId), Guid.NewGuid());
+                        writes.Add(new BatchWrite<TState>(streamId, accepted.Events, after, before[i].Version + accepted.Events.Count, context, metadata));
+                        outcomes[i] = new BatchOutcome(new CommandResult(streamId, before[i].Version + accepted.Events.Count, accepted.Events), null);
+                        break;
+                    default:
+                        throw new UnreachableException();
+                }
+            }
+
+            if (writes.Count > 0)
+            {
+                await inlineAll(connection, transaction, writes);
+                await store.AppendInBulkAsync(connection, transaction, writes.Select(w => new BulkStreamAppend(
+                    new StreamAppend(w.StreamId, aggregate.StreamType, ExpectedVersion.Exactly(w.VersionAfter - w.Events.Count),
+                        [.. w.Events.Select(e => new NewEvent(Guid.NewGuid(), e))], outbox?.Invoke(w.Events, w.StateAfter)), w.Metadata)), cancellationToken);
+                if (afterAppend is not null)
+                {
+                    await afterAppend(new CommandSession(connection, transaction), writes);
+                }
+            }
+
+            await transaction.CommitAsync(cancellationToken);
+            Handled.Add(writes.Count, new KeyValuePair<string, object?>("cw.command", commandName), new KeyValuePair<string, object?>("cw.outcome", "accepted"));
+            Handled.Add(outcomes.Count(o => o.Refusal is not null), new KeyValuePair<string, object?>("cw.command", commandName),
+                new KeyValuePair<string, object?>("cw.outcome", "rejected"));
+            return outcomes;
         }
     }
 

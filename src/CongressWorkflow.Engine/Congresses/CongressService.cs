@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using CongressWorkflow.Domain.Common;
 using CongressWorkflow.Domain.Congresses;
 using CongressWorkflow.Domain.Organizations;
@@ -5,7 +6,6 @@ using CongressWorkflow.Domain.Campaigns;
 using CongressWorkflow.Engine.Campaigns;
 using CongressWorkflow.Engine.Commands;
 using CongressWorkflow.Engine.Deadlines;
-using CongressWorkflow.Engine.Organizations;
 using CongressWorkflow.EventStore;
 using CongressWorkflow.EventStore.Outbox;
 using Npgsql;
@@ -57,38 +57,107 @@ public sealed class CongressService(CommandPipeline pipeline)
     public Task<CommandResult> HandleSequenceAsync(
         IReadOnlyList<CongressCommand> commands, long? expectedVersion = null, Guid? correlationId = null, CancellationToken cancellationToken = default)
     {
+        CheckSequence(commands);
         var first = commands[0];
         var streamId = StreamOf(first);
-        if (commands.Any(c => StreamOf(c) != streamId || c.Context != first.Context))
-        {
-            throw new ArgumentException("the steps of a sequence are one congress's, by one actor", nameof(commands));
-        }
 
         return pipeline.ExecuteAsync(
             commands.Count == 1 ? Name(first) : "congress-steps", Aggregate, streamId, first.Context, expectedVersion,
-            async (state, session) =>
-            {
-                var events = new List<object>();
-                foreach (var command in commands)
-                {
-                    var decision = await DecideWithFactsAsync(command, state, session, cancellationToken);
-                    if (decision is not Decision.Accepted accepted)
-                    {
-                        return decision;
-                    }
-
-                    events.AddRange(accepted.Events);
-                    state = accepted.Events.Aggregate(state, Congress.Evolve);
-                }
-
-                return new Decision.Accepted(events);
-            },
+            async (state, session) => (await DecideAllAsync([commands], [state], session, cancellationToken))[0],
             ProjectStatusAsync, Notifications, correlationId, cancellationToken,
-            afterAppend: commands.Any(c => c is IssuePlan or AmendPlan)
+            afterAppend: Replans(commands)
                 ? (session, state, metadata) => PlanCascade.ChangeOf(state) is { } change
                     ? CascadeAsync(session, state, change, first.Context, metadata, cancellationToken)
                     : Task.CompletedTask
                 : null);
+    }
+
+    /// <summary>
+    /// Many congresses' sequences (as <see cref="HandleSequenceAsync"/>: one congress, one actor each; one sequence per
+    /// congress) in one transaction: decided by the same rules on the same facts, read for all of them at once, and
+    /// written through the bulk path. A refused sequence writes none of its steps; the others are written. Plans and
+    /// amendments set their cascades off in the same transaction, after all the batch's own events.
+    /// </summary>
+    public Task<IReadOnlyList<BatchOutcome>> HandleBatchAsync(IReadOnlyList<IReadOnlyList<CongressCommand>> sequences, CancellationToken cancellationToken = default)
+    {
+        foreach (var sequence in sequences)
+        {
+            CheckSequence(sequence);
+        }
+
+        var replanning = sequences.Where(Replans).Select(s => StreamOf(s[0])).ToHashSet(StringComparer.Ordinal);
+
+        return pipeline.ExecuteBatchAsync("congress-batch", Aggregate, [.. sequences.Select(s => (StreamOf(s[0]), s[0].Context))],
+            (states, session) => DecideAllAsync(sequences, states, session, cancellationToken),
+            (connection, transaction, writes) => ProjectStatusesAsync(connection, transaction, [.. writes.Select(w => (w.StateAfter, w.VersionAfter))],
+                writes[0].Context.Today),
+            Notifications,
+            async (session, writes) =>
+            {
+                foreach (var write in writes.Where(w => replanning.Contains(w.StreamId)))
+                {
+                    if (PlanCascade.ChangeOf(write.StateAfter) is { } change)
+                    {
+                        await CascadeAsync(session, write.StateAfter, change, write.Context, write.Metadata, cancellationToken);
+                    }
+                }
+            },
+            cancellationToken);
+    }
+
+    /// <summary>Steps that set the cascade off below the congress (after their own events, in their transaction).</summary>
+    private static bool Replans(IReadOnlyList<CongressCommand> commands) => commands.Any(c => c is IssuePlan or AmendPlan);
+
+    private static void CheckSequence(IReadOnlyList<CongressCommand> commands)
+    {
+        var first = commands[0];
+        if (commands.Any(c => StreamOf(c) != StreamOf(first) || c.Context != first.Context))
+        {
+            throw new ArgumentException("the steps of a sequence are one congress's, by one actor", nameof(commands));
+        }
+    }
+
+    /// <summary>
+    /// Decides sequences step by step, side by side: the facts every sequence's next step needs are read for all of
+    /// them at once, and each step is decided on the state the step before it left. The first refused step refuses its
+    /// sequence.
+    /// </summary>
+    private async Task<IReadOnlyList<Decision>> DecideAllAsync(
+        IReadOnlyList<IReadOnlyList<CongressCommand>> sequences, IReadOnlyList<Congress> states, CommandSession session, CancellationToken cancellationToken)
+    {
+        var current = states.ToArray();
+        var refused = new Decision?[sequences.Count];
+        var events = sequences.Select(_ => new List<object>()).ToArray();
+        for (var step = 0; ; step++)
+        {
+            var live = Enumerable.Range(0, sequences.Count).Where(i => refused[i] is null && step < sequences[i].Count).ToList();
+            if (live.Count == 0)
+            {
+                break;
+            }
+
+            var withFacts = await WithFactsAsync([.. live.Select(i => (sequences[i][step], current[i]))], session, cancellationToken);
+            for (var k = 0; k < live.Count; k++)
+            {
+                var i = live[k];
+                var decision = withFacts[k] switch
+                {
+                    (_, { } refusal) => new Decision.Rejected(refusal),
+                    (var command, _) => CongressDecider.Decide(command, current[i]),
+                };
+                if (decision is Decision.Accepted accepted)
+                {
+                    events[i].AddRange(accepted.Events);
+                    current[i] = accepted.Events.Aggregate(current[i], Congress.Evolve);
+                }
+                else
+                {
+                    refused[i] = decision;
+                }
+            }
+        }
+
+        return [.. refused.Select((r, i) => r ?? new Decision.Accepted(events[i]))];
     }
 
     private static string StreamOf(CongressCommand command) =>
@@ -153,10 +222,12 @@ public sealed class CongressService(CommandPipeline pipeline)
             }
         }
 
+        // Read in the transaction: a congress written earlier in it (by a batch) is seen as it now is.
+        var loaded = await store.AggregateStreamsAsync(congressIds, Congress.None, Congress.Evolve, session.Connection, session.Transaction, cancellationToken);
         var changed = new List<Congress>();
         foreach (var congressId in congressIds)
         {
-            var (state, version) = await store.AggregateStreamAsync(congressId, Congress.None, Congress.Evolve, cancellationToken: cancellationToken);
+            var (state, version) = loaded[congressId];
             if (CongressDecider.Decide(commandFor(congressId), state) is not Decision.Accepted { Events.Count: > 0 } accepted)
             {
                 continue;
@@ -204,130 +275,190 @@ public sealed class CongressService(CommandPipeline pipeline)
     }
 
     /// <summary>
-    /// The facts a congress command decides on, read in its own transaction under locks: the organisation's row (shared
-    /// for a plan, so it cannot be dissolved or moved meanwhile; for update when convening, so no subordinate registers
-    /// meanwhile) and the superiors' congress rows (shared, so their windows cannot be amended meanwhile).
+    /// The facts congress commands decide on (one step of each of several congresses), read in the commands'
+    /// transaction under locks, for all of them at once: the organisations' rows (shared for a plan, so none can be
+    /// dissolved or moved meanwhile; for update when convening, so no subordinate registers meanwhile) and the
+    /// superiors' congress rows (shared, so their windows cannot be amended meanwhile). Each command comes back with
+    /// its facts, or with the refusal they make (no such organisation, no such campaign).
     /// </summary>
-    private async Task<Decision> DecideWithFactsAsync(CongressCommand command, Congress state, CommandSession session, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<(CongressCommand Command, DomainError? Refusal)>> WithFactsAsync(
+        IReadOnlyList<(CongressCommand Command, Congress State)> steps, CommandSession session, CancellationToken cancellationToken)
     {
-        var withFacts = command switch
+        var result = steps.Select(s => (s.Command, Refusal: (DomainError?)null)).ToArray();
+        var plans = Enumerable.Range(0, steps.Count).Where(i => steps[i].Command is IssuePlan).ToList();
+        if (plans.Count > 0)
         {
-            IssuePlan issue => await WithPlanFactsAsync(issue, session, cancellationToken),
-            AmendPlan amend when state.Stage != CongressStage.NotPlanned => amend with
+            var issues = plans.Select(i => (IssuePlan)steps[i].Command).ToList();
+            var organizations = new Dictionary<string, (string? ParentId, bool IsDissolved)>(StringComparer.Ordinal);
+            await using (var organization = new NpgsqlCommand(
+                "SELECT organization_id, parent_id, is_dissolved FROM congress.organizations WHERE organization_id = ANY($1) ORDER BY organization_id FOR SHARE",
+                session.Connection, session.Transaction))
             {
-                SuperiorSubordinateWindow = await InheritedWindowAsync(session, state.CampaignId, state.SuperiorOrganizationId, amend.EffectiveOn, cancellationToken),
-            },
-            ConveneCongress convene when state.Stage != CongressStage.NotPlanned => convene with
-            {
-                IncompleteSubordinates = await IncompleteSubordinatesAsync(session, state.CampaignId, state.OrganizationId, cancellationToken),
-            },
-            _ => command,
-        };
-        return CongressDecider.Decide(withFacts, state);
-    }
-
-    private async Task<IssuePlan> WithPlanFactsAsync(IssuePlan command, CommandSession session, CancellationToken cancellationToken)
-    {
-        await using (var organization = new NpgsqlCommand(
-            "SELECT parent_id, is_dissolved FROM congress.organizations WHERE organization_id = $1 FOR SHARE", session.Connection, session.Transaction))
-        {
-            organization.Parameters.Add(new() { Value = command.OrganizationId });
-            await using var reader = await organization.ExecuteReaderAsync(cancellationToken);
-            if (!await reader.ReadAsync(cancellationToken) || reader.GetBoolean(1))
-            {
-                throw new CommandRejectedException(new DomainError(OrganizationErrors.NotRegistered,
-                    $"there is no active organisation '{command.OrganizationId}' to plan a congress for"));
+                organization.Parameters.Add(new() { Value = issues.Select(c => c.OrganizationId).Distinct().ToArray() });
+                await using var reader = await organization.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    organizations[reader.GetString(0)] = (reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetBoolean(2));
+                }
             }
 
-            command = command with
+            var campaigns = new Dictionary<string, bool>(StringComparer.Ordinal);
+            foreach (var campaign in issues.Select(c => c.CampaignId).Distinct())
             {
-                CongressId = Congress.StreamId(command.CampaignId, command.OrganizationId),
-                SuperiorOrganizationId = reader.IsDBNull(0) ? null : reader.GetString(0),
+                campaigns[campaign] = await CampaignService.ExistsAsync(session, campaign, cancellationToken);
+            }
+
+            foreach (var (i, issue) in plans.Zip(issues, (i, c) => (i, c)))
+            {
+                result[i] = organizations.TryGetValue(issue.OrganizationId, out var found) && !found.IsDissolved
+                    ? campaigns[issue.CampaignId]
+                        ? (issue with { CongressId = Congress.StreamId(issue.CampaignId, issue.OrganizationId), SuperiorOrganizationId = found.ParentId }, null)
+                        : (issue, new DomainError(CampaignErrors.NotStarted, $"there is no campaign '{issue.CampaignId}'"))
+                    : (issue, new DomainError(OrganizationErrors.NotRegistered, $"there is no active organisation '{issue.OrganizationId}' to plan a congress for"));
+            }
+        }
+
+        // The window each plan or amendment is held to: its nearest planned superior's, in the plan in force on its date.
+        var windowed = Enumerable.Range(0, steps.Count).Where(i => result[i] is (IssuePlan, null) || (result[i].Command is AmendPlan && steps[i].State.Stage != CongressStage.NotPlanned)).ToList();
+        var windows = await InheritedWindowsAsync(session, [.. windowed.Select(i => result[i].Command switch
+        {
+            IssuePlan issue => (issue.CampaignId, issue.SuperiorOrganizationId, issue.IssuedOn),
+            AmendPlan amend => (steps[i].State.CampaignId, steps[i].State.SuperiorOrganizationId, amend.EffectiveOn),
+            _ => throw new UnreachableException(),
+        })], cancellationToken);
+        foreach (var (i, window) in windowed.Zip(windows, (i, w) => (i, w)))
+        {
+            result[i].Command = result[i].Command switch
+            {
+                IssuePlan issue => issue with { SuperiorSubordinateWindow = window },
+                AmendPlan amend => amend with { SuperiorSubordinateWindow = window },
+                var other => other,
             };
         }
 
-        if (!await CampaignService.ExistsAsync(session, command.CampaignId, cancellationToken))
+        var convening = Enumerable.Range(0, steps.Count).Where(i => steps[i].Command is ConveneCongress && steps[i].State.Stage != CongressStage.NotPlanned).ToList();
+        var incomplete = await IncompleteSubordinatesAsync(session, [.. convening.Select(i => (steps[i].State.CampaignId, steps[i].State.OrganizationId))], cancellationToken);
+        foreach (var (i, subordinates) in convening.Zip(incomplete, (i, s) => (i, s)))
         {
-            throw new CommandRejectedException(new DomainError(CampaignErrors.NotStarted, $"there is no campaign '{command.CampaignId}'"));
+            result[i].Command = ((ConveneCongress)result[i].Command) with { IncompleteSubordinates = subordinates };
         }
 
-        return command with
-        {
-            SuperiorSubordinateWindow = await InheritedWindowAsync(session, command.CampaignId, command.SuperiorOrganizationId, command.IssuedOn, cancellationToken),
-        };
+        return result;
     }
 
-    /// <summary>The window for subordinates in the plan in force on a date at the nearest planned superior, walking up.</summary>
-    private async Task<DateWindow?> InheritedWindowAsync(CommandSession session, string campaignId, string? superiorId, DateOnly on, CancellationToken cancellationToken)
+    /// <summary>
+    /// For each (campaign, superior, date): the window for subordinates in the plan in force on that date at the
+    /// nearest planned superior, walking up from the given one; null at the top or when no superior has planned. The
+    /// superiors' congress rows are share-locked first: an amendment of their plans waits for these commands, or is
+    /// seen by them.
+    /// </summary>
+    private async Task<IReadOnlyList<DateWindow?>> InheritedWindowsAsync(
+        CommandSession session, IReadOnlyList<(string CampaignId, string? SuperiorId, DateOnly On)> requests, CancellationToken cancellationToken)
     {
-        if (superiorId is null)
+        var superiorIds = requests.Where(r => r.SuperiorId is not null).Select(r => r.SuperiorId!).Distinct().ToArray();
+        if (superiorIds.Length == 0)
         {
-            return null;
+            return [.. requests.Select(_ => (DateWindow?)null)];
         }
 
-        // The superiors' congress rows, share-locked: an amendment of their plans waits for this command, or is seen by it.
-        var superiors = (await OrganizationTree.AncestryAsync(session, superiorId, cancellationToken)).Reverse().Select(a => a.Id).ToList();
-
-        await using (var share = new NpgsqlCommand(
-            "SELECT 1 FROM congress.congresses WHERE campaign_id = $1 AND organization_id = ANY($2) ORDER BY congress_id FOR SHARE", session.Connection, session.Transaction))
+        var upwards = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        await using (var ancestry = new NpgsqlCommand("""
+            SELECT s.id, a.organization_id
+            FROM unnest($1::text[]) AS s(id)
+            JOIN congress.organizations o ON o.organization_id = s.id
+            JOIN congress.organizations a ON a.path @> o.path
+            ORDER BY s.id, nlevel(a.path) DESC
+            """, session.Connection, session.Transaction))
         {
-            share.Parameters.Add(new() { Value = campaignId });
-            share.Parameters.Add(new() { Value = superiors.ToArray() });
-            await share.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        foreach (var ancestor in superiors)
-        {
-            var (superior, _) = await LoadAsync(Congress.StreamId(campaignId, ancestor), cancellationToken);
-            if (superior.PlanInForce(on)?.SubordinateWindow is { } window)
+            ancestry.Parameters.Add(new() { Value = superiorIds });
+            await using var reader = await ancestry.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
             {
-                return window;
+                (upwards.TryGetValue(reader.GetString(0), out var list) ? list : upwards[reader.GetString(0)] = []).Add(reader.GetString(1));
             }
         }
 
-        return null;
+        var congresses = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var campaign in requests.Where(r => r.SuperiorId is not null).GroupBy(r => r.CampaignId))
+        {
+            var ancestors = campaign.SelectMany(r => upwards.GetValueOrDefault(r.SuperiorId!, [])).Distinct().ToArray();
+            await using var share = new NpgsqlCommand(
+                "SELECT 1 FROM congress.congresses WHERE campaign_id = $1 AND organization_id = ANY($2) ORDER BY congress_id FOR SHARE", session.Connection, session.Transaction);
+            share.Parameters.Add(new() { Value = campaign.Key });
+            share.Parameters.Add(new() { Value = ancestors });
+            await share.ExecuteNonQueryAsync(cancellationToken);
+            congresses.UnionWith(ancestors.Select(a => Congress.StreamId(campaign.Key, a)));
+        }
+
+        var superiors = await pipeline.Store.AggregateStreamsAsync(congresses, Congress.None, Congress.Evolve, session.Connection, session.Transaction, cancellationToken);
+        return [.. requests.Select(r => r.SuperiorId is null
+            ? null
+            : upwards.GetValueOrDefault(r.SuperiorId, [])
+                .Select(a => superiors[Congress.StreamId(r.CampaignId, a)].State.PlanInForce(r.On)?.SubordinateWindow)
+                .FirstOrDefault(w => w is not null))];
     }
 
-    /// <summary>Direct subordinates not yet convened, counted after locking the organisation's row: no subordinate registers meanwhile.</summary>
-    private static async Task<IReadOnlyList<string>> IncompleteSubordinatesAsync(CommandSession session, string campaignId, string organizationId,
-        CancellationToken cancellationToken)
+    /// <summary>
+    /// For each (campaign, organisation): its direct subordinates not yet convened, counted after locking the
+    /// organisations' rows, so no subordinate registers meanwhile.
+    /// </summary>
+    private static async Task<IReadOnlyList<IReadOnlyList<string>>> IncompleteSubordinatesAsync(
+        CommandSession session, IReadOnlyList<(string CampaignId, string OrganizationId)> units, CancellationToken cancellationToken)
     {
-        await using (var lockRow = new NpgsqlCommand(
-            "SELECT 1 FROM congress.organizations WHERE organization_id = $1 FOR UPDATE", session.Connection, session.Transaction))
+        if (units.Count == 0)
         {
-            lockRow.Parameters.Add(new() { Value = organizationId });
-            await lockRow.ExecuteNonQueryAsync(cancellationToken);
+            return [];
         }
 
-        await using var command = new NpgsqlCommand("""
-            SELECT o.organization_id FROM congress.organizations o
-            LEFT JOIN congress.congresses c ON c.organization_id = o.organization_id AND c.campaign_id = $2
-            WHERE o.parent_id = $1 AND NOT o.is_dissolved AND c.convened_on IS NULL
+        await using (var lockRows = new NpgsqlCommand(
+            "SELECT 1 FROM congress.organizations WHERE organization_id = ANY($1) ORDER BY organization_id FOR UPDATE", session.Connection, session.Transaction))
+        {
+            lockRows.Parameters.Add(new() { Value = units.Select(u => u.OrganizationId).Distinct().ToArray() });
+            await lockRows.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        var incomplete = new Dictionary<(string CampaignId, string OrganizationId), List<string>>();
+        await using (var command = new NpgsqlCommand("""
+            SELECT u.campaign_id, u.organization_id, o.organization_id
+            FROM unnest($1::text[], $2::text[]) AS u(campaign_id, organization_id)
+            JOIN congress.organizations o ON o.parent_id = u.organization_id AND NOT o.is_dissolved
+            LEFT JOIN congress.congresses c ON c.organization_id = o.organization_id AND c.campaign_id = u.campaign_id
+            WHERE c.convened_on IS NULL
             ORDER BY o.organization_id
-            """, session.Connection, session.Transaction);
-        command.Parameters.Add(new() { Value = organizationId });
-        command.Parameters.Add(new() { Value = campaignId });
-        var incomplete = new List<string>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
+            """, session.Connection, session.Transaction))
         {
-            incomplete.Add(reader.GetString(0));
+            command.Parameters.Add(new() { Value = units.Select(u => u.CampaignId).ToArray() });
+            command.Parameters.Add(new() { Value = units.Select(u => u.OrganizationId).ToArray() });
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var key = (reader.GetString(0), reader.GetString(1));
+                (incomplete.TryGetValue(key, out var list) ? list : incomplete[key] = []).Add(reader.GetString(2));
+            }
         }
 
-        return incomplete;
+        return [.. units.Select(u => (IReadOnlyList<string>)incomplete.GetValueOrDefault(u, []))];
     }
 
     /// <summary>Keeps congress.congresses equal to the congress's state after the command.</summary>
-    public static async Task ProjectStatusAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<object> events, Congress state, long version, CommandContext context)
+    public static Task ProjectStatusAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<object> events, Congress state, long version, CommandContext context) =>
+        ProjectStatusesAsync(connection, transaction, [(state, version)], context.Today);
+
+    /// <summary>Keeps congress.congresses (and the deadlines) equal to congresses' states after commands on them, each once, in one statement for all.</summary>
+    private static async Task ProjectStatusesAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<(Congress State, long Version)> congresses,
+        DateOnly today)
     {
-        var plan = state.Plans[^1];
-        await OrganizationTree.ExecuteAsync(connection, transaction, """
+        var states = congresses.Select(c => c.State).ToList();
+        var plans = states.Select(s => s.Plans[^1]).ToList();
+        await using (var upsert = new NpgsqlCommand("""
             INSERT INTO congress.congresses (congress_id, campaign_id, organization_id, superior_organization_id, stage, is_pilot,
                 plan_document, planned_date, window_start, window_end, subordinate_window_start, subordinate_window_end, submission_round,
                 exemption, scheduled_start, scheduled_end, is_postponed, convened_on, days_late, plan_in_force_when_held, recognised_by,
                 resolution, version)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
+            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::boolean[], $7::text[], $8::date[], $9::date[], $10::date[],
+                $11::date[], $12::date[], $13::integer[], $14::text[], $15::date[], $16::date[], $17::boolean[], $18::date[], $19::integer[], $20::text[],
+                $21::text[], $22::text[], $23::bigint[])
             ON CONFLICT (congress_id) DO UPDATE SET stage = excluded.stage, superior_organization_id = excluded.superior_organization_id,
                 plan_document = excluded.plan_document,
                 planned_date = excluded.planned_date, window_start = excluded.window_start, window_end = excluded.window_end,
@@ -336,13 +467,21 @@ public sealed class CongressService(CommandPipeline pipeline)
                 scheduled_end = excluded.scheduled_end, is_postponed = excluded.is_postponed, convened_on = excluded.convened_on,
                 days_late = excluded.days_late, plan_in_force_when_held = excluded.plan_in_force_when_held,
                 recognised_by = excluded.recognised_by, resolution = excluded.resolution, version = excluded.version
-            """,
-            state.CongressId, state.CampaignId, state.OrganizationId, state.SuperiorOrganizationId, state.Stage.ToString(), state.IsPilot,
-            plan.Document, plan.PlannedDate, plan.Window.Start, plan.Window.End, plan.SubordinateWindow?.Start, plan.SubordinateWindow?.End,
-            state.SubmissionRound, state.Exemption, state.Schedule?.Start, state.Schedule?.End, state.IsPostponed,
-            state.Convened?.ConvenedOn, state.Convened?.DaysLate, state.Convened?.PlanInForce, state.RecognisedBy,
-            state.Resolution, version);
-        await DeadlineReadModel.RederiveAsync(connection, transaction, state, context.Today);
+            """, connection, transaction))
+        {
+            upsert.Parameters.AddPositional(
+                states.Select(s => s.CongressId).ToArray(), states.Select(s => s.CampaignId).ToArray(), states.Select(s => s.OrganizationId).ToArray(),
+                states.Select(s => s.SuperiorOrganizationId).ToArray(), states.Select(s => s.Stage.ToString()).ToArray(), states.Select(s => s.IsPilot).ToArray(),
+                plans.Select(p => p.Document).ToArray(), plans.Select(p => p.PlannedDate).ToArray(), plans.Select(p => p.Window.Start).ToArray(),
+                plans.Select(p => p.Window.End).ToArray(), plans.Select(p => p.SubordinateWindow?.Start).ToArray(), plans.Select(p => p.SubordinateWindow?.End).ToArray(),
+                states.Select(s => s.SubmissionRound).ToArray(), states.Select(s => s.Exemption).ToArray(), states.Select(s => s.Schedule?.Start).ToArray(),
+                states.Select(s => s.Schedule?.End).ToArray(), states.Select(s => s.IsPostponed).ToArray(), states.Select(s => s.Convened?.ConvenedOn).ToArray(),
+                states.Select(s => s.Convened?.DaysLate).ToArray(), states.Select(s => s.Convened?.PlanInForce).ToArray(), states.Select(s => s.RecognisedBy).ToArray(),
+                states.Select(s => s.Resolution).ToArray(), congresses.Select(c => c.Version).ToArray());
+            await upsert.ExecuteNonQueryAsync();
+        }
+
+        await DeadlineReadModel.RederiveAsync(connection, transaction, states, today);
     }
 
     /// <summary>Who hears of what: the superior of submissions, postponements and late congresses; the organisation of decisions.</summary>

@@ -21,65 +21,75 @@ public static class DeadlineReadModel
     public static TEnum Parse<TEnum>(string text)
         where TEnum : struct, Enum => Enum.Parse<TEnum>(text.Replace("-", string.Empty, StringComparison.Ordinal), ignoreCase: true);
 
-    public static async Task RederiveAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Congress state, DateOnly today)
+    /// <summary>
+    /// Rewrites the deadlines of congresses after commands on them (one congress or a batch of them, each once): the
+    /// facts they need (their campaigns' policies, their organisations' parents, the steps already recorded) are read
+    /// in one round trip for all, and the rows replaced in another.
+    /// </summary>
+    public static async Task RederiveAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<Congress> states, DateOnly today)
     {
-        // Every command on a congress comes through here: the three facts it needs are read in one round trip.
-        var policy = DeadlinePolicy.Default;
-        string? superior = null;
-        var existing = new Dictionary<(string Milestone, DateOnly Due), (DateOnly? LastStepOn, DateOnly? MetOn)>();
+        var policies = new Dictionary<string, DeadlinePolicy>(StringComparer.Ordinal);
+        var superiors = new Dictionary<string, string?>(StringComparer.Ordinal);
+        var existing = new Dictionary<(string CongressId, string Milestone, DateOnly Due), (DateOnly? LastStepOn, DateOnly? MetOn)>();
         await using (var facts = new NpgsqlBatch(connection, transaction))
         {
-            facts.BatchCommands.Add(Command(PolicySql, state.CampaignId));
-            facts.BatchCommands.Add(Command("SELECT parent_id FROM congress.organizations WHERE organization_id = $1", state.OrganizationId));
-            facts.BatchCommands.Add(Command("SELECT milestone, due_on, last_step_on, met_on FROM congress.deadlines WHERE congress_id = $1", state.CongressId));
+            facts.BatchCommands.Add(Command(PolicySql, (object)states.Select(s => s.CampaignId).Distinct().ToArray()));
+            facts.BatchCommands.Add(Command("SELECT organization_id, parent_id FROM congress.organizations WHERE organization_id = ANY($1)",
+                (object)states.Select(s => s.OrganizationId).Distinct().ToArray()));
+            facts.BatchCommands.Add(Command("SELECT congress_id, milestone, due_on, last_step_on, met_on FROM congress.deadlines WHERE congress_id = ANY($1)",
+                (object)states.Select(s => s.CongressId).ToArray()));
             await using var reader = await facts.ExecuteReaderAsync();
-            if (await reader.ReadAsync())
+            while (await reader.ReadAsync())
             {
-                policy = ReadPolicy(reader).Policy;
-            }
-
-            await reader.NextResultAsync();
-            if (await reader.ReadAsync() && !reader.IsDBNull(0))
-            {
-                superior = reader.GetString(0);
+                var read = ReadPolicy(reader);
+                policies[read.CampaignId] = read.Policy;
             }
 
             await reader.NextResultAsync();
             while (await reader.ReadAsync())
             {
-                existing[(reader.GetString(0), reader.GetFieldValue<DateOnly>(1))] =
-                    (reader.IsDBNull(2) ? null : reader.GetFieldValue<DateOnly>(2), reader.IsDBNull(3) ? null : reader.GetFieldValue<DateOnly>(3));
+                superiors[reader.GetString(0)] = reader.IsDBNull(1) ? null : reader.GetString(1);
+            }
+
+            await reader.NextResultAsync();
+            while (await reader.ReadAsync())
+            {
+                existing[(reader.GetString(0), reader.GetString(1), reader.GetFieldValue<DateOnly>(2))] =
+                    (reader.IsDBNull(3) ? null : reader.GetFieldValue<DateOnly>(3), reader.IsDBNull(4) ? null : reader.GetFieldValue<DateOnly>(4));
             }
         }
 
-        var derived = CongressDeadlines.Derive(state, superior, policy);
-        var rows = derived.Select(d =>
+        var rows = states.SelectMany(state =>
         {
-            var kept = existing.GetValueOrDefault((Name(d.Milestone), d.Due));
-            var metOn = d.IsMet ? d.MetOn ?? kept.MetOn ?? today : (DateOnly?)null;
-            return (Deadline: d, kept.LastStepOn, MetOn: metOn, NextStepOn: d.IsMet ? null : NextStepOn(d.Due, d.EffectiveFrom, kept.LastStepOn, policy));
+            var policy = policies.GetValueOrDefault(state.CampaignId, DeadlinePolicy.Default);
+            return CongressDeadlines.Derive(state, superiors.GetValueOrDefault(state.OrganizationId), policy).Select(d =>
+            {
+                var kept = existing.GetValueOrDefault((state.CongressId, Name(d.Milestone), d.Due));
+                var metOn = d.IsMet ? d.MetOn ?? kept.MetOn ?? today : (DateOnly?)null;
+                return (State: state, Deadline: d, kept.LastStepOn, MetOn: metOn,
+                    NextStepOn: d.IsMet ? null : NextStepOn(d.Due, d.EffectiveFrom, kept.LastStepOn, policy));
+            });
         }).ToList();
 
         await using var batch = new NpgsqlBatch(connection, transaction);
-        var delete = new NpgsqlBatchCommand("DELETE FROM congress.deadlines WHERE congress_id = $1");
-        delete.Parameters.AddPositional(state.CongressId);
-        batch.BatchCommands.Add(delete);
+        batch.BatchCommands.Add(Command("DELETE FROM congress.deadlines WHERE congress_id = ANY($1)", (object)states.Select(s => s.CongressId).ToArray()));
         if (rows.Count > 0)
         {
-            var insert = new NpgsqlBatchCommand("""
+            batch.BatchCommands.Add(Command("""
                 INSERT INTO congress.deadlines (congress_id, milestone, due_on, campaign_id, organization_id, responsible_id, plan_document,
                     effective_from, effective_until, is_met, met_on, last_step_on, next_step_on)
-                SELECT $1, d.milestone, d.due, $2, $3, d.responsible, d.plan, d.effective_from, d.effective_until, d.met_on IS NOT NULL, d.met_on,
-                       d.last_step_on, d.next_step_on
-                FROM unnest($4::text[], $5::date[], $6::text[], $7::text[], $8::date[], $9::date[], $10::date[], $11::date[], $12::date[])
-                     AS d(milestone, due, responsible, plan, effective_from, effective_until, met_on, last_step_on, next_step_on)
-                """);
-            insert.Parameters.AddPositional(state.CongressId, state.CampaignId, state.OrganizationId,
+                SELECT d.congress_id, d.milestone, d.due, d.campaign_id, d.organization_id, d.responsible, d.plan, d.effective_from, d.effective_until,
+                       d.met_on IS NOT NULL, d.met_on, d.last_step_on, d.next_step_on
+                FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::date[], $6::text[], $7::text[], $8::date[], $9::date[], $10::date[],
+                            $11::date[], $12::date[])
+                     AS d(congress_id, campaign_id, organization_id, milestone, due, responsible, plan, effective_from, effective_until, met_on,
+                          last_step_on, next_step_on)
+                """,
+                rows.Select(r => r.State.CongressId).ToArray(), rows.Select(r => r.State.CampaignId).ToArray(), rows.Select(r => r.State.OrganizationId).ToArray(),
                 rows.Select(r => Name(r.Deadline.Milestone)).ToArray(), rows.Select(r => r.Deadline.Due).ToArray(),
                 rows.Select(r => r.Deadline.ResponsibleOrganizationId).ToArray(), rows.Select(r => r.Deadline.PlanDocument).ToArray(),
                 rows.Select(r => r.Deadline.EffectiveFrom).ToArray(), rows.Select(r => r.Deadline.EffectiveUntil).ToArray(),
-                rows.Select(r => r.MetOn).ToArray(), rows.Select(r => r.LastStepOn).ToArray(), rows.Select(r => r.NextStepOn).ToArray());
-            batch.BatchCommands.Add(insert);
+                rows.Select(r => r.MetOn).ToArray(), rows.Select(r => r.LastStepOn).ToArray(), rows.Select(r => r.NextStepOn).ToArray()));
         }
 
         await batch.ExecuteNonQueryAsync();
@@ -89,13 +99,14 @@ public static class DeadlineReadModel
     public static DateOnly? NextStepOn(DateOnly due, DateOnly startsOn, DateOnly? lastStepOn, DeadlinePolicy policy) =>
         NotificationSchedule.Pending(due, startsOn, lastStepOn, policy).FirstOrDefault()?.On;
 
-    private const string PolicySql = "SELECT campaign_id, policy::text, reason, set_by, set_at FROM congress.deadline_policies WHERE campaign_id = $1";
+    /// <summary>The policies set for some campaigns (one or many).</summary>
+    private const string PolicySql = "SELECT campaign_id, policy::text, reason, set_by, set_at FROM congress.deadline_policies WHERE campaign_id = ANY($1)";
 
     /// <summary>The campaign's policy as set, with who set it, when and why; the default when nobody has.</summary>
     public static async Task<PolicyInForce> PolicyInForceAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string campaignId)
     {
         await using var command = new NpgsqlCommand(PolicySql, connection, transaction);
-        command.Parameters.AddPositional(campaignId);
+        command.Parameters.AddPositional((object)new[] { campaignId });
         await using var reader = await command.ExecuteReaderAsync();
         return await reader.ReadAsync() ? ReadPolicy(reader) : new PolicyInForce(campaignId, DeadlinePolicy.Default, true, null, null, null);
     }
