@@ -171,15 +171,22 @@ public sealed class CongressService(CommandPipeline pipeline)
     private async Task CascadeAsync(
         CommandSession session, Congress superior, SubordinateWindowChange change, CommandContext context, EventMetadata metadata, CancellationToken cancellationToken)
     {
+        // Down the tree from the superior, not past a unit whose own plan sets a window for its subordinates (they follow
+        // it, not this one): only the part of the subtree that follows is visited, however large the rest.
         var followers = await FollowUpAsync(pipeline.Store, session, """
-            WITH root AS (SELECT path FROM congress.organizations WHERE organization_id = $2)
-            SELECT c.congress_id
-            FROM congress.congresses c JOIN congress.organizations o USING (organization_id) CROSS JOIN root
-            WHERE c.campaign_id = $1 AND o.path <@ root.path AND o.path <> root.path AND c.convened_on IS NULL
-              AND NOT EXISTS (
-                  SELECT 1 FROM congress.congresses m JOIN congress.organizations mo USING (organization_id)
-                  WHERE m.campaign_id = $1 AND m.subordinate_window_end IS NOT NULL
-                    AND mo.path @> o.path AND mo.path <> o.path AND mo.path <@ root.path AND mo.path <> root.path)
+            WITH RECURSIVE below AS (
+                SELECT o.organization_id, c.congress_id, c.convened_on, c.subordinate_window_end IS NOT NULL AS sets_window
+                FROM congress.organizations o
+                LEFT JOIN congress.congresses c ON c.campaign_id = $1 AND c.organization_id = o.organization_id
+                WHERE o.parent_id = $2
+              UNION ALL
+                SELECT o.organization_id, c.congress_id, c.convened_on, c.subordinate_window_end IS NOT NULL
+                FROM below b
+                JOIN congress.organizations o ON o.parent_id = b.organization_id
+                LEFT JOIN congress.congresses c ON c.campaign_id = $1 AND c.organization_id = o.organization_id
+                WHERE NOT b.sets_window)
+            SELECT c.congress_id FROM congress.congresses c
+            WHERE c.congress_id IN (SELECT congress_id FROM below WHERE congress_id IS NOT NULL AND convened_on IS NULL)
             ORDER BY c.congress_id
             FOR UPDATE OF c
             """, [superior.CampaignId, superior.OrganizationId], id => new FollowSuperiorPlan(id, change, context), context, metadata, cancellationToken);

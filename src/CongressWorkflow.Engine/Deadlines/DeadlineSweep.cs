@@ -184,9 +184,10 @@ public sealed class DeadlineSweep(PostgresEventStore store, NpgsqlDataSource dat
             retimed.Add((deadline, last, decision.NextOn));
         }
 
-        await store.AppendManyAsync(connection, transaction,
-            [.. ledger.Where(l => l.Value.Events.Count > 0).Select(l => new StreamAppend(l.Key, "ledger", ExpectedVersion.Any, l.Value.Events, l.Value.Outbox))],
-            new EventMetadata(SweepActor, Guid.NewGuid()), cancellationToken);
+        var metadata = new EventMetadata(SweepActor, Guid.NewGuid());
+        await store.AppendInBulkAsync(connection, transaction,
+            ledger.Where(l => l.Value.Events.Count > 0).Select(l => new BulkStreamAppend(new StreamAppend(l.Key, "ledger", ExpectedVersion.Any, l.Value.Events, l.Value.Outbox), metadata)),
+            cancellationToken);
 
         await WriteRowsAsync(connection, transaction, rows, retimed, ledger.Values.SelectMany(l => l.Outbox).ToList(), cancellationToken);
         await transaction.CommitAsync(cancellationToken);

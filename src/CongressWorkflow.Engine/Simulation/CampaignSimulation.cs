@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using CongressWorkflow.Domain.Campaigns;
 using CongressWorkflow.Domain.Common;
 using CongressWorkflow.Domain.Congresses;
@@ -159,16 +160,12 @@ public sealed class CampaignSimulation
         await _sweep.RunAsync(cancellationToken);
         SetClock(day, 2);
 
-        // Every unit's own steps of the day (in the order above), units side by side.
-        await Parallel.ForEachAsync(actions.Where(a => a.Kind != ActionKind.Convene).GroupBy(a => a.Unit.Id),
-            new ParallelOptions { MaxDegreeOfParallelism = _parallelism, CancellationToken = cancellationToken },
-            async (steps, ct) =>
-            {
-                foreach (var step in steps.OrderBy(s => s.Kind))
-                {
-                    await StepAsync(step, day, ct);
-                }
-            });
+        // Every unit's own steps of the day (in the order above): the first of each unit's in one round of batches, then the second...
+        var byUnit = actions.Where(a => a.Kind != ActionKind.Convene).GroupBy(a => a.Unit.Id).Select(g => g.OrderBy(a => a.Kind).ToList()).ToList();
+        for (var round = 0; byUnit.Any(steps => steps.Count > round); round++)
+        {
+            await RunAsync([.. byUnit.Where(steps => steps.Count > round).Select(steps => Steps(steps[round], day))], cancellationToken);
+        }
 
         // Then the congresses due, bottom-up: a committee convenes once every subordinate has; the others wait.
         foreach (var convene in actions.Where(a => a.Kind == ActionKind.Convene))
@@ -179,62 +176,62 @@ public sealed class CampaignSimulation
         foreach (var level in _waiting.Select(id => _campaign[id]).GroupBy(u => u.Level).OrderByDescending(g => g.Key).ToList())
         {
             var ready = level.Where(u => _children.GetValueOrDefault(u.Id, []).All(_held.ContainsKey)).ToList();
-            await Parallel.ForEachAsync(ready, new ParallelOptions { MaxDegreeOfParallelism = _parallelism, CancellationToken = cancellationToken },
-                async (unit, ct) => await ConveneAsync(unit, day, ct));
+            await RunAsync([.. ready.Select(u => CongressDay(u, day))], cancellationToken);
+            // The superiors recognise the results (a congress held before a restart has them recognised already: refused, counted).
+            await RunAsync([.. ready.Where(u => u.ParentId is not null).Select(u => (IReadOnlyList<CongressCommand>)
+                [new RecogniseResults(Congress.StreamId(_campaign.CampaignId, u.Id), Document("QĐ", u.Id), Context(u.ParentId!, Roles.Committee))])], cancellationToken);
+            foreach (var unit in ready)
+            {
+                _held.TryAdd(unit.Id, 0);
+            }
+
             _waiting.RemoveWhere(_held.ContainsKey);
         }
     }
 
-    private async Task StepAsync(Action step, DateOnly day, CancellationToken cancellationToken)
+    /// <summary>One unit's step of the day, as the sequence its actor carries out in one go.</summary>
+    private IReadOnlyList<CongressCommand> Steps(Action step, DateOnly day)
     {
         var unit = step.Unit;
         var congress = Congress.StreamId(_campaign.CampaignId, unit.Id);
         var me = Context(unit.Id);
         var superior = unit.ParentId is null ? me : Context(unit.ParentId, Roles.Committee);
-        switch (step.Kind)
+        return step.Kind switch
         {
-            case ActionKind.Submit:
-                // The secretariat's day of preparation, in one transaction (all or none: a resumed day finds it done or not at all).
-                await DoAsync(
-                [
-                    new FormSubcommittee(congress, SubcommitteeKind.Documents, "Trưởng Tiểu ban Văn kiện", 5, me),
-                    new FormSubcommittee(congress, SubcommitteeKind.Personnel, "Trưởng Tiểu ban Nhân sự", 3, me),
-                    new FormSubcommittee(congress, SubcommitteeKind.OrganisationService, "Trưởng Tiểu ban Tổ chức – Phục vụ", 4, me),
-                    new PrepareDraft(congress, DraftKind.PoliticalReport, me),
-                    new PrepareDraft(congress, DraftKind.ReviewReport, me),
-                    new CollectComments(congress, DraftKind.PoliticalReport, 5, 17, me),
-                    new PreparePersonnelPlan(congress, 11, 13, 3, 1, me),
-                    new SubmitToSuperior(congress, me),
-                ], cancellationToken);
-                break;
-            case ActionKind.Return:
-                await DoAsync(new ReturnSubmission(congress, "Bổ sung cơ cấu cán bộ nữ và cán bộ trẻ trong đề án nhân sự", superior), cancellationToken);
-                break;
-            case ActionKind.Resubmit:
-                await DoAsync(new SubmitToSuperior(congress, me), cancellationToken);
-                break;
-            case ActionKind.Approve:
-                await DoAsync(new ApproveSubmission(congress, Document("QĐ", unit.Id), superior), cancellationToken);
-                break;
-            case ActionKind.Postpone:
-                var (state, _) = await _congresses.LoadAsync(congress, cancellationToken);
-                CongressCommand postpone = new PostponeCongress(congress, "COVID-19: thực hiện giãn cách xã hội", me);
-                await DoAsync(state.Schedule is null ? [new ScheduleCongress(congress, new DateWindow(day.AddDays(3), day.AddDays(3)), me), postpone] : [postpone],
-                    cancellationToken);
-                break;
-            case ActionKind.Reschedule:
-                await DoAsync(new RescheduleCongress(congress, new DateWindow(unit.HeldOn, unit.HeldOn), "Hết giãn cách xã hội", me), cancellationToken);
-                break;
-            case ActionKind.Widen:
-                // Like 12-KH/ĐU: the committee moves its own congress back and gives its branches until a week before it.
-                var planned = unit.PlannedDate.AddDays(21) < unit.Window.End ? unit.PlannedDate.AddDays(21) : unit.Window.End;
-                await DoAsync(new AmendPlan(congress, Document("KH", unit.Id), day, planned, unit.Window, new DateWindow(unit.SubordinateWindow!.Start, planned.AddDays(-7)),
-                    Deadlines(planned, unit.Window), null, me), cancellationToken);
-                break;
-        }
+            // The secretariat's day of preparation, all or none: a resumed day finds it done or not at all.
+            ActionKind.Submit =>
+            [
+                new FormSubcommittee(congress, SubcommitteeKind.Documents, "Trưởng Tiểu ban Văn kiện", 5, me),
+                new FormSubcommittee(congress, SubcommitteeKind.Personnel, "Trưởng Tiểu ban Nhân sự", 3, me),
+                new FormSubcommittee(congress, SubcommitteeKind.OrganisationService, "Trưởng Tiểu ban Tổ chức – Phục vụ", 4, me),
+                new PrepareDraft(congress, DraftKind.PoliticalReport, me),
+                new PrepareDraft(congress, DraftKind.ReviewReport, me),
+                new CollectComments(congress, DraftKind.PoliticalReport, 5, 17, me),
+                new PreparePersonnelPlan(congress, 11, 13, 3, 1, me),
+                new SubmitToSuperior(congress, me),
+            ],
+            ActionKind.Return => [new ReturnSubmission(congress, "Bổ sung cơ cấu cán bộ nữ và cán bộ trẻ trong đề án nhân sự", superior)],
+            ActionKind.Resubmit => [new SubmitToSuperior(congress, me)],
+            ActionKind.Approve => [new ApproveSubmission(congress, Document("QĐ", unit.Id), superior)],
+            // The congress had been set for three days later when the wave stopped it (the simulation schedules no other).
+            ActionKind.Postpone =>
+                [new ScheduleCongress(congress, new DateWindow(day.AddDays(3), day.AddDays(3)), me), new PostponeCongress(congress, "COVID-19: thực hiện giãn cách xã hội", me)],
+            ActionKind.Reschedule => [new RescheduleCongress(congress, new DateWindow(unit.HeldOn, unit.HeldOn), "Hết giãn cách xã hội", me)],
+            // Like 12-KH/ĐU: the committee moves its own congress back and gives its branches until a week before it.
+            ActionKind.Widen => [Widening(unit, day, congress, me)],
+            _ => throw new UnreachableException(),
+        };
     }
 
-    private async Task ConveneAsync(SimulatedUnit unit, DateOnly day, CancellationToken cancellationToken)
+    private static AmendPlan Widening(SimulatedUnit unit, DateOnly day, string congress, CommandContext me)
+    {
+        var planned = unit.PlannedDate.AddDays(21) < unit.Window.End ? unit.PlannedDate.AddDays(21) : unit.Window.End;
+        return new AmendPlan(congress, Document("KH", unit.Id), day, planned, unit.Window, new DateWindow(unit.SubordinateWindow!.Start, planned.AddDays(-7)),
+            Deadlines(planned, unit.Window), null, me);
+    }
+
+    /// <summary>The congress, its elections and (above a branch) its resolution: one sequence, by the unit itself.</summary>
+    private IReadOnlyList<CongressCommand> CongressDay(SimulatedUnit unit, DateOnly day)
     {
         var congress = Congress.StreamId(_campaign.CampaignId, unit.Id);
         var me = Context(unit.Id);
@@ -245,8 +242,6 @@ public sealed class CampaignSimulation
             OrganizationLevel.Ministry => (7_000, 300),
             _ => (80_000, 450),
         };
-        // The congress, its elections and (above a branch) its resolution, in one transaction; a congress held before a
-        // restart refuses them all as already done. Then the superior recognises the results.
         var branch = unit.Level == OrganizationLevel.Branch;
         List<CongressCommand> congressDay =
         [
@@ -259,30 +254,35 @@ public sealed class CampaignSimulation
             congressDay.Add(new IssueResolution(congress, Document("NQ", unit.Id), me));
         }
 
-        await DoAsync(congressDay, cancellationToken);
-        if (unit.ParentId is not null)
-        {
-            await DoAsync([new RecogniseResults(congress, Document("QĐ", unit.Id), Context(unit.ParentId, Roles.Committee))], cancellationToken);
-        }
-
-        _held.TryAdd(unit.Id, 0);
+        return congressDay;
     }
 
-    private Task DoAsync(CongressCommand command, CancellationToken cancellationToken) => DoAsync([command], cancellationToken);
+    /// <summary>How many congresses' sequences one transaction decides and writes.</summary>
+    private const int BatchSize = 1_000;
 
-    /// <summary>One actor's steps of a congress on the day, in one transaction.</summary>
-    private async Task DoAsync(IReadOnlyList<CongressCommand> steps, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sequences of different congresses, in batches (<see cref="CongressService.HandleBatchAsync"/>), a few batches side
+    /// by side. A step refused because it had already been carried out (a resumed day) or overtaken by the unit's other
+    /// steps is counted, not an error; any other refusal stops the simulation.
+    /// </summary>
+    private async Task RunAsync(IReadOnlyList<IReadOnlyList<CongressCommand>> sequences, CancellationToken cancellationToken)
     {
-        try
-        {
-            await _congresses.HandleSequenceAsync(steps, cancellationToken: cancellationToken);
-        }
-        catch (CommandRejectedException e) when (e.Code is CongressErrors.AlreadyPlanned or CongressErrors.WrongStage or CongressErrors.NotPostponed
-                                                     or CongressErrors.Postponed or CongressErrors.SameDocument)
-        {
-            // Already done before a restart (or overtaken by the unit's other steps): the rules refuse it, nothing is written.
-            Interlocked.Increment(ref _repeated);
-        }
+        await Parallel.ForEachAsync(sequences.Chunk(BatchSize), new ParallelOptions { MaxDegreeOfParallelism = _parallelism, CancellationToken = cancellationToken },
+            async (batch, ct) =>
+            {
+                foreach (var outcome in await _congresses.HandleBatchAsync(batch, ct))
+                {
+                    if (outcome.Refusal is { Code: CongressErrors.AlreadyPlanned or CongressErrors.WrongStage or CongressErrors.NotPostponed or CongressErrors.Postponed
+                            or CongressErrors.SameDocument })
+                    {
+                        Interlocked.Increment(ref _repeated);
+                    }
+                    else if (outcome.Refusal is { } refusal)
+                    {
+                        throw new CommandRejectedException(refusal);
+                    }
+                }
+            });
     }
 
     private async Task ImportTreeAsync(IProgress<SimulationProgress>? progress, CancellationToken cancellationToken)
@@ -304,7 +304,7 @@ public sealed class CampaignSimulation
         progress?.Report(new SimulationProgress(PhaseTree, _campaign.Units.Count, _campaign.Units.Count, null));
     }
 
-    /// <summary>Plans top-down, level by level (a unit's window is checked against its superior's), the units of a level side by side.</summary>
+    /// <summary>Plans top-down, level by level (a unit's window is checked against its superior's), the units of a level in batches.</summary>
     private async Task PlanAsync(IProgress<SimulationProgress>? progress, CancellationToken cancellationToken)
     {
         SetClock(SimulatedCampaign.FirstDay, 2);
@@ -312,22 +312,16 @@ public sealed class CampaignSimulation
         long done = planned.Count;
         foreach (var level in _campaign.Units.GroupBy(u => u.Level).OrderBy(g => g.Key))
         {
-            await Parallel.ForEachAsync(level.Where(u => !planned.Contains(u.Id)),
-                new ParallelOptions { MaxDegreeOfParallelism = _parallelism, CancellationToken = cancellationToken },
-                async (unit, ct) =>
-                {
-                    var document = DocumentReference.Parse($"{StableNumber(unit.Id)}-KH/{(unit.Level == OrganizationLevel.Central ? "TW" : "ĐU")}");
-                    await DoAsync(new IssuePlan(Congress.StreamId(_campaign.CampaignId, unit.Id), _campaign.CampaignId, unit.Id, null, document,
-                        DocumentReference.Parse("35-CT/TW"), SimulatedCampaign.FirstDay, unit.PlannedDate, unit.Window, unit.SubordinateWindow,
-                        Deadlines(unit.PlannedDate, unit.Window), unit.IsPilot, null, Context(unit.Id)), ct);
-                    if (Interlocked.Increment(ref done) % 200 == 0)
-                    {
-                        progress?.Report(new SimulationProgress(PhasePlans, done, _campaign.Units.Count, null));
-                    }
-                });
+            foreach (var part in level.Where(u => !planned.Contains(u.Id)).Chunk(BatchSize * _parallelism))
+            {
+                await RunAsync([.. part.Select(unit => (IReadOnlyList<CongressCommand>)[new IssuePlan(Congress.StreamId(_campaign.CampaignId, unit.Id), _campaign.CampaignId,
+                    unit.Id, null, DocumentReference.Parse($"{StableNumber(unit.Id)}-KH/{(unit.Level == OrganizationLevel.Central ? "TW" : "ĐU")}"),
+                    DocumentReference.Parse("35-CT/TW"), SimulatedCampaign.FirstDay, unit.PlannedDate, unit.Window, unit.SubordinateWindow,
+                    Deadlines(unit.PlannedDate, unit.Window), unit.IsPilot, null, Context(unit.Id))])], cancellationToken);
+                done += part.Length;
+                progress?.Report(new SimulationProgress(PhasePlans, done, _campaign.Units.Count, null));
+            }
         }
-
-        progress?.Report(new SimulationProgress(PhasePlans, _campaign.Units.Count, _campaign.Units.Count, null));
     }
 
     private static IReadOnlyList<Deadline> Deadlines(DateOnly planned, DateWindow window) =>
