@@ -6,6 +6,7 @@ using CongressWorkflow.Domain.Campaigns;
 using CongressWorkflow.Engine.Campaigns;
 using CongressWorkflow.Engine.Commands;
 using CongressWorkflow.Engine.Deadlines;
+using CongressWorkflow.Engine.Organizations;
 using CongressWorkflow.EventStore;
 using CongressWorkflow.EventStore.Outbox;
 using Npgsql;
@@ -359,6 +360,9 @@ public sealed class CongressService(CommandPipeline pipeline)
     /// superiors' congress rows are share-locked first: an amendment of their plans waits for these commands, or is
     /// seen by them.
     /// </summary>
+    /// <summary>How far up a superior's ancestry can reach: the levels of the tree.</summary>
+    private static readonly int OrganizationLevels = Enum.GetValues<OrganizationLevel>().Length;
+
     private async Task<IReadOnlyList<DateWindow?>> InheritedWindowsAsync(
         CommandSession session, IReadOnlyList<(string CampaignId, string? SuperiorId, DateOnly On)> requests, CancellationToken cancellationToken)
     {
@@ -369,15 +373,9 @@ public sealed class CongressService(CommandPipeline pipeline)
         }
 
         var upwards = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-        await using (var ancestry = new NpgsqlCommand("""
-            SELECT s.id, a.organization_id
-            FROM unnest($1::text[]) AS s(id)
-            JOIN congress.organizations o ON o.organization_id = s.id
-            JOIN congress.organizations a ON a.path @> o.path
-            ORDER BY s.id, nlevel(a.path) DESC
-            """, session.Connection, session.Transaction))
+        await using (var ancestry = new NpgsqlCommand(OrganizationTree.UpwardsSql, session.Connection, session.Transaction))
         {
-            ancestry.Parameters.Add(new() { Value = superiorIds });
+            ancestry.Parameters.AddPositional(superiorIds, OrganizationLevels);
             await using var reader = await ancestry.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {

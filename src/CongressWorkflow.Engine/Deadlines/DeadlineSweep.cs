@@ -5,6 +5,7 @@ using System.Text.Json;
 using CongressWorkflow.Domain.Common;
 using CongressWorkflow.Domain.Congresses;
 using CongressWorkflow.Domain.Deadlines;
+using CongressWorkflow.Engine.Organizations;
 using CongressWorkflow.EventStore;
 using CongressWorkflow.EventStore.Outbox;
 using CongressWorkflow.EventStore.Telemetry;
@@ -58,15 +59,18 @@ public sealed class DeadlineSweep(PostgresEventStore store, NpgsqlDataSource dat
         {
             int deadlines = 0, sent = 0, skipped = 0, deliveries = 0;
             var context = new SweepContext(connection, today);
-            while (true)
+            foreach (var campaign in await CampaignsToSweepAsync(connection, cancellationToken))
             {
-                var batch = await SweepBatchAsync(context, cancellationToken);
-                if (batch.Deadlines == 0)
+                while (true)
                 {
-                    break;
-                }
+                    var batch = await SweepBatchAsync(context, campaign, cancellationToken);
+                    if (batch.Deadlines == 0)
+                    {
+                        break;
+                    }
 
-                (deadlines, sent, skipped, deliveries) = (deadlines + batch.Deadlines, sent + batch.Sent, skipped + batch.Skipped, deliveries + batch.Deliveries);
+                    (deadlines, sent, skipped, deliveries) = (deadlines + batch.Deadlines, sent + batch.Sent, skipped + batch.Skipped, deliveries + batch.Deliveries);
+                }
             }
 
             activity?.SetTag("cw.deadlines", deadlines);
@@ -79,6 +83,32 @@ public sealed class DeadlineSweep(PostgresEventStore store, NpgsqlDataSource dat
             unlock.Parameters.AddPositional(LockName);
             await unlock.ExecuteNonQueryAsync(CancellationToken.None);
         }
+    }
+
+    /// <summary>
+    /// The campaigns this sweep is for: the simulated one, or every real one. Swept one at a time, each through its own
+    /// part of the due index: the deadlines of other campaigns (a simulation's, due on days long past) are never read.
+    /// </summary>
+    private async Task<IReadOnlyList<string>> CampaignsToSweepAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        if (simulatedCampaignId is not null)
+        {
+            return [simulatedCampaignId];
+        }
+
+        var campaigns = new List<string>();
+        await using var command = new NpgsqlCommand("""
+            SELECT campaign_id FROM congress.campaigns c
+            WHERE NOT EXISTS (SELECT 1 FROM congress.simulations s WHERE s.simulation_id = c.campaign_id)
+            ORDER BY campaign_id
+            """, connection);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            campaigns.Add(reader.GetString(0));
+        }
+
+        return campaigns;
     }
 
     private sealed class SweepContext(NpgsqlConnection connection, DateOnly today)
@@ -96,7 +126,7 @@ public sealed class DeadlineSweep(PostgresEventStore store, NpgsqlDataSource dat
 
     private sealed record Unit(string Id, string Name, string? ParentId);
 
-    private async Task<(int Deadlines, int Sent, int Skipped, int Deliveries)> SweepBatchAsync(SweepContext sweep, CancellationToken cancellationToken)
+    private async Task<(int Deadlines, int Sent, int Skipped, int Deliveries)> SweepBatchAsync(SweepContext sweep, string campaignId, CancellationToken cancellationToken)
     {
         var connection = sweep.Connection;
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -105,16 +135,14 @@ public sealed class DeadlineSweep(PostgresEventStore store, NpgsqlDataSource dat
             SELECT d.congress_id, d.milestone, d.due_on, d.campaign_id, d.organization_id, o.name, d.responsible_id, d.plan_document, d.last_step_on,
                    d.effective_from
             FROM congress.deadlines d JOIN congress.organizations o ON o.organization_id = d.organization_id
-            WHERE d.next_step_on <= $1 AND NOT d.is_met AND d.closed_reason IS NULL
+            WHERE d.campaign_id = $3 AND d.next_step_on <= $1 AND NOT d.is_met AND d.closed_reason IS NULL
               AND d.effective_from <= $1 AND (d.effective_until IS NULL OR d.effective_until >= $1)
-              AND CASE WHEN $3::text IS NULL THEN NOT EXISTS (SELECT 1 FROM congress.simulations s WHERE s.simulation_id = d.campaign_id)
-                       ELSE d.campaign_id = $3 END
             ORDER BY d.next_step_on, d.congress_id, d.milestone, d.due_on
             LIMIT $2
             FOR UPDATE OF d
             """, connection, transaction))
         {
-            select.Parameters.AddPositional(sweep.Today, BatchSize, simulatedCampaignId);
+            select.Parameters.AddPositional(sweep.Today, BatchSize, campaignId);
             await using var reader = await select.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
@@ -262,16 +290,12 @@ public sealed class DeadlineSweep(PostgresEventStore store, NpgsqlDataSource dat
         NpgsqlConnection connection, NpgsqlTransaction transaction, string[] ids, CancellationToken cancellationToken)
     {
         var units = new Dictionary<string, Unit>(StringComparer.Ordinal);
-        await using var command = new NpgsqlCommand("""
-            SELECT a.organization_id, a.name, a.parent_id
-            FROM congress.organizations o JOIN congress.organizations a ON a.path @> o.path AND nlevel(a.path) >= nlevel(o.path) - 2
-            WHERE o.organization_id = ANY($1)
-            """, connection, transaction);
-        command.Parameters.AddPositional((object)ids);
+        await using var command = new NpgsqlCommand(OrganizationTree.UpwardsSql, connection, transaction);
+        command.Parameters.AddPositional(ids, 2);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            units[reader.GetString(0)] = new Unit(reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2));
+            units[reader.GetString(1)] = new Unit(reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3));
         }
 
         return units;

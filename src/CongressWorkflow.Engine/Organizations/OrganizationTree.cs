@@ -24,6 +24,22 @@ public sealed class OrganizationTree(NpgsqlDataSource dataSource)
         ORDER BY nlevel(a.path)
         """;
 
+    /// <summary>
+    /// SQL: the organisations named in $1 (text[]) and their ancestors up to $2 levels above, as (start, organization_id,
+    /// name, parent_id, distance), nearest first. It climbs the parent chain, one primary-key lookup a level: searching
+    /// the paths that contain each one's (GiST) took 30 to 150 ms for a batch of a few hundred organisations.
+    /// </summary>
+    public const string UpwardsSql = """
+        WITH RECURSIVE up AS (
+            SELECT s.id AS start, o.organization_id, o.name, o.parent_id, 0 AS distance
+            FROM unnest($1::text[]) AS s(id) JOIN congress.organizations o ON o.organization_id = s.id
+          UNION ALL
+            SELECT up.start, p.organization_id, p.name, p.parent_id, up.distance + 1
+            FROM up JOIN congress.organizations p ON p.organization_id = up.parent_id
+            WHERE up.distance < $2)
+        SELECT start, organization_id, name, parent_id, distance FROM up ORDER BY start, distance
+        """;
+
     public async Task<OrganizationNode?> GetAsync(string organizationId, CancellationToken cancellationToken = default) =>
         (await QueryAsync($"SELECT {Columns} FROM congress.organizations o WHERE organization_id = $1", cancellationToken, organizationId))
             .SingleOrDefault();
