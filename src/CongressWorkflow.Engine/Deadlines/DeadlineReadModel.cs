@@ -23,21 +23,25 @@ public static class DeadlineReadModel
 
     /// <summary>
     /// Rewrites the deadlines of congresses after commands on them (one congress or a batch of them, each once): the
-    /// facts they need (their campaigns' policies, their organisations' parents, the steps already recorded) are read
-    /// in one round trip for all, and the rows replaced in another.
+    /// facts they need (their campaigns' policies, their organisations' parents, the rows as they stand) are read in one
+    /// round trip for all, and in another the rows that changed are written and those no longer derived deleted. Most
+    /// commands change no deadline: rewriting every row each time left the index the sweep reads full of dead entries.
     /// </summary>
     public static async Task RederiveAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<Congress> states, DateOnly today)
     {
         var policies = new Dictionary<string, DeadlinePolicy>(StringComparer.Ordinal);
         var superiors = new Dictionary<string, string?>(StringComparer.Ordinal);
-        var existing = new Dictionary<(string CongressId, string Milestone, DateOnly Due), (DateOnly? LastStepOn, DateOnly? MetOn)>();
+        var existing = new Dictionary<(string CongressId, string Milestone, DateOnly Due), StoredDeadline>();
         await using (var facts = new NpgsqlBatch(connection, transaction))
         {
             facts.BatchCommands.Add(Command(PolicySql, (object)states.Select(s => s.CampaignId).Distinct().ToArray()));
             facts.BatchCommands.Add(Command("SELECT organization_id, parent_id FROM congress.organizations WHERE organization_id = ANY($1)",
                 (object)states.Select(s => s.OrganizationId).Distinct().ToArray()));
-            facts.BatchCommands.Add(Command("SELECT congress_id, milestone, due_on, last_step_on, met_on FROM congress.deadlines WHERE congress_id = ANY($1)",
-                (object)states.Select(s => s.CongressId).ToArray()));
+            facts.BatchCommands.Add(Command("""
+                SELECT congress_id, milestone, due_on, responsible_id, plan_document, effective_from, effective_until, met_on, last_step_on, next_step_on,
+                       closed_reason IS NOT NULL
+                FROM congress.deadlines WHERE congress_id = ANY($1)
+                """, (object)states.Select(s => s.CongressId).ToArray()));
             await using var reader = await facts.ExecuteReaderAsync();
             while (await reader.ReadAsync())
             {
@@ -54,29 +58,44 @@ public static class DeadlineReadModel
             await reader.NextResultAsync();
             while (await reader.ReadAsync())
             {
-                existing[(reader.GetString(0), reader.GetString(1), reader.GetFieldValue<DateOnly>(2))] =
-                    (reader.IsDBNull(3) ? null : reader.GetFieldValue<DateOnly>(3), reader.IsDBNull(4) ? null : reader.GetFieldValue<DateOnly>(4));
+                DateOnly? DateAt(int i) => reader.IsDBNull(i) ? null : reader.GetFieldValue<DateOnly>(i);
+                existing[(reader.GetString(0), reader.GetString(1), reader.GetFieldValue<DateOnly>(2))] = new StoredDeadline(reader.GetString(3),
+                    reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetFieldValue<DateOnly>(5), DateAt(6), DateAt(7), DateAt(8), DateAt(9), reader.GetBoolean(10));
             }
         }
 
-        var rows = states.SelectMany(state =>
+        var derived = states.SelectMany(state =>
         {
             var policy = policies.GetValueOrDefault(state.CampaignId, DeadlinePolicy.Default);
             return CongressDeadlines.Derive(state, superiors.GetValueOrDefault(state.OrganizationId), policy).Select(d =>
             {
                 var kept = existing.GetValueOrDefault((state.CongressId, Name(d.Milestone), d.Due));
-                var metOn = d.IsMet ? d.MetOn ?? kept.MetOn ?? today : (DateOnly?)null;
-                return (State: state, Deadline: d, kept.LastStepOn, MetOn: metOn,
-                    NextStepOn: d.IsMet ? null : NextStepOn(d.Due, d.EffectiveFrom, kept.LastStepOn, policy));
+                var metOn = d.IsMet ? d.MetOn ?? kept?.MetOn ?? today : (DateOnly?)null;
+                return (State: state, Milestone: Name(d.Milestone), d.Due, Row: new StoredDeadline(d.ResponsibleOrganizationId, d.PlanDocument, d.EffectiveFrom,
+                    d.EffectiveUntil, metOn, kept?.LastStepOn, d.IsMet ? null : NextStepOn(d.Due, d.EffectiveFrom, kept?.LastStepOn, policy), IsClosed: false));
             });
         }).ToList();
+        var changed = derived.Where(d => existing.GetValueOrDefault((d.State.CongressId, d.Milestone, d.Due)) != d.Row).ToList();
+        var kept = derived.Select(d => (d.State.CongressId, d.Milestone, d.Due)).ToHashSet();
+        var gone = existing.Keys.Where(key => !kept.Contains(key)).ToList();
+        if (changed.Count == 0 && gone.Count == 0)
+        {
+            return;
+        }
 
         await using var batch = new NpgsqlBatch(connection, transaction);
-        batch.BatchCommands.Add(Command("DELETE FROM congress.deadlines WHERE congress_id = ANY($1)", (object)states.Select(s => s.CongressId).ToArray()));
-        if (rows.Count > 0)
+        if (gone.Count > 0)
         {
             batch.BatchCommands.Add(Command("""
-                INSERT INTO congress.deadlines (congress_id, milestone, due_on, campaign_id, organization_id, responsible_id, plan_document,
+                DELETE FROM congress.deadlines d USING unnest($1::text[], $2::text[], $3::date[]) AS g(congress_id, milestone, due_on)
+                WHERE (d.congress_id, d.milestone, d.due_on) = (g.congress_id, g.milestone, g.due_on)
+                """, gone.Select(g => g.CongressId).ToArray(), gone.Select(g => g.Milestone).ToArray(), gone.Select(g => g.Due).ToArray()));
+        }
+
+        if (changed.Count > 0)
+        {
+            batch.BatchCommands.Add(Command("""
+                INSERT INTO congress.deadlines AS t (congress_id, milestone, due_on, campaign_id, organization_id, responsible_id, plan_document,
                     effective_from, effective_until, is_met, met_on, last_step_on, next_step_on)
                 SELECT d.congress_id, d.milestone, d.due, d.campaign_id, d.organization_id, d.responsible, d.plan, d.effective_from, d.effective_until,
                        d.met_on IS NOT NULL, d.met_on, d.last_step_on, d.next_step_on
@@ -84,16 +103,23 @@ public static class DeadlineReadModel
                             $11::date[], $12::date[])
                      AS d(congress_id, campaign_id, organization_id, milestone, due, responsible, plan, effective_from, effective_until, met_on,
                           last_step_on, next_step_on)
+                ON CONFLICT (congress_id, milestone, due_on) DO UPDATE SET responsible_id = excluded.responsible_id, plan_document = excluded.plan_document,
+                    effective_from = excluded.effective_from, effective_until = excluded.effective_until, is_met = excluded.is_met,
+                    met_on = excluded.met_on, last_step_on = excluded.last_step_on, next_step_on = excluded.next_step_on, closed_reason = NULL
                 """,
-                rows.Select(r => r.State.CongressId).ToArray(), rows.Select(r => r.State.CampaignId).ToArray(), rows.Select(r => r.State.OrganizationId).ToArray(),
-                rows.Select(r => Name(r.Deadline.Milestone)).ToArray(), rows.Select(r => r.Deadline.Due).ToArray(),
-                rows.Select(r => r.Deadline.ResponsibleOrganizationId).ToArray(), rows.Select(r => r.Deadline.PlanDocument).ToArray(),
-                rows.Select(r => r.Deadline.EffectiveFrom).ToArray(), rows.Select(r => r.Deadline.EffectiveUntil).ToArray(),
-                rows.Select(r => r.MetOn).ToArray(), rows.Select(r => r.LastStepOn).ToArray(), rows.Select(r => r.NextStepOn).ToArray()));
+                changed.Select(r => r.State.CongressId).ToArray(), changed.Select(r => r.State.CampaignId).ToArray(), changed.Select(r => r.State.OrganizationId).ToArray(),
+                changed.Select(r => r.Milestone).ToArray(), changed.Select(r => r.Due).ToArray(), changed.Select(r => r.Row.ResponsibleId).ToArray(),
+                changed.Select(r => r.Row.PlanDocument).ToArray(), changed.Select(r => r.Row.EffectiveFrom).ToArray(), changed.Select(r => r.Row.EffectiveUntil).ToArray(),
+                changed.Select(r => r.Row.MetOn).ToArray(), changed.Select(r => r.Row.LastStepOn).ToArray(), changed.Select(r => r.Row.NextStepOn).ToArray()));
         }
 
         await batch.ExecuteNonQueryAsync();
     }
+
+    /// <summary>A deadline row's columns besides its key (whether it is met follows from the day it was met).</summary>
+    private sealed record StoredDeadline(
+        string ResponsibleId, string? PlanDocument, DateOnly EffectiveFrom, DateOnly? EffectiveUntil, DateOnly? MetOn, DateOnly? LastStepOn, DateOnly? NextStepOn,
+        bool IsClosed);
 
     /// <summary>The day of the first step of a deadline's schedule after the last one recorded; null when none is left.</summary>
     public static DateOnly? NextStepOn(DateOnly due, DateOnly startsOn, DateOnly? lastStepOn, DeadlinePolicy policy) =>
