@@ -383,15 +383,15 @@ public sealed class CongressService(CommandPipeline pipeline)
         return result;
     }
 
+    /// <summary>How far up a superior's ancestry can reach: the levels of the tree.</summary>
+    private static readonly int OrganizationLevels = Enum.GetValues<OrganizationLevel>().Length;
+
     /// <summary>
     /// For each (campaign, superior, date): the window for subordinates in the plan in force on that date at the
     /// nearest planned superior, walking up from the given one; null at the top or when no superior has planned. The
     /// superiors' congress rows are share-locked first: an amendment of their plans waits for these commands, or is
     /// seen by them.
     /// </summary>
-    /// <summary>How far up a superior's ancestry can reach: the levels of the tree.</summary>
-    private static readonly int OrganizationLevels = Enum.GetValues<OrganizationLevel>().Length;
-
     private async Task<IReadOnlyList<DateWindow?>> InheritedWindowsAsync(
         CommandSession session, IReadOnlyList<(string CampaignId, string? SuperiorId, DateOnly On)> requests, CancellationToken cancellationToken)
     {
