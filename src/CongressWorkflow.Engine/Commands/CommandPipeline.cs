@@ -110,9 +110,7 @@ public sealed class CommandPipeline(PostgresEventStore store, NpgsqlDataSource d
             }
             catch (ConcurrencyException) when (expectedVersion is null && attempt < MaxAttemptsWithoutExpectedVersion)
             {
-                activity?.AddEvent(new ActivityEvent("command.redecide"));
-                // Backing off with jitter spreads the writers that lost the race so that one of them wins each round.
-                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 2 << Math.Min(attempt, 6))), cancellationToken);
+                await BackOffAsync(activity, attempt, cancellationToken);
             }
             catch (Exception e) when (e is CommandRejectedException or EventStoreException)
             {
@@ -206,8 +204,7 @@ public sealed class CommandPipeline(PostgresEventStore store, NpgsqlDataSource d
             }
             catch (ConcurrencyException) when (attempt < MaxAttemptsWithoutExpectedVersion)
             {
-                activity?.AddEvent(new ActivityEvent("command.redecide"));
-                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 2 << Math.Min(attempt, 6))), cancellationToken);
+                await BackOffAsync(activity, attempt, cancellationToken);
             }
         }
 
@@ -256,9 +253,8 @@ public sealed class CommandPipeline(PostgresEventStore store, NpgsqlDataSource d
             }
 
             await transaction.CommitAsync(cancellationToken);
-            Handled.Add(writes.Count, new KeyValuePair<string, object?>("cw.command", commandName), new KeyValuePair<string, object?>("cw.outcome", "accepted"));
-            Handled.Add(outcomes.Count(o => o.Refusal is not null), new KeyValuePair<string, object?>("cw.command", commandName),
-                new KeyValuePair<string, object?>("cw.outcome", "rejected"));
+            Count(commandName, "accepted", writes.Count);
+            Count(commandName, "rejected", outcomes.Count(o => o.Refusal is not null));
             return outcomes;
         }
     }
@@ -305,6 +301,13 @@ public sealed class CommandPipeline(PostgresEventStore store, NpgsqlDataSource d
         IdempotencyScope.Current?.MarkRecorded();
     }
 
-    private static void Count(string command, string outcome) =>
-        Handled.Add(1, new KeyValuePair<string, object?>("cw.command", command), new KeyValuePair<string, object?>("cw.outcome", outcome));
+    /// <summary>Before deciding again after losing a race: backing off with jitter spreads the writers that lost so that one of them wins each round.</summary>
+    private static Task BackOffAsync(Activity? activity, int attempt, CancellationToken cancellationToken)
+    {
+        activity?.AddEvent(new ActivityEvent("command.redecide"));
+        return Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 2 << Math.Min(attempt, 6))), cancellationToken);
+    }
+
+    private static void Count(string command, string outcome, long commands = 1) =>
+        Handled.Add(commands, new KeyValuePair<string, object?>("cw.command", command), new KeyValuePair<string, object?>("cw.outcome", outcome));
 }
