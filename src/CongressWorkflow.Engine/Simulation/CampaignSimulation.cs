@@ -322,6 +322,8 @@ public sealed class CampaignSimulation
                 progress?.Report(new SimulationProgress(PhasePlans, done, _campaign.Units.Count, null));
             }
         }
+
+        progress?.Report(new SimulationProgress(PhasePlans, _campaign.Units.Count, _campaign.Units.Count, null));
     }
 
     private static IReadOnlyList<Deadline> Deadlines(DateOnly planned, DateWindow window) =>
