@@ -178,7 +178,7 @@ public sealed class NotificationDelivery(
                 DeliveryOutcome.WillRetry => "retrying",
                 _ => "dead-lettered",
             };
-            return (attempt, notification, target, status);
+            return (attempt, payload, notification, target, status);
         }).ToList();
         await using var command = new NpgsqlCommand("""
             INSERT INTO congress.deliveries (delivery_id, notification_id, channel, target, status, attempts, last_error, created_at, updated_at, delivered_at)
@@ -196,8 +196,8 @@ public sealed class NotificationDelivery(
         await command.ExecuteNonQueryAsync(cancellationToken);
 
         // The inbox items delivered, in one statement (a repeated delivery of one finds it there already).
-        var items = attempts.Where(a => a.Outcome == DeliveryOutcome.Delivered)
-            .Select(a => (Item: DeliveryPayload.Read(a.Message.Destination, a.Message.PayloadJson) as InboxDelivery, a.At)).Where(i => i.Item is not null).ToList();
+        var items = rows.Where(r => r.attempt.Outcome == DeliveryOutcome.Delivered && r.payload is InboxDelivery)
+            .Select(r => (Item: (InboxDelivery)r.payload, r.attempt.At)).ToList();
         if (items.Count > 0)
         {
             await using var inbox = new NpgsqlCommand("""
@@ -206,9 +206,9 @@ public sealed class NotificationDelivery(
                 ON CONFLICT (item_id) DO NOTHING
                 """, connection, transaction);
             inbox.Parameters.AddPositional(
-                items.Select(i => i.Item!.DeliveryId).ToArray(), items.Select(i => i.Item!.OrganizationId).ToArray(), items.Select(i => i.Item!.NotificationId).ToArray(),
-                items.Select(i => i.Item!.Kind).ToArray(), items.Select(i => i.Item!.Title).ToArray(), items.Select(i => i.Item!.Body).ToArray(),
-                items.Select(i => i.Item!.CongressId).ToArray(), items.Select(i => i.At).ToArray());
+                items.Select(i => i.Item.DeliveryId).ToArray(), items.Select(i => i.Item.OrganizationId).ToArray(), items.Select(i => i.Item.NotificationId).ToArray(),
+                items.Select(i => i.Item.Kind).ToArray(), items.Select(i => i.Item.Title).ToArray(), items.Select(i => i.Item.Body).ToArray(),
+                items.Select(i => i.Item.CongressId).ToArray(), items.Select(i => i.At).ToArray());
             await inbox.ExecuteNonQueryAsync(cancellationToken);
         }
     }
