@@ -79,6 +79,13 @@ public static partial class CongressCli
             table.AddRow("head position", $"{store.GetProperty("headPosition").GetInt64():N0}");
             table.AddRow("schema version", $"{store.GetProperty("schemaVersion").GetInt32()} (the server applies migrations when it starts)");
             table.AddRow("database", Markup.Escape(store.GetProperty("database").GetProperty("mode").GetString()!));
+            foreach (var partition in store.GetProperty("partitions").EnumerateArray())
+            {
+                var key = partition.GetProperty("key").GetString()!;
+                table.AddRow(key.Length == 0 ? "partition (shared)" : $"partition {Markup.Escape(key)}",
+                    $"{Markup.Escape(partition.GetProperty("table").GetString()!)}, about {partition.GetProperty("estimatedEvents").GetInt64():N0} events");
+            }
+
             console.Write(table);
             return 0;
         }));

@@ -84,6 +84,11 @@ public sealed partial class PostgresEventStore
                 _ => new EventStoreException(EventStoreErrorCodes.DuplicateEvent, "an event of the bulk append is already stored", e),
             };
         }
+        catch (PostgresException e) when (UnknownPartition(e, "of the bulk append") is { } unknown)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, unknown.Code);
+            throw unknown;
+        }
         catch (EventStoreException e)
         {
             activity?.SetStatus(ActivityStatusCode.Error, e.Code);
@@ -132,14 +137,15 @@ public sealed partial class PostgresEventStore
         }
     }
 
-    private sealed record PreparedStream(string StreamId, string StreamType, long Version, byte[] LastHash, bool IsNew);
+    private sealed record PreparedStream(string StreamId, string StreamType, long Version, byte[] LastHash, bool IsNew, string Partition);
 
     private sealed record PreparedEvent(
-        Guid EventId, string StreamId, long StreamVersion, string Type, int SchemaVersion, EventMetadata Metadata, string? Headers, string Data, byte[] Hash);
+        Guid EventId, string StreamId, long StreamVersion, string Type, int SchemaVersion, EventMetadata Metadata, string? Headers, string Data, byte[] Hash,
+        string Partition);
 
     private sealed record PreparedChunk(IReadOnlyList<PreparedStream> Streams, IReadOnlyList<PreparedEvent> Events, IReadOnlyList<(OutboxMessage Message, Guid CorrelationId)> Outbox);
 
-    private sealed record StoredStream(long Version, byte[] LastHash, string StreamType);
+    private sealed record StoredStream(long Version, byte[] LastHash, string StreamType, string Partition);
 
     /// <summary>
     /// Locks the rows of the chunk's streams that exist (in stream order, as concurrent appenders do) and checks every
@@ -150,14 +156,14 @@ public sealed partial class PostgresEventStore
     {
         var stored = new Dictionary<string, StoredStream>(StringComparer.Ordinal);
         await using (var command = new NpgsqlCommand(
-            "SELECT stream_id, version, last_hash, stream_type FROM event_store.streams WHERE stream_id = ANY($1) ORDER BY stream_id FOR UPDATE",
+            "SELECT stream_id, version, last_hash, stream_type, partition_key FROM event_store.streams WHERE stream_id = ANY($1) ORDER BY stream_id FOR UPDATE",
             connection, transaction))
         {
             command.Parameters.Add(new() { Value = chunk.Select(a => a.Append.StreamId).ToArray() });
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                stored[reader.GetString(0)] = new StoredStream(reader.GetInt64(1), reader.GetFieldValue<byte[]>(2), reader.GetString(3));
+                stored[reader.GetString(0)] = new StoredStream(reader.GetInt64(1), reader.GetFieldValue<byte[]>(2), reader.GetString(3), reader.GetString(4));
             }
         }
 
@@ -177,6 +183,12 @@ public sealed partial class PostgresEventStore
                 throw new EventStoreException(EventStoreErrorCodes.StreamTypeMismatch,
                     $"stream {append.StreamId} is a {existing.StreamType} stream, not {append.StreamType}");
             }
+
+            if (existing is not null && append.Partition is { } partition && existing.Partition != partition)
+            {
+                throw new EventStoreException(EventStoreErrorCodes.PartitionMismatch,
+                    $"stream {append.StreamId} is in partition '{existing.Partition}', not '{partition}'");
+            }
         }
 
         return stored;
@@ -193,6 +205,7 @@ public sealed partial class PostgresEventStore
             var existing = stored.GetValueOrDefault(append.StreamId);
             var hash = existing?.LastHash ?? EventDigest.Genesis.ToArray();
             var before = existing?.Version ?? 0;
+            var partition = existing?.Partition ?? append.Partition ?? SharedPartition;
             for (var i = 0; i < append.Events.Count; i++)
             {
                 var (type, schemaVersion, headers, data) = Serialize(append.Events[i]);
@@ -201,10 +214,10 @@ public sealed partial class PostgresEventStore
                     metadata.Actor.UserId, metadata.Actor.Role, metadata.Actor.OrganizationId, metadata.CorrelationId, metadata.CausationId,
                     headers, data);
                 hash = EventDigest.Chain(hash, digest);
-                events.Add(new PreparedEvent(append.Events[i].EventId, append.StreamId, version, type, schemaVersion, metadata, headers, data, hash));
+                events.Add(new PreparedEvent(append.Events[i].EventId, append.StreamId, version, type, schemaVersion, metadata, headers, data, hash, partition));
             }
 
-            streams.Add(new PreparedStream(append.StreamId, append.StreamType, before + append.Events.Count, hash, existing is null));
+            streams.Add(new PreparedStream(append.StreamId, append.StreamType, before + append.Events.Count, hash, existing is null, partition));
             outbox.AddRange((append.Outbox ?? []).Select(m => (m, metadata.CorrelationId)));
         }
 
@@ -219,12 +232,13 @@ public sealed partial class PostgresEventStore
         foreach (var (isNew, sql) in new[]
                  {
                      (true, """
-                        INSERT INTO event_store.streams (stream_id, stream_type, version, last_hash, created_at, updated_at)
-                        SELECT s.id, s.type, s.version, s.hash, $5, $5 FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bytea[]) AS s(id, type, version, hash)
+                        INSERT INTO event_store.streams (stream_id, stream_type, version, last_hash, created_at, updated_at, partition_key)
+                        SELECT s.id, s.type, s.version, s.hash, $5, $5, s.partition
+                        FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bytea[], $6::text[]) AS s(id, type, version, hash, partition)
                         """),
                      (false, """
                         UPDATE event_store.streams t SET version = s.version, last_hash = s.hash, updated_at = $5
-                        FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bytea[]) AS s(id, type, version, hash)
+                        FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bytea[], $6::text[]) AS s(id, type, version, hash, partition)
                         WHERE t.stream_id = s.id
                         """),
                  })
@@ -241,6 +255,7 @@ public sealed partial class PostgresEventStore
             command.Parameters.Add(new() { Value = streams.Select(s => s.Version).ToArray() });
             command.Parameters.Add(new() { Value = streams.Select(s => s.LastHash).ToArray() });
             command.Parameters.Add(new() { Value = now });
+            command.Parameters.Add(new() { Value = streams.Select(s => s.Partition).ToArray() });
             batch.BatchCommands.Add(command);
         }
 
@@ -251,7 +266,7 @@ public sealed partial class PostgresEventStore
     {
         // The global position is left out: the column's default draws it from the sequence, row by row in this order.
         await using var writer = await connection.BeginBinaryImportAsync(
-            $"COPY event_store.events ({EventColumnsAfterPosition}) FROM STDIN (FORMAT BINARY)",
+            $"COPY event_store.events ({EventColumnsAfterPosition}, partition_key) FROM STDIN (FORMAT BINARY)",
             cancellationToken);
         for (var i = 0; i < chunk.Events.Count; i++)
         {
@@ -280,6 +295,7 @@ public sealed partial class PostgresEventStore
             await WriteNullableAsync(writer, e.Headers, NpgsqlDbType.Jsonb, cancellationToken);
             await writer.WriteAsync(e.Data, NpgsqlDbType.Jsonb, cancellationToken);
             await writer.WriteAsync(e.Hash, NpgsqlDbType.Bytea, cancellationToken);
+            await writer.WriteAsync(e.Partition, NpgsqlDbType.Text, cancellationToken);
         }
 
         await writer.CompleteAsync(cancellationToken);

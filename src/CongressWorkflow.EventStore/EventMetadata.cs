@@ -39,6 +39,11 @@ public sealed record StreamReadOptions(long? UpToVersion = null, DateTimeOffset?
 
 public sealed record StreamInfo(string StreamId, string StreamType, long Version, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
 
-/// <summary>One stream's part of a multi-stream append: its events at an expected version, and the outbox messages they cause.</summary>
+/// <summary>
+/// One stream's part of a multi-stream append: its events at an expected version, and the outbox messages they cause.
+/// <paramref name="Partition"/>: the partition of the events table a new stream is created in (null: the shared one);
+/// for an existing stream null or the partition it is in (a stream never moves).
+/// </summary>
 public sealed record StreamAppend(
-    string StreamId, string StreamType, ExpectedVersion Expected, IReadOnlyList<NewEvent> Events, IReadOnlyList<OutboxMessage>? Outbox = null);
+    string StreamId, string StreamType, ExpectedVersion Expected, IReadOnlyList<NewEvent> Events, IReadOnlyList<OutboxMessage>? Outbox = null,
+    string? Partition = null);

@@ -36,7 +36,7 @@ public sealed partial class PostgresEventStore(NpgsqlDataSource dataSource, Even
         "actor_id, actor_role, actor_org, correlation_id, causation_id, headers, data, hash";
 
     private const string AppendSql =
-        "SELECT stream_version, global_position FROM event_store.append_events($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
+        "SELECT stream_version, global_position FROM event_store.append_events($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
 
     private const string OutboxInsertSql = """
         INSERT INTO event_store.outbox (message_id, destination, message_type, payload, available_at, correlation_id, created_at)
@@ -86,8 +86,10 @@ public sealed partial class PostgresEventStore(NpgsqlDataSource dataSource, Even
         IReadOnlyList<NewEvent> events,
         EventMetadata metadata,
         IReadOnlyList<OutboxMessage>? outbox = null,
-        CancellationToken cancellationToken = default) =>
-        (await AppendManyAsync(connection, transaction, [new StreamAppend(streamId, streamType, expectedVersion, events, outbox)], metadata, cancellationToken))[0];
+        CancellationToken cancellationToken = default,
+        string? partition = null) =>
+        (await AppendManyAsync(connection, transaction, [new StreamAppend(streamId, streamType, expectedVersion, events, outbox, partition)], metadata,
+            cancellationToken))[0];
 
     /// <summary>
     /// Appends to several streams in one round trip, inside the caller's transaction: each stream atomically at its
@@ -229,6 +231,7 @@ public sealed partial class PostgresEventStore(NpgsqlDataSource dataSource, Even
         command.Parameters.Add(new() { Value = versions });
         command.Parameters.Add(new() { Value = headers, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
         command.Parameters.Add(new() { Value = data, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
+        command.Parameters.Add(new() { Value = (object?)append.Partition ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         return command;
     }
 
@@ -482,12 +485,24 @@ public sealed partial class PostgresEventStore(NpgsqlDataSource dataSource, Even
         return command;
     }
 
+    /// <summary>An event id already stored in the partition (each partition's key is named after its table).</summary>
+    private static bool IsDuplicateEventId(PostgresException e) =>
+        e.SqlState == PostgresErrorCodes.UniqueViolation && e.ConstraintName?.EndsWith("_event_id_key", StringComparison.Ordinal) == true;
+
+    /// <summary>PostgreSQL's refusal of a row for which the events table has no partition, as the store's typed error.</summary>
+    private static EventStoreException? UnknownPartition(PostgresException e, string? which) =>
+        e.SqlState == PostgresErrorCodes.CheckViolation && e.TableName == "events"
+            ? new EventStoreException(EventStoreErrorCodes.UnknownPartition, $"the events table has no partition for a new stream ({which}): create it first", e)
+            : null;
+
     /// <summary>The typed error for a rejection the store raises on purpose; null for anything else (rethrown as is).</summary>
     private static EventStoreException? Translate(PostgresException e, StreamAppend append) => append.StreamId is var streamId ? e.SqlState switch
     {
         "CW409" => new ConcurrencyException(streamId, append.Expected, long.Parse(e.Hint ?? "0", CultureInfo.InvariantCulture), e),
         "CW422" => new EventStoreException(EventStoreErrorCodes.StreamTypeMismatch, e.MessageText, e),
-        PostgresErrorCodes.UniqueViolation when e.ConstraintName == "events_event_id_key" =>
+        "CW423" => new EventStoreException(EventStoreErrorCodes.PartitionMismatch, e.MessageText, e),
+        _ when UnknownPartition(e, $"'{append.StreamId}' in '{append.Partition}'") is { } unknown => unknown,
+        PostgresErrorCodes.UniqueViolation when IsDuplicateEventId(e) =>
             new EventStoreException(EventStoreErrorCodes.DuplicateEvent, $"an event with this id is already stored (stream '{streamId}')", e),
         PostgresErrorCodes.UniqueViolation when e.ConstraintName == "outbox_message_id_key" =>
             new EventStoreException(EventStoreErrorCodes.DuplicateEvent, "an outbox message with this id is already stored", e),

@@ -205,7 +205,7 @@ public static class RollupBenchmark
         await using var batch = new NpgsqlBatch(connection);
         foreach (var (stream, type, events) in streams)
         {
-            var command = new NpgsqlBatchCommand("SELECT count(*) FROM event_store.append_events($1, $2, 0, $3, 'loader', 'system', NULL, $4, NULL, $5, $6, $7, $8, $9)");
+            var command = new NpgsqlBatchCommand("SELECT count(*) FROM event_store.append_events($1, $2, 0, $3, 'loader', 'system', NULL, $4, NULL, $5, $6, $7, $8, $9, NULL)");
             command.Parameters.Add(new() { Value = stream });
             command.Parameters.Add(new() { Value = type });
             command.Parameters.Add(new() { Value = recordedAt });

@@ -305,6 +305,8 @@ public sealed class the_congress_command_line(DemoServerFixture fixture) : IClas
         Assert.Contains("shown to auditors", monitorOutput, StringComparison.Ordinal);
         Assert.Equal(0, dbCode);
         Assert.Contains("schema version", dbOutput, StringComparison.Ordinal);
+        Assert.Contains("partition (shared)", dbOutput, StringComparison.Ordinal);
+        Assert.Contains($"partition {DemoCampaign.CampaignId}", dbOutput, StringComparison.Ordinal);
     }
 
     [Fact]

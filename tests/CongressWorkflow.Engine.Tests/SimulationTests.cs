@@ -62,6 +62,13 @@ public sealed class simulating_a_campaign(EngineDatabase db, ITestOutputHelper o
         Assert.True(await db.ScalarAsync<long>("SELECT count(*) FROM event_store.events WHERE event_type = 'congress.plan-amended' AND data->>'followsSuperior' IS NOT NULL") > 0,
             "a committee hit by the wave widens its branches' window, and they follow");
         Assert.Equal(0L, await db.ScalarAsync<long>("SELECT count(*) FROM congress.congresses WHERE campaign_id = $1 AND convened_on IS NULL", campaign.CampaignId));
+        // The campaign's streams (its own, its congresses' by every path, the sweep's ledgers) are in its partition, the tree's in the shared one.
+        var partitions = await db.ScalarAsync<string[]>("""
+            SELECT array_agg(DISTINCT s.stream_type || ' ' || CASE WHEN e.tableoid = ('event_store.' || p.table_name)::regclass THEN 'campaign' ELSE e.tableoid::regclass::text END)
+            FROM event_store.events e JOIN event_store.streams s USING (stream_id)
+            JOIN event_store.partitions p ON p.partition_key = $1
+            """, campaign.CampaignId);
+        Assert.Equal(["campaign campaign", "congress campaign", "ledger campaign", "organization event_store.events_shared"], partitions);
         // The simulation keeps its own time: the real sweep (today, years after) leaves its open deadlines (the resolutions to disseminate) alone.
         Assert.True(await db.ScalarAsync<long>("SELECT count(*) FROM congress.deadlines WHERE campaign_id = $1 AND NOT is_met", campaign.CampaignId) > 0);
         Assert.Equal(0, (await new Deadlines.DeadlineSweep(db.Store, db.DataSource, TimeProvider.System).RunAsync()).Deadlines);

@@ -2,6 +2,7 @@ using CongressWorkflow.Domain.Campaigns;
 using CongressWorkflow.Domain.Common;
 using CongressWorkflow.Engine.Commands;
 using CongressWorkflow.Engine.Organizations;
+using CongressWorkflow.EventStore;
 using Npgsql;
 
 namespace CongressWorkflow.Engine.Campaigns;
@@ -10,7 +11,8 @@ public sealed record CampaignInfo(string Id, string Name, string Directive, int 
 
 public sealed class CampaignService(CommandPipeline pipeline)
 {
-    public static readonly AggregateDefinition<Campaign> Aggregate = new("campaign", Campaign.None, Campaign.Evolve);
+    /// <summary>A campaign's streams (its own, its policy's, its congresses', its deadline ledgers) are kept in a partition of their own.</summary>
+    public static readonly AggregateDefinition<Campaign> Aggregate = new("campaign", Campaign.None, Campaign.Evolve, campaign => campaign.Id);
 
     public Task<CommandResult> StartAsync(StartCampaign command, CancellationToken cancellationToken = default) =>
         pipeline.ExecuteAsync("start-campaign", Aggregate, Campaign.StreamId(command.CampaignId), command.Context, null,
@@ -52,6 +54,7 @@ public sealed class CampaignService(CommandPipeline pipeline)
     {
         foreach (var started in events.OfType<CampaignStarted>())
         {
+            await PostgresEventStore.CreatePartitionAsync(connection, transaction, started.CampaignId);
             await OrganizationTree.ExecuteAsync(connection, transaction, """
                 INSERT INTO congress.campaigns (campaign_id, name, directive, term_start, term_end, branch_term_end, started_at)
                 VALUES ($1, $2, $3, $4, $5, $6, $7)

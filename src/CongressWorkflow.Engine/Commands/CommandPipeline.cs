@@ -40,8 +40,11 @@ public sealed record PendingWrite(
 /// </summary>
 public sealed record CommandSession(NpgsqlConnection Connection, NpgsqlTransaction Transaction);
 
-/// <summary>One aggregate's stream and Decider, as the pipeline needs them.</summary>
-public sealed record AggregateDefinition<TState>(string StreamType, TState Initial, Func<TState, object, TState> Evolve);
+/// <summary>
+/// One aggregate's stream and Decider, as the pipeline needs them, and the partition of the events table a new stream
+/// goes into, from its state after its first events (none: the shared partition).
+/// </summary>
+public sealed record AggregateDefinition<TState>(string StreamType, TState Initial, Func<TState, object, TState> Evolve, Func<TState, string>? PartitionOf = null);
 
 /// <summary>
 /// The application layer: load a stream, decide, then in one transaction write the inline read models, append
@@ -158,7 +161,8 @@ public sealed class CommandPipeline(PostgresEventStore store, NpgsqlDataSource d
             }
 
             var result = await store.AppendAsync(connection, transaction, streamId, aggregate.StreamType, ExpectedVersion.Exactly(version),
-                events.Select(e => new NewEvent(Guid.NewGuid(), e)).ToList(), metadata, outbox?.Invoke(events, stateAfter), cancellationToken);
+                events.Select(e => new NewEvent(Guid.NewGuid(), e)).ToList(), metadata, outbox?.Invoke(events, stateAfter), cancellationToken,
+                aggregate.PartitionOf?.Invoke(stateAfter));
             if (afterAppend is not null)
             {
                 await afterAppend(new CommandSession(connection, transaction), stateAfter, metadata);
@@ -245,7 +249,8 @@ public sealed class CommandPipeline(PostgresEventStore store, NpgsqlDataSource d
                 await inlineAll(connection, transaction, writes);
                 await store.AppendInBulkAsync(connection, transaction, writes.Select(w => new BulkStreamAppend(
                     new StreamAppend(w.StreamId, aggregate.StreamType, ExpectedVersion.Exactly(w.VersionAfter - w.Events.Count),
-                        [.. w.Events.Select(e => new NewEvent(Guid.NewGuid(), e))], outbox?.Invoke(w.Events, w.StateAfter)), w.Metadata)), cancellationToken);
+                        [.. w.Events.Select(e => new NewEvent(Guid.NewGuid(), e))], outbox?.Invoke(w.Events, w.StateAfter), aggregate.PartitionOf?.Invoke(w.StateAfter)),
+                    w.Metadata)), cancellationToken);
                 if (afterAppend is not null)
                 {
                     await afterAppend(new CommandSession(connection, transaction), writes);

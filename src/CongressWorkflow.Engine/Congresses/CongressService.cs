@@ -22,7 +22,7 @@ public sealed record WindowConflict(string OrganizationId, DateWindow Window, st
 /// </summary>
 public sealed class CongressService(CommandPipeline pipeline)
 {
-    public static readonly AggregateDefinition<Congress> Aggregate = new("congress", Congress.None, Congress.Evolve);
+    public static readonly AggregateDefinition<Congress> Aggregate = new("congress", Congress.None, Congress.Evolve, congress => congress.CampaignId);
 
     public Task<(Congress State, long Version)> LoadAsync(string congressId, CancellationToken cancellationToken = default) =>
         pipeline.LoadAsync(Aggregate, congressId, cancellationToken);

@@ -16,7 +16,8 @@ public sealed record PolicyInForce(string CampaignId, DeadlinePolicy Policy, boo
 /// <summary>Sets a campaign's deadline policy (an event with who and why) and re-times its open deadlines to it.</summary>
 public sealed class DeadlinePolicyService(CommandPipeline pipeline)
 {
-    public static readonly AggregateDefinition<CampaignDeadlinePolicy> Aggregate = new("deadline-policy", CampaignDeadlinePolicy.None, CampaignDeadlinePolicy.Evolve);
+    public static readonly AggregateDefinition<CampaignDeadlinePolicy> Aggregate = new("deadline-policy", CampaignDeadlinePolicy.None, CampaignDeadlinePolicy.Evolve,
+        policy => policy.CampaignId);
 
     private static readonly (Milestone Milestone, Func<DeadlinePolicy, int> Days)[] LifecyclePeriods =
     [

@@ -214,7 +214,7 @@ public sealed class DeadlineSweep(PostgresEventStore store, NpgsqlDataSource dat
 
         var metadata = new EventMetadata(SweepActor, Guid.NewGuid());
         await store.AppendInBulkAsync(connection, transaction,
-            ledger.Where(l => l.Value.Events.Count > 0).Select(l => new BulkStreamAppend(new StreamAppend(l.Key, "ledger", ExpectedVersion.Any, l.Value.Events, l.Value.Outbox), metadata)),
+            ledger.Where(l => l.Value.Events.Count > 0).Select(l => new BulkStreamAppend(new StreamAppend(l.Key, "ledger", ExpectedVersion.Any, l.Value.Events, l.Value.Outbox, campaignId), metadata)),
             cancellationToken);
 
         await WriteRowsAsync(connection, transaction, rows, retimed, ledger.Values.SelectMany(l => l.Outbox).ToList(), cancellationToken);

@@ -11,6 +11,7 @@ using CongressWorkflow.Engine.Deadlines;
 using CongressWorkflow.Engine.Import;
 using CongressWorkflow.Engine.Monitoring;
 using CongressWorkflow.Engine.Organizations;
+using CongressWorkflow.EventStore;
 using CongressWorkflow.EventStore.Integrity;
 using CongressWorkflow.EventStore.Projections;
 using CongressWorkflow.EventStore.Serialization;
@@ -240,7 +241,13 @@ public sealed record DatabaseView(string Mode, string? DataDirectory, int Port);
 /// <summary>Where the monitoring reports read: the replica (when configured), whether it is a standby, how far behind it is.</summary>
 public sealed record ReplicaView(bool Configured, bool InRecovery, double? SecondsBehind, string? ReplayedTo);
 
-public sealed record StoreStatusView(long Streams, long Events, long HeadPosition, int SchemaVersion, DatabaseView Database);
+public sealed record StoreStatusView(long Streams, long Events, long HeadPosition, int SchemaVersion, DatabaseView Database, IReadOnlyList<PartitionView> Partitions);
+
+/// <summary>A partition of the events table ('' the shared one, otherwise a campaign's), with its events as PostgreSQL's statistics estimate them.</summary>
+public sealed record PartitionView(string Key, string Table, long EstimatedEvents)
+{
+    public static PartitionView From(PartitionInfo p) => new(p.Key, p.Table, p.EstimatedEvents);
+}
 
 public sealed record ViolationView(string StreamId, long StreamVersion, long? GlobalPosition, string Reason)
 {

@@ -17,7 +17,8 @@ public static class StoreEndpoints
         {
             var status = await store.GetStatusAsync(ct);
             return TypedResults.Ok(new StoreStatusView(status.Streams, status.Events, status.HeadPosition, status.SchemaVersion,
-                database.Embedded is { } embedded ? new DatabaseView("embedded", embedded.DataDirectory, embedded.Port) : new DatabaseView("configured", null, 0)));
+                database.Embedded is { } embedded ? new DatabaseView("embedded", embedded.DataDirectory, embedded.Port) : new DatabaseView("configured", null, 0),
+                [.. (await store.ListPartitionsAsync(ct)).Select(PartitionView.From)]));
         }).Requires(Capability.Audit, routeValue: null);
 
         // The hash chain of one stream or the whole store; for the whole store also every signed checkpoint in the archive.
