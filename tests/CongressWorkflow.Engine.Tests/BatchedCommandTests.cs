@@ -135,8 +135,7 @@ public sealed class handling_congress_commands_in_batches(EngineDatabase db) : I
         Assert.Equal("AwaitingApproval", await db.ScalarAsync<string>("SELECT stage FROM congress.congresses WHERE organization_id = $1", Branch1));
         Assert.Equal((centreBefore, 0), (await db.ScalarAsync<long>("SELECT version FROM congress.congresses WHERE organization_id = $1", Centre),
             await db.ScalarAsync<long>("SELECT count(*) FROM congress.congresses WHERE organization_id = 'chi-bo-moi'")));
-        Assert.Equal($"congress.approval-requested > {Centre}",
-            await db.ScalarAsync<string>("SELECT string_agg(message_type || ' > ' || (payload->>'organizationId'), ',') FROM event_store.outbox"));
+        Assert.Equal($"approval-requested > {Centre}", await db.ScalarAsync<string>("SELECT string_agg(kind || ' > ' || organization_id, ',') FROM congress.inbox"));
     }
 
     [Fact]

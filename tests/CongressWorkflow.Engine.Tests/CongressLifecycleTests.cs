@@ -100,16 +100,19 @@ public sealed class running_a_three_level_subtree_through_the_store(EngineDataba
     }
 
     [Fact]
-    public async Task notifications_are_queued_in_the_outbox_with_the_events_that_cause_them()
+    public async Task notices_reach_the_inboxes_with_the_events_that_cause_them_delivered_at_once()
     {
         MoveClockTo(db, D(2020, 1, 20));
         await PrepareAndSubmitAsync(db, Branch1);
         await db.Congresses.HandleAsync(new ReturnSubmission(CongressOf(Branch1), "Bổ sung", db.As(Centre, "standing-committee")));
 
-        var kinds = await db.ScalarAsync<string>(
-            "SELECT string_agg(message_type || '>' || (payload->>'organizationId'), ',' ORDER BY id) FROM event_store.outbox");
+        var kinds = await db.ScalarAsync<string>("""
+            SELECT string_agg(i.kind || '>' || i.organization_id || ' ' || d.status, ',' ORDER BY i.seq)
+            FROM congress.inbox i JOIN congress.deliveries d ON d.delivery_id = i.item_id
+            """);
 
-        Assert.Equal($"congress.approval-requested>{Centre},congress.submission-returned>{Branch1}", kinds);
+        Assert.Equal($"approval-requested>{Centre} delivered,submission-returned>{Branch1} delivered", kinds);
+        Assert.Equal(0L, await db.ScalarAsync<long>("SELECT count(*) FROM event_store.outbox"));
     }
 
     [Fact]
@@ -131,7 +134,7 @@ public sealed class running_a_three_level_subtree_through_the_store(EngineDataba
         Assert.Equal((Centre, newCentre), (changed.FromSuperiorId, changed.ToSuperiorId));
         Assert.Equal(newCentre, await db.ScalarAsync<string>("SELECT superior_organization_id FROM congress.congresses WHERE organization_id = $1", Branch1));
         Assert.Equal(newCentre, await db.ScalarAsync<string>(
-            "SELECT payload->>'organizationId' FROM event_store.outbox WHERE message_type = 'congress.approval-requested' ORDER BY id DESC LIMIT 1"));
+            "SELECT organization_id FROM congress.inbox WHERE kind = 'approval-requested' ORDER BY seq DESC LIMIT 1"));
     }
 
     [Fact]

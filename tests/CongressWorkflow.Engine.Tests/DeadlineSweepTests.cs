@@ -134,7 +134,22 @@ public sealed class sweeping_deadlines_day_by_day(EngineDatabase db) : IClassFix
         Assert.Equal(1, reports.Sum(r => r.Sent));
         Assert.Equal(0, again.Sent);
         Assert.Equal(1L, await db.ScalarAsync<long>("SELECT count(*) FROM event_store.events WHERE event_type = 'notification.recorded'"));
-        Assert.Equal(1L, await db.ScalarAsync<long>("SELECT count(*) FROM event_store.outbox WHERE destination = 'notify.inbox'"));
+        Assert.Equal(1L, await db.ScalarAsync<long>("SELECT count(*) FROM congress.inbox"));
+        Assert.Equal(1L, await db.ScalarAsync<long>("SELECT count(*) FROM congress.deliveries WHERE channel = 'inbox' AND status = 'delivered'"));
+    }
+
+    [Fact]
+    public async Task a_step_is_in_the_recipients_inbox_when_the_sweep_commits_without_passing_through_the_outbox()
+    {
+        MoveClockTo(db, D(2020, 5, 31));
+
+        var report = await db.Sweep.RunAsync();
+
+        Assert.Equal(1, report.Sent);
+        var item = await db.ScalarAsync<string>("SELECT organization_id || ' ' || kind FROM congress.inbox i JOIN congress.deliveries d ON d.delivery_id = i.item_id " +
+            "WHERE d.status = 'delivered' AND d.delivered_at IS NOT NULL");
+        Assert.Equal($"{Centre} reminder", item);
+        Assert.Equal(0L, await db.ScalarAsync<long>("SELECT count(*) FROM event_store.outbox WHERE destination = 'notify.inbox'"));
     }
 
     [Fact]

@@ -8,7 +8,6 @@ using CongressWorkflow.Engine.Commands;
 using CongressWorkflow.Engine.Deadlines;
 using CongressWorkflow.Engine.Organizations;
 using CongressWorkflow.EventStore;
-using CongressWorkflow.EventStore.Outbox;
 using Npgsql;
 
 namespace CongressWorkflow.Engine.Congresses;
@@ -65,7 +64,7 @@ public sealed class CongressService(CommandPipeline pipeline)
         return pipeline.ExecuteAsync(
             commands.Count == 1 ? Name(first) : "congress-steps", Aggregate, streamId, first.Context, expectedVersion,
             async (state, session) => (await DecideAllAsync([commands], [state], session, cancellationToken))[0],
-            ProjectStatusAsync, Notifications, correlationId, cancellationToken,
+            ProjectStatusAsync, correlationId: correlationId, cancellationToken: cancellationToken,
             afterAppend: Replans(commands)
                 ? (session, state, metadata) => PlanCascade.ChangeOf(state) is { } change
                     ? CascadeAsync(session, state, change, first.Context, metadata, cancellationToken)
@@ -90,10 +89,9 @@ public sealed class CongressService(CommandPipeline pipeline)
 
         return pipeline.ExecuteBatchAsync("congress-batch", Aggregate, [.. sequences.Select(s => (StreamOf(s[0]), s[0].Context))],
             (states, session) => DecideAllAsync(sequences, states, session, cancellationToken),
-            (connection, transaction, writes) => ProjectStatusesAsync(connection, transaction, [.. writes.Select(w => (w.StateAfter, w.VersionAfter))],
-                writes[0].Context.Today),
-            Notifications,
-            async (session, writes) =>
+            (connection, transaction, writes) => ProjectStatusesAsync(connection, transaction,
+                [.. writes.Select(w => (w.StateAfter, w.VersionAfter, w.Events))], writes[0].Context.Today, writes[0].Context.Now),
+            afterAppend: async (session, writes) =>
             {
                 foreach (var write in writes.Where(w => replanning.Contains(w.StreamId)))
                 {
@@ -103,7 +101,7 @@ public sealed class CongressService(CommandPipeline pipeline)
                     }
                 }
             },
-            cancellationToken);
+            cancellationToken: cancellationToken);
     }
 
     /// <summary>Steps that set the cascade off below the congress (after their own events, in their transaction).</summary>
@@ -474,14 +472,18 @@ public sealed class CongressService(CommandPipeline pipeline)
         return [.. units.Select(u => (IReadOnlyList<string>)incomplete.GetValueOrDefault(u, []))];
     }
 
-    /// <summary>Keeps congress.congresses equal to the congress's state after the command.</summary>
+    /// <summary>Keeps congress.congresses equal to the congress's state after the command, and puts its notices in the inboxes.</summary>
     public static Task ProjectStatusAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<object> events, Congress state, long version, CommandContext context) =>
-        ProjectStatusesAsync(connection, transaction, [(state, version)], context.Today);
+        ProjectStatusesAsync(connection, transaction, [(state, version, events)], context.Today, context.Now);
 
-    /// <summary>Keeps congress.congresses (and the deadlines) equal to congresses' states after commands on them, each once, in one statement for all.</summary>
-    private static async Task ProjectStatusesAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<(Congress State, long Version)> congresses,
-        DateOnly today)
+    /// <summary>
+    /// Keeps congress.congresses (and the deadlines) equal to congresses' states after commands on them, each once, in one
+    /// statement for all, and puts the notices their events send in the inboxes.
+    /// </summary>
+    private static async Task ProjectStatusesAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<(Congress State, long Version, IReadOnlyList<object> Events)> congresses,
+        DateOnly today, DateTimeOffset now)
     {
         var states = congresses.Select(c => c.State).ToList();
         var plans = states.Select(s => s.Plans[^1]).ToList();
@@ -516,12 +518,16 @@ public sealed class CongressService(CommandPipeline pipeline)
         }
 
         await DeadlineReadModel.RederiveAsync(connection, transaction, states, today);
+        if (congresses.SelectMany(c => Notices(c.Events, c.State)).ToList() is { Count: > 0 } notices)
+        {
+            await using var inbox = new NpgsqlBatch(connection, transaction) { BatchCommands = { InboxItems.Write(notices, now) } };
+            await inbox.ExecuteNonQueryAsync();
+        }
     }
 
     /// <summary>Who hears of what: the superior of submissions, postponements and late congresses; the organisation of decisions.</summary>
-    private static IReadOnlyList<OutboxMessage> Notifications(IReadOnlyList<object> events, Congress state)
+    private static IEnumerable<InboxDelivery> Notices(IReadOnlyList<object> events, Congress state)
     {
-        var messages = new List<OutboxMessage>();
         foreach (var e in events)
         {
             (string To, string Kind, string Text)? note = e switch
@@ -536,13 +542,9 @@ public sealed class CongressService(CommandPipeline pipeline)
             };
             if (note is { } n)
             {
-                var id = Guid.NewGuid();
-                messages.Add(new OutboxMessage(id, DeliveryChannels.Inbox, "congress." + n.Kind,
-                    new InboxDelivery(id, n.To, null, n.Kind, NotificationText.EventTitle(n.Kind, state.OrganizationId), n.Text, state.CongressId)));
+                yield return new InboxDelivery(Guid.NewGuid(), n.To, null, n.Kind, NotificationText.EventTitle(n.Kind, state.OrganizationId), n.Text, state.CongressId);
             }
         }
-
-        return messages;
     }
 
     private static string Name(CongressCommand command)

@@ -10,6 +10,7 @@ using CongressWorkflow.EventStore;
 using CongressWorkflow.EventStore.Outbox;
 using CongressWorkflow.EventStore.Telemetry;
 using Npgsql;
+using NpgsqlTypes;
 
 namespace CongressWorkflow.Engine.Deadlines;
 
@@ -165,7 +166,8 @@ public sealed class DeadlineSweep(PostgresEventStore store, NpgsqlDataSource dat
         var units = await UnitsWithAncestorsAsync(connection, transaction, due.Select(d => d.ResponsibleId).Distinct().ToArray(), cancellationToken);
         var routes = await DeliveryRoutes.LoadAsync(connection, transaction, [.. due.Select(d => d.OrganizationId).Distinct()], [.. units.Keys], cancellationToken);
         var ledger = new Dictionary<string, (List<NewEvent> Events, List<OutboxMessage> Outbox)>(StringComparer.Ordinal);
-        var rows = new List<object[]>();
+        var rows = new List<NotificationRow>();
+        var inbox = new List<InboxDelivery>();
         var retimed = new List<(Due Deadline, DateOnly? LastStepOn, DateOnly? NextOn)>();
         int sent = 0, skipped = 0, deliveries = 0;
         foreach (var deadline in due)
@@ -191,11 +193,13 @@ public sealed class DeadlineSweep(PostgresEventStore store, NpgsqlDataSource dat
                 var recorded = new NotificationRecorded(id, deadline.CampaignId, deadline.CongressId, deadline.OrganizationId, deadline.Milestone,
                     deadline.DueOn, step.Step, step.Key, step.On, sweep.Today, decision.Late, daysLeft, deadline.PlanDocument, [.. recipients.Select(r => r.Id)]);
                 entry.Events.Add(new NewEvent(id, recorded));
-                rows.Add(Row(recorded.NotificationId, deadline, step.Key, step.Step, "sent", step.On, decision.Late, daysLeft, recorded.Recipients, null, stream));
-                var messages = routes.Deliveries(recorded, deadline.OrganizationName, recipients.Select(r => (r.Id, r.Name)).ToList(), policy,
+                rows.Add(new NotificationRow(recorded.NotificationId, deadline, step.Key, step.Step, "sent", step.On, decision.Late, daysLeft, recorded.Recipients,
+                    null, stream));
+                var (items, messages) = routes.Deliveries(recorded, deadline.OrganizationName, recipients.Select(r => (r.Id, r.Name)).ToList(), policy,
                     timeProvider.GetUtcNow());
+                inbox.AddRange(items);
                 entry.Outbox.AddRange(messages);
-                deliveries += messages.Count;
+                deliveries += items.Count + messages.Count;
                 sent++;
             }
 
@@ -204,7 +208,7 @@ public sealed class DeadlineSweep(PostgresEventStore store, NpgsqlDataSource dat
                 var id = NotificationSchedule.NotificationId(deadline.CongressId, deadline.Milestone, deadline.DueOn, step.Key);
                 entry.Events.Add(new NewEvent(id, new NotificationSkipped(id, deadline.CampaignId, deadline.CongressId, deadline.OrganizationId,
                     deadline.Milestone, deadline.DueOn, step.Key, step.On, sweep.Today, reason)));
-                rows.Add(Row(id, deadline, step.Key, step.Step, "skipped", step.On, false, null, [], reason, stream));
+                rows.Add(new NotificationRow(id, deadline, step.Key, step.Step, "skipped", step.On, false, null, [], reason, stream));
                 skipped++;
             }
 
@@ -217,7 +221,7 @@ public sealed class DeadlineSweep(PostgresEventStore store, NpgsqlDataSource dat
             ledger.Where(l => l.Value.Events.Count > 0).Select(l => new BulkStreamAppend(new StreamAppend(l.Key, "ledger", ExpectedVersion.Any, l.Value.Events, l.Value.Outbox, campaignId), metadata)),
             cancellationToken);
 
-        await WriteRowsAsync(connection, transaction, rows, retimed, ledger.Values.SelectMany(l => l.Outbox).ToList(), cancellationToken);
+        await WriteRowsAsync(connection, transaction, rows, retimed, inbox, ledger.Values.SelectMany(l => l.Outbox).ToList(), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         Steps.Add(sent, new KeyValuePair<string, object?>("cw.status", "sent"));
         Steps.Add(skipped, new KeyValuePair<string, object?>("cw.status", "skipped"));
@@ -238,29 +242,38 @@ public sealed class DeadlineSweep(PostgresEventStore store, NpgsqlDataSource dat
         };
     }
 
-    private static object[] Row(
-        Guid id, Due d, string stepKey, NotificationStep step, string status, DateOnly scheduledOn, bool late, int? daysLeft, IReadOnlyList<string> recipients,
-        string? reason, string stream) =>
-        [id, d.CampaignId, d.CongressId, d.OrganizationId, DeadlineReadModel.Name(d.Milestone), d.DueOn, stepKey, DeadlineReadModel.Name(step), status,
-         scheduledOn, late, daysLeft!, recipients.ToArray(), reason!, stream, d.PlanDocument!];
+    /// <summary>A step's row in congress.notifications.</summary>
+    private sealed record NotificationRow(
+        Guid Id, Due Deadline, string StepKey, NotificationStep Step, string Status, DateOnly ScheduledOn, bool Late, int? DaysLeft,
+        IReadOnlyList<string> Recipients, string? Reason, string Stream);
 
     private async Task WriteRowsAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, List<object[]> rows, List<(Due Deadline, DateOnly? LastStepOn, DateOnly? NextOn)> retimed,
-        List<OutboxMessage> outbox, CancellationToken cancellationToken)
+        NpgsqlConnection connection, NpgsqlTransaction transaction, List<NotificationRow> rows, List<(Due Deadline, DateOnly? LastStepOn, DateOnly? NextOn)> retimed,
+        List<InboxDelivery> inbox, List<OutboxMessage> outbox, CancellationToken cancellationToken)
     {
         var now = timeProvider.GetUtcNow();
         var today = DateOnly.FromDateTime(now.UtcDateTime);
         await using var batch = new NpgsqlBatch(connection, transaction);
-        foreach (var r in rows)
-        {
-            var insert = new NpgsqlBatchCommand("""
-                INSERT INTO congress.notifications (notification_id, campaign_id, congress_id, organization_id, milestone, due_on, step_key, step, status,
-                    scheduled_on, late, days_left, recipients, reason, stream_id, plan_document, on_day, recorded_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
-                """);
-            insert.Parameters.AddPositional([.. r, today, now]);
-            batch.BatchCommands.Add(insert);
-        }
+        // One statement for the batch's rows; each row's recipients travel as a JSON array (unnest would flatten an array of arrays).
+        var insert = new NpgsqlBatchCommand("""
+            INSERT INTO congress.notifications (notification_id, campaign_id, congress_id, organization_id, milestone, due_on, step_key, step, status,
+                scheduled_on, late, days_left, recipients, reason, stream_id, plan_document, on_day, recorded_at)
+            SELECT r.id, r.campaign_id, r.congress_id, r.organization_id, r.milestone, r.due_on, r.step_key, r.step, r.status, r.scheduled_on, r.late,
+                   r.days_left, ARRAY(SELECT jsonb_array_elements_text(r.recipients)), r.reason, r.stream_id, r.plan_document, $17, $18
+            FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::date[], $7::text[], $8::text[], $9::text[], $10::date[],
+                        $11::boolean[], $12::integer[], $13::jsonb[], $14::text[], $15::text[], $16::text[])
+                AS r(id, campaign_id, congress_id, organization_id, milestone, due_on, step_key, step, status, scheduled_on, late, days_left, recipients,
+                     reason, stream_id, plan_document)
+            """);
+        insert.Parameters.AddPositional(
+            rows.Select(r => r.Id).ToArray(), rows.Select(r => r.Deadline.CampaignId).ToArray(), rows.Select(r => r.Deadline.CongressId).ToArray(),
+            rows.Select(r => r.Deadline.OrganizationId).ToArray(), rows.Select(r => DeadlineReadModel.Name(r.Deadline.Milestone)).ToArray(),
+            rows.Select(r => r.Deadline.DueOn).ToArray(), rows.Select(r => r.StepKey).ToArray(), rows.Select(r => DeadlineReadModel.Name(r.Step)).ToArray(),
+            rows.Select(r => r.Status).ToArray(), rows.Select(r => r.ScheduledOn).ToArray(), rows.Select(r => r.Late).ToArray(),
+            rows.Select(r => r.DaysLeft).ToArray(), rows.Select(r => JsonSerializer.Serialize(r.Recipients)).ToArray(), rows.Select(r => r.Reason).ToArray(),
+            rows.Select(r => r.Stream).ToArray(), rows.Select(r => r.Deadline.PlanDocument).ToArray(), today, now);
+        insert.Parameters[12].NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb;
+        batch.BatchCommands.Add(insert);
 
         var update = new NpgsqlBatchCommand("""
             UPDATE congress.deadlines d SET last_step_on = k.last_step_on, next_step_on = k.next_step_on
@@ -270,6 +283,11 @@ public sealed class DeadlineSweep(PostgresEventStore store, NpgsqlDataSource dat
         update.Parameters.AddPositional(retimed.Select(r => r.Deadline.CongressId).ToArray(), retimed.Select(r => DeadlineReadModel.Name(r.Deadline.Milestone)).ToArray(),
             retimed.Select(r => r.Deadline.DueOn).ToArray(), retimed.Select(r => r.LastStepOn).ToArray(), retimed.Select(r => r.NextOn).ToArray());
         batch.BatchCommands.Add(update);
+        if (inbox.Count > 0)
+        {
+            batch.BatchCommands.Add(InboxItems.Write(inbox, now));
+        }
+
         if (outbox.Count > 0)
         {
             var deliveries = new NpgsqlBatchCommand("""
@@ -303,8 +321,9 @@ public sealed class DeadlineSweep(PostgresEventStore store, NpgsqlDataSource dat
 }
 
 /// <summary>
-/// Turns a recorded step into its deliveries: the inbox of each recipient, email to their contacts (where an email
-/// subscription covers the unit), and one POST per webhook subscription over the unit. Loaded once per sweep batch.
+/// Turns a recorded step into its deliveries: an item in the inbox of each recipient (written with the step), and through
+/// the outbox email to their contacts (where an email subscription covers the unit) and one POST per webhook subscription
+/// over the unit. Loaded once per sweep batch.
 /// </summary>
 internal sealed class DeliveryRoutes
 {
@@ -354,17 +373,19 @@ internal sealed class DeliveryRoutes
         return new DeliveryRoutes(subscriptions.ToLookup(s => s.Unit, s => s.Subscription), contacts.ToLookup(c => c.Organization, c => c.Contact));
     }
 
-    public List<OutboxMessage> Deliveries(NotificationRecorded n, string unitName, List<(string Id, string Name)> recipients, DeadlinePolicy policy, DateTimeOffset now)
+    public (List<InboxDelivery> Inbox, List<OutboxMessage> Outbox) Deliveries(
+        NotificationRecorded n, string unitName, List<(string Id, string Name)> recipients, DeadlinePolicy policy, DateTimeOffset now)
     {
-        var messages = new List<OutboxMessage>();
-        var type = "notification." + DeadlineReadModel.Name(n.Step);
+        var inbox = new List<InboxDelivery>();
         foreach (var (recipientId, recipientName) in recipients)
         {
             var vi = NotificationText.Render("vi", n.Step, n.Milestone, unitName, recipientName, n.DueOn, n.DaysLeft, n.PlanDocument, n.Late);
             var id = DeterministicId.From($"delivery|{n.NotificationId}|inbox|{recipientId}");
-            messages.Add(new OutboxMessage(id, DeliveryChannels.Inbox, type,
-                new InboxDelivery(id, recipientId, n.NotificationId, DeadlineReadModel.Name(n.Step), vi.Subject, vi.Body, n.CongressId)));
+            inbox.Add(new InboxDelivery(id, recipientId, n.NotificationId, DeadlineReadModel.Name(n.Step), vi.Subject, vi.Body, n.CongressId));
         }
+
+        var messages = new List<OutboxMessage>();
+        var type = "notification." + DeadlineReadModel.Name(n.Step);
 
         var subscriptions = _subscriptionsByUnit[n.OrganizationId].ToList();
         if (subscriptions.Any(s => s.Channel == "email"))
@@ -394,7 +415,7 @@ internal sealed class DeliveryRoutes
             messages.Add(new OutboxMessage(id, DeliveryChannels.Webhook, type, new WebhookDelivery(id, n.NotificationId, webhook.Id, webhook.Url!, type, body)));
         }
 
-        return messages;
+        return (inbox, messages);
     }
 }
 

@@ -1,16 +1,19 @@
 using System.Text.Json;
+using CongressWorkflow.EventStore;
 using CongressWorkflow.EventStore.Serialization;
+using Npgsql;
 
 namespace CongressWorkflow.Engine.Deadlines;
 
-/// <summary>The outbox destinations the delivery worker drains, one per channel.</summary>
+/// <summary>
+/// The delivery channels, named as outbox destinations: email and webhooks go through the outbox to the delivery worker;
+/// the inbox is a table of this database, written directly (<see cref="InboxItems"/>).
+/// </summary>
 public static class DeliveryChannels
 {
     public const string Inbox = "notify.inbox";
     public const string Email = "notify.email";
     public const string Webhook = "notify.webhook";
-
-    public static IReadOnlyList<string> All { get; } = [Inbox, Email, Webhook];
 
     /// <summary>The channel's short name (inbox, email, webhook).</summary>
     public static string ShortName(string destination) => destination["notify.".Length..];
@@ -21,7 +24,6 @@ public static class DeliveryPayload
 {
     public static object Read(string destination, string json) => destination switch
     {
-        DeliveryChannels.Inbox => JsonSerializer.Deserialize<InboxDelivery>(json, EventTypeRegistry.DefaultSerializerOptions)!,
         DeliveryChannels.Email => JsonSerializer.Deserialize<EmailDelivery>(json, EventTypeRegistry.DefaultSerializerOptions)!,
         DeliveryChannels.Webhook => JsonSerializer.Deserialize<WebhookDelivery>(json, EventTypeRegistry.DefaultSerializerOptions)!,
         _ => throw new InvalidOperationException($"no channel delivers '{destination}'"),
@@ -30,7 +32,6 @@ public static class DeliveryPayload
     /// <summary>The ledger step a delivery belongs to; none for an event notice.</summary>
     public static Guid? NotificationOf(object payload) => payload switch
     {
-        InboxDelivery i => i.NotificationId,
         EmailDelivery e => e.NotificationId,
         WebhookDelivery w => w.NotificationId,
         _ => null,
@@ -39,7 +40,6 @@ public static class DeliveryPayload
     /// <summary>Whom a delivery goes to: an organisation's inbox, email addresses, or a webhook subscription.</summary>
     public static string TargetOf(object payload) => payload switch
     {
-        InboxDelivery i => i.OrganizationId,
         EmailDelivery e => string.Join(", ", e.To.Select(t => t.Address)),
         WebhookDelivery w => w.SubscriptionId,
         _ => string.Empty,
@@ -48,6 +48,36 @@ public static class DeliveryPayload
 
 /// <summary>An item for an organisation's in-app inbox: a deadline notification or an event notice (approval requested, …).</summary>
 public sealed record InboxDelivery(Guid DeliveryId, string OrganizationId, Guid? NotificationId, string Kind, string Title, string Body, string? CongressId);
+
+/// <summary>
+/// Inbox items are rows of this database, so they are delivered by being written: in the transaction that records what
+/// they tell (the sweep's step, the congress's event), each with its delivery row, delivered at once. Passing them through
+/// the outbox, as email and webhooks must go, cost every item a message, its lease and its settling (2.7 million items in a
+/// national campaign). An item already there (the same delivery id) is left as it is.
+/// </summary>
+public static class InboxItems
+{
+    public static NpgsqlBatchCommand Write(IReadOnlyList<InboxDelivery> items, DateTimeOffset now)
+    {
+        var command = new NpgsqlBatchCommand("""
+            WITH item AS (
+                SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[])
+                    AS i(item_id, organization_id, notification_id, kind, title, body, congress_id)),
+            delivered AS (
+                INSERT INTO congress.deliveries (delivery_id, notification_id, channel, target, status, attempts, created_at, updated_at, delivered_at)
+                SELECT item_id, notification_id, $9, organization_id, 'delivered', 1, $8, $8, $8 FROM item
+                ON CONFLICT (delivery_id) DO NOTHING)
+            INSERT INTO congress.inbox (item_id, organization_id, notification_id, kind, title, body, congress_id, created_at)
+            SELECT item_id, organization_id, notification_id, kind, title, body, congress_id, $8 FROM item
+            ON CONFLICT (item_id) DO NOTHING
+            """);
+        command.Parameters.AddPositional(
+            items.Select(i => i.DeliveryId).ToArray(), items.Select(i => i.OrganizationId).ToArray(), items.Select(i => i.NotificationId).ToArray(),
+            items.Select(i => i.Kind).ToArray(), items.Select(i => i.Title).ToArray(), items.Select(i => i.Body).ToArray(),
+            items.Select(i => i.CongressId).ToArray(), now, DeliveryChannels.ShortName(DeliveryChannels.Inbox));
+        return command;
+    }
+}
 
 public sealed record EmailRecipient(string Address, string? Name);
 

@@ -17,8 +17,9 @@ public sealed record SmtpSettings(string? Host, int Port = 25, bool UseTls = fal
     string? Password = null);
 
 /// <summary>
-/// Delivers what the outbox holds for the notification channels, on every node: the inbox (rows written as they are settled), email
-/// (MailKit) and webhooks (an HTTP POST signed with HMAC-SHA256 over "timestamp.body" with the subscription's secret).
+/// Delivers what the outbox holds for the notification channels that leave the database, on every node: email (MailKit)
+/// and webhooks (an HTTP POST signed with HMAC-SHA256 over "timestamp.body" with the subscription's secret). The inbox
+/// needs no delivery: its items are written where they are recorded (<see cref="InboxItems"/>).
 /// Each attempt retries quick transient failures in place (Polly: exponential back-off with jitter); a failed attempt is
 /// tried again later by the outbox (durable back-off), and after the last one it is dead-lettered until an operator
 /// redelivers it. Every outcome is recorded in congress.deliveries, beside the notification it belongs to.
@@ -51,25 +52,12 @@ public sealed class NotificationDelivery(
 
     /// <summary>Channels this node delivers: email only when an SMTP host is configured.</summary>
     public IReadOnlyList<string> Destinations => string.IsNullOrWhiteSpace(smtp.Host)
-        ? [DeliveryChannels.Inbox, DeliveryChannels.Webhook]
-        : DeliveryChannels.All;
+        ? [DeliveryChannels.Webhook]
+        : [DeliveryChannels.Email, DeliveryChannels.Webhook];
 
-    /// <summary>Inbox items claimed at a time for each email or webhook message: writing them costs one statement for all.</summary>
-    private const int InboxItemsPerMessage = 10;
-
-    /// <summary>
-    /// Delivers one batch of due messages; returns how many it attempted. Inbox items are rows of this database: they
-    /// are written in the transaction that settles them as delivered (<see cref="RecordAsync"/>), many at a time, and
-    /// claimed apart from email and webhooks, whose deliveries go out one by one.
-    /// </summary>
-    public async Task<int> DeliverBatchAsync(int batchSize = 50, CancellationToken cancellationToken = default)
-    {
-        var inbox = await _dispatcher.DispatchBatchAsync([DeliveryChannels.Inbox], (_, _) => Task.CompletedTask, RecordAsync, batchSize * InboxItemsPerMessage,
-            cancellationToken);
-        var others = await _dispatcher.DispatchBatchAsync([.. Destinations.Where(d => d != DeliveryChannels.Inbox)], DeliverAsync, RecordAsync, batchSize,
-            cancellationToken);
-        return inbox + others;
-    }
+    /// <summary>Delivers one batch of due messages; returns how many it attempted.</summary>
+    public Task<int> DeliverBatchAsync(int batchSize = 50, CancellationToken cancellationToken = default) =>
+        _dispatcher.DispatchBatchAsync(Destinations, DeliverAsync, RecordAsync, batchSize, cancellationToken);
 
     /// <summary>Puts dead-lettered deliveries back in line; returns how many were dead.</summary>
     public async Task<int> RedeliverAsync(IReadOnlyCollection<Guid> deliveryIds, CancellationToken cancellationToken = default)
@@ -178,7 +166,7 @@ public sealed class NotificationDelivery(
                 DeliveryOutcome.WillRetry => "retrying",
                 _ => "dead-lettered",
             };
-            return (attempt, payload, notification, target, status);
+            return (attempt, notification, target, status);
         }).ToList();
         await using var command = new NpgsqlCommand("""
             INSERT INTO congress.deliveries (delivery_id, notification_id, channel, target, status, attempts, last_error, created_at, updated_at, delivered_at)
@@ -194,23 +182,6 @@ public sealed class NotificationDelivery(
             rows.Select(r => r.attempt.At).ToArray(),
             rows.Select(r => r.attempt.Outcome == DeliveryOutcome.Delivered ? r.attempt.At : (DateTimeOffset?)null).ToArray());
         await command.ExecuteNonQueryAsync(cancellationToken);
-
-        // The inbox items delivered, in one statement (a repeated delivery of one finds it there already).
-        var items = rows.Where(r => r.attempt.Outcome == DeliveryOutcome.Delivered && r.payload is InboxDelivery)
-            .Select(r => (Item: (InboxDelivery)r.payload, r.attempt.At)).ToList();
-        if (items.Count > 0)
-        {
-            await using var inbox = new NpgsqlCommand("""
-                INSERT INTO congress.inbox (item_id, organization_id, notification_id, kind, title, body, congress_id, created_at)
-                SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[])
-                ON CONFLICT (item_id) DO NOTHING
-                """, connection, transaction);
-            inbox.Parameters.AddPositional(
-                items.Select(i => i.Item.DeliveryId).ToArray(), items.Select(i => i.Item.OrganizationId).ToArray(), items.Select(i => i.Item.NotificationId).ToArray(),
-                items.Select(i => i.Item.Kind).ToArray(), items.Select(i => i.Item.Title).ToArray(), items.Select(i => i.Item.Body).ToArray(),
-                items.Select(i => i.Item.CongressId).ToArray(), items.Select(i => i.At).ToArray());
-            await inbox.ExecuteNonQueryAsync(cancellationToken);
-        }
     }
 }
 

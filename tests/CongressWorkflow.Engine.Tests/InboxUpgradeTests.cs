@@ -1,0 +1,44 @@
+using CongressWorkflow.EventStore;
+using CongressWorkflow.EventStore.Schema;
+using CongressWorkflow.Testing;
+
+namespace CongressWorkflow.Engine.Tests;
+
+public sealed class upgrading_a_database_with_inbox_items_waiting_in_the_outbox
+{
+    [Fact]
+    public async Task the_migration_delivers_them_as_the_old_worker_would_and_nothing_is_lost()
+    {
+        await using var dataSource = StoreDataSource.Create(await TestCluster.CreateDatabaseAsync("inbox_upgrade"));
+        await PostgresEventStore.MigrateAsync(dataSource);
+        var before = SchemaMigrator.FromEmbeddedResources(typeof(EngineSchema).Assembly, "CongressWorkflow.Engine.Schema.Migrations.").Where(m => m.Version < 12).ToList();
+        await SchemaMigrator.MigrateAsync(dataSource, EngineSchema.SchemaName, before);
+        // What an older sweep left: the item's message in the outbox, its delivery row pending; and an email, which stays.
+        await using (var command = dataSource.CreateCommand("""
+            INSERT INTO event_store.outbox (message_id, destination, message_type, payload, created_at, available_at) VALUES
+                ('829a8e17-8b56-8f90-b180-17b30c28bbc0', 'notify.inbox', 'notification.reminder',
+                 '{"body": "Kính gửi Đảng bộ Cục 4.713", "kind": "reminder", "title": "[Nhắc hạn] Đảng bộ Cục 4.713", "congressId": "congress-c-u",
+                   "deliveryId": "829a8e17-8b56-8f90-b180-17b30c28bbc0", "notificationId": "9009ac22-7c5e-8f42-b572-d67bbb05753d", "organizationId": "u"}',
+                 now(), now()),
+                ('11111111-8b56-8f90-b180-17b30c28bbc0', 'notify.email', 'notification.reminder', '{}', now(), now());
+            INSERT INTO congress.deliveries (delivery_id, notification_id, channel, target, status, created_at, updated_at)
+            VALUES ('829a8e17-8b56-8f90-b180-17b30c28bbc0', '9009ac22-7c5e-8f42-b572-d67bbb05753d', 'inbox', 'u', 'pending', now(), now());
+            """))
+        {
+            await command.ExecuteNonQueryAsync();
+        }
+
+        await EngineSchema.MigrateAsync(dataSource);
+
+        await using var check = dataSource.CreateCommand("""
+            SELECT (SELECT string_agg(organization_id || ' ' || kind || ' ' || title || ' ' || congress_id || ' ' || notification_id, '; ') FROM congress.inbox),
+                   (SELECT string_agg(status || ' ' || attempts, '; ') FROM congress.deliveries),
+                   (SELECT string_agg(destination || ' ' || (delivered_at IS NOT NULL), '; ' ORDER BY destination) FROM event_store.outbox)
+            """);
+        await using var reader = await check.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        Assert.Equal("u reminder [Nhắc hạn] Đảng bộ Cục 4.713 congress-c-u 9009ac22-7c5e-8f42-b572-d67bbb05753d", reader.GetString(0));
+        Assert.Equal("delivered 1", reader.GetString(1));
+        Assert.Equal("notify.email false; notify.inbox true", reader.GetString(2));
+    }
+}
