@@ -59,18 +59,11 @@ public sealed class DeadlineSweep(PostgresEventStore store, NpgsqlDataSource dat
         try
         {
             int deadlines = 0, sent = 0, skipped = 0, deliveries = 0;
-            var context = new SweepContext(connection, today);
             foreach (var campaign in await CampaignsToSweepAsync(connection, cancellationToken))
             {
-                while (true)
+                foreach (var share in await Task.WhenAll(Enumerable.Range(0, Shares).Select(share => SweepShareAsync(today, campaign, share, cancellationToken))))
                 {
-                    var batch = await SweepBatchAsync(context, campaign, cancellationToken);
-                    if (batch.Deadlines == 0)
-                    {
-                        break;
-                    }
-
-                    (deadlines, sent, skipped, deliveries) = (deadlines + batch.Deadlines, sent + batch.Sent, skipped + batch.Skipped, deliveries + batch.Deliveries);
+                    (deadlines, sent, skipped, deliveries) = (deadlines + share.Deadlines, sent + share.Sent, skipped + share.Skipped, deliveries + share.Deliveries);
                 }
             }
 
@@ -84,6 +77,27 @@ public sealed class DeadlineSweep(PostgresEventStore store, NpgsqlDataSource dat
             unlock.Parameters.AddPositional(LockName);
             await unlock.ExecuteNonQueryAsync(CancellationToken.None);
         }
+    }
+
+    /// <summary>
+    /// A campaign is swept in this many shares side by side, each on its own connection: the congresses split by a hash of
+    /// their id, so a congress's deadlines and its ledger stream are all in one share and the shares never wait for each
+    /// other. (One share at a time kept one core busy while the sweep ran, a quarter of a simulated campaign's time.)
+    /// </summary>
+    private static readonly int Shares = Math.Clamp(Environment.ProcessorCount, 1, 4);
+
+    private async Task<(int Deadlines, int Sent, int Skipped, int Deliveries)> SweepShareAsync(
+        DateOnly today, string campaignId, int share, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var context = new SweepContext(connection, today, share);
+        int deadlines = 0, sent = 0, skipped = 0, deliveries = 0;
+        while (await SweepBatchAsync(context, campaignId, cancellationToken) is { Deadlines: > 0 } batch)
+        {
+            (deadlines, sent, skipped, deliveries) = (deadlines + batch.Deadlines, sent + batch.Sent, skipped + batch.Skipped, deliveries + batch.Deliveries);
+        }
+
+        return (deadlines, sent, skipped, deliveries);
     }
 
     /// <summary>
@@ -112,9 +126,11 @@ public sealed class DeadlineSweep(PostgresEventStore store, NpgsqlDataSource dat
         return campaigns;
     }
 
-    private sealed class SweepContext(NpgsqlConnection connection, DateOnly today)
+    private sealed class SweepContext(NpgsqlConnection connection, DateOnly today, int share)
     {
         public NpgsqlConnection Connection { get; } = connection;
+
+        public int Share { get; } = share;
 
         public DateOnly Today { get; } = today;
 
@@ -138,12 +154,13 @@ public sealed class DeadlineSweep(PostgresEventStore store, NpgsqlDataSource dat
             FROM congress.deadlines d JOIN congress.organizations o ON o.organization_id = d.organization_id
             WHERE d.campaign_id = $3 AND d.next_step_on <= $1 AND NOT d.is_met AND d.closed_reason IS NULL
               AND d.effective_from <= $1 AND (d.effective_until IS NULL OR d.effective_until >= $1)
+              AND (hashtext(d.congress_id) & 2147483647) % $5 = $4
             ORDER BY d.next_step_on, d.congress_id, d.milestone, d.due_on
             LIMIT $2
             FOR UPDATE OF d
             """, connection, transaction))
         {
-            select.Parameters.AddPositional(sweep.Today, BatchSize, campaignId);
+            select.Parameters.AddPositional(sweep.Today, BatchSize, campaignId, sweep.Share, Shares);
             await using var reader = await select.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
