@@ -10,7 +10,15 @@ public sealed record EventMetadata(Actor Actor, Guid CorrelationId, Guid? Causat
 
 /// <summary>An event to append: its id (chosen by the caller, so retries are idempotent), its data and optional headers.</summary>
 /// <param name="Data">An instance of a registered event type, or <see cref="JsonEventData"/> for data that arrives as JSON.</param>
-public sealed record NewEvent(Guid EventId, object Data, IReadOnlyDictionary<string, string>? Headers = null);
+public sealed record NewEvent(Guid EventId, object Data, IReadOnlyDictionary<string, string>? Headers = null)
+{
+    /// <summary>
+    /// An event with a fresh id that grows with time (UUID version 7): the unique index on event ids then takes new ids at
+    /// its end rather than on a random page each. With random ids, at six million events, that index made every
+    /// written event cost a read of a page that was not in memory.
+    /// </summary>
+    public static NewEvent WithNewId(object data) => new(Guid.CreateVersion7(), data);
+}
 
 /// <summary>Event data given as JSON text under a stable type name, e.g. from an import or another service.</summary>
 public sealed record JsonEventData(string EventType, int SchemaVersion, string Json);

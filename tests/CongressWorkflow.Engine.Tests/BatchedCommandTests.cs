@@ -69,6 +69,7 @@ public sealed class handling_congress_commands_in_batches(EngineDatabase db) : I
             SELECT format('%s %s %s %s %s', stream_id, stream_version, event_type, actor_id, data) AS line FROM event_store.events WHERE stream_id LIKE 'congress-%'
             UNION ALL SELECT format('%s', c) FROM congress.congresses c
             UNION ALL SELECT format('%s', d) FROM congress.deadlines d
+            UNION ALL SELECT format('%s > %s: %s %s %s', kind, organization_id, title, body, congress_id) FROM congress.inbox
             UNION ALL SELECT format('%s > %s', message_type, payload->>'organizationId') FROM event_store.outbox) lines
         """);
 

@@ -116,6 +116,22 @@ public sealed class running_a_three_level_subtree_through_the_store(EngineDataba
     }
 
     [Fact]
+    public async Task commands_give_their_events_ids_that_grow_with_time()
+    {
+        MoveClockTo(db, D(2020, 1, 20));
+        await PrepareAndSubmitAsync(db, Branch1);
+
+        // UUID version 7 (the version digit is the 13th hex digit): new ids go to the end of the event id index.
+        var ids = await db.ScalarAsync<string[]>(
+            "SELECT array_agg(event_id::text ORDER BY global_position) FROM event_store.events WHERE stream_id = $1", CongressOf(Branch1));
+        Assert.True(ids.Length > 3);
+        Assert.All(ids, id => Assert.Equal('7', id[14]));
+        // Their first 48 bits are the time in milliseconds (ids drawn in the same millisecond differ in random bits).
+        var times = ids.Select(id => id[..13]).ToList();
+        Assert.Equal(times.Order(StringComparer.Ordinal), times);
+    }
+
+    [Fact]
     public async Task after_a_move_the_new_parent_is_the_direct_superior_who_hears_of_and_decides_on_the_submission()
     {
         const string newCentre = "dang-bo-vu-moi";

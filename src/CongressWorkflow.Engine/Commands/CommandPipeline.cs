@@ -161,7 +161,7 @@ public sealed class CommandPipeline(PostgresEventStore store, NpgsqlDataSource d
             }
 
             var result = await store.AppendAsync(connection, transaction, streamId, aggregate.StreamType, ExpectedVersion.Exactly(version),
-                events.Select(e => new NewEvent(Guid.NewGuid(), e)).ToList(), metadata, outbox?.Invoke(events, stateAfter), cancellationToken,
+                events.Select(NewEvent.WithNewId).ToList(), metadata, outbox?.Invoke(events, stateAfter), cancellationToken,
                 aggregate.PartitionOf?.Invoke(stateAfter));
             if (afterAppend is not null)
             {
@@ -249,7 +249,7 @@ public sealed class CommandPipeline(PostgresEventStore store, NpgsqlDataSource d
                 await inlineAll(connection, transaction, writes);
                 await store.AppendInBulkAsync(connection, transaction, writes.Select(w => new BulkStreamAppend(
                     new StreamAppend(w.StreamId, aggregate.StreamType, ExpectedVersion.Exactly(w.VersionAfter - w.Events.Count),
-                        [.. w.Events.Select(e => new NewEvent(Guid.NewGuid(), e))], outbox?.Invoke(w.Events, w.StateAfter), aggregate.PartitionOf?.Invoke(w.StateAfter)),
+                        [.. w.Events.Select(NewEvent.WithNewId)], outbox?.Invoke(w.Events, w.StateAfter), aggregate.PartitionOf?.Invoke(w.StateAfter)),
                     w.Metadata)), cancellationToken);
                 if (afterAppend is not null)
                 {
@@ -288,7 +288,7 @@ public sealed class CommandPipeline(PostgresEventStore store, NpgsqlDataSource d
         {
             await projectNewStreams!(connection, transaction, newStreams);
             await store.AppendNewStreamsAsync(connection, transaction, newStreams.Select(w => new StreamAppend(w.StreamId, w.StreamType, ExpectedVersion.NoStream,
-                [.. w.Events.Select(e => new NewEvent(Guid.NewGuid(), e))])), metadata, cancellationToken);
+                [.. w.Events.Select(NewEvent.WithNewId)])), metadata, cancellationToken);
         }
 
         foreach (var write in writes)
@@ -299,7 +299,7 @@ public sealed class CommandPipeline(PostgresEventStore store, NpgsqlDataSource d
         foreach (var write in writes)
         {
             await store.AppendAsync(connection, transaction, write.StreamId, write.StreamType, ExpectedVersion.Exactly(write.VersionBefore),
-                write.Events.Select(e => new NewEvent(Guid.NewGuid(), e)).ToList(), metadata, cancellationToken: cancellationToken);
+                write.Events.Select(NewEvent.WithNewId).ToList(), metadata, cancellationToken: cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);

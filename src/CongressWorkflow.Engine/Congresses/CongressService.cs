@@ -271,7 +271,7 @@ public sealed class CongressService(CommandPipeline pipeline)
             var after = accepted.Events.Aggregate(state, Congress.Evolve);
             await ProjectStatusAsync(session.Connection, session.Transaction, accepted.Events, after, version + accepted.Events.Count, context);
             await store.AppendAsync(session.Connection, session.Transaction, congressId, Aggregate.StreamType, ExpectedVersion.Exactly(version),
-                [.. accepted.Events.Select(e => new NewEvent(Guid.NewGuid(), e))], metadata, cancellationToken: cancellationToken);
+                [.. accepted.Events.Select(NewEvent.WithNewId)], metadata, cancellationToken: cancellationToken);
             changed.Add(after);
         }
 
