@@ -183,12 +183,6 @@ public sealed partial class PostgresEventStore
                 throw new EventStoreException(EventStoreErrorCodes.StreamTypeMismatch,
                     $"stream {append.StreamId} is a {existing.StreamType} stream, not {append.StreamType}");
             }
-
-            if (existing is not null && append.Partition is { } partition && existing.Partition != partition)
-            {
-                throw new EventStoreException(EventStoreErrorCodes.PartitionMismatch,
-                    $"stream {append.StreamId} is in partition '{existing.Partition}', not '{partition}'");
-            }
         }
 
         return stored;

@@ -49,8 +49,9 @@ public sealed record StreamInfo(string StreamId, string StreamType, long Version
 
 /// <summary>
 /// One stream's part of a multi-stream append: its events at an expected version, and the outbox messages they cause.
-/// <paramref name="Partition"/>: the partition of the events table a new stream is created in (null: the shared one);
-/// for an existing stream null or the partition it is in (a stream never moves).
+/// <paramref name="Partition"/>: the partition of the events table a new stream is created in (null: the shared one).
+/// An existing stream's events go to the partition it is in, whatever this says: a stream never moves (one created before
+/// the table was partitioned stays in the shared partition though its campaign now has one).
 /// </summary>
 public sealed record StreamAppend(
     string StreamId, string StreamType, ExpectedVersion Expected, IReadOnlyList<NewEvent> Events, IReadOnlyList<OutboxMessage>? Outbox = null,

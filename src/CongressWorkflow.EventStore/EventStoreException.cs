@@ -11,8 +11,6 @@ public static class EventStoreErrorCodes
     public const string InvalidEventData = "invalid-event-data";
     public const string DuplicateEvent = "duplicate-event";
     public const string InvalidAppend = "invalid-append";
-    /// <summary>A stream appended to with a partition other than the one it was created in.</summary>
-    public const string PartitionMismatch = "partition-mismatch";
     /// <summary>A new stream for a partition that has not been created (<see cref="PostgresEventStore.CreatePartitionAsync"/>).</summary>
     public const string UnknownPartition = "unknown-partition";
 }

@@ -7,7 +7,8 @@ public sealed record PartitionInfo(string Key, string Table, long EstimatedEvent
 
 /// <summary>
 /// The events table is partitioned by a key each stream is given when it is created (<see cref="StreamAppend.Partition"/>;
-/// migration 0007): a new stream's partition must have been created first, in the same transaction or before.
+/// migration 0007): a new stream's partition must have been created first, in the same transaction or before. A stream
+/// never moves: its later events go where its first went.
 /// </summary>
 public sealed partial class PostgresEventStore
 {

@@ -509,7 +509,6 @@ public sealed partial class PostgresEventStore(NpgsqlDataSource dataSource, Even
     {
         "CW409" => new ConcurrencyException(streamId, append.Expected, long.Parse(e.Hint ?? "0", CultureInfo.InvariantCulture), e),
         "CW422" => new EventStoreException(EventStoreErrorCodes.StreamTypeMismatch, e.MessageText, e),
-        "CW423" => new EventStoreException(EventStoreErrorCodes.PartitionMismatch, e.MessageText, e),
         _ when UnknownPartition(e, $"'{append.StreamId}' in '{append.Partition}'") is { } unknown => unknown,
         PostgresErrorCodes.UniqueViolation when IsDuplicateEventId(e) =>
             new EventStoreException(EventStoreErrorCodes.DuplicateEvent, $"an event with this id is already stored (stream '{streamId}')", e),

@@ -116,6 +116,24 @@ public sealed class running_a_three_level_subtree_through_the_store(EngineDataba
     }
 
     [Fact]
+    public async Task a_congress_recorded_before_the_events_were_partitioned_goes_on_in_the_shared_partition()
+    {
+        MoveClockTo(db, D(2020, 1, 20));
+        // As the upgrade leaves a congress planned before it: its stream and events in the shared partition.
+        var congress = CongressOf(Branch1);
+        await db.ExecuteAsync("UPDATE event_store.streams SET partition_key = '' WHERE stream_id = $1", congress);
+        await db.ExecuteAsync("UPDATE event_store.events SET partition_key = '' WHERE stream_id = $1", congress);
+
+        await PrepareAndSubmitAsync(db, Branch1);
+        var batch = await db.Congresses.HandleBatchAsync([[new ApproveSubmission(congress, Doc("9-QĐ/ĐU"), db.As(Centre, "standing-committee"))]]);
+
+        Assert.Null(batch[0].Refusal);
+        Assert.Equal(["event_store.events_shared"], await db.ScalarAsync<string[]>(
+            "SELECT array_agg(DISTINCT tableoid::regclass::text) FROM event_store.events WHERE stream_id = $1", congress));
+        Assert.Equal("Approved", await db.ScalarAsync<string>("SELECT stage FROM congress.congresses WHERE congress_id = $1", congress));
+    }
+
+    [Fact]
     public async Task commands_give_their_events_ids_that_grow_with_time()
     {
         MoveClockTo(db, D(2020, 1, 20));

@@ -85,8 +85,9 @@ FROM event_store.events_before_partitions;
 DROP TABLE event_store.events_before_partitions;
 
 -- Appends events to one stream atomically (as before, see 0004), into the stream's partition.
--- p_partition_key: for a new stream, its partition (NULL: the shared one); for an existing stream, NULL or the
--- partition it is in (another is refused: a stream never moves).
+-- p_partition_key: the partition a new stream is created in (NULL: the shared one). An existing stream's events go to
+-- the partition it is in, whatever the append names: a stream never moves (and one created before partitioning, in the
+-- shared partition, goes on there though its campaign now has a partition).
 DROP FUNCTION event_store.append_events(text, text, bigint, timestamptz, text, text, text, uuid, uuid, uuid[], text[], integer[], jsonb[], jsonb[]);
 CREATE FUNCTION event_store.append_events(
     p_stream_id text, p_stream_type text, p_expected_version bigint, p_recorded_at timestamptz,
@@ -129,10 +130,6 @@ BEGIN
     IF v_type <> p_stream_type THEN
         RAISE EXCEPTION USING ERRCODE = 'CW422',
             MESSAGE = format('stream %s is a %s stream, not %s', p_stream_id, v_type, p_stream_type);
-    END IF;
-    IF p_partition_key IS NOT NULL AND v_partition <> p_partition_key THEN
-        RAISE EXCEPTION USING ERRCODE = 'CW423',
-            MESSAGE = format('stream %s is in partition ''%s'', not ''%s''', p_stream_id, v_partition, p_partition_key);
     END IF;
 
     v_count := coalesce(array_length(p_event_ids, 1), 0);
