@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using CongressWorkflow.Domain.Common;
 using CongressWorkflow.EventStore;
-using CongressWorkflow.EventStore.Outbox;
 using CongressWorkflow.EventStore.Telemetry;
 using Npgsql;
 
@@ -47,8 +46,8 @@ public sealed record CommandSession(NpgsqlConnection Connection, NpgsqlTransacti
 public sealed record AggregateDefinition<TState>(string StreamType, TState Initial, Func<TState, object, TState> Evolve, Func<TState, string>? PartitionOf = null);
 
 /// <summary>
-/// The application layer: load a stream, decide, then in one transaction write the inline read models, append
-/// the events at the version that was read (or that the caller expected), and enqueue outbox messages.
+/// The application layer: load a stream, decide, then in one transaction write the inline read models and append
+/// the events at the version that was read (or that the caller expected).
 /// </summary>
 public sealed class CommandPipeline(PostgresEventStore store, NpgsqlDataSource dataSource)
 {
@@ -74,17 +73,16 @@ public sealed class CommandPipeline(PostgresEventStore store, NpgsqlDataSource d
         long? expectedVersion,
         Func<TState, Task<Decision>> decide,
         InlineProjection<TState>? inline = null,
-        Func<IReadOnlyList<object>, TState, IReadOnlyList<OutboxMessage>>? outbox = null,
         Guid? correlationId = null,
         CancellationToken cancellationToken = default) =>
-        ExecuteAsync(commandName, aggregate, streamId, context, expectedVersion, (state, _) => decide(state), inline, outbox, correlationId, cancellationToken);
+        ExecuteAsync(commandName, aggregate, streamId, context, expectedVersion, (state, _) => decide(state), inline, correlationId, cancellationToken);
 
     /// <summary>How often a command sent without If-Match is decided again when another write got to its stream first.</summary>
     public const int MaxAttemptsWithoutExpectedVersion = 16;
 
     /// <summary>
     /// Loads the stream, opens the command's transaction, decides (reading any other facts through the session), and
-    /// in that same transaction writes the inline read models, the idempotency key, the events and the outbox, then
+    /// in that same transaction writes the inline read models, the idempotency key and the events, then
     /// whatever <paramref name="afterAppend"/> writes in consequence (after the command's own events, so they come first). Without
     /// an expected version from the caller, a write that lands on the stream in between makes it load and decide again
     /// (a few times) rather than answer with a conflict the caller never asked to hear about.
@@ -97,7 +95,6 @@ public sealed class CommandPipeline(PostgresEventStore store, NpgsqlDataSource d
         long? expectedVersion,
         Func<TState, CommandSession, Task<Decision>> decide,
         InlineProjection<TState>? inline = null,
-        Func<IReadOnlyList<object>, TState, IReadOnlyList<OutboxMessage>>? outbox = null,
         Guid? correlationId = null,
         CancellationToken cancellationToken = default,
         Func<CommandSession, TState, EventMetadata, Task>? afterAppend = null)
@@ -161,8 +158,7 @@ public sealed class CommandPipeline(PostgresEventStore store, NpgsqlDataSource d
             }
 
             var result = await store.AppendAsync(connection, transaction, streamId, aggregate.StreamType, ExpectedVersion.Exactly(version),
-                events.Select(NewEvent.WithNewId).ToList(), metadata, outbox?.Invoke(events, stateAfter), cancellationToken,
-                aggregate.PartitionOf?.Invoke(stateAfter));
+                events.Select(NewEvent.WithNewId).ToList(), metadata, cancellationToken: cancellationToken, partition: aggregate.PartitionOf?.Invoke(stateAfter));
             if (afterAppend is not null)
             {
                 await afterAppend(new CommandSession(connection, transaction), stateAfter, metadata);
@@ -179,7 +175,7 @@ public sealed class CommandPipeline(PostgresEventStore store, NpgsqlDataSource d
     /// Many commands, one per stream, each with its own actor, in one transaction: the streams are read in it, all are
     /// decided together (<paramref name="decideAll"/> reads the facts they need through the session, for all of them at
     /// once), the accepted ones' inline read models are written together, their events appended through the store's
-    /// bulk path at the versions read, with their outbox messages, then whatever <paramref name="afterAppend"/> writes
+    /// bulk path at the versions read, then whatever <paramref name="afterAppend"/> writes
     /// in consequence. A refused command writes nothing and does not stop the others. A write that lands on one of the
     /// streams meanwhile makes the whole batch read and decide again (a few times). The path for a simulation's days.
     /// </summary>
@@ -189,7 +185,6 @@ public sealed class CommandPipeline(PostgresEventStore store, NpgsqlDataSource d
         IReadOnlyList<(string StreamId, CommandContext Context)> commands,
         Func<IReadOnlyList<TState>, CommandSession, Task<IReadOnlyList<Decision>>> decideAll,
         Func<NpgsqlConnection, NpgsqlTransaction, IReadOnlyList<BatchWrite<TState>>, Task> inlineAll,
-        Func<IReadOnlyList<object>, TState, IReadOnlyList<OutboxMessage>>? outbox = null,
         Func<CommandSession, IReadOnlyList<BatchWrite<TState>>, Task>? afterAppend = null,
         CancellationToken cancellationToken = default)
     {
@@ -249,7 +244,7 @@ public sealed class CommandPipeline(PostgresEventStore store, NpgsqlDataSource d
                 await inlineAll(connection, transaction, writes);
                 await store.AppendInBulkAsync(connection, transaction, writes.Select(w => new BulkStreamAppend(
                     new StreamAppend(w.StreamId, aggregate.StreamType, ExpectedVersion.Exactly(w.VersionAfter - w.Events.Count),
-                        [.. w.Events.Select(NewEvent.WithNewId)], outbox?.Invoke(w.Events, w.StateAfter), aggregate.PartitionOf?.Invoke(w.StateAfter)),
+                        [.. w.Events.Select(NewEvent.WithNewId)], Partition: aggregate.PartitionOf?.Invoke(w.StateAfter)),
                     w.Metadata)), cancellationToken);
                 if (afterAppend is not null)
                 {
