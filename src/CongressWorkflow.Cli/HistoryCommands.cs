@@ -83,7 +83,10 @@ public static partial class CongressCli
             {
                 var key = partition.GetProperty("key").GetString()!;
                 table.AddRow(key.Length == 0 ? "partition (shared)" : $"partition {Markup.Escape(key)}",
-                    $"{Markup.Escape(partition.GetProperty("table").GetString()!)}, about {partition.GetProperty("estimatedEvents").GetInt64():N0} events");
+                    $"{Markup.Escape(partition.GetProperty("table").GetString()!)}, " +
+                    (partition.GetProperty("estimatedEvents") is { ValueKind: JsonValueKind.Number } estimate
+                        ? $"about {estimate.GetInt64():N0} events"
+                        : "events not estimated yet (the table is not analysed yet)"));
             }
 
             console.Write(table);

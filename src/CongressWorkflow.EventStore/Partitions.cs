@@ -2,8 +2,11 @@ using Npgsql;
 
 namespace CongressWorkflow.EventStore;
 
-/// <summary>A partition of the events table: its key, its table, how many events it holds (estimated from statistics).</summary>
-public sealed record PartitionInfo(string Key, string Table, long EstimatedEvents, DateTimeOffset CreatedAt);
+/// <summary>
+/// A partition of the events table: its key, its table, how many events it holds as PostgreSQL's statistics estimate them
+/// (none before the table was first analysed: counting a large partition would take long).
+/// </summary>
+public sealed record PartitionInfo(string Key, string Table, long? EstimatedEvents, DateTimeOffset CreatedAt);
 
 /// <summary>
 /// The events table is partitioned by a key each stream is given when it is created (<see cref="StreamAppend.Partition"/>;
@@ -36,7 +39,7 @@ public sealed partial class PostgresEventStore
     public async Task<IReadOnlyList<PartitionInfo>> ListPartitionsAsync(CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand("""
-            SELECT p.partition_key, p.table_name, greatest(c.reltuples, 0)::bigint, p.created_at
+            SELECT p.partition_key, p.table_name, CASE WHEN c.reltuples >= 0 THEN c.reltuples::bigint END, p.created_at
             FROM event_store.partitions p
             JOIN pg_class c ON c.relname = p.table_name AND c.relnamespace = 'event_store'::regnamespace
             ORDER BY p.created_at, p.partition_key
@@ -45,7 +48,8 @@ public sealed partial class PostgresEventStore
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            partitions.Add(new PartitionInfo(reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetFieldValue<DateTimeOffset>(3)));
+            partitions.Add(new PartitionInfo(reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetInt64(2),
+                reader.GetFieldValue<DateTimeOffset>(3)));
         }
 
         return partitions;

@@ -243,8 +243,11 @@ public sealed record ReplicaView(bool Configured, bool InRecovery, double? Secon
 
 public sealed record StoreStatusView(long Streams, long Events, long HeadPosition, int SchemaVersion, DatabaseView Database, IReadOnlyList<PartitionView> Partitions);
 
-/// <summary>A partition of the events table ('' the shared one, otherwise a campaign's), with its events as PostgreSQL's statistics estimate them.</summary>
-public sealed record PartitionView(string Key, string Table, long EstimatedEvents)
+/// <summary>
+/// A partition of the events table ('' the shared one, otherwise a campaign's), with its events as PostgreSQL's statistics
+/// estimate them (null until the table is first analysed).
+/// </summary>
+public sealed record PartitionView(string Key, string Table, long? EstimatedEvents)
 {
     public static PartitionView From(PartitionInfo p) => new(p.Key, p.Table, p.EstimatedEvents);
 }
