@@ -58,14 +58,16 @@ public sealed class DeadlineSweep(PostgresEventStore store, NpgsqlDataSource dat
 
         try
         {
-            int deadlines = 0, sent = 0, skipped = 0, deliveries = 0;
+            var total = default(Tally);
             foreach (var campaign in await CampaignsToSweepAsync(connection, cancellationToken))
             {
                 foreach (var share in await Task.WhenAll(Enumerable.Range(0, Shares).Select(share => SweepShareAsync(today, campaign, share, cancellationToken))))
                 {
-                    (deadlines, sent, skipped, deliveries) = (deadlines + share.Deadlines, sent + share.Sent, skipped + share.Skipped, deliveries + share.Deliveries);
+                    total += share;
                 }
             }
+
+            var (deadlines, sent, skipped, deliveries) = total;
 
             activity?.SetTag("cw.deadlines", deadlines);
             activity?.SetTag("cw.sent", sent);
@@ -86,18 +88,24 @@ public sealed class DeadlineSweep(PostgresEventStore store, NpgsqlDataSource dat
     /// </summary>
     private static readonly int Shares = Math.Clamp(Environment.ProcessorCount, 1, 4);
 
-    private async Task<(int Deadlines, int Sent, int Skipped, int Deliveries)> SweepShareAsync(
-        DateOnly today, string campaignId, int share, CancellationToken cancellationToken)
+    /// <summary>What a batch, a share or a whole sweep did.</summary>
+    private readonly record struct Tally(int Deadlines, int Sent, int Skipped, int Deliveries)
+    {
+        public static Tally operator +(Tally a, Tally b) =>
+            new(a.Deadlines + b.Deadlines, a.Sent + b.Sent, a.Skipped + b.Skipped, a.Deliveries + b.Deliveries);
+    }
+
+    private async Task<Tally> SweepShareAsync(DateOnly today, string campaignId, int share, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         var context = new SweepContext(connection, today, share);
-        int deadlines = 0, sent = 0, skipped = 0, deliveries = 0;
+        var total = default(Tally);
         while (await SweepBatchAsync(context, campaignId, cancellationToken) is { Deadlines: > 0 } batch)
         {
-            (deadlines, sent, skipped, deliveries) = (deadlines + batch.Deadlines, sent + batch.Sent, skipped + batch.Skipped, deliveries + batch.Deliveries);
+            total += batch;
         }
 
-        return (deadlines, sent, skipped, deliveries);
+        return total;
     }
 
     /// <summary>
@@ -143,7 +151,7 @@ public sealed class DeadlineSweep(PostgresEventStore store, NpgsqlDataSource dat
 
     private sealed record Unit(string Id, string Name, string? ParentId);
 
-    private async Task<(int Deadlines, int Sent, int Skipped, int Deliveries)> SweepBatchAsync(SweepContext sweep, string campaignId, CancellationToken cancellationToken)
+    private async Task<Tally> SweepBatchAsync(SweepContext sweep, string campaignId, CancellationToken cancellationToken)
     {
         var connection = sweep.Connection;
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -172,7 +180,7 @@ public sealed class DeadlineSweep(PostgresEventStore store, NpgsqlDataSource dat
 
         if (due.Count == 0)
         {
-            return (0, 0, 0, 0);
+            return default;
         }
 
         foreach (var campaign in due.Select(d => d.CampaignId).Distinct().Where(c => !sweep.Policies.ContainsKey(c)))
@@ -242,7 +250,7 @@ public sealed class DeadlineSweep(PostgresEventStore store, NpgsqlDataSource dat
         await transaction.CommitAsync(cancellationToken);
         Steps.Add(sent, new KeyValuePair<string, object?>("cw.status", "sent"));
         Steps.Add(skipped, new KeyValuePair<string, object?>("cw.status", "skipped"));
-        return (due.Count, sent, skipped, deliveries);
+        return new Tally(due.Count, sent, skipped, deliveries);
     }
 
     /// <summary>Who hears of a step: the organisation that must act, its direct superior on escalation, the level above on further escalation.</summary>
