@@ -143,6 +143,32 @@ public sealed class importing_an_organisation_tree(EngineDatabase db) : IClassFi
         Assert.Null(await db.Tree.GetAsync("chi-bo-hop-le"));
     }
 
+    [Fact]
+    public async Task a_file_of_a_few_rows_is_judged_on_the_stored_chain_above_them()
+    {
+        await db.Import.ImportAsync(ThaiBinhJson, ImportFormat.Json, db.As(Central));
+        await db.Import.ImportAsync("id,name,level,sector,parent_id\nso-tai-chinh,Đảng bộ Sở Tài chính,grassroots,,dang-bo-khoi-co-quan-tinh",
+            ImportFormat.Csv, db.As(Central));
+        await db.Organizations.DissolveAsync("so-tai-chinh", "sáp nhập", db.As(Central));
+
+        var added = await db.Import.ImportAsync("id,name,level,sector,parent_id\nchi-bo-ke-toan,Chi bộ Kế toán,branch,,so-cong-thuong-thai-binh",
+            ImportFormat.Csv, db.As(Central));
+        var placed = (await db.Tree.GetAsync("chi-bo-ke-toan"))?.ParentId;
+        var underDissolved = await db.Import.ImportAsync("id,name,level,sector,parent_id\nchi-bo-ngan-sach,Chi bộ Ngân sách,branch,,so-tai-chinh",
+            ImportFormat.Csv, db.As(Central));
+        var movedUp = await db.Import.ImportAsync("id,name,level,sector,parent_id\nchi-bo-ke-toan,Chi bộ Kế toán,branch,,dang-bo-khoi-co-quan-tinh",
+            ImportFormat.Csv, db.As(Central));
+
+        Assert.Equal((1, 0), (added.Registered, added.Errors.Count));
+        Assert.Equal("so-cong-thuong-thai-binh", placed);
+        var refusal = Assert.Single(underDissolved.Errors);
+        Assert.Equal((2, "chi-bo-ngan-sach"), (refusal.Line, refusal.OrganizationId));
+        Assert.Contains("dissolved", refusal.Reason, StringComparison.Ordinal);
+        Assert.Null(await db.Tree.GetAsync("chi-bo-ngan-sach"));
+        Assert.Equal((1, 0), (movedUp.Moved, movedUp.Errors.Count));
+        Assert.Equal("dang-bo-khoi-co-quan-tinh", (await db.Tree.GetAsync("chi-bo-ke-toan"))!.ParentId);
+    }
+
     [Theory]
     [InlineData(ImportFormat.Json, "{ \"organizations\": [ { \"id\": ", 1)]
     [InlineData(ImportFormat.Json, "{ \"orgs\": [] }", 1)]

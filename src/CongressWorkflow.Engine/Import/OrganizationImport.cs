@@ -332,7 +332,8 @@ public sealed class OrganizationImport(CommandPipeline pipeline, OrganizationTre
             else if (known.TryGetValue(id, out var stored))
             {
                 level ??= stored.Level;
-                dissolved = ancestors.Count == 1 && stored.IsDissolved;
+                // The parent's own flag: its ancestors are walked for their ids only.
+                dissolved |= ancestors.Count == 1 && stored.IsDissolved;
                 id = stored.ParentId;
             }
             else
