@@ -46,14 +46,16 @@ public sealed class simulating_a_campaign(EngineDatabase db, ITestOutputHelper o
             }
         });
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => new CampaignSimulation(db.DataSource, campaign).RunAsync(progress, stop.Token));
+        // The tree goes in files of 100 rows (three here), the second run imports them again.
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => new CampaignSimulation(db.DataSource, campaign, treeFileRows: 100).RunAsync(progress, stop.Token));
         var reached = await db.ScalarAsync<DateOnly>("SELECT day_reached FROM congress.simulations WHERE simulation_id = $1", campaign.CampaignId);
-        var resumed = new CampaignSimulation(db.DataSource, campaign);
+        var resumed = new CampaignSimulation(db.DataSource, campaign, treeFileRows: 100);
         await resumed.RunAsync();
 
         Assert.InRange(reached, halfway, halfway.AddDays(1));
         var counts = await EventCountsAsync();
         output.WriteLine(string.Join(", ", counts.Select(c => $"{c.Key} {c.Value}")));
+        Assert.Equal(campaign.Units.Count, counts["organization.registered"]);
         Assert.Equal(campaign.Units.Count, counts["congress.plan-issued"]);
         Assert.Equal(campaign.Units.Count, counts["congress.convened"]);
         Assert.True(counts["congress.postponed"] > 0 && counts["congress.rescheduled"] == counts["congress.postponed"]);

@@ -41,15 +41,17 @@ public sealed class CampaignSimulation
     private readonly CongressService _congresses;
     private readonly DeadlineSweep _sweep;
     private readonly int _parallelism;
+    private readonly int _treeFileRows;
     private readonly ConcurrentDictionary<string, byte> _held = new(StringComparer.Ordinal);
     private readonly HashSet<string> _waiting = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<string>> _children = new(StringComparer.Ordinal);
 
-    public CampaignSimulation(NpgsqlDataSource dataSource, SimulatedCampaign campaign, int parallelism = 4)
+    public CampaignSimulation(NpgsqlDataSource dataSource, SimulatedCampaign campaign, int parallelism = 4, int treeFileRows = 20_000)
     {
         _dataSource = dataSource;
         _campaign = campaign;
         _parallelism = parallelism;
+        _treeFileRows = treeFileRows;
         var store = new PostgresEventStore(dataSource, DomainEventTypes.CreateRegistry(), _clock);
         var pipeline = new CommandPipeline(store, dataSource);
         var tree = new OrganizationTree(dataSource);
@@ -289,10 +291,19 @@ public sealed class CampaignSimulation
     {
         progress?.Report(new SimulationProgress(PhaseTree, 0, _campaign.Units.Count, null));
         SetClock(SimulatedCampaign.Directive, 2);
-        var report = await _import.ImportAsync(_campaign.TreeCsv(), ImportFormat.Csv, Context(_campaign.RootId, Roles.Admin), cancellationToken);
-        if (!report.Succeeded)
+        // In files of a bounded size, as the blocs would send theirs: one import holds its whole file in memory, and
+        // re-importing a file already imported (a resumed run) changes nothing.
+        var imported = 0;
+        foreach (var (csv, rows) in _campaign.TreeCsvFiles(_treeFileRows))
         {
-            throw new InvalidOperationException("the simulated tree did not import: " + string.Join("; ", report.Errors.Take(5).Select(e => $"line {e.Line}: {e.Reason}")));
+            var report = await _import.ImportAsync(csv, ImportFormat.Csv, Context(_campaign.RootId, Roles.Admin), cancellationToken);
+            if (!report.Succeeded)
+            {
+                throw new InvalidOperationException("the simulated tree did not import: " + string.Join("; ", report.Errors.Take(5).Select(e => $"line {e.Line}: {e.Reason}")));
+            }
+
+            imported += rows;
+            progress?.Report(new SimulationProgress(PhaseTree, imported, _campaign.Units.Count, null));
         }
 
         if (!await CampaignService.ExistsAsync(_dataSource, _campaign.CampaignId, cancellationToken))
@@ -300,8 +311,6 @@ public sealed class CampaignSimulation
             await _campaigns.StartAsync(new StartCampaign(_campaign.CampaignId, $"Đại hội các cấp (mô phỏng {_campaign.Size:N0} tổ chức)",
                 DocumentReference.Parse("35-CT/TW"), 2020, 2025, 2022, Context(_campaign.RootId, Roles.Admin)), cancellationToken);
         }
-
-        progress?.Report(new SimulationProgress(PhaseTree, _campaign.Units.Count, _campaign.Units.Count, null));
     }
 
     /// <summary>Plans top-down, level by level (a unit's window is checked against its superior's), the units of a level in batches.</summary>

@@ -84,17 +84,23 @@ public sealed class SimulatedCampaign
 
     private readonly Dictionary<string, SimulatedUnit> _byId = new(StringComparer.Ordinal);
 
-    /// <summary>The tree as an import file (CSV, the format of <c>congress org import</c>).</summary>
-    public string TreeCsv()
+    /// <summary>
+    /// The tree as import files (CSV, the format of <c>congress org import</c>) of at most <paramref name="rowsPerFile"/>
+    /// rows each, parents first: each file's parents are in it or in an earlier one.
+    /// </summary>
+    public IEnumerable<(string Csv, int Rows)> TreeCsvFiles(int rowsPerFile)
     {
-        var csv = new System.Text.StringBuilder("id,name,level,sector,parent_id\n");
-        foreach (var u in Units)
+        foreach (var part in Units.Chunk(rowsPerFile))
         {
-            csv.Append(u.Id).Append(',').Append(u.Name).Append(',').Append(Kebab(u.Level.ToString())).Append(',')
-                .Append(u.Sector is { } sector ? Kebab(sector.ToString()) : string.Empty).Append(',').Append(u.ParentId).Append('\n');
-        }
+            var csv = new System.Text.StringBuilder("id,name,level,sector,parent_id\n");
+            foreach (var u in part)
+            {
+                csv.Append(u.Id).Append(',').Append(u.Name).Append(',').Append(Kebab(u.Level.ToString())).Append(',')
+                    .Append(u.Sector is { } sector ? Kebab(sector.ToString()) : string.Empty).Append(',').Append(u.ParentId).Append('\n');
+            }
 
-        return csv.ToString();
+            yield return (csv.ToString(), part.Length);
+        }
     }
 
     private static string Kebab(string name) => System.Text.Json.JsonNamingPolicy.KebabCaseLower.ConvertName(name);
