@@ -30,7 +30,7 @@ public sealed class notification_schedule
     [InlineData("2020-07-22", "2020-07-08", "further-escalation")]
     public void each_step_goes_out_on_its_day_and_not_late(string today, string? last, string expected)
     {
-        var decision = NotificationSchedule.Decide(Due, Known, last is null ? null : DateOnly.Parse(last, System.Globalization.CultureInfo.InvariantCulture),
+        var decision = NotificationSchedule.Decide(Due, Known, null, last is null ? null : DateOnly.Parse(last, System.Globalization.CultureInfo.InvariantCulture),
             DeadlinePolicy.Default, DateOnly.Parse(today, System.Globalization.CultureInfo.InvariantCulture));
 
         Assert.Equal(expected, decision.Send?.Key);
@@ -41,7 +41,7 @@ public sealed class notification_schedule
     [Fact]
     public void nothing_is_due_between_steps_and_the_next_look_is_the_next_step()
     {
-        var decision = NotificationSchedule.Decide(Due, Known, new DateOnly(2020, 5, 31), DeadlinePolicy.Default, new DateOnly(2020, 6, 10));
+        var decision = NotificationSchedule.Decide(Due, Known, null, new DateOnly(2020, 5, 31), DeadlinePolicy.Default, new DateOnly(2020, 6, 10));
 
         Assert.Null(decision.Send);
         Assert.Equal(new DateOnly(2020, 6, 23), decision.NextOn);
@@ -50,7 +50,7 @@ public sealed class notification_schedule
     [Fact]
     public void after_three_weeks_down_only_the_step_due_now_goes_out_late_and_the_others_are_skipped_with_a_reason()
     {
-        var decision = NotificationSchedule.Decide(Due, Known, new DateOnly(2020, 5, 31), DeadlinePolicy.Default, new DateOnly(2020, 7, 9));
+        var decision = NotificationSchedule.Decide(Due, Known, null, new DateOnly(2020, 5, 31), DeadlinePolicy.Default, new DateOnly(2020, 7, 9));
 
         Assert.Equal("escalation", decision.Send!.Key);
         Assert.True(decision.Late);
@@ -65,8 +65,8 @@ public sealed class notification_schedule
         var sundays = DeadlinePolicy.Default with { QuietWeekdays = [DayOfWeek.Sunday] };
         var sunday = new DateOnly(2020, 5, 31);
 
-        var onSunday = NotificationSchedule.Decide(Due, Known, null, sundays, sunday);
-        var onMonday = NotificationSchedule.Decide(Due, Known, null, sundays, sunday.AddDays(1));
+        var onSunday = NotificationSchedule.Decide(Due, Known, null, null, sundays, sunday);
+        var onMonday = NotificationSchedule.Decide(Due, Known, null, null, sundays, sunday.AddDays(1));
 
         Assert.Equal(DayOfWeek.Sunday, sunday.DayOfWeek);
         Assert.Null(onSunday.Send);
@@ -81,11 +81,27 @@ public sealed class notification_schedule
         // A decision due 15 days after a submission has no 30-day reminder to send or skip.
         var submitted = new DateOnly(2020, 6, 15);
 
-        var decision = NotificationSchedule.Decide(Due, submitted, null, DeadlinePolicy.Default, submitted);
+        var decision = NotificationSchedule.Decide(Due, submitted, null, null, DeadlinePolicy.Default, submitted);
 
         Assert.Null(decision.Send);
         Assert.Empty(decision.Skipped);
         Assert.Equal(new DateOnly(2020, 6, 23), decision.NextOn);
+    }
+
+    [Fact]
+    public void steps_after_a_later_plan_version_replaced_the_deadline_never_happen()
+    {
+        // An amendment taking effect on 24/06 ends this due date's time in force on 23/06: its 7-day reminder is the last.
+        var endsOn = new DateOnly(2020, 6, 23);
+
+        var onItsLastDay = NotificationSchedule.Decide(Due, Known, endsOn, new DateOnly(2020, 5, 31), DeadlinePolicy.Default, endsOn);
+        var afterwards = NotificationSchedule.Decide(Due, Known, endsOn, new DateOnly(2020, 6, 23), DeadlinePolicy.Default, new DateOnly(2020, 7, 9));
+
+        Assert.Equal("reminder-7", onItsLastDay.Send!.Key);
+        Assert.Null(onItsLastDay.NextOn);
+        Assert.Null(afterwards.Send);
+        Assert.Empty(afterwards.Skipped);
+        Assert.Null(afterwards.NextOn);
     }
 
     [Fact]

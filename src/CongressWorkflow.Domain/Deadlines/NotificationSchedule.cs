@@ -57,15 +57,19 @@ public static class NotificationSchedule
         return steps;
     }
 
-    /// <summary>The steps still to come: not before the deadline existed (a 30-day reminder of a 15-day period never was), and after the last recorded.</summary>
-    public static IReadOnlyList<ScheduledStep> Pending(DateOnly due, DateOnly startsOn, DateOnly? lastStepOn, DeadlinePolicy policy) =>
-        [.. For(due, policy).Where(s => s.On >= startsOn && (lastStepOn is null || s.On > lastStepOn))];
+    /// <summary>
+    /// The steps still to come: while the deadline is in force (a 30-day reminder of a 15-day period never was; nor is
+    /// one after a later plan version has replaced it), and after the last recorded.
+    /// </summary>
+    public static IReadOnlyList<ScheduledStep> Pending(DateOnly due, DateOnly startsOn, DateOnly? endsOn, DateOnly? lastStepOn, DeadlinePolicy policy) =>
+        [.. For(due, policy).Where(s => s.On >= startsOn && (endsOn is null || s.On <= endsOn) && (lastStepOn is null || s.On > lastStepOn))];
 
     /// <param name="startsOn">The day the deadline came into force (its plan's effective date, or the day its period began).</param>
+    /// <param name="endsOn">Its last day in force (the day before a later plan version takes effect); null while no later one has.</param>
     /// <param name="lastStepOn">The day of the last step recorded for this deadline (sent or skipped); null before any.</param>
-    public static StepDecision Decide(DateOnly due, DateOnly startsOn, DateOnly? lastStepOn, DeadlinePolicy policy, DateOnly today)
+    public static StepDecision Decide(DateOnly due, DateOnly startsOn, DateOnly? endsOn, DateOnly? lastStepOn, DeadlinePolicy policy, DateOnly today)
     {
-        var pending = Pending(due, startsOn, lastStepOn, policy);
+        var pending = Pending(due, startsOn, endsOn, lastStepOn, policy);
         var fallen = pending.Where(s => s.On <= today).ToList();
         if (fallen.Count == 0 || policy.IsQuiet(today))
         {

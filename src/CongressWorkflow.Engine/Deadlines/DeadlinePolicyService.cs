@@ -76,7 +76,7 @@ public sealed class DeadlinePolicyService(CommandPipeline pipeline)
     {
         var keys = new List<(string Congress, string Milestone, DateOnly Due, DateOnly? Next)>();
         await using (var read = new NpgsqlCommand("""
-            SELECT congress_id, milestone, due_on, last_step_on, effective_from FROM congress.deadlines
+            SELECT congress_id, milestone, due_on, last_step_on, effective_from, effective_until FROM congress.deadlines
             WHERE campaign_id = $1 AND NOT is_met AND closed_reason IS NULL
             """, connection, transaction))
         {
@@ -86,7 +86,8 @@ public sealed class DeadlinePolicyService(CommandPipeline pipeline)
             {
                 var due = reader.GetFieldValue<DateOnly>(2);
                 keys.Add((reader.GetString(0), reader.GetString(1), due,
-                    DeadlineReadModel.NextStepOn(due, reader.GetFieldValue<DateOnly>(4), reader.IsDBNull(3) ? null : reader.GetFieldValue<DateOnly>(3), policy)));
+                    DeadlineReadModel.NextStepOn(due, reader.GetFieldValue<DateOnly>(4), reader.IsDBNull(5) ? null : reader.GetFieldValue<DateOnly>(5),
+                        reader.IsDBNull(3) ? null : reader.GetFieldValue<DateOnly>(3), policy)));
             }
         }
 

@@ -72,7 +72,7 @@ public static class DeadlineReadModel
                 var kept = existing.GetValueOrDefault((state.CongressId, Name(d.Milestone), d.Due));
                 var metOn = d.IsMet ? d.MetOn ?? kept?.MetOn ?? today : (DateOnly?)null;
                 return (State: state, Milestone: Name(d.Milestone), d.Due, Row: new StoredDeadline(d.ResponsibleOrganizationId, d.PlanDocument, d.EffectiveFrom,
-                    d.EffectiveUntil, metOn, kept?.LastStepOn, d.IsMet ? null : NextStepOn(d.Due, d.EffectiveFrom, kept?.LastStepOn, policy), IsClosed: false));
+                    d.EffectiveUntil, metOn, kept?.LastStepOn, d.IsMet ? null : NextStepOn(d.Due, d.EffectiveFrom, d.EffectiveUntil, kept?.LastStepOn, policy), IsClosed: false));
             });
         }).ToList();
         var changed = derived.Where(d => existing.GetValueOrDefault((d.State.CongressId, d.Milestone, d.Due)) != d.Row).ToList();
@@ -122,8 +122,8 @@ public static class DeadlineReadModel
         bool IsClosed);
 
     /// <summary>The day of the first step of a deadline's schedule after the last one recorded; null when none is left.</summary>
-    public static DateOnly? NextStepOn(DateOnly due, DateOnly startsOn, DateOnly? lastStepOn, DeadlinePolicy policy) =>
-        NotificationSchedule.Pending(due, startsOn, lastStepOn, policy).FirstOrDefault()?.On;
+    public static DateOnly? NextStepOn(DateOnly due, DateOnly startsOn, DateOnly? endsOn, DateOnly? lastStepOn, DeadlinePolicy policy) =>
+        NotificationSchedule.Pending(due, startsOn, endsOn, lastStepOn, policy).FirstOrDefault()?.On;
 
     /// <summary>The policies set for some campaigns (one or many).</summary>
     private const string PolicySql = "SELECT campaign_id, policy::text, reason, set_by, set_at FROM congress.deadline_policies WHERE campaign_id = ANY($1)";

@@ -147,7 +147,7 @@ public sealed class DeadlineSweep(PostgresEventStore store, NpgsqlDataSource dat
 
     private sealed record Due(
         string CongressId, Milestone Milestone, DateOnly DueOn, string CampaignId, string OrganizationId, string OrganizationName, string ResponsibleId,
-        string? PlanDocument, DateOnly? LastStepOn, DateOnly StartsOn);
+        string? PlanDocument, DateOnly? LastStepOn, DateOnly StartsOn, DateOnly? EndsOn);
 
     private sealed record Unit(string Id, string Name, string? ParentId);
 
@@ -158,7 +158,7 @@ public sealed class DeadlineSweep(PostgresEventStore store, NpgsqlDataSource dat
         var due = new List<Due>();
         await using (var select = new NpgsqlCommand("""
             SELECT d.congress_id, d.milestone, d.due_on, d.campaign_id, d.organization_id, o.name, d.responsible_id, d.plan_document, d.last_step_on,
-                   d.effective_from
+                   d.effective_from, d.effective_until
             FROM congress.deadlines d JOIN congress.organizations o ON o.organization_id = d.organization_id
             WHERE d.campaign_id = $3 AND d.next_step_on <= $1 AND NOT d.is_met AND d.closed_reason IS NULL
               AND d.effective_from <= $1 AND (d.effective_until IS NULL OR d.effective_until >= $1)
@@ -174,7 +174,8 @@ public sealed class DeadlineSweep(PostgresEventStore store, NpgsqlDataSource dat
             {
                 due.Add(new Due(reader.GetString(0), DeadlineReadModel.Parse<Milestone>(reader.GetString(1)), reader.GetFieldValue<DateOnly>(2),
                     reader.GetString(3), reader.GetString(4), reader.GetString(5), reader.GetString(6), reader.IsDBNull(7) ? null : reader.GetString(7),
-                    reader.IsDBNull(8) ? null : reader.GetFieldValue<DateOnly>(8), reader.GetFieldValue<DateOnly>(9)));
+                    reader.IsDBNull(8) ? null : reader.GetFieldValue<DateOnly>(8), reader.GetFieldValue<DateOnly>(9),
+                    reader.IsDBNull(10) ? null : reader.GetFieldValue<DateOnly>(10)));
             }
         }
 
@@ -198,7 +199,7 @@ public sealed class DeadlineSweep(PostgresEventStore store, NpgsqlDataSource dat
         foreach (var deadline in due)
         {
             var policy = sweep.Policies[deadline.CampaignId];
-            var decision = NotificationSchedule.Decide(deadline.DueOn, deadline.StartsOn, deadline.LastStepOn, policy, sweep.Today);
+            var decision = NotificationSchedule.Decide(deadline.DueOn, deadline.StartsOn, deadline.EndsOn, deadline.LastStepOn, policy, sweep.Today);
             var stream = LedgerStreamId(deadline.CampaignId, deadline.OrganizationId);
             if (!ledger.TryGetValue(stream, out var entry))
             {
