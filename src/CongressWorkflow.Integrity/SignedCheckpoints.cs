@@ -13,6 +13,9 @@ public sealed record StoreCheckpoint(DateTimeOffset TakenAt, long HeadPosition, 
 /// <summary>A checkpoint signed with a key kept outside the database (ECDSA P-256 over SHA-256 of its canonical JSON).</summary>
 public sealed record SignedCheckpoint(StoreCheckpoint Checkpoint, string Algorithm, string PublicKey, string Signature);
 
+/// <summary>What a checkpoint written head by head says of itself, without its heads.</summary>
+public sealed record CheckpointSummary(DateTimeOffset TakenAt, long HeadPosition, int Streams, string Root);
+
 /// <summary>What makes a checkpoint trustworthy without the database: its canonical bytes, its root over the heads, its signature.</summary>
 public static class SignedCheckpoints
 {
@@ -40,7 +43,80 @@ public static class SignedCheckpoints
         }
     }
 
-    public static string Serialize(SignedCheckpoint signed) => JsonSerializer.Serialize(signed, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true });
+    public static string Serialize(SignedCheckpoint signed) => JsonSerializer.Serialize(signed, Document);
+
+    private static readonly JsonSerializerOptions Document = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+
+    /// <summary>
+    /// Writes and signs a checkpoint as its heads come (in <see cref="Order"/>), the document <see cref="Serialize"/>
+    /// gives, in constant memory: its canonical JSON is hashed as it is written, its root likewise, and the signature
+    /// over that hash is the one <c>SignData</c> over the whole canonical bytes gives. (300,000 organisations make
+    /// 650,000 streams: held at once, their heads and the document's two copies took a server to 1.8 GB.)
+    /// </summary>
+    public static async Task<CheckpointSummary> WriteAsync(
+        Stream destination, DateTimeOffset takenAt, long headPosition, IAsyncEnumerable<StreamHead> heads, ECDsa signingKey, CancellationToken cancellationToken = default)
+    {
+        using var canonicalHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using var rootHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        await using var canonical = new Utf8JsonWriter(new HashingStream(canonicalHash));
+        await using var document = new Utf8JsonWriter(destination, new JsonWriterOptions { Indented = true });
+        document.WriteStartObject();
+        document.WritePropertyName("checkpoint");
+        Both(w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("takenAt", takenAt);
+            w.WriteNumber("headPosition", headPosition);
+            w.WriteStartArray("streams");
+        });
+        var count = 0;
+        string? previous = null;
+        await foreach (var head in heads.WithCancellation(cancellationToken))
+        {
+            if (previous is not null && Order.Compare(previous, head.StreamId) >= 0)
+            {
+                throw new InvalidOperationException($"checkpoint heads must come in code-point order of their stream ids: '{head.StreamId}' after '{previous}'");
+            }
+
+            previous = head.StreamId;
+            Both(w =>
+            {
+                w.WriteStartObject();
+                w.WriteString("streamId", head.StreamId);
+                w.WriteNumber("version", head.Version);
+                w.WriteNumber("globalPosition", head.GlobalPosition);
+                w.WriteString("hash", head.Hash);
+                w.WriteEndObject();
+            });
+            rootHash.AppendData(RootEntry(head));
+            if (++count % 1_000 == 0)
+            {
+                await canonical.FlushAsync(cancellationToken);
+                await document.FlushAsync(cancellationToken);
+            }
+        }
+
+        var root = Convert.ToHexStringLower(rootHash.GetHashAndReset());
+        Both(w =>
+        {
+            w.WriteEndArray();
+            w.WriteString("root", root);
+            w.WriteEndObject();
+        });
+        await canonical.FlushAsync(cancellationToken);
+        document.WriteString("algorithm", Algorithm);
+        document.WriteString("publicKey", Convert.ToBase64String(signingKey.ExportSubjectPublicKeyInfo()));
+        document.WriteString("signature", Convert.ToBase64String(signingKey.SignHash(canonicalHash.GetHashAndReset())));
+        document.WriteEndObject();
+        await document.FlushAsync(cancellationToken);
+        return new CheckpointSummary(takenAt, headPosition, count, root);
+
+        void Both(Action<Utf8JsonWriter> write)
+        {
+            write(canonical);
+            write(document);
+        }
+    }
 
     public static SignedCheckpoint? Deserialize(string json) => JsonSerializer.Deserialize<SignedCheckpoint>(json, JsonSerializerOptions.Web);
 
@@ -50,11 +126,75 @@ public static class SignedCheckpoints
     public static string Root(IReadOnlyList<StreamHead> heads)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        foreach (var head in heads.OrderBy(h => h.StreamId, StringComparer.Ordinal))
+        foreach (var head in heads.OrderBy(h => h.StreamId, Order))
         {
-            hash.AppendData(Encoding.UTF8.GetBytes($"{head.StreamId}\n{head.Version}\n{head.GlobalPosition}\n{head.Hash}\n"));
+            hash.AppendData(RootEntry(head));
         }
 
         return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    /// <summary>
+    /// The order of a checkpoint's heads: by Unicode code point, the order of PostgreSQL's "C" collation on UTF-8, so the
+    /// database can hand them over sorted. (It is UTF-16 ordinal order except for characters beyond the BMP.)
+    /// </summary>
+    public static IComparer<string> Order { get; } = Comparer<string>.Create((a, b) =>
+    {
+        var (x, y) = (a.EnumerateRunes(), b.EnumerateRunes());
+        while (true)
+        {
+            var (moreX, moreY) = (x.MoveNext(), y.MoveNext());
+            if (!moreX || !moreY)
+            {
+                return moreX.CompareTo(moreY);
+            }
+
+            if (x.Current.Value.CompareTo(y.Current.Value) is var byRune and not 0)
+            {
+                return byRune;
+            }
+        }
+    });
+
+    private static byte[] RootEntry(StreamHead head) => Encoding.UTF8.GetBytes($"{head.StreamId}\n{head.Version}\n{head.GlobalPosition}\n{head.Hash}\n");
+
+    /// <summary>A write-only stream that feeds a hash: the canonical bytes are hashed, never kept.</summary>
+    private sealed class HashingStream(IncrementalHash hash) : Stream
+    {
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override void Write(byte[] buffer, int offset, int count) => hash.AppendData(buffer, offset, count);
+
+        public override void Write(ReadOnlySpan<byte> buffer) => hash.AppendData(buffer);
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+        {
+            Write(buffer, offset, count);
+            return Task.CompletedTask;
+        }
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            Write(buffer.Span);
+            return ValueTask.CompletedTask;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }

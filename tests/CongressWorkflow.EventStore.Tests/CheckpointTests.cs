@@ -37,6 +37,16 @@ public sealed class verifying_against_signed_checkpoints(EventStoreDatabase db) 
         await Db.ExecuteAsync("UPDATE event_store.streams s SET last_hash = e.hash FROM event_store.events e WHERE e.stream_id = s.stream_id AND e.stream_version = 3 AND s.stream_id = $1", stream);
     }
 
+    /// <summary>A checkpoint as it is kept: written head by head into a document, read back from it.</summary>
+    private static async Task<SignedCheckpoint> TakeAsync(Checkpoints checkpoints)
+    {
+        using var document = new MemoryStream();
+        var summary = await checkpoints.TakeAsync(document);
+        var signed = SignedCheckpoints.Deserialize(System.Text.Encoding.UTF8.GetString(document.ToArray()))!;
+        Assert.Equal(summary, new CheckpointSummary(signed.Checkpoint.TakenAt, signed.Checkpoint.HeadPosition, signed.Checkpoint.Streams.Count, signed.Checkpoint.Root));
+        return signed;
+    }
+
     private async Task<(string A, string B, SignedCheckpoint Checkpoint)> ThreeEventsEachThenACheckpointAsync()
     {
         var a = TestEvents.NewStreamId();
@@ -47,7 +57,7 @@ public sealed class verifying_against_signed_checkpoints(EventStoreDatabase db) 
                 [TestEvents.Joined("one", 1), TestEvents.Joined("two", 2), TestEvents.Joined("three", 3)], TestEvents.Meta);
         }
 
-        return (a, b, await Checkpoints.TakeAsync());
+        return (a, b, await TakeAsync(Checkpoints));
     }
 
     [Fact]
@@ -60,6 +70,24 @@ public sealed class verifying_against_signed_checkpoints(EventStoreDatabase db) 
         Assert.Empty(await Checkpoints.CompareAsync(checkpoint, Checkpoints.PublicKey));
         Assert.Equal(2, checkpoint.Checkpoint.Streams.Count);
         Assert.True(SignedCheckpoints.IsAuthentic(SignedCheckpoints.Deserialize(SignedCheckpoints.Serialize(checkpoint))!, Checkpoints.PublicKey));
+    }
+
+    [Fact]
+    public async Task a_checkpoint_written_head_by_head_is_the_signed_document_of_its_heads_in_code_point_order()
+    {
+        // U+E000 comes before U+1F600 by code point (and in PostgreSQL's "C" order), after it in UTF-16 ordinal order.
+        foreach (var stream in new[] { "cp-\U0001F600", "cp-\uE000", "cp-a" })
+        {
+            await Store.AppendAsync(stream, "roster", ExpectedVersion.NoStream, [TestEvents.Joined("one", 1)], TestEvents.Meta);
+        }
+
+        var checkpoint = await TakeAsync(Checkpoints);
+
+        Assert.Equal(["cp-a", "cp-\uE000", "cp-\U0001F600"], checkpoint.Checkpoint.Streams.Select(s => s.StreamId));
+        Assert.True(SignedCheckpoints.IsAuthentic(checkpoint, Checkpoints.PublicKey));
+        Assert.Equal(SignedCheckpoints.Root(checkpoint.Checkpoint.Streams), checkpoint.Checkpoint.Root);
+        Assert.Equal(SignedCheckpoints.Serialize(checkpoint), SignedCheckpoints.Serialize(SignedCheckpoints.Deserialize(SignedCheckpoints.Serialize(checkpoint))!));
+        Assert.Empty(await Checkpoints.CompareAsync(checkpoint, Checkpoints.PublicKey));
     }
 
     [Fact]
@@ -119,7 +147,7 @@ public sealed class verifying_against_signed_checkpoints(EventStoreDatabase db) 
         var (a, b, _) = await ThreeEventsEachThenACheckpointAsync();
         Clock.Advance(TimeSpan.FromDays(2));
         await Store.AppendAsync(a, "roster", ExpectedVersion.Exactly(3), [TestEvents.Joined("four", 4)], TestEvents.Meta);
-        var checkpoint = await Checkpoints.TakeAsync();
+        var checkpoint = await TakeAsync(Checkpoints);
         await Store.AppendAsync(a, "roster", ExpectedVersion.Exactly(4), [TestEvents.Joined("after the checkpoint", 5)], TestEvents.Meta);
 
         var whole = await ExportAsync(checkpoint, [a, b, "no-such-stream"], null);
@@ -188,7 +216,7 @@ public sealed class verifying_against_signed_checkpoints(EventStoreDatabase db) 
         var (_, _, checkpoint) = await ThreeEventsEachThenACheckpointAsync();
         var altered = checkpoint with { Checkpoint = checkpoint.Checkpoint with { Streams = checkpoint.Checkpoint.Streams.Skip(1).ToList() } };
         using var otherKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var foreign = await new Checkpoints(Db.DataSource, otherKey, Clock).TakeAsync();
+        var foreign = await TakeAsync(new Checkpoints(Db.DataSource, otherKey, Clock));
 
         Assert.Contains("not signed", Assert.Single(await Checkpoints.CompareAsync(altered, Checkpoints.PublicKey)).Reason, StringComparison.Ordinal);
         Assert.Contains("not signed", Assert.Single(await Checkpoints.CompareAsync(foreign, Checkpoints.PublicKey)).Reason, StringComparison.Ordinal);

@@ -16,35 +16,38 @@ public sealed class Checkpoints(NpgsqlDataSource dataSource, ECDsa signingKey, T
     /// <summary>The public key (SubjectPublicKeyInfo, base64) that verifies this server's checkpoints.</summary>
     public string PublicKey => Convert.ToBase64String(signingKey.ExportSubjectPublicKeyInfo());
 
-    public async Task<SignedCheckpoint> TakeAsync(CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Signs the head of every stream into <paramref name="destination"/> (the document <see cref="SignedCheckpoints.Serialize"/>
+    /// gives), head by head as the database hands them over: its memory does not grow with the store.
+    /// </summary>
+    public async Task<CheckpointSummary> TakeAsync(Stream destination, CancellationToken cancellationToken = default)
     {
-        var heads = new List<StreamHead>();
-        long headPosition = 0;
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         // One snapshot for the heads and the head position.
         await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
-        await using (var command = new NpgsqlCommand("""
-            SELECT s.stream_id, s.version, e.global_position, e.hash
-            FROM event_store.streams s JOIN event_store.events e ON e.stream_id = s.stream_id AND e.stream_version = s.version
-            ORDER BY s.stream_id
-            """, connection, transaction))
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
-        {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                heads.Add(new StreamHead(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2), Convert.ToHexStringLower(reader.GetFieldValue<byte[]>(3))));
-            }
-        }
-
+        long headPosition;
         await using (var head = new NpgsqlCommand("SELECT coalesce(max(global_position), 0) FROM event_store.events", connection, transaction))
         {
             headPosition = (long)(await head.ExecuteScalarAsync(cancellationToken))!;
         }
 
+        var summary = await SignedCheckpoints.WriteAsync(destination, time.GetUtcNow(), headPosition, HeadsAsync(), signingKey, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        var checkpoint = new StoreCheckpoint(time.GetUtcNow(), headPosition, heads, SignedCheckpoints.Root(heads));
-        return new SignedCheckpoint(checkpoint, SignedCheckpoints.Algorithm, PublicKey,
-            Convert.ToBase64String(signingKey.SignData(SignedCheckpoints.CanonicalBytes(checkpoint), HashAlgorithmName.SHA256)));
+        return summary;
+
+        async IAsyncEnumerable<StreamHead> HeadsAsync()
+        {
+            await using var command = new NpgsqlCommand("""
+                SELECT s.stream_id, s.version, e.global_position, e.hash
+                FROM event_store.streams s JOIN event_store.events e ON e.stream_id = s.stream_id AND e.stream_version = s.version
+                ORDER BY s.stream_id COLLATE "C"
+                """, connection, transaction);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                yield return new StreamHead(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2), Convert.ToHexStringLower(reader.GetFieldValue<byte[]>(3)));
+            }
+        }
     }
 
     /// <summary>Every place where the store no longer extends the checkpoint (nothing when it does).</summary>

@@ -267,6 +267,8 @@ public sealed record VerificationView(bool IsIntact, long StreamsChecked, long E
 public sealed record CheckpointView(DateTimeOffset TakenAt, long HeadPosition, int Streams, string Root, string File)
 {
     public static CheckpointView From(StoreCheckpoint c, string file) => new(c.TakenAt, c.HeadPosition, c.Streams.Count, c.Root, Path.GetFileName(file));
+
+    public static CheckpointView From(CheckpointSummary c, string file) => new(c.TakenAt, c.HeadPosition, c.Streams, c.Root, Path.GetFileName(file));
 }
 
 public sealed record CheckpointListView(string PublicKey, string Folder, IReadOnlyList<CheckpointView> Checkpoints);

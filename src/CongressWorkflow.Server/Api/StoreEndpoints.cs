@@ -57,7 +57,7 @@ public static class StoreEndpoints
         checkpoints.MapPost("/", async (CheckpointArchive archive, CancellationToken ct) =>
         {
             var (signed, file) = await archive.TakeAsync(ct);
-            return TypedResults.Created("/api/audit/checkpoints/latest", CheckpointView.From(signed.Checkpoint, file));
+            return TypedResults.Created("/api/audit/checkpoints/latest", CheckpointView.From(signed, file));
         }).Requires(Capability.Operate, routeValue: null);
         checkpoints.MapGet("/", async (CheckpointArchive archive, CancellationToken ct) =>
             TypedResults.Ok(new CheckpointListView(archive.PublicKey, archive.Folder,

@@ -27,13 +27,27 @@ public sealed class CheckpointArchive
 
     public string PublicKey => _checkpoints.PublicKey;
 
-    public async Task<(SignedCheckpoint Checkpoint, string File)> TakeAsync(CancellationToken cancellationToken)
+    /// <summary>A new checkpoint in the folder, written under a temporary name and renamed when complete (a crash leaves no half checkpoint).</summary>
+    public async Task<(CheckpointSummary Checkpoint, string File)> TakeAsync(CancellationToken cancellationToken)
     {
-        var signed = await _checkpoints.TakeAsync(cancellationToken);
         Directory.CreateDirectory(Folder);
-        var file = Path.Combine(Folder, $"checkpoint-{signed.Checkpoint.TakenAt.UtcDateTime.ToString("yyyyMMdd'T'HHmmssfff'Z'", CultureInfo.InvariantCulture)}.json");
-        await File.WriteAllTextAsync(file, SignedCheckpoints.Serialize(signed), cancellationToken);
-        return (signed, file);
+        var partial = Path.Combine(Folder, $"taking-{Guid.NewGuid():N}.json.partial");
+        try
+        {
+            CheckpointSummary summary;
+            await using (var output = new FileStream(partial, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
+            {
+                summary = await _checkpoints.TakeAsync(output, cancellationToken);
+            }
+
+            var file = Path.Combine(Folder, $"checkpoint-{summary.TakenAt.UtcDateTime.ToString("yyyyMMdd'T'HHmmssfff'Z'", CultureInfo.InvariantCulture)}.json");
+            File.Move(partial, file);
+            return (summary, file);
+        }
+        finally
+        {
+            File.Delete(partial);
+        }
     }
 
     /// <summary>Every checkpoint in the folder, oldest first (an unreadable one comes back null, for the caller to report).</summary>

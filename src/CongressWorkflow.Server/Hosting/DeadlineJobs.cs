@@ -30,7 +30,7 @@ public sealed class CheckpointJob(CheckpointArchive archive, ILogger<CheckpointJ
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var (signed, file) = await archive.TakeAsync(cancellationToken);
-        logger.LogInformation("Signed checkpoint of {Streams} streams at position {Head}: {File}", signed.Checkpoint.Streams.Count, signed.Checkpoint.HeadPosition, file);
+        logger.LogInformation("Signed checkpoint of {Streams} streams at position {Head}: {File}", signed.Streams, signed.HeadPosition, file);
     }
 }
 
