@@ -1,7 +1,3 @@
-using CongressWorkflow.EventStore;
-using CongressWorkflow.EventStore.Schema;
-using CongressWorkflow.Testing;
-
 namespace CongressWorkflow.Engine.Tests;
 
 public sealed class upgrading_a_database_with_replaced_deadlines_still_timed
@@ -9,10 +5,7 @@ public sealed class upgrading_a_database_with_replaced_deadlines_still_timed
     [Fact]
     public async Task the_migration_takes_the_next_step_from_those_out_of_force_by_then_and_leaves_the_others()
     {
-        await using var dataSource = StoreDataSource.Create(await TestCluster.CreateDatabaseAsync("deadline_upgrade"));
-        await PostgresEventStore.MigrateAsync(dataSource);
-        var before = SchemaMigrator.FromEmbeddedResources(typeof(EngineSchema).Assembly, "CongressWorkflow.Engine.Schema.Migrations.").Where(m => m.Version < 13).ToList();
-        await SchemaMigrator.MigrateAsync(dataSource, EngineSchema.SchemaName, before);
+        await using var dataSource = await UpgradedDatabase.BeforeMigrationAsync("deadline_upgrade", 13);
         // What an older version left: a due date replaced on 09/06 still timed for its 23/06 reminder; one replaced on
         // 30/06, whose 23/06 reminder is still to come; and the due date in force now.
         await using (var command = dataSource.CreateCommand("""

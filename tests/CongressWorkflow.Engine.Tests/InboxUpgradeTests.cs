@@ -1,7 +1,3 @@
-using CongressWorkflow.EventStore;
-using CongressWorkflow.EventStore.Schema;
-using CongressWorkflow.Testing;
-
 namespace CongressWorkflow.Engine.Tests;
 
 public sealed class upgrading_a_database_with_inbox_items_waiting_in_the_outbox
@@ -9,10 +5,7 @@ public sealed class upgrading_a_database_with_inbox_items_waiting_in_the_outbox
     [Fact]
     public async Task the_migration_delivers_them_as_the_old_worker_would_and_nothing_is_lost()
     {
-        await using var dataSource = StoreDataSource.Create(await TestCluster.CreateDatabaseAsync("inbox_upgrade"));
-        await PostgresEventStore.MigrateAsync(dataSource);
-        var before = SchemaMigrator.FromEmbeddedResources(typeof(EngineSchema).Assembly, "CongressWorkflow.Engine.Schema.Migrations.").Where(m => m.Version < 12).ToList();
-        await SchemaMigrator.MigrateAsync(dataSource, EngineSchema.SchemaName, before);
+        await using var dataSource = await UpgradedDatabase.BeforeMigrationAsync("inbox_upgrade", 12);
         // What an older sweep left: the item's message in the outbox, its delivery row pending; and an email, which stays.
         await using (var command = dataSource.CreateCommand("""
             INSERT INTO event_store.outbox (message_id, destination, message_type, payload, created_at, available_at) VALUES
