@@ -34,6 +34,29 @@ public sealed class reading_streams_and_time_travel(EventStoreDatabase db) : Sto
     }
 
     [Fact]
+    public async Task folds_many_streams_in_one_read_each_in_version_order_and_a_damaged_one_over_what_it_has()
+    {
+        var (a, b, damaged, none) = (TestEvents.NewStreamId(), TestEvents.NewStreamId(), TestEvents.NewStreamId(), TestEvents.NewStreamId());
+        foreach (var (name, version) in new[] { ("A1", 0), ("A2", 1), ("A3", 2) })
+        {
+            // Interleaved with the other streams, so no stream's events are together in global order.
+            await Store.AppendAsync(a, "roster", ExpectedVersion.Exactly(version), [TestEvents.Joined(name)], TestEvents.Meta);
+            await Store.AppendAsync(b, "roster", ExpectedVersion.Exactly(version), [TestEvents.Joined(name.Replace('A', 'B'))], TestEvents.Meta);
+            await Store.AppendAsync(damaged, "roster", ExpectedVersion.Exactly(version), [TestEvents.Joined(name.Replace('A', 'D'))], TestEvents.Meta);
+        }
+
+        await Db.ExecuteAsync("DELETE FROM event_store.events WHERE stream_id = $1 AND stream_version = 2", damaged);
+
+        var folded = await Store.AggregateStreamsAsync([a, b, damaged, none], Roster.Empty, Roster.Evolve);
+
+        Assert.Equal(["A1", "A2", "A3"], folded[a].State.Names);
+        Assert.Equal(["B1", "B2", "B3"], folded[b].State.Names);
+        Assert.Equal(["D1", "D3"], folded[damaged].State.Names);
+        Assert.Empty(folded[none].State.Names);
+        Assert.Equal([3L, 3L, 3L, 0L], new[] { a, b, damaged, none }.Select(s => folded[s].Version));
+    }
+
+    [Fact]
     public async Task reads_all_events_in_global_order_from_a_checkpoint()
     {
         var a = TestEvents.NewStreamId();
