@@ -43,6 +43,9 @@ public static class SignedCheckpoints
         }
     }
 
+    /// <summary>The public key (SubjectPublicKeyInfo, base64) that verifies what <paramref name="signingKey"/> signs.</summary>
+    public static string PublicKeyOf(ECDsa signingKey) => Convert.ToBase64String(signingKey.ExportSubjectPublicKeyInfo());
+
     public static string Serialize(SignedCheckpoint signed) => JsonSerializer.Serialize(signed, Document);
 
     private static readonly JsonSerializerOptions Document = new(JsonSerializerDefaults.Web) { WriteIndented = true };
@@ -106,7 +109,7 @@ public static class SignedCheckpoints
         });
         await canonical.FlushAsync(cancellationToken);
         document.WriteString("algorithm", Algorithm);
-        document.WriteString("publicKey", Convert.ToBase64String(signingKey.ExportSubjectPublicKeyInfo()));
+        document.WriteString("publicKey", PublicKeyOf(signingKey));
         document.WriteString("signature", Convert.ToBase64String(signingKey.SignHash(canonicalHash.GetHashAndReset())));
         document.WriteEndObject();
         await document.FlushAsync(cancellationToken);

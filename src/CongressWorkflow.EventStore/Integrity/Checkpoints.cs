@@ -14,7 +14,7 @@ namespace CongressWorkflow.EventStore.Integrity;
 public sealed class Checkpoints(NpgsqlDataSource dataSource, ECDsa signingKey, TimeProvider time)
 {
     /// <summary>The public key (SubjectPublicKeyInfo, base64) that verifies this server's checkpoints.</summary>
-    public string PublicKey => Convert.ToBase64String(signingKey.ExportSubjectPublicKeyInfo());
+    public string PublicKey => SignedCheckpoints.PublicKeyOf(signingKey);
 
     /// <summary>
     /// Signs the head of every stream into <paramref name="destination"/> (the document <see cref="SignedCheckpoints.Serialize"/>
