@@ -3,9 +3,65 @@ using CongressWorkflow.Domain.Organizations;
 
 namespace CongressWorkflow.Engine.Simulation;
 
-/// <summary>One organisation of a simulated campaign: where it sits, its plan and what will happen to its congress.</summary>
-public sealed record SimulatedUnit(string Id, string Name, OrganizationLevel Level, Sector? Sector, string? ParentId)
+/// <summary>
+/// One organisation of a simulated campaign: where it sits, its plan and what will happen to its congress. Kept small
+/// (a national campaign holds 300,000 of them in the server for the whole run): its id and name are derived from its
+/// place (its superior, its bloc and its number) when asked for, not stored.
+/// </summary>
+public sealed class SimulatedUnit
 {
+    private static readonly string[] CommitteeNames = ["Bộ", "Tổng cục", "Ủy ban", "Tập đoàn", "Tổng công ty", "Ban", "Viện", "Học viện"];
+    private static readonly string[] GrassrootsNames = ["Vụ", "Cục", "Trung tâm", "Công ty", "Trường", "Bệnh viện", "Tạp chí", "Viện"];
+    private static readonly string[] BranchNames = ["Văn phòng", "Phòng Tổ chức", "Phòng Kế hoạch", "Phòng Tài chính", "Phòng Kỹ thuật", "Phòng Hành chính", "Phân xưởng", "Tổ"];
+
+    /// <summary>The root's id, or the campaign's for a bloc (whose id is made from it); null below a bloc.</summary>
+    private readonly string? _idOrPrefix;
+
+    internal SimulatedUnit(string? idOrPrefix, OrganizationLevel level, Sector? sector, SimulatedUnit? parent, int bloc, int number)
+    {
+        _idOrPrefix = idOrPrefix;
+        Level = level;
+        Sector = sector;
+        Parent = parent;
+        Bloc = bloc;
+        Number = number;
+    }
+
+    /// <summary>Its place in <see cref="SimulatedCampaign.Units"/>.</summary>
+    public int Index { get; internal set; }
+
+    public OrganizationLevel Level { get; }
+
+    public Sector? Sector { get; }
+
+    public SimulatedUnit? Parent { get; }
+
+    /// <summary>The bloc it belongs to (1, 2...), 0 for the root.</summary>
+    public int Bloc { get; }
+
+    /// <summary>Its number among the units of its level in its bloc.</summary>
+    public int Number { get; }
+
+    public string Id => Level switch
+    {
+        OrganizationLevel.Central => _idOrPrefix!,
+        OrganizationLevel.Bloc => $"{_idOrPrefix}-khoi-{Bloc}",
+        OrganizationLevel.Ministry => $"{Parent!.Id}-dang-bo-{Number}",
+        OrganizationLevel.Grassroots => $"{Parent!.Id}-co-so-{Number}",
+        _ => $"{Parent!.Id}-chi-bo-{Number}",
+    };
+
+    public string? ParentId => Parent?.Id;
+
+    public string Name => Level switch
+    {
+        OrganizationLevel.Central => "Ban Chấp hành Trung ương (mô phỏng)",
+        OrganizationLevel.Bloc => $"Đảng bộ Khối {Bloc} (mô phỏng)",
+        OrganizationLevel.Ministry => $"Đảng bộ {CommitteeNames[Number % CommitteeNames.Length]} {Bloc}.{Number}",
+        OrganizationLevel.Grassroots => $"Đảng bộ {GrassrootsNames[Number % GrassrootsNames.Length]} {Bloc}.{Number}",
+        _ => $"Chi bộ {BranchNames[Number % BranchNames.Length]} {Bloc}.{Number}",
+    };
+
     public bool IsPilot { get; init; }
 
     public DateOnly PlannedDate { get; set; }
@@ -43,10 +99,6 @@ public sealed class SimulatedCampaign
     private static readonly DateOnly WaveEnd = new(2020, 4, 30);
     private static readonly DateOnly Reopening = new(2020, 5, 4);
 
-    private static readonly string[] CommitteeNames = ["Bộ", "Tổng cục", "Ủy ban", "Tập đoàn", "Tổng công ty", "Ban", "Viện", "Học viện"];
-    private static readonly string[] GrassrootsNames = ["Vụ", "Cục", "Trung tâm", "Công ty", "Trường", "Bệnh viện", "Tạp chí", "Viện"];
-    private static readonly string[] BranchNames = ["Văn phòng", "Phòng Tổ chức", "Phòng Kế hoạch", "Phòng Tài chính", "Phòng Kỹ thuật", "Phòng Hành chính", "Phân xưởng", "Tổ"];
-
     public SimulatedCampaign(int size, int seed)
     {
         if (size is < 10 or > 1_000_000)
@@ -80,9 +132,7 @@ public sealed class SimulatedCampaign
     /// <summary>Parents before children.</summary>
     public IReadOnlyList<SimulatedUnit> Units { get; }
 
-    public SimulatedUnit this[string id] => _byId[id];
-
-    private readonly Dictionary<string, SimulatedUnit> _byId = new(StringComparer.Ordinal);
+    public SimulatedUnit Root => Units[0];
 
     /// <summary>
     /// The tree as import files (CSV, the format of <c>congress org import</c>) of at most <paramref name="rowsPerFile"/>
@@ -107,14 +157,8 @@ public sealed class SimulatedCampaign
 
     private List<SimulatedUnit> Generate(Random random)
     {
-        var units = new List<SimulatedUnit>();
-        void Add(SimulatedUnit unit)
-        {
-            units.Add(unit);
-            _byId[unit.Id] = unit;
-        }
-
-        Add(new SimulatedUnit(RootId, "Ban Chấp hành Trung ương (mô phỏng)", OrganizationLevel.Central, null, null));
+        var root = new SimulatedUnit(RootId, OrganizationLevel.Central, null, null, 0, 0);
+        var units = new List<SimulatedUnit> { root };
         const double perBloc = 1 + 61 + 1_068 + 5_408;
         var blocs = Math.Max(1, (int)Math.Round((Size - 1) / perBloc));
         var remaining = Size - 1 - blocs;
@@ -122,40 +166,43 @@ public sealed class SimulatedCampaign
         {
             var share = remaining / (blocs - b + 1);
             remaining -= share;
-            var bloc = $"{CampaignId}-khoi-{b}";
-            Add(new SimulatedUnit(bloc, $"Đảng bộ Khối {b} (mô phỏng)", OrganizationLevel.Bloc, null, RootId));
+            var bloc = new SimulatedUnit(CampaignId, OrganizationLevel.Bloc, null, root, b, b);
+            units.Add(bloc);
             var committees = Math.Max(1, (int)Math.Round(share * 61 / (perBloc - 1)));
             var grassroots = Math.Max(1, Math.Min(share - committees, (int)Math.Round(share * 1_068 / (perBloc - 1))));
             var branches = share - committees - grassroots;
-            var committeeIds = new List<string>();
+            var committeeUnits = new List<SimulatedUnit>();
             for (var c = 1; c <= committees; c++)
             {
-                var id = $"{bloc}-dang-bo-{c}";
-                committeeIds.Add(id);
-                Add(new SimulatedUnit(id, $"Đảng bộ {CommitteeNames[c % CommitteeNames.Length]} {b}.{c}", OrganizationLevel.Ministry,
-                    (Sector)random.Next(4), bloc));
+                committeeUnits.Add(new SimulatedUnit(null, OrganizationLevel.Ministry, (Sector)random.Next(4), bloc, b, c));
             }
 
-            var grassrootsIds = new List<string>();
+            units.AddRange(committeeUnits);
+            var grassrootsUnits = new List<SimulatedUnit>();
             for (var g = 1; g <= grassroots; g++)
             {
-                var parent = committeeIds[(g - 1) % committeeIds.Count];
-                var id = $"{parent}-co-so-{g}";
-                grassrootsIds.Add(id);
-                Add(new SimulatedUnit(id, $"Đảng bộ {GrassrootsNames[g % GrassrootsNames.Length]} {b}.{g}", OrganizationLevel.Grassroots,
-                    (Sector)random.Next(4), parent) { IsPilot = g <= committeeIds.Count * 3 });
+                grassrootsUnits.Add(new SimulatedUnit(null, OrganizationLevel.Grassroots, (Sector)random.Next(4), committeeUnits[(g - 1) % committeeUnits.Count], b, g)
+                {
+                    IsPilot = g <= committeeUnits.Count * 3,
+                });
             }
 
+            units.AddRange(grassrootsUnits);
             for (var i = 1; i <= branches; i++)
             {
                 // One branch in twenty sits directly under a committee, as some do under the Central Agencies Bloc's.
-                var parent = random.Next(20) == 0 ? committeeIds[random.Next(committeeIds.Count)] : grassrootsIds[random.Next(grassrootsIds.Count)];
-                Add(new SimulatedUnit($"{parent}-chi-bo-{i}", $"Chi bộ {BranchNames[i % BranchNames.Length]} {b}.{i}", OrganizationLevel.Branch,
-                    _byId[parent].Sector, parent));
+                var parent = random.Next(20) == 0 ? committeeUnits[random.Next(committeeUnits.Count)] : grassrootsUnits[random.Next(grassrootsUnits.Count)];
+                units.Add(new SimulatedUnit(null, OrganizationLevel.Branch, parent.Sector, parent, b, i));
             }
         }
 
-        return [.. units.OrderBy(u => u.Level)];
+        List<SimulatedUnit> ordered = [.. units.OrderBy(u => u.Level)];
+        for (var i = 0; i < ordered.Count; i++)
+        {
+            ordered[i].Index = i;
+        }
+
+        return ordered;
     }
 
     /// <summary>Plans top-down, each inside its superior's window for subordinates, then what happens to each congress.</summary>
@@ -165,8 +212,7 @@ public sealed class SimulatedCampaign
 
         foreach (var u in Units)
         {
-            var superior = u.ParentId is null ? null : _byId[u.ParentId];
-            var inherited = superior?.SubordinateWindow;
+            var inherited = u.Parent?.SubordinateWindow;
             (u.PlannedDate, u.Window, u.SubordinateWindow) = u.Level switch
             {
                 OrganizationLevel.Central => (new DateOnly(2021, 1, 25), new DateWindow(new DateOnly(2021, 1, 25), new DateOnly(2021, 2, 1)),
@@ -175,7 +221,7 @@ public sealed class SimulatedCampaign
                 OrganizationLevel.Ministry => Committee(new DateWindow(new DateOnly(2020, 3, 1), inherited!.End), Between(new DateOnly(2020, 7, 1), inherited.End), 14),
                 OrganizationLevel.Grassroots => Committee(new DateWindow(new DateOnly(2020, 2, 15), inherited!.End),
                     u.IsPilot ? Between(new DateOnly(2020, 4, 1), new DateOnly(2020, 4, 30)) : Between(new DateOnly(2020, 4, 15), inherited.End), 10),
-                _ => (Between(inherited!.Start.AddDays(20), inherited.End), new DateWindow(inherited.Start, inherited.End), null),
+                _ => (Between(inherited!.Start.AddDays(20), inherited.End), inherited, null),
             };
 
             var drift = random.Next(10) switch
@@ -205,8 +251,8 @@ public sealed class SimulatedCampaign
     /// <summary>Committees whose branches the wave hit, a third of which widen their branches' window (like 12-KH/ĐU).</summary>
     public IEnumerable<SimulatedUnit> CommitteesWideningTheirWindow()
     {
-        var hit = Units.Where(u => u.PostponedOn is not null && u.ParentId is not null).Select(u => u.ParentId!).Distinct(StringComparer.Ordinal)
-            .Select(id => _byId[id]).Where(u => u.Level == OrganizationLevel.Grassroots && u.SubordinateWindow is not null);
+        var hit = Units.Where(u => u.PostponedOn is not null && u.Parent is not null).Select(u => u.Parent!).Distinct()
+            .Where(u => u.Level == OrganizationLevel.Grassroots && u.SubordinateWindow is not null);
         return hit.Where(u => StableHash(u.Id) % 3 == 0);
     }
 
