@@ -157,6 +157,31 @@ public sealed class sweeping_deadlines_day_by_day(EngineDatabase db) : IClassFix
     }
 
     [Fact]
+    public async Task a_sweep_with_more_deadlines_due_than_a_batch_takes_records_each_step_once_and_leaves_none_due()
+    {
+        // 2,500 branches under the Centre, all due with it: more than a batch (500) in every share, so a share's later
+        // batches start after the last deadline its previous batch took.
+        var branches = Enumerable.Range(1, 2_500).Select(i => $"chi-bo-so-{i}").ToList();
+        var csv = "id,name,level,sector,parent_id\n" + string.Concat(branches.Select(b => $"{b},Chi bộ {b},branch,public-service-unit,{Centre}\n"));
+        Assert.True((await db.Import.ImportAsync(csv, Import.ImportFormat.Csv, db.As(Central))).Succeeded);
+        foreach (var part in branches.Chunk(1_000))
+        {
+            var outcomes = await db.Congresses.HandleBatchAsync([.. part.Select(b => (IReadOnlyList<CongressCommand>)[Plan(db, b, "01-KH/CB", D(2020, 5, 28), new(D(2020, 4, 1), Due), null)])]);
+            Assert.All(outcomes, o => Assert.Null(o.Refusal));
+        }
+
+        MoveClockTo(db, D(2020, 5, 31));
+        var first = await db.Sweep.RunAsync();
+        var again = await db.Sweep.RunAsync();
+
+        Assert.Equal((2_501, 0), (first.Sent, again.Sent));
+        Assert.Equal((2_501L, 2_501L), (
+            await db.ScalarAsync<long>("SELECT count(*) FROM congress.notifications WHERE step_key = 'reminder-30' AND status = 'sent'"),
+            await db.ScalarAsync<long>("SELECT count(DISTINCT congress_id) FROM congress.notifications WHERE step_key = 'reminder-30'")));
+        Assert.Equal(0L, await db.ScalarAsync<long>("SELECT count(*) FROM congress.deadlines WHERE next_step_on <= '2020-05-31'"));
+    }
+
+    [Fact]
     public async Task a_policy_change_re_times_the_open_deadlines()
     {
         await db.Policies.SetAsync(Campaign, DeadlinePolicy.Default with { ReminderDaysBefore = [14, 2] }, "Hướng dẫn mới", db.As(Central));

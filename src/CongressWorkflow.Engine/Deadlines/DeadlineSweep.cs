@@ -143,6 +143,14 @@ public sealed class DeadlineSweep(PostgresEventStore store, NpgsqlDataSource dat
         public DateOnly Today { get; } = today;
 
         public Dictionary<string, DeadlinePolicy> Policies { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>
+        /// The last deadline the share's previous batch took, in the due index's order: the next batch starts after it.
+        /// Every deadline a batch takes moves its next step past today (or has none), so none before it is due any more;
+        /// starting from the top of the index instead passed over all the entries the day's earlier batches had left
+        /// behind (an update of next_step_on leaves its old index entry until a vacuum).
+        /// </summary>
+        public (DateOnly NextStepOn, string CongressId, string Milestone, DateOnly DueOn)? After { get; set; }
     }
 
     private sealed record Due(
@@ -156,19 +164,26 @@ public sealed class DeadlineSweep(PostgresEventStore store, NpgsqlDataSource dat
         var connection = sweep.Connection;
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var due = new List<Due>();
-        await using (var select = new NpgsqlCommand("""
+        var after = sweep.After;
+        await using (var select = new NpgsqlCommand($"""
             SELECT d.congress_id, d.milestone, d.due_on, d.campaign_id, d.organization_id, o.name, d.responsible_id, d.plan_document, d.last_step_on,
-                   d.effective_from, d.effective_until
+                   d.effective_from, d.effective_until, d.next_step_on
             FROM congress.deadlines d JOIN congress.organizations o ON o.organization_id = d.organization_id
             WHERE d.campaign_id = $3 AND d.next_step_on <= $1 AND NOT d.is_met AND d.closed_reason IS NULL
               AND d.effective_from <= $1 AND (d.effective_until IS NULL OR d.effective_until >= $1)
               AND (hashtext(d.congress_id) & 2147483647) % $5 = $4
+              {(after is null ? "" : "AND (d.next_step_on, d.congress_id, d.milestone, d.due_on) > ($6, $7, $8, $9)")}
             ORDER BY d.next_step_on, d.congress_id, d.milestone, d.due_on
             LIMIT $2
             FOR UPDATE OF d
             """, connection, transaction))
         {
             select.Parameters.AddPositional(sweep.Today, BatchSize, campaignId, sweep.Share, Shares);
+            if (after is { } last)
+            {
+                select.Parameters.AddPositional(last.NextStepOn, last.CongressId, last.Milestone, last.DueOn);
+            }
+
             await using var reader = await select.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
@@ -176,6 +191,7 @@ public sealed class DeadlineSweep(PostgresEventStore store, NpgsqlDataSource dat
                     reader.GetString(3), reader.GetString(4), reader.GetString(5), reader.GetString(6), reader.IsDBNull(7) ? null : reader.GetString(7),
                     reader.IsDBNull(8) ? null : reader.GetFieldValue<DateOnly>(8), reader.GetFieldValue<DateOnly>(9),
                     reader.IsDBNull(10) ? null : reader.GetFieldValue<DateOnly>(10)));
+                sweep.After = (reader.GetFieldValue<DateOnly>(11), reader.GetString(0), reader.GetString(1), reader.GetFieldValue<DateOnly>(2));
             }
         }
 
