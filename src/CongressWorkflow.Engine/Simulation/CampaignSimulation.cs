@@ -178,7 +178,7 @@ public sealed class CampaignSimulation
         var byUnit = actions.Where(a => a.Kind != ActionKind.Convene).GroupBy(a => a.Unit.Index).Select(g => g.OrderBy(a => a.Kind).ToList()).ToList();
         for (var round = 0; byUnit.Any(steps => steps.Count > round); round++)
         {
-            await RunAsync([.. byUnit.Where(steps => steps.Count > round).Select(steps => Steps(steps[round], day))], cancellationToken);
+            await RunAsync(byUnit.Where(steps => steps.Count > round).Select(steps => Steps(steps[round], day)), cancellationToken);
         }
 
         // Then the congresses due, bottom-up: a committee convenes once every subordinate has; the others wait.
@@ -190,10 +190,10 @@ public sealed class CampaignSimulation
         foreach (var level in _waiting.Select(i => _campaign.Units[i]).GroupBy(u => u.Level).OrderByDescending(g => g.Key).ToList())
         {
             var ready = level.Where(u => _subordinatesHeld[u.Index] == _subordinates[u.Index]).ToList();
-            await RunAsync([.. ready.Select(u => CongressDay(u, day))], cancellationToken);
+            await RunAsync(ready.Select(u => CongressDay(u, day)), cancellationToken);
             // The superiors recognise the results (a congress held before a restart has them recognised already: refused, counted).
-            await RunAsync([.. ready.Where(u => u.ParentId is not null).Select(u => (IReadOnlyList<CongressCommand>)
-                [new RecogniseResults(Congress.StreamId(_campaign.CampaignId, u.Id), Document("QĐ", u.Id), Context(u.ParentId!, Roles.Committee))])], cancellationToken);
+            await RunAsync(ready.Where(u => u.Parent is not null).Select(u => (IReadOnlyList<CongressCommand>)
+                [new RecogniseResults(Congress.StreamId(_campaign.CampaignId, u.Id), Document("QĐ", u.Id), Context(u.ParentId!, Roles.Committee))]), cancellationToken);
             foreach (var unit in ready)
             {
                 MarkHeld(unit);
@@ -276,10 +276,10 @@ public sealed class CampaignSimulation
 
     /// <summary>
     /// Sequences of different congresses, in batches (<see cref="CongressService.HandleBatchAsync"/>), a few batches side
-    /// by side. A step refused because it had already been carried out (a resumed day) or overtaken by the unit's other
+    /// by side, each made as it is taken (a day's sequences are never all held at once). A step refused because it had already been carried out (a resumed day) or overtaken by the unit's other
     /// steps is counted, not an error; any other refusal stops the simulation.
     /// </summary>
-    private async Task RunAsync(IReadOnlyList<IReadOnlyList<CongressCommand>> sequences, CancellationToken cancellationToken)
+    private async Task RunAsync(IEnumerable<IReadOnlyList<CongressCommand>> sequences, CancellationToken cancellationToken)
     {
         await Parallel.ForEachAsync(sequences.Chunk(BatchSize), new ParallelOptions { MaxDegreeOfParallelism = _parallelism, CancellationToken = cancellationToken },
             async (batch, ct) =>
