@@ -23,13 +23,11 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     /// PostgreSQL's defaults are sized for a small shared machine. A write-heavy run (a national campaign: millions of
     /// events, deadline and read-model rows) checkpointed every 25 seconds with 1 GB of WAL between checkpoints, so most
     /// writes also logged whole pages, and sorts of a thousand streams' events spilled to disk with 4 MB of work memory.
-    /// Shared buffers a sixth of the memory (128 MB to 4 GB: with 1 GB, a campaign of 300,000 organisations read most of
-    /// its index probes and its streams' events from the operating system's cache, its working set long past the buffers),
-    /// checkpoints at most every 15 minutes or 8 GB of WAL, 16 MB to sort. Durability is untouched: every commit still
-    /// waits for its WAL to be flushed.
+    /// Shared buffers an eighth of the memory (128 MB to 1 GB), checkpoints at most every 15 minutes or 8 GB of WAL,
+    /// 16 MB to sort. Durability is untouched: every commit still waits for its WAL to be flushed.
     /// </summary>
     private static string Tuning { get; } =
-        $"-c shared_buffers={Math.Clamp(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 6 / 1_048_576, 128, 4096).ToString(CultureInfo.InvariantCulture)}MB " +
+        $"-c shared_buffers={Math.Clamp(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 8 / 1_048_576, 128, 1024).ToString(CultureInfo.InvariantCulture)}MB " +
         "-c work_mem=16MB -c maintenance_work_mem=256MB -c max_wal_size=8GB -c checkpoint_timeout=15min";
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
 
