@@ -279,26 +279,36 @@ public sealed partial class PostgresEventStore(NpgsqlDataSource dataSource, Even
 
     /// <summary>
     /// Many streams folded at once, in one read (through the caller's transaction when given): each stream's state and
-    /// version; a stream without events is at the initial state, version 0. Each stream's events are read from its own
-    /// partition (found through its stream row), not looked for in every partition; they are put in order here, which
-    /// spares PostgreSQL a sort of the whole read (it spilled to disk for a batch of a thousand streams). Each event is
-    /// folded as it comes: they come stream by stream in version order (each stream's index is walked in turn), though
-    /// SQL does not promise it, so one that comes early waits for those before it. A batch's events are not all held at
-    /// once (a thousand congresses have some fifteen thousand).
+    /// version; a stream without events is at the initial state, version 0. With a <paramref name="snapshots"/> shape,
+    /// a stream's fold starts from its snapshot of that shape and reads only the events after it (none are looked for
+    /// when the snapshot is at the stream's version: probing the events' index for each costs more than the snapshots
+    /// read, once the index no longer fits in memory). Each stream's events
+    /// are read from its own partition (found through its stream row), not looked for in every partition; they are put
+    /// in order here, which spares PostgreSQL a sort of the whole read (it spilled to disk for a batch of a thousand
+    /// streams). Each event is folded as it comes: they come stream by stream in version order (each stream's index is
+    /// walked in turn), though SQL does not promise it, so one that comes early waits for those before it. A batch's
+    /// events are not all held at once (a thousand congresses have some fifteen thousand).
     /// </summary>
     public async Task<IReadOnlyDictionary<string, AggregateResult<TState>>> AggregateStreamsAsync<TState>(
         IReadOnlyCollection<string> streamIds, TState initial, Func<TState, object, TState> evolve, NpgsqlConnection? connection = null,
-        NpgsqlTransaction? transaction = null, CancellationToken cancellationToken = default)
+        NpgsqlTransaction? transaction = null, CancellationToken cancellationToken = default, SnapshotShape? snapshots = null)
     {
         const string sql = $"""
             SELECT {EventColumns} FROM (
-                SELECT e.* FROM unnest($1::text[]) AS r(stream_id)
+                SELECT e.* FROM unnest($1::text[], $2::bigint[]) AS r(stream_id, after_version)
                 JOIN event_store.streams s ON s.stream_id = r.stream_id
-                JOIN event_store.events e ON e.stream_id = s.stream_id AND e.partition_key = s.partition_key) events
+                JOIN event_store.events e ON e.stream_id = s.stream_id AND e.partition_key = s.partition_key
+                    AND e.stream_version > r.after_version) events
             """;
+        var (folded, current) = await StartingPointsAsync([.. streamIds.Distinct()], initial, snapshots, connection, transaction, cancellationToken);
+        string[] behind = [.. folded.Keys.Where(id => !current.Contains(id))];
+        if (behind.Length == 0)
+        {
+            return folded;
+        }
+
         await using var command = connection is null ? dataSource.CreateCommand(sql) : new NpgsqlCommand(sql, connection, transaction);
-        command.Parameters.Add(new() { Value = streamIds.Distinct().ToArray() });
-        var folded = streamIds.Distinct().ToDictionary(id => id, _ => new AggregateResult<TState>(initial, 0), StringComparer.Ordinal);
+        command.Parameters.AddPositional(behind, behind.Select(id => folded[id].Version).ToArray());
         var early = new Dictionary<string, SortedList<long, RecordedEvent>>(StringComparer.Ordinal);
         void Fold(RecordedEvent e) => folded[e.StreamId] = new AggregateResult<TState>(evolve(folded[e.StreamId].State, e.Data), e.StreamVersion);
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))

@@ -63,14 +63,15 @@ public sealed class handling_congress_commands_in_batches(EngineDatabase db) : I
         ];
     }
 
-    /// <summary>What the commands left: every congress event, the congress and deadline rows, and who was told what.</summary>
+    /// <summary>What the commands left: every congress event, the congress and deadline rows, who was told what, and the snapshots.</summary>
     private Task<string> WrittenAsync() => db.ScalarAsync<string>("""
         SELECT string_agg(line, E'\n' ORDER BY line) FROM (
             SELECT format('%s %s %s %s %s', stream_id, stream_version, event_type, actor_id, data) AS line FROM event_store.events WHERE stream_id LIKE 'congress-%'
             UNION ALL SELECT format('%s', c) FROM congress.congresses c
             UNION ALL SELECT format('%s', d) FROM congress.deadlines d
             UNION ALL SELECT format('%s > %s: %s %s %s', kind, organization_id, title, body, congress_id) FROM congress.inbox
-            UNION ALL SELECT format('%s > %s', message_type, payload->>'organizationId') FROM event_store.outbox) lines
+            UNION ALL SELECT format('%s > %s', message_type, payload->>'organizationId') FROM event_store.outbox
+            UNION ALL SELECT format('%s %s %s %s', stream_id, shape, version, state) FROM event_store.snapshots) lines
         """);
 
     private async Task StartAsync()
@@ -93,6 +94,7 @@ public sealed class handling_congress_commands_in_batches(EngineDatabase db) : I
         }
 
         var oneByOne = await WrittenAsync();
+        Assert.True(await SnapshotChecks.AssertEveryCongressSnapshotIsItsWholeFoldAsync(db) > 0);
 
         await StartAsync();
         foreach (var (day, round) in Campaign(db))

@@ -64,6 +64,8 @@ public sealed class simulating_a_campaign(EngineDatabase db, ITestOutputHelper o
         Assert.True(await db.ScalarAsync<long>("SELECT count(*) FROM event_store.events WHERE event_type = 'congress.plan-amended' AND data->>'followsSuperior' IS NOT NULL") > 0,
             "a committee hit by the wave widens its branches' window, and they follow");
         Assert.Equal(0L, await db.ScalarAsync<long>("SELECT count(*) FROM congress.congresses WHERE campaign_id = $1 AND convened_on IS NULL", campaign.CampaignId));
+        // The batches, the cascades they set off and the stopped run's retaken days each left every congress's snapshot at its stream's version.
+        Assert.Equal(campaign.Units.Count, await SnapshotChecks.AssertEveryCongressSnapshotIsItsWholeFoldAsync(db));
         // The campaign's streams (its own, its congresses' by every path, the sweep's ledgers) are in its partition, the tree's in the shared one.
         var partitions = await db.ScalarAsync<string[]>("""
             SELECT array_agg(DISTINCT s.stream_type || ' ' || CASE WHEN e.tableoid = ('event_store.' || p.table_name)::regclass THEN 'campaign' ELSE e.tableoid::regclass::text END)

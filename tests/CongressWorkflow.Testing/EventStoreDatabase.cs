@@ -25,7 +25,7 @@ public class EventStoreDatabase : IAsyncLifetime
     public virtual async Task ResetAsync()
     {
         await using var command = DataSource.CreateCommand(
-            "TRUNCATE event_store.events, event_store.streams, event_store.outbox, event_store.projection_checkpoints; ALTER SEQUENCE event_store.global_position_seq RESTART");
+            "TRUNCATE event_store.snapshots, event_store.events, event_store.streams, event_store.outbox, event_store.projection_checkpoints; ALTER SEQUENCE event_store.global_position_seq RESTART");
         await command.ExecuteNonQueryAsync();
     }
 

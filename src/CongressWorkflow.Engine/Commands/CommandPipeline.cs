@@ -40,10 +40,12 @@ public sealed record PendingWrite(
 public sealed record CommandSession(NpgsqlConnection Connection, NpgsqlTransaction Transaction);
 
 /// <summary>
-/// One aggregate's stream and Decider, as the pipeline needs them, and the partition of the events table a new stream
-/// goes into, from its state after its first events (none: the shared partition).
+/// One aggregate's stream and Decider, as the pipeline needs them, the partition of the events table a new stream
+/// goes into, from its state after its first events (none: the shared partition), and the shape its state is kept in
+/// as a snapshot at each write (none: every load folds the whole stream).
 /// </summary>
-public sealed record AggregateDefinition<TState>(string StreamType, TState Initial, Func<TState, object, TState> Evolve, Func<TState, string>? PartitionOf = null);
+public sealed record AggregateDefinition<TState>(
+    string StreamType, TState Initial, Func<TState, object, TState> Evolve, Func<TState, string>? PartitionOf = null, SnapshotShape? Snapshots = null);
 
 /// <summary>
 /// The application layer: load a stream, decide, then in one transaction write the inline read models and append
@@ -60,8 +62,9 @@ public sealed class CommandPipeline(PostgresEventStore store, NpgsqlDataSource d
 
     public async Task<(TState State, long Version)> LoadAsync<TState>(AggregateDefinition<TState> aggregate, string streamId, CancellationToken cancellationToken)
     {
-        var loaded = await store.AggregateStreamAsync(streamId, aggregate.Initial, aggregate.Evolve, cancellationToken: cancellationToken);
-        return (loaded.State, loaded.Version);
+        var loaded = await store.AggregateStreamsAsync([streamId], aggregate.Initial, aggregate.Evolve, cancellationToken: cancellationToken,
+            snapshots: aggregate.Snapshots);
+        return (loaded[streamId].State, loaded[streamId].Version);
     }
 
     /// <summary>A command deciding on its stream alone (no facts from elsewhere).</summary>
@@ -159,6 +162,11 @@ public sealed class CommandPipeline(PostgresEventStore store, NpgsqlDataSource d
 
             var result = await store.AppendAsync(connection, transaction, streamId, aggregate.StreamType, ExpectedVersion.Exactly(version),
                 events.Select(NewEvent.WithNewId).ToList(), metadata, cancellationToken: cancellationToken, partition: aggregate.PartitionOf?.Invoke(stateAfter));
+            if (aggregate.Snapshots is { } shape)
+            {
+                await store.WriteSnapshotsAsync(connection, transaction, shape, [new Snapshot<TState>(streamId, result.StreamVersion, stateAfter)], cancellationToken);
+            }
+
             if (afterAppend is not null)
             {
                 await afterAppend(new CommandSession(connection, transaction), stateAfter, metadata);
@@ -212,7 +220,7 @@ public sealed class CommandPipeline(PostgresEventStore store, NpgsqlDataSource d
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
             var loaded = await store.AggregateStreamsAsync([.. commands.Select(c => c.StreamId)], aggregate.Initial, aggregate.Evolve, connection, transaction,
-                cancellationToken);
+                cancellationToken, aggregate.Snapshots);
             var before = commands.Select(c => loaded[c.StreamId]).ToList();
             var decisions = await decideAll([.. before.Select(b => b.State)], new CommandSession(connection, transaction));
             var outcomes = new BatchOutcome[commands.Count];
@@ -246,6 +254,12 @@ public sealed class CommandPipeline(PostgresEventStore store, NpgsqlDataSource d
                     new StreamAppend(w.StreamId, aggregate.StreamType, ExpectedVersion.Exactly(w.VersionAfter - w.Events.Count),
                         [.. w.Events.Select(NewEvent.WithNewId)], Partition: aggregate.PartitionOf?.Invoke(w.StateAfter)),
                     w.Metadata)), cancellationToken);
+                if (aggregate.Snapshots is { } shape)
+                {
+                    await store.WriteSnapshotsAsync(connection, transaction, shape, [.. writes.Select(w => new Snapshot<TState>(w.StreamId, w.VersionAfter, w.StateAfter))],
+                        cancellationToken);
+                }
+
                 if (afterAppend is not null)
                 {
                     await afterAppend(new CommandSession(connection, transaction), writes);

@@ -21,7 +21,13 @@ public sealed record WindowConflict(string OrganizationId, DateWindow Window, st
 /// </summary>
 public sealed class CongressService(CommandPipeline pipeline)
 {
-    public static readonly AggregateDefinition<Congress> Aggregate = new("congress", Congress.None, Congress.Evolve, congress => congress.CampaignId);
+    /// <summary>
+    /// Congress streams, each campaign's in a partition of its own, the state kept as a snapshot at each write. The
+    /// snapshot's shape is named for <see cref="Congress"/> as it is now: change the name with the record or with
+    /// <see cref="Congress.Evolve"/>, and snapshots of the old form are no longer read.
+    /// </summary>
+    public static readonly AggregateDefinition<Congress> Aggregate = new(
+        "congress", Congress.None, Congress.Evolve, congress => congress.CampaignId, new SnapshotShape("congress/1"));
 
     public Task<(Congress State, long Version)> LoadAsync(string congressId, CancellationToken cancellationToken = default) =>
         pipeline.LoadAsync(Aggregate, congressId, cancellationToken);
@@ -258,8 +264,9 @@ public sealed class CongressService(CommandPipeline pipeline)
         }
 
         // Read in the transaction: a congress written earlier in it (by a batch) is seen as it now is.
-        var loaded = await store.AggregateStreamsAsync(congressIds, Congress.None, Congress.Evolve, session.Connection, session.Transaction, cancellationToken);
+        var loaded = await LoadAllAsync(store, session, congressIds, cancellationToken);
         var changed = new List<Congress>();
+        var snapshots = new List<Snapshot<Congress>>();
         foreach (var congressId in congressIds)
         {
             var (state, version) = loaded[congressId];
@@ -272,11 +279,18 @@ public sealed class CongressService(CommandPipeline pipeline)
             await ProjectStatusAsync(session.Connection, session.Transaction, accepted.Events, after, version + accepted.Events.Count, context);
             await store.AppendAsync(session.Connection, session.Transaction, congressId, Aggregate.StreamType, ExpectedVersion.Exactly(version),
                 [.. accepted.Events.Select(NewEvent.WithNewId)], metadata, cancellationToken: cancellationToken);
+            snapshots.Add(new Snapshot<Congress>(congressId, version + accepted.Events.Count, after));
             changed.Add(after);
         }
 
+        await store.WriteSnapshotsAsync(session.Connection, session.Transaction, Aggregate.Snapshots!, snapshots, cancellationToken);
         return changed;
     }
+
+    /// <summary>Congresses read in the command's transaction, each from its snapshot.</summary>
+    private static Task<IReadOnlyDictionary<string, AggregateResult<Congress>>> LoadAllAsync(
+        PostgresEventStore store, CommandSession session, IReadOnlyCollection<string> congressIds, CancellationToken cancellationToken) =>
+        store.AggregateStreamsAsync(congressIds, Aggregate.Initial, Aggregate.Evolve, session.Connection, session.Transaction, cancellationToken, Aggregate.Snapshots);
 
     /// <summary>Planned congresses in the organisation's subtree whose window falls outside their nearest planned superior's.</summary>
     public async Task<IReadOnlyList<WindowConflict>> FindWindowConflictsAsync(string campaignId, string organizationId, CancellationToken cancellationToken = default)
@@ -422,7 +436,7 @@ public sealed class CongressService(CommandPipeline pipeline)
             congresses.UnionWith(ancestors.Select(a => Congress.StreamId(campaign.Key, a)));
         }
 
-        var superiors = await pipeline.Store.AggregateStreamsAsync(congresses, Congress.None, Congress.Evolve, session.Connection, session.Transaction, cancellationToken);
+        var superiors = await LoadAllAsync(pipeline.Store, session, congresses, cancellationToken);
         return [.. requests.Select(r => r.SuperiorId is null
             ? null
             : upwards.GetValueOrDefault(r.SuperiorId, [])

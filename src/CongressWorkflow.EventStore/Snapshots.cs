@@ -1,0 +1,105 @@
+using System.Text.Json;
+using Npgsql;
+
+namespace CongressWorkflow.EventStore;
+
+/// <summary>
+/// The form of a state kept as a snapshot. A snapshot of another shape is not read, so the name changes whenever the
+/// state's type, the fold that makes it, or the way its events are read (an upcaster) does: the state is then folded
+/// from the events again, and kept in the new shape at the stream's next write.
+/// </summary>
+public sealed record SnapshotShape(string Name);
+
+/// <summary>One stream's state folded up to a version, to keep as its snapshot.</summary>
+public sealed record Snapshot<TState>(string StreamId, long Version, TState State);
+
+public sealed partial class PostgresEventStore
+{
+    /// <summary>
+    /// Keeps each stream's state at its version (written in the caller's transaction, beside the append that reached that
+    /// version, so a snapshot is always the fold of exactly the events up to it). An older snapshot of a stream is
+    /// replaced; a newer one of the same shape is left.
+    /// </summary>
+    public async Task WriteSnapshotsAsync<TState>(
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, SnapshotShape shape, IReadOnlyCollection<Snapshot<TState>> snapshots,
+        CancellationToken cancellationToken = default)
+    {
+        if (snapshots.Count == 0)
+        {
+            return;
+        }
+
+        await using var command = new NpgsqlCommand("""
+            INSERT INTO event_store.snapshots AS s (stream_id, shape, version, state, taken_at)
+            SELECT r.stream_id, $2, r.version, r.state, $5
+            FROM unnest($1::text[], $3::bigint[], $4::text[]) AS r(stream_id, version, state)
+            ON CONFLICT (stream_id) DO UPDATE SET shape = excluded.shape, version = excluded.version, state = excluded.state, taken_at = excluded.taken_at
+            WHERE s.version < excluded.version OR s.shape <> excluded.shape
+            """, connection, transaction);
+        command.Parameters.AddPositional(
+            snapshots.Select(s => s.StreamId).ToArray(),
+            shape.Name,
+            snapshots.Select(s => s.Version).ToArray(),
+            snapshots.Select(s => JsonSerializer.Serialize(s.State, registry.SerializerOptions)).ToArray(),
+            timeProvider.GetUtcNow());
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// The starting points of the streams' folds: each stream's snapshot of the shape (the initial state at version 0
+    /// for a stream without one, or with one the state type cannot read or that is past the stream's version), and the
+    /// streams with no events to read after that: a snapshot at the stream's version, or no stream yet.
+    /// </summary>
+    private async Task<(Dictionary<string, AggregateResult<TState>> Starts, HashSet<string> Current)> StartingPointsAsync<TState>(
+        string[] streamIds, TState initial, SnapshotShape? shape, NpgsqlConnection? connection, NpgsqlTransaction? transaction,
+        CancellationToken cancellationToken)
+    {
+        var starts = streamIds.ToDictionary(id => id, _ => new AggregateResult<TState>(initial, 0), StringComparer.Ordinal);
+        var current = new HashSet<string>(StringComparer.Ordinal);
+        if (shape is null)
+        {
+            return (starts, current);
+        }
+
+        // A stream not yet written has no row: nothing to read for it either.
+        const string sql = """
+            SELECT s.stream_id, s.version, sn.version, sn.state
+            FROM event_store.streams s
+            LEFT JOIN event_store.snapshots sn ON sn.stream_id = s.stream_id AND sn.shape = $2 AND sn.version <= s.version
+            WHERE s.stream_id = ANY($1)
+            """;
+        current.UnionWith(streamIds);
+        await using var command = connection is null ? dataSource.CreateCommand(sql) : new NpgsqlCommand(sql, connection, transaction);
+        command.Parameters.AddPositional(streamIds, shape.Name);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var (streamId, version) = (reader.GetString(0), reader.GetInt64(1));
+            if (!reader.IsDBNull(2) && TryReadSnapshot<TState>(reader.GetString(3), out var state))
+            {
+                starts[streamId] = new AggregateResult<TState>(state, reader.GetInt64(2));
+            }
+
+            if (starts[streamId].Version < version)
+            {
+                current.Remove(streamId);
+            }
+        }
+
+        return (starts, current);
+    }
+
+    private bool TryReadSnapshot<TState>(string json, out TState state)
+    {
+        try
+        {
+            state = JsonSerializer.Deserialize<TState>(json, registry.SerializerOptions)!;
+            return state is not null;
+        }
+        catch (JsonException)
+        {
+            state = default!;
+            return false;
+        }
+    }
+}
