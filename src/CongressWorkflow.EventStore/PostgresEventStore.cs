@@ -300,15 +300,14 @@ public sealed partial class PostgresEventStore(NpgsqlDataSource dataSource, Even
                 JOIN event_store.events e ON e.stream_id = s.stream_id AND e.partition_key = s.partition_key
                     AND e.stream_version > r.after_version) events
             """;
-        var (folded, current) = await StartingPointsAsync([.. streamIds.Distinct()], initial, snapshots, connection, transaction, cancellationToken);
-        string[] behind = [.. folded.Keys.Where(id => !current.Contains(id))];
-        if (behind.Length == 0)
+        var (folded, behind) = await StartingPointsAsync([.. streamIds.Distinct()], initial, snapshots, connection, transaction, cancellationToken);
+        if (behind.Count == 0)
         {
             return folded;
         }
 
         await using var command = connection is null ? dataSource.CreateCommand(sql) : new NpgsqlCommand(sql, connection, transaction);
-        command.Parameters.AddPositional(behind, behind.Select(id => folded[id].Version).ToArray());
+        command.Parameters.AddPositional(behind.ToArray(), behind.Select(id => folded[id].Version).ToArray());
         var early = new Dictionary<string, SortedList<long, RecordedEvent>>(StringComparer.Ordinal);
         void Fold(RecordedEvent e) => folded[e.StreamId] = new AggregateResult<TState>(evolve(folded[e.StreamId].State, e.Data), e.StreamVersion);
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))

@@ -48,27 +48,26 @@ public sealed partial class PostgresEventStore
     /// <summary>
     /// The starting points of the streams' folds: each stream's snapshot of the shape (the initial state at version 0
     /// for a stream without one, or with one the state type cannot read or that is past the stream's version), and the
-    /// streams with no events to read after that: a snapshot at the stream's version, or no stream yet.
+    /// streams with events after that to read: without a shape, all of them; with one, those whose stream row is
+    /// ahead of their start (not a stream not yet written, nor one whose snapshot is at its version).
     /// </summary>
-    private async Task<(Dictionary<string, AggregateResult<TState>> Starts, HashSet<string> Current)> StartingPointsAsync<TState>(
+    private async Task<(Dictionary<string, AggregateResult<TState>> Starts, List<string> Behind)> StartingPointsAsync<TState>(
         string[] streamIds, TState initial, SnapshotShape? shape, NpgsqlConnection? connection, NpgsqlTransaction? transaction,
         CancellationToken cancellationToken)
     {
         var starts = streamIds.ToDictionary(id => id, _ => new AggregateResult<TState>(initial, 0), StringComparer.Ordinal);
-        var current = new HashSet<string>(StringComparer.Ordinal);
         if (shape is null)
         {
-            return (starts, current);
+            return (starts, [.. streamIds]);
         }
 
-        // A stream not yet written has no row: nothing to read for it either.
         const string sql = """
             SELECT s.stream_id, s.version, sn.version, sn.state
             FROM event_store.streams s
             LEFT JOIN event_store.snapshots sn ON sn.stream_id = s.stream_id AND sn.shape = $2 AND sn.version <= s.version
             WHERE s.stream_id = ANY($1)
             """;
-        current.UnionWith(streamIds);
+        var behind = new List<string>();
         await using var command = connection is null ? dataSource.CreateCommand(sql) : new NpgsqlCommand(sql, connection, transaction);
         command.Parameters.AddPositional(streamIds, shape.Name);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -82,11 +81,11 @@ public sealed partial class PostgresEventStore
 
             if (starts[streamId].Version < version)
             {
-                current.Remove(streamId);
+                behind.Add(streamId);
             }
         }
 
-        return (starts, current);
+        return (starts, behind);
     }
 
     private bool TryReadSnapshot<TState>(string json, out TState state)
