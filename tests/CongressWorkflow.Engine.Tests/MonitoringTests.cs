@@ -111,6 +111,50 @@ public sealed class monitoring_progress_as_of_any_date(EngineDatabase db) : ICla
         Assert.Equal(1, timeline.Single(p => p.Day == new DateOnly(2020, 5, 1)).Planned);
     }
 
+    /// <summary>
+    /// A change to a congress rewrites only the segments of days it changes: the unit's membership stays the row it was
+    /// (the counts move by the difference alone), the plan's segments are cut again.
+    /// </summary>
+    [Fact]
+    public async Task a_plan_amendment_rewrites_only_the_segments_it_changes()
+    {
+        await Subtree.BuildTreeAsync(db);
+        await db.Congresses.HandleAsync(Subtree.Plan(db, Subtree.Bloc, "155-KH/ĐUK", new(2020, 3, 1), W(new(2020, 1, 1), new(2020, 3, 31)), null));
+        await using var daemon = Daemon();
+        daemon.Start();
+        await CatchUpAsync(daemon);
+        var before = await SegmentsAsync(Subtree.Bloc);
+
+        Subtree.MoveClockTo(db, new DateOnly(2020, 1, 20));
+        await db.Congresses.HandleAsync(new AmendPlan(Subtree.CongressOf(Subtree.Bloc), Doc("160-KH/ĐUK"), new(2020, 2, 10), new(2020, 4, 1),
+            W(new(2020, 1, 1), new(2020, 4, 30)), null, [], null, db.As(Subtree.Bloc)));
+        await CatchUpAsync(daemon);
+        var after = await SegmentsAsync(Subtree.Bloc);
+
+        Assert.Equal(before.Where(s => s.Status == 0), after.Where(s => s.Status == 0));
+        Assert.Equal(["1 2019-10-01 2020-04-01", "2 2020-04-01 "], before.Where(s => s.Status > 0).Select(s => s.Days));
+        Assert.Equal(["1 2019-10-01 2020-02-10", "1 2020-02-10 2020-05-01", "2 2020-05-01 "], after.Where(s => s.Status > 0).Select(s => s.Days));
+        Assert.DoesNotContain(after.Where(s => s.Status > 0), s => before.Any(b => b.Version == s.Version));
+    }
+
+    /// <summary>A unit's segments: the transaction that wrote each row (xmin), its status and its days.</summary>
+    private async Task<List<(string Version, short Status, string Days)>> SegmentsAsync(string organizationId)
+    {
+        await using var command = db.DataSource.CreateCommand("""
+            SELECT xmin::text, status, concat_ws(' ', status, starts, coalesce(ends::text, '')) FROM congress.rollup_segments
+            WHERE organization_id = $1 ORDER BY status, starts
+            """);
+        command.Parameters.AddWithValue(organizationId);
+        var segments = new List<(string, short, string)>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            segments.Add((reader.GetString(0), reader.GetInt16(1), reader.GetString(2)));
+        }
+
+        return segments;
+    }
+
     [Fact]
     public async Task the_reports_answer_on_both_axes_what_was_true_on_a_day_and_what_had_been_recorded_by_then()
     {
@@ -417,7 +461,7 @@ public sealed class monitoring_progress_as_of_any_date(EngineDatabase db) : ICla
     private async Task<string> DumpAsync()
     {
         var parts = new List<string>();
-        foreach (var table in new[] { "rollup_units", "rollup_congresses", "rollup_plans", "approval_audit", "audit_congresses" })
+        foreach (var table in new[] { "rollup_units", "rollup_segments", "rollup_congresses", "rollup_plans", "approval_audit", "audit_congresses" })
         {
             parts.Add(await db.ScalarAsync<string>($"SELECT coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '') FROM congress.{table} t"));
         }

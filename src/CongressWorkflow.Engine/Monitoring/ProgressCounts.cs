@@ -80,8 +80,11 @@ internal static class ProgressCounts
 
     /// <summary>
     /// After a batch's own statements: cut again the segments of the units it touched (registered, renamed, dissolved,
-    /// moved with their whole subtree, or whose congress was planned, amended or held) and move the counts by the
-    /// difference. Nothing while a rebuild replays the events: <see cref="RecomputeAsync"/> fills everything once it has caught up.
+    /// moved with their whole subtree, or whose congress was planned, amended or held), replace only those that differ
+    /// (a unit's membership and the days before a change stay the rows they were) and move the counts by the difference.
+    /// A touched congress's unit is looked up by its key, one probe each (as a join, the planner scanned every congress
+    /// for a batch of a thousand). Nothing while a rebuild replays the events: <see cref="RecomputeAsync"/> fills
+    /// everything once it has caught up.
     /// </summary>
     public static NpgsqlBatchCommand Refresh(IReadOnlyCollection<string> organizations, IReadOnlyCollection<string> congresses, IReadOnlyCollection<string> moved)
     {
@@ -90,12 +93,21 @@ internal static class ProgressCounts
             WITH affected AS (
                 SELECT organization_id FROM (
                     SELECT unnest($1::text[]) AS organization_id
-                    UNION SELECT organization_id FROM congress.rollup_congresses WHERE congress_id = ANY($2)
+                    UNION SELECT (SELECT c.organization_id FROM congress.rollup_congresses c WHERE c.congress_id = touched.congress_id)
+                          FROM unnest($2::text[]) AS touched(congress_id)
                     UNION SELECT d.organization_id FROM congress.rollup_units m JOIN congress.rollup_units d ON d.path <@ m.path
                           WHERE m.organization_id = ANY($3) AND m.valid_until IS NULL AND d.valid_until IS NULL) touched
                 WHERE {Kept}),
-            old AS (DELETE FROM congress.rollup_segments WHERE {affected} RETURNING *),
-            new AS (INSERT INTO congress.rollup_segments {string.Format(Segments, "u." + affected, "c." + affected)} RETURNING *),
+            fresh AS MATERIALIZED ({string.Format(Segments, "u." + affected, "c." + affected)}),
+            standing AS MATERIALIZED (SELECT * FROM congress.rollup_segments WHERE {affected}),
+            old AS (
+                DELETE FROM congress.rollup_segments s WHERE s.{affected}
+                AND NOT EXISTS (SELECT 1 FROM fresh f WHERE f.organization_id = s.organization_id AND (f.*) IS NOT DISTINCT FROM (s.*))
+                RETURNING s.*),
+            new AS (
+                INSERT INTO congress.rollup_segments SELECT * FROM fresh f
+                WHERE NOT EXISTS (SELECT 1 FROM standing s WHERE s.organization_id = f.organization_id AND (s.*) IS NOT DISTINCT FROM (f.*))
+                RETURNING *),
             deltas AS ({string.Format(Deltas, "new", "1")} UNION ALL {string.Format(Deltas, "old", "-1")})
             INSERT INTO congress.rollup_counts AS counts (ancestor_key, campaign_id, day, level, status, held_on, delta)
             SELECT ancestor_key, campaign_id, day, level, status, held_on, sum(delta) FROM deltas
