@@ -231,6 +231,23 @@ public sealed class running_a_three_level_subtree_through_the_store(EngineDataba
         Assert.Contains("16/01/2020–03/05/2020", error.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>A unit whose direct superior has not planned is held to the next superior up that has: here the ministry's.</summary>
+    [Fact]
+    public async Task a_plan_under_a_superior_without_one_is_held_to_the_nearest_planned_superiors_window()
+    {
+        var admin = db.As(Central, "organisation-department");
+        await db.Organizations.RegisterAsync("dang-bo-moi", "Đảng bộ mới", Domain.Organizations.OrganizationLevel.Grassroots, null, Ministry, admin);
+        await db.Organizations.RegisterAsync("chi-bo-cua-dang-bo-moi", "Chi bộ của Đảng bộ mới", Domain.Organizations.OrganizationLevel.Branch, null, "dang-bo-moi", admin);
+
+        var error = await Assert.ThrowsAsync<CommandRejectedException>(() => db.Congresses.HandleAsync(
+            Plan(db, "chi-bo-cua-dang-bo-moi", "04-KH/CB", D(2020, 7, 10), new(D(2020, 7, 1), D(2020, 7, 20)), null)));
+        await db.Congresses.HandleAsync(Plan(db, "chi-bo-cua-dang-bo-moi", "05-KH/CB", D(2020, 6, 10), new(D(2020, 6, 1), D(2020, 6, 20)), null));
+
+        Assert.Equal(CongressErrors.WindowOutsideSuperior, error.Code);
+        Assert.Contains("01/01/2020–30/06/2020", error.Message, StringComparison.Ordinal);
+        Assert.Equal(CongressStage.Preparing, (await db.Congresses.LoadAsync(CongressOf("chi-bo-cua-dang-bo-moi"))).State.Stage);
+    }
+
     [Fact]
     public async Task the_state_on_any_past_date_is_answerable()
     {

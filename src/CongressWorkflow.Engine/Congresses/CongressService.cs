@@ -413,16 +413,18 @@ public sealed class CongressService(CommandPipeline pipeline)
             return [.. requests.Select(_ => (DateWindow?)null)];
         }
 
-        var upwards = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        var parents = new Dictionary<string, string?>(StringComparer.Ordinal);
         await using (var ancestry = new NpgsqlCommand(OrganizationTree.UpwardsSql, session.Connection, session.Transaction))
         {
             ancestry.Parameters.AddPositional(superiorIds, OrganizationLevels);
             await using var reader = await ancestry.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                (upwards.TryGetValue(reader.GetString(0), out var list) ? list : upwards[reader.GetString(0)] = []).Add(reader.GetString(1));
+                parents[reader.GetString(0)] = reader.IsDBNull(2) ? null : reader.GetString(2);
             }
         }
+
+        var upwards = superiorIds.ToDictionary(id => id, id => OrganizationTree.Upwards(id, parents).ToList(), StringComparer.Ordinal);
 
         var congresses = new HashSet<string>(StringComparer.Ordinal);
         foreach (var campaign in requests.Where(r => r.SuperiorId is not null).GroupBy(r => r.CampaignId))

@@ -355,7 +355,7 @@ public sealed class DeadlineSweep(PostgresEventStore store, NpgsqlDataSource dat
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            units[reader.GetString(1)] = new Unit(reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3));
+            units[reader.GetString(0)] = new Unit(reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2));
         }
 
         return units;
