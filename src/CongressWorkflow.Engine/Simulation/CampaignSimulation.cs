@@ -178,7 +178,7 @@ public sealed class CampaignSimulation
         var byUnit = actions.Where(a => a.Kind != ActionKind.Convene).GroupBy(a => a.Unit.Index).Select(g => g.OrderBy(a => a.Kind).ToList()).ToList();
         for (var round = 0; byUnit.Any(steps => steps.Count > round); round++)
         {
-            await RunAsync(byUnit.Where(steps => steps.Count > round).Select(steps => Steps(steps[round], day)), cancellationToken);
+            await RunAsync([.. byUnit.Where(steps => steps.Count > round).Select(steps => steps[round])], step => Steps(step, day), cancellationToken);
         }
 
         // Then the congresses due, bottom-up: a committee convenes once every subordinate has; the others wait.
@@ -190,10 +190,10 @@ public sealed class CampaignSimulation
         foreach (var level in _waiting.Select(i => _campaign.Units[i]).GroupBy(u => u.Level).OrderByDescending(g => g.Key).ToList())
         {
             var ready = level.Where(u => _subordinatesHeld[u.Index] == _subordinates[u.Index]).ToList();
-            await RunAsync(ready.Select(u => CongressDay(u, day)), cancellationToken);
+            await RunAsync(ready, u => CongressDay(u, day), cancellationToken);
             // The superiors recognise the results (a congress held before a restart has them recognised already: refused, counted).
-            await RunAsync(ready.Where(u => u.Parent is not null).Select(u => (IReadOnlyList<CongressCommand>)
-                [new RecogniseResults(Congress.StreamId(_campaign.CampaignId, u.Id), Document("QĐ", u.Id), Context(u.ParentId!, Roles.Committee))]), cancellationToken);
+            await RunAsync([.. ready.Where(u => u.Parent is not null)], u =>
+                [new RecogniseResults(Congress.StreamId(_campaign.CampaignId, u.Id), Document("QĐ", u.Id), Context(u.ParentId!, Roles.Committee))], cancellationToken);
             foreach (var unit in ready)
             {
                 MarkHeld(unit);
@@ -271,19 +271,29 @@ public sealed class CampaignSimulation
         return congressDay;
     }
 
-    /// <summary>How many congresses' sequences one transaction decides and writes.</summary>
+    /// <summary>How many congresses' sequences one transaction decides and writes, at most.</summary>
     private const int BatchSize = 1_000;
 
+    /// <summary>The fewest sequences worth a transaction of their own when a stage is split to keep every core busy.</summary>
+    private const int MinBatchSize = 250;
+
     /// <summary>
-    /// Sequences of different congresses, in batches (<see cref="CongressService.HandleBatchAsync"/>), a few batches side
-    /// by side, each made as it is taken (a day's sequences are never all held at once). A step refused because it had already been carried out (a resumed day) or overtaken by the unit's other
-    /// steps is counted, not an error; any other refusal stops the simulation.
+    /// A stage's sequences (one made from each item as its batch is taken: a day's are never all held at once) in
+    /// batches (<see cref="CongressService.HandleBatchAsync"/>), a few side by side. A step refused because it had already
+    /// been carried out (a resumed day) or overtaken by the unit's other steps is counted, not an error; any other refusal
+    /// stops the simulation.
     /// </summary>
-    private async Task RunAsync(IEnumerable<IReadOnlyList<CongressCommand>> sequences, CancellationToken cancellationToken)
+    private async Task RunAsync<T>(IReadOnlyList<T> items, Func<T, IReadOnlyList<CongressCommand>> sequenceOf, CancellationToken cancellationToken)
     {
-        await Parallel.ForEachAsync(sequences.Chunk(BatchSize), new ParallelOptions { MaxDegreeOfParallelism = _parallelism, CancellationToken = cancellationToken },
-            async (batch, ct) =>
+        await Parallel.ForEachAsync(Batches(items.Count), new ParallelOptions { MaxDegreeOfParallelism = _parallelism, CancellationToken = cancellationToken },
+            async (range, ct) =>
             {
+                var batch = new IReadOnlyList<CongressCommand>[range.Count];
+                for (var i = 0; i < range.Count; i++)
+                {
+                    batch[i] = sequenceOf(items[range.Start + i]);
+                }
+
                 foreach (var outcome in await _congresses.HandleBatchAsync(batch, ct))
                 {
                     if (outcome.Refusal is { Code: CongressErrors.AlreadyPlanned or CongressErrors.WrongStage or CongressErrors.NotPostponed or CongressErrors.Postponed
@@ -297,6 +307,21 @@ public sealed class CampaignSimulation
                     }
                 }
             });
+    }
+
+    /// <summary>
+    /// The batches of a stage of this many sequences, of about one size: none over <see cref="BatchSize"/>, and as many
+    /// as the cores can run side by side when each still holds <see cref="MinBatchSize"/> (a stage of 600 congresses ran
+    /// as one batch on one core while the other waited).
+    /// </summary>
+    private IEnumerable<(int Start, int Count)> Batches(int count)
+    {
+        var batches = Math.Max((count + BatchSize - 1) / BatchSize, Math.Min(Math.Min(_parallelism, Environment.ProcessorCount), count / MinBatchSize));
+        for (var i = 0; i < batches; i++)
+        {
+            var start = (int)((long)count * i / batches);
+            yield return (start, (int)((long)count * (i + 1) / batches) - start);
+        }
     }
 
     private async Task ImportTreeAsync(IProgress<SimulationProgress>? progress, CancellationToken cancellationToken)
@@ -335,10 +360,10 @@ public sealed class CampaignSimulation
         {
             foreach (var part in level.Where(u => !planned.Contains(u.Id)).Chunk(BatchSize * _parallelism))
             {
-                await RunAsync([.. part.Select(unit => (IReadOnlyList<CongressCommand>)[new IssuePlan(Congress.StreamId(_campaign.CampaignId, unit.Id), _campaign.CampaignId,
+                await RunAsync(part, unit => [new IssuePlan(Congress.StreamId(_campaign.CampaignId, unit.Id), _campaign.CampaignId,
                     unit.Id, null, DocumentReference.Parse($"{StableNumber(unit.Id)}-KH/{(unit.Level == OrganizationLevel.Central ? "TW" : "ĐU")}"),
                     DocumentReference.Parse("35-CT/TW"), SimulatedCampaign.FirstDay, unit.PlannedDate, unit.Window, unit.SubordinateWindow,
-                    Deadlines(unit.PlannedDate, unit.Window), unit.IsPilot, null, Context(unit.Id))])], cancellationToken);
+                    Deadlines(unit.PlannedDate, unit.Window), unit.IsPilot, null, Context(unit.Id))], cancellationToken);
                 done += part.Length;
                 progress?.Report(new SimulationProgress(PhasePlans, done, _campaign.Units.Count, null));
             }
