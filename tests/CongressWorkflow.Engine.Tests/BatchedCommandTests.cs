@@ -193,4 +193,32 @@ public sealed class handling_congress_commands_in_batches(EngineDatabase db) : I
         Assert.IsType<CongressSubmitted>(centre[^2].Data);
         Assert.Equal(centre[^1].StreamVersion, await db.ScalarAsync<long>("SELECT version FROM congress.congresses WHERE organization_id = $1", Centre));
     }
+
+    /// <summary>Two committees amend in one batch: each cascade reaches its own followers (read for both at once), with its own change.</summary>
+    [Fact]
+    public async Task amendments_of_two_committees_in_one_batch_each_reach_their_own_followers()
+    {
+        await StartAsync();
+        await PlanAllAsync(db);
+        var day = D(2020, 1, 20);
+        MoveClockTo(db, day);
+
+        var outcomes = await db.Congresses.HandleBatchAsync(
+        [
+            [new AmendPlan(CongressOf(Ministry), Doc("700-KH/ĐUB"), day, D(2020, 7, 28), new(D(2020, 7, 1), D(2020, 7, 31)), new(D(2020, 1, 1), D(2020, 6, 20)),
+                [new Deadline(Milestone.CongressHeld, D(2020, 7, 31))], null, db.As(Ministry))],
+            [new AmendPlan(CongressOf(Centre), Doc("12-KH/ĐU"), day, D(2020, 5, 28), new(D(2020, 4, 1), D(2020, 6, 30)), new(D(2020, 1, 16), D(2020, 4, 30)),
+                [new Deadline(Milestone.CongressHeld, D(2020, 6, 30))], null, db.As(Centre))],
+        ]);
+
+        Assert.All(outcomes, o => Assert.Null(o.Refusal));
+        var centre = Assert.IsType<CongressPlanAmended>((await db.Store.ReadStreamAsync(CongressOf(Centre)))[^1].Data);
+        Assert.Equal((CongressOf(Ministry), D(2020, 6, 20)), (centre.FollowsSuperior, centre.Terms.Window.End));
+        foreach (var branch in new[] { Branch1, Branch2 })
+        {
+            var amendments = (await db.Store.ReadStreamAsync(CongressOf(branch))).Select(e => e.Data).OfType<CongressPlanAmended>().ToList();
+            var followed = Assert.Single(amendments);
+            Assert.Equal((CongressOf(Centre), D(2020, 4, 30)), (followed.FollowsSuperior, followed.Terms.Window.End));
+        }
+    }
 }
