@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using CongressWorkflow.Contracts;
 using Spectre.Console;
 
@@ -431,6 +432,10 @@ public static partial class CongressCli
         return text.Length == 0 ? default : JsonSerializer.Deserialize<JsonElement>(text);
     }
 
+    /// <summary>RFC 6750's b64token: what may follow "Bearer " in an Authorization header.</summary>
+    [GeneratedRegex("^[A-Za-z0-9._~+/-]+=*$")]
+    private static partial Regex BearerToken();
+
     /// <summary>Runs a request against the server; turns refusals and an absent server into a message and an exit code.</summary>
     private static async Task<int> CallAsync(TextWriter error, HttpMessageHandler? handler, (string Url, string? Token) target, Func<HttpClient, Task<int>> call)
     {
@@ -438,6 +443,14 @@ public static partial class CongressCli
         if (!Uri.TryCreate(server.TrimEnd('/') + "/", UriKind.Absolute, out var baseAddress) || baseAddress.Scheme is not ("http" or "https"))
         {
             await error.WriteLineAsync($"error: --server '{server}' is not an http(s) address such as http://127.0.0.1:5080");
+            return BadInput;
+        }
+
+        if (target.Token is { Length: > 0 } given && !BearerToken().IsMatch(given))
+        {
+            await error.WriteLineAsync(
+                "error: the token (--token or CONGRESS_TOKEN) is not a bearer token: only letters, digits and -._~+/ then = are allowed " +
+                "(a line break or a space crept in?); congress token issue mints one");
             return BadInput;
         }
 

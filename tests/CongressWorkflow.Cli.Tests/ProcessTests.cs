@@ -47,6 +47,22 @@ public sealed class the_congress_process
         return (process.ExitCode, await output, await error);
     }
 
+    /// <summary>A token with a line break (a pasted one, or an error message captured as one) is bad input, said before any request.</summary>
+    [Theory]
+    [InlineData("eyJhbGciOiJFUzI1NiJ9.e30.sig\nerror: no signing key")]
+    [InlineData("eyJhbGciOiJFUzI1NiJ9 e30")]
+    public async Task a_token_that_is_not_a_bearer_token_is_refused_with_a_message_not_a_stack_trace(string token)
+    {
+        // Nothing listens on port 9 of loopback: the token must be refused before the server is looked for.
+        var (exitCode, output, error) = await RunAsync(new Dictionary<string, string> { ["CONGRESS_TOKEN"] = token, ["CONGRESS_SERVER"] = "http://127.0.0.1:9" },
+            "report", "progress", "--root", "dang-bo-khoi-cqtw", "--campaign", "xiii");
+
+        Assert.Equal(CongressCli.BadInput, exitCode);
+        Assert.Equal(string.Empty, output);
+        Assert.StartsWith("error: the token (--token or CONGRESS_TOKEN) is not a bearer token", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception", error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task up_starts_the_server_on_its_own_embedded_postgres_prints_a_working_token_and_stops_cleanly_on_sigterm()
     {
