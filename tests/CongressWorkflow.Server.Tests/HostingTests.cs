@@ -261,12 +261,16 @@ public sealed class hosting_the_server
         var lag = await http.GetFromJsonAsync<JsonElement>("/api/replica");
         await using var activity = Npgsql.NpgsqlDataSource.Create(primary);
         await using var readers = activity.CreateCommand("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'cw-replica-reads'");
+        // The replica's connections are opened the product's one way, as the primary's are (JIT off among its settings).
+        var replicaSource = server.App.Services.GetRequiredService<CongressWorkflow.Server.Hosting.ReadReplica>().DataSource!;
+        await using var jit = replicaSource.CreateCommand("SHOW jit");
 
         Assert.Equal(HttpStatusCode.OK, report.StatusCode);
         Assert.Equal("0", report.Headers.GetValues("X-Replica-Lag").Single());
         Assert.True(lag.GetProperty("configured").GetBoolean());
         Assert.False(lag.GetProperty("inRecovery").GetBoolean());
         Assert.True((long)(await readers.ExecuteScalarAsync())! > 0);
+        Assert.Equal("off", await jit.ExecuteScalarAsync());
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using CongressWorkflow.EventStore;
 using Npgsql;
 
 namespace CongressWorkflow.Server.Hosting;
@@ -16,7 +17,7 @@ public sealed class ReadReplica(NpgsqlDataSource? replica) : IAsyncDisposable
     public NpgsqlDataSource? DataSource => replica;
 
     public static ReadReplica From(IConfiguration configuration) =>
-        new(configuration.GetConnectionString("PostgresReplica") is { Length: > 0 } connection ? NpgsqlDataSource.Create(connection) : null);
+        new(configuration.GetConnectionString("PostgresReplica") is { Length: > 0 } connection ? StoreDataSource.Create(connection) : null);
 
     public async Task<ReplicaLag> LagAsync(CancellationToken cancellationToken)
     {
