@@ -73,7 +73,7 @@ public sealed class CongressService(CommandPipeline pipeline)
             ProjectStatusAsync, correlationId: correlationId, cancellationToken: cancellationToken,
             afterAppend: Replans(commands)
                 ? (session, state, metadata) => PlanCascade.ChangeOf(state) is { } change
-                    ? CascadeAsync(session, state, change, first.Context, metadata, cancellationToken)
+                    ? CascadeAsync(session, state, change, first.Context, metadata, followersRead: null, cancellationToken)
                     : Task.CompletedTask
                 : null);
     }
@@ -106,7 +106,7 @@ public sealed class CongressService(CommandPipeline pipeline)
                     cancellationToken);
                 foreach (var ((write, change), i) in cascades.Select((c, i) => (c, i)))
                 {
-                    await CascadeAsync(session, write.StateAfter, change!, write.Context, write.Metadata, cancellationToken, followers[i]);
+                    await CascadeAsync(session, write.StateAfter, change!, write.Context, write.Metadata, followers[i], cancellationToken);
                 }
             },
             cancellationToken: cancellationToken);
@@ -173,11 +173,12 @@ public sealed class CongressService(CommandPipeline pipeline)
     /// <summary>
     /// In the superior's transaction, after its own append: every congress not yet held whose nearest planned superior
     /// this is derives its plan again (<see cref="PlanCascade"/>), recorded in its own stream; where that moves its own
-    /// window for subordinates, the cascade goes on below.
+    /// window for subordinates, the cascade goes on below. The followers are read here unless the caller read them
+    /// (a batch reads those of all its superiors at once).
     /// </summary>
     private async Task CascadeAsync(
         CommandSession session, Congress superior, SubordinateWindowChange change, CommandContext context, EventMetadata metadata,
-        CancellationToken cancellationToken, string[]? followersRead = null)
+        string[]? followersRead, CancellationToken cancellationToken)
     {
         var ids = followersRead ?? (await FollowersAsync(session, [(superior.CampaignId, superior.OrganizationId)], cancellationToken))[0];
         if (ids.Length == 0)
@@ -192,7 +193,7 @@ public sealed class CongressService(CommandPipeline pipeline)
         {
             if (PlanCascade.ChangeOf(follower) is { } further)
             {
-                await CascadeAsync(session, follower, further, context, metadata, cancellationToken);
+                await CascadeAsync(session, follower, further, context, metadata, followersRead: null, cancellationToken);
             }
         }
     }
