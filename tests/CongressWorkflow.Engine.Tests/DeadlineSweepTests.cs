@@ -139,7 +139,8 @@ public sealed class sweeping_deadlines_day_by_day(EngineDatabase db) : IClassFix
         Assert.Equal(0, again.Sent);
         Assert.Equal(1L, await db.ScalarAsync<long>("SELECT count(*) FROM event_store.events WHERE event_type = 'notification.recorded'"));
         Assert.Equal(1L, await db.ScalarAsync<long>("SELECT count(*) FROM congress.inbox"));
-        Assert.Equal(1L, await db.ScalarAsync<long>("SELECT count(*) FROM congress.deliveries WHERE channel = 'inbox' AND status = 'delivered'"));
+        var step = Assert.Single(await db.Deadlines.LedgerAsync(Campaign, Centre, subtree: false, null, null), r => r.Status == "sent");
+        Assert.Equal([("inbox", Centre, "delivered")], step.Deliveries.Select(d => (d.Channel, d.Target, d.Status)));
     }
 
     [Fact]
@@ -150,10 +151,29 @@ public sealed class sweeping_deadlines_day_by_day(EngineDatabase db) : IClassFix
         var report = await db.Sweep.RunAsync();
 
         Assert.Equal(1, report.Sent);
-        var item = await db.ScalarAsync<string>("SELECT organization_id || ' ' || kind FROM congress.inbox i JOIN congress.deliveries d ON d.delivery_id = i.item_id " +
-            "WHERE d.status = 'delivered' AND d.delivered_at IS NOT NULL");
+        var item = await db.ScalarAsync<string>("SELECT organization_id || ' ' || kind FROM congress.inbox");
         Assert.Equal($"{Centre} reminder", item);
         Assert.Equal(0L, await db.ScalarAsync<long>("SELECT count(*) FROM event_store.outbox WHERE destination = 'notify.inbox'"));
+    }
+
+    [Fact]
+    public async Task an_inbox_item_is_its_own_delivery_record_read_as_delivered_in_the_ledger_and_the_deliveries_list()
+    {
+        MoveClockTo(db, D(2020, 5, 31));
+
+        await db.Sweep.RunAsync();
+
+        var item = Assert.Single(await db.Deadlines.InboxAsync(Centre, 0, unreadOnly: false));
+        var step = Assert.Single(await db.Deadlines.LedgerAsync(Campaign, Centre, subtree: false, null, null));
+        var delivery = Assert.Single(step.Deliveries);
+        Assert.Equal((item.ItemId, step.NotificationId, "inbox", Centre, "delivered", 1), (delivery.DeliveryId, delivery.NotificationId, delivery.Channel,
+            delivery.Target, delivery.Status, delivery.Attempts));
+        Assert.Equal(item.CreatedAt, delivery.DeliveredAt);
+        Assert.Equal([delivery], await db.Deadlines.DeliveriesAsync("delivered"));
+        Assert.Equal([delivery], await db.Deadlines.DeliveriesAsync(null));
+        Assert.Empty(await db.Deadlines.DeliveriesAsync("dead-lettered"));
+        // Written once: no delivery row repeats the item.
+        Assert.Equal(0L, await db.ScalarAsync<long>("SELECT count(*) FROM congress.deliveries"));
     }
 
     [Fact]

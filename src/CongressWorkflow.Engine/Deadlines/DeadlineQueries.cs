@@ -77,8 +77,12 @@ public sealed class DeadlineQueries(NpgsqlDataSource dataSource)
     public async Task<IReadOnlyList<DeliveryRow>> DeliveriesAsync(string? status, int limit = 500, CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand($"""
-            SELECT {DeliveryColumns} FROM congress.deliveries
-            WHERE $1::text IS NULL OR status = $1 ORDER BY updated_at DESC, delivery_id LIMIT $2
+            SELECT * FROM (
+                (SELECT {DeliveryColumns} FROM congress.deliveries WHERE $1::text IS NULL OR status = $1 ORDER BY updated_at DESC, delivery_id LIMIT $2)
+                UNION ALL
+                (SELECT {InboxItems.AsDelivery} FROM congress.inbox WHERE $1::text IS NULL OR $1 = 'delivered' ORDER BY created_at DESC, item_id LIMIT $2)
+            ) d
+            ORDER BY updated_at DESC, delivery_id LIMIT $2
             """);
         command.Parameters.AddPositional(status, limit);
         return await ReadDeliveriesAsync(command, cancellationToken);
@@ -153,8 +157,15 @@ public sealed class DeadlineQueries(NpgsqlDataSource dataSource)
             return rows;
         }
 
-        await using var deliveries = dataSource.CreateCommand($"SELECT {DeliveryColumns} FROM congress.deliveries WHERE notification_id = ANY($1) ORDER BY channel, target");
-        deliveries.Parameters.AddPositional(rows.Select(r => r.NotificationId).ToArray());
+        // A sent step's inbox items are found by their ids (one per recipient), the other channels' deliveries by the step.
+        await using var deliveries = dataSource.CreateCommand($"""
+            SELECT {DeliveryColumns} FROM congress.deliveries WHERE notification_id = ANY($1)
+            UNION ALL
+            SELECT {InboxItems.AsDelivery} FROM congress.inbox WHERE item_id = ANY($2)
+            ORDER BY channel, target
+            """);
+        deliveries.Parameters.AddPositional(rows.Select(r => r.NotificationId).ToArray(),
+            rows.SelectMany(r => r.Recipients.Select(recipient => InboxItems.NotificationItemId(r.NotificationId, recipient))).ToArray());
         var byNotification = (await ReadDeliveriesAsync(deliveries, cancellationToken)).ToLookup(d => d.NotificationId);
         return [.. rows.Select(r => r with { Deliveries = [.. byNotification[r.NotificationId]] })];
     }

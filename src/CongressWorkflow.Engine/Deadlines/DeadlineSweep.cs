@@ -422,7 +422,7 @@ internal sealed class DeliveryRoutes
         foreach (var (recipientId, recipientName) in recipients)
         {
             var vi = NotificationText.Render("vi", n.Step, n.Milestone, unitName, recipientName, n.DueOn, n.DaysLeft, n.PlanDocument, n.Late);
-            var id = DeterministicId.From($"delivery|{n.NotificationId}|inbox|{recipientId}");
+            var id = InboxItems.NotificationItemId(n.NotificationId, recipientId);
             inbox.Add(new InboxDelivery(id, recipientId, n.NotificationId, DeadlineReadModel.Name(n.Step), vi.Subject, vi.Body, n.CongressId));
         }
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using CongressWorkflow.Domain.Common;
 using CongressWorkflow.EventStore;
 using CongressWorkflow.EventStore.Serialization;
 using Npgsql;
@@ -11,11 +12,10 @@ namespace CongressWorkflow.Engine.Deadlines;
 /// </summary>
 public static class DeliveryChannels
 {
-    public const string Inbox = "notify.inbox";
     public const string Email = "notify.email";
     public const string Webhook = "notify.webhook";
 
-    /// <summary>The channel's short name (inbox, email, webhook).</summary>
+    /// <summary>The channel's short name (email, webhook).</summary>
     public static string ShortName(string destination) => destination["notify.".Length..];
 }
 
@@ -51,30 +51,35 @@ public sealed record InboxDelivery(Guid DeliveryId, string OrganizationId, Guid?
 
 /// <summary>
 /// Inbox items are rows of this database, so they are delivered by being written: in the transaction that records what
-/// they tell (the sweep's step, the congress's event), each with its delivery row, delivered at once. Passing them through
-/// the outbox, as email and webhooks must go, cost every item a message, its lease and its settling (2.7 million items in a
+/// they tell (the sweep's step, the congress's event), delivered at once. The item is its own delivery record (read as
+/// one by <see cref="DeadlineQueries"/>): passing items through the outbox, as email and webhooks must go, cost every
+/// item a message, its lease and its settling, and a delivery row beside each item repeated it (2.7 million items in a
 /// national campaign). An item already there (the same delivery id) is left as it is.
 /// </summary>
 public static class InboxItems
 {
+    /// <summary>A ledger step's item in one recipient's inbox: the same id on every run of the step.</summary>
+    public static Guid NotificationItemId(Guid notificationId, string recipientId) =>
+        DeterministicId.From($"delivery|{notificationId}|inbox|{recipientId}");
+
+    /// <summary>An item read as a delivery (the columns of congress.deliveries): delivered, once, when written.</summary>
+    public const string AsDelivery = """
+        item_id AS delivery_id, notification_id, 'inbox' AS channel, organization_id AS target, 'delivered' AS status, 1 AS attempts,
+        NULL::text AS last_error, created_at AS updated_at, created_at AS delivered_at
+        """;
+
     public static NpgsqlBatchCommand Write(IReadOnlyList<InboxDelivery> items, DateTimeOffset now)
     {
         var command = new NpgsqlBatchCommand("""
-            WITH item AS (
-                SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[])
-                    AS i(item_id, organization_id, notification_id, kind, title, body, congress_id)),
-            delivered AS (
-                INSERT INTO congress.deliveries (delivery_id, notification_id, channel, target, status, attempts, created_at, updated_at, delivered_at)
-                SELECT item_id, notification_id, $9, organization_id, 'delivered', 1, $8, $8, $8 FROM item
-                ON CONFLICT (delivery_id) DO NOTHING)
             INSERT INTO congress.inbox (item_id, organization_id, notification_id, kind, title, body, congress_id, created_at)
-            SELECT item_id, organization_id, notification_id, kind, title, body, congress_id, $8 FROM item
+            SELECT i.*, $8 FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[])
+                AS i(item_id, organization_id, notification_id, kind, title, body, congress_id)
             ON CONFLICT (item_id) DO NOTHING
             """);
         command.Parameters.AddPositional(
             items.Select(i => i.DeliveryId).ToArray(), items.Select(i => i.OrganizationId).ToArray(), items.Select(i => i.NotificationId).ToArray(),
             items.Select(i => i.Kind).ToArray(), items.Select(i => i.Title).ToArray(), items.Select(i => i.Body).ToArray(),
-            items.Select(i => i.CongressId).ToArray(), now, DeliveryChannels.ShortName(DeliveryChannels.Inbox));
+            items.Select(i => i.CongressId).ToArray(), now);
         return command;
     }
 }
