@@ -21,6 +21,18 @@ public sealed class running_an_embedded_postgres
     }
 
     [Fact]
+    public async Task a_new_cluster_compares_text_byte_by_byte_and_knows_vietnamese_letters()
+    {
+        await using var server = await TestCluster.StartOwnAsync("collation");
+        var connectionString = await server.EnsureDatabaseAsync("texts");
+
+        Assert.Equal("C", await ScalarAsync(connectionString, "SHOW lc_collate"));
+        // Code point order, as C.UTF-8 sorted: capitals, small letters, then Đ (U+0110) before đ (U+0111).
+        Assert.Equal("Zeta,ai,Đà,đà", await ScalarAsync(connectionString, "SELECT string_agg(t, ',' ORDER BY t) FROM unnest(ARRAY['đà', 'ai', 'Đà', 'Zeta']) t"));
+        Assert.Equal("đại hội", await ScalarAsync(connectionString, "SELECT lower('ĐẠI HỘI')"));
+    }
+
+    [Fact]
     public async Task a_second_program_on_the_same_folder_attaches_and_leaves_the_server_running()
     {
         var folder = TestCluster.NewClusterFolder("attach");
