@@ -1,5 +1,7 @@
+using System.Text.Json;
 using CongressWorkflow.Domain.Organizations;
 using CongressWorkflow.Engine.Commands;
+using CongressWorkflow.Engine.Organizations;
 using CongressWorkflow.Testing;
 using static CongressWorkflow.Engine.Tests.Subtree;
 
@@ -31,6 +33,33 @@ public sealed class the_organisation_tree(EngineDatabase db) : IClassFixture<Eng
         Assert.Equal(["dang-bo-bo-tai-chinh", Centre, Branch2, Branch1], financeAfter.Select(o => o.Id));
         Assert.Equal([Central, Bloc, "dang-bo-bo-tai-chinh", Centre, Branch1], ancestry.Select(o => o.Id));
     }
+
+    [Fact]
+    public async Task walking_up_from_a_batch_of_branches_looks_up_their_ancestors_and_reads_no_other_organisation()
+    {
+        // 40 grassroots units of 100 branches each under the Centre, as a sweep batch finds them.
+        await db.ExecuteAsync($"""
+            INSERT INTO congress.organizations (org_key, organization_id, name, level, parent_id, path, version)
+            SELECT 100000 + g, 'co-so-' || g, 'Đảng bộ cơ sở ' || g, 4, '{Centre}', c.path || (100000 + g)::text, 1
+            FROM generate_series(1, 40) g, congress.organizations c WHERE c.organization_id = '{Centre}';
+            INSERT INTO congress.organizations (org_key, organization_id, name, level, parent_id, path, version)
+            SELECT 200000 + b, 'chi-bo-' || b, 'Chi bộ ' || b, 5, p.organization_id, p.path || (200000 + b)::text, 1
+            FROM generate_series(1, 4000) b JOIN congress.organizations p ON p.organization_id = 'co-so-' || (1 + b % 40);
+            ANALYZE congress.organizations;
+            """);
+        var starts = Enumerable.Range(1, 500).Select(b => $"chi-bo-{b * 7}").ToArray();
+
+        var plan = JsonDocument.Parse(await db.ScalarAsync<string>("EXPLAIN (ANALYZE, COSTS OFF, FORMAT JSON) " + OrganizationTree.UpwardsSql, starts, 2));
+        var walked = await db.ScalarAsync<long>($"SELECT count(*) FROM ({OrganizationTree.UpwardsSql}) up", starts, 2);
+
+        Assert.Equal(500 + 40 + 1, walked);
+        // Each level above the starts: one lookup per organisation of the level below, never a scan of the table.
+        var climb = Nodes(plan.RootElement[0].GetProperty("Plan")).Single(n => n.GetProperty("Node Type").GetString() == "Recursive Union").GetProperty("Plans")[1];
+        Assert.Equal(["Nested Loop", "WorkTable Scan", "Limit", "Index Scan"], Nodes(climb).Select(n => n.GetProperty("Node Type").GetString()));
+    }
+
+    private static IEnumerable<JsonElement> Nodes(JsonElement node) =>
+        node.TryGetProperty("Plans", out var children) ? [node, .. children.EnumerateArray().SelectMany(Nodes)] : [node];
 
     [Fact]
     public async Task tree_rules_reject_with_codes_and_change_nothing()
