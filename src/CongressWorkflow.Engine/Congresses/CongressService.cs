@@ -214,11 +214,11 @@ public sealed class CongressService(CommandPipeline pipeline)
         while (level.Count > 0)
         {
             var below = new List<(int Superior, string CampaignId, string OrganizationId)>();
-            await using var command = new NpgsqlCommand("""
+            await using var command = new NpgsqlCommand($"""
                 SELECT l.superior, l.campaign_id, o.organization_id, c.congress_id, c.convened_on IS NULL, c.subordinate_window_end IS NOT NULL
                 FROM unnest($1::int[], $2::text[], $3::text[]) AS l(superior, campaign_id, organization_id)
-                JOIN congress.organizations o ON o.parent_id = l.organization_id
-                LEFT JOIN congress.congresses c ON c.campaign_id = l.campaign_id AND c.organization_id = o.organization_id
+                CROSS JOIN LATERAL ({ChildrenOf("l.organization_id")}) o
+                LEFT JOIN LATERAL ({CongressOf("l.campaign_id", "o.organization_id")}) c ON true
                 """, session.Connection, session.Transaction);
             command.Parameters.AddPositional(level.Select(l => l.Superior).ToArray(), level.Select(l => l.CampaignId).ToArray(),
                 level.Select(l => l.OrganizationId).ToArray());
@@ -408,6 +408,21 @@ public sealed class CongressService(CommandPipeline pipeline)
         return result;
     }
 
+    /// <summary>
+    /// SQL: the children of an organisation, and an organisation's congress in a campaign, each as a lookup by index for
+    /// every row of a batch. Written as joins, the planner hashed the whole organisations and congresses tables for a
+    /// batch of a thousand committees (190 ms at 100,000 organisations, 50 ms as lookups); OFFSET 0 and LIMIT 1 keep it
+    /// from turning the lookups back into joins.
+    /// </summary>
+    private static string ChildrenOf(string parent) =>
+        $"SELECT child.organization_id, child.is_dissolved FROM congress.organizations child WHERE child.parent_id = {parent} OFFSET 0";
+
+    private static string CongressOf(string campaign, string organization) =>
+        $"""
+        SELECT own.congress_id, own.convened_on, own.subordinate_window_end FROM congress.congresses own
+        WHERE own.campaign_id = {campaign} AND own.organization_id = {organization} LIMIT 1
+        """;
+
     /// <summary>How far up a superior's ancestry can reach: the levels of the tree.</summary>
     private static readonly int OrganizationLevels = Enum.GetValues<OrganizationLevel>().Length;
 
@@ -479,12 +494,12 @@ public sealed class CongressService(CommandPipeline pipeline)
         }
 
         var incomplete = new Dictionary<(string CampaignId, string OrganizationId), List<string>>();
-        await using (var command = new NpgsqlCommand("""
+        await using (var command = new NpgsqlCommand($"""
             SELECT u.campaign_id, u.organization_id, o.organization_id
             FROM unnest($1::text[], $2::text[]) AS u(campaign_id, organization_id)
-            JOIN congress.organizations o ON o.parent_id = u.organization_id AND NOT o.is_dissolved
-            LEFT JOIN congress.congresses c ON c.organization_id = o.organization_id AND c.campaign_id = u.campaign_id
-            WHERE c.convened_on IS NULL
+            CROSS JOIN LATERAL ({ChildrenOf("u.organization_id")}) o
+            LEFT JOIN LATERAL ({CongressOf("u.campaign_id", "o.organization_id")}) c ON true
+            WHERE NOT o.is_dissolved AND c.convened_on IS NULL
             ORDER BY o.organization_id
             """, session.Connection, session.Transaction))
         {
