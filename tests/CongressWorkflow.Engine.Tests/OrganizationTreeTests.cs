@@ -1,6 +1,7 @@
 using System.Text.Json;
 using CongressWorkflow.Domain.Organizations;
 using CongressWorkflow.Engine.Commands;
+using CongressWorkflow.Engine.Congresses;
 using CongressWorkflow.Engine.Organizations;
 using CongressWorkflow.Testing;
 using static CongressWorkflow.Engine.Tests.Subtree;
@@ -37,7 +38,48 @@ public sealed class the_organisation_tree(EngineDatabase db) : IClassFixture<Eng
     [Fact]
     public async Task walking_up_from_a_batch_of_branches_looks_up_their_ancestors_and_reads_no_other_organisation()
     {
-        // 40 grassroots units of 100 branches each under the Centre, as a sweep batch finds them.
+        await AddGrassrootsAndBranchesAsync();
+        var starts = Enumerable.Range(1, 500).Select(b => $"chi-bo-{b * 7}").ToArray();
+
+        var plan = await PlanAsync(OrganizationTree.UpwardsSql, starts, 2);
+        var walked = await db.ScalarAsync<long>($"SELECT count(*) FROM ({OrganizationTree.UpwardsSql}) up", starts, 2);
+
+        Assert.Equal(500 + 40 + 1, walked);
+        // Each level above the starts: one lookup per organisation of the level below, never a scan of the table.
+        var climb = Nodes(plan).Single(n => n.GetProperty("Node Type").GetString() == "Recursive Union").GetProperty("Plans")[1];
+        Assert.Equal(["Nested Loop", "WorkTable Scan", "Limit", "Index Scan"], Nodes(climb).Select(n => n.GetProperty("Node Type").GetString()));
+    }
+
+    [Fact]
+    public async Task looking_down_from_a_batch_of_committees_finds_each_child_and_its_congress_by_key()
+    {
+        await AddGrassrootsAndBranchesAsync();
+        // Three branches in four have planned their congress, one in four has held it.
+        await db.ExecuteAsync($"""
+            INSERT INTO congress.campaigns (campaign_id, name, directive, term_start, term_end, branch_term_end, started_at)
+            VALUES ('{Campaign}', 'Đại hội XIII', '35-CT/TW', 2020, 2025, 2022, '2019-05-30') ON CONFLICT DO NOTHING;
+            INSERT INTO congress.congresses (congress_id, campaign_id, organization_id, stage, is_pilot, plan_document, planned_date, window_start,
+                window_end, convened_on, version)
+            SELECT 'congress-{Campaign}-chi-bo-' || b, '{Campaign}', 'chi-bo-' || b, CASE WHEN b <= 1000 THEN 'convened' ELSE 'planned' END, false,
+                   '01-KH/CB', date '2020-05-01', date '2020-04-01', date '2020-06-30', CASE WHEN b <= 1000 THEN date '2020-05-01' END, 1
+            FROM generate_series(1, 3000) b;
+            ANALYZE congress.congresses;
+            """);
+        var committees = Enumerable.Range(1, 40).Select(g => $"co-so-{g}").ToArray();
+        var campaigns = committees.Select(_ => Campaign).ToArray();
+
+        var followers = await PlanAsync(CongressService.ChildrenWithCongressesSql, Enumerable.Range(0, 40).ToArray(), campaigns, committees);
+        var notConvened = await PlanAsync(CongressService.SubordinatesNotConvenedSql, campaigns, committees);
+
+        // 100 branches under each committee; each branch and its congress found by index, neither table read whole.
+        Assert.Equal(4_000, followers.GetProperty("Actual Rows").GetInt32());
+        Assert.Equal(3_000, notConvened.GetProperty("Actual Rows").GetInt32());
+        Assert.All(new[] { followers, notConvened }, plan =>
+            Assert.DoesNotContain(Nodes(plan).Select(n => n.GetProperty("Node Type").GetString()), type => type is "Seq Scan" or "Hash"));
+    }
+
+    /// <summary>40 grassroots units of 100 branches each under the Centre, as a sweep or a batch of plans finds them.</summary>
+    private async Task AddGrassrootsAndBranchesAsync() =>
         await db.ExecuteAsync($"""
             INSERT INTO congress.organizations (org_key, organization_id, name, level, parent_id, path, version)
             SELECT 100000 + g, 'co-so-' || g, 'Đảng bộ cơ sở ' || g, 4, '{Centre}', c.path || (100000 + g)::text, 1
@@ -47,16 +89,9 @@ public sealed class the_organisation_tree(EngineDatabase db) : IClassFixture<Eng
             FROM generate_series(1, 4000) b JOIN congress.organizations p ON p.organization_id = 'co-so-' || (1 + b % 40);
             ANALYZE congress.organizations;
             """);
-        var starts = Enumerable.Range(1, 500).Select(b => $"chi-bo-{b * 7}").ToArray();
 
-        var plan = JsonDocument.Parse(await db.ScalarAsync<string>("EXPLAIN (ANALYZE, COSTS OFF, FORMAT JSON) " + OrganizationTree.UpwardsSql, starts, 2));
-        var walked = await db.ScalarAsync<long>($"SELECT count(*) FROM ({OrganizationTree.UpwardsSql}) up", starts, 2);
-
-        Assert.Equal(500 + 40 + 1, walked);
-        // Each level above the starts: one lookup per organisation of the level below, never a scan of the table.
-        var climb = Nodes(plan.RootElement[0].GetProperty("Plan")).Single(n => n.GetProperty("Node Type").GetString() == "Recursive Union").GetProperty("Plans")[1];
-        Assert.Equal(["Nested Loop", "WorkTable Scan", "Limit", "Index Scan"], Nodes(climb).Select(n => n.GetProperty("Node Type").GetString()));
-    }
+    private async Task<JsonElement> PlanAsync(string sql, params object[] parameters) =>
+        JsonDocument.Parse(await db.ScalarAsync<string>("EXPLAIN (ANALYZE, COSTS OFF, FORMAT JSON) " + sql, parameters)).RootElement[0].GetProperty("Plan");
 
     private static IEnumerable<JsonElement> Nodes(JsonElement node) =>
         node.TryGetProperty("Plans", out var children) ? [node, .. children.EnumerateArray().SelectMany(Nodes)] : [node];

@@ -214,12 +214,7 @@ public sealed class CongressService(CommandPipeline pipeline)
         while (level.Count > 0)
         {
             var below = new List<(int Superior, string CampaignId, string OrganizationId)>();
-            await using var command = new NpgsqlCommand($"""
-                SELECT l.superior, l.campaign_id, o.organization_id, c.congress_id, c.convened_on IS NULL, c.subordinate_window_end IS NOT NULL
-                FROM unnest($1::int[], $2::text[], $3::text[]) AS l(superior, campaign_id, organization_id)
-                CROSS JOIN LATERAL ({ChildrenOf("l.organization_id")}) o
-                LEFT JOIN LATERAL ({CongressOf("l.campaign_id", "o.organization_id")}) c ON true
-                """, session.Connection, session.Transaction);
+            await using var command = new NpgsqlCommand(ChildrenWithCongressesSql, session.Connection, session.Transaction);
             command.Parameters.AddPositional(level.Select(l => l.Superior).ToArray(), level.Select(l => l.CampaignId).ToArray(),
                 level.Select(l => l.OrganizationId).ToArray());
             await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
@@ -409,11 +404,29 @@ public sealed class CongressService(CommandPipeline pipeline)
     }
 
     /// <summary>
-    /// SQL: the children of an organisation, and an organisation's congress in a campaign, each as a lookup by index for
-    /// every row of a batch. Written as joins, the planner hashed the whole organisations and congresses tables for a
-    /// batch of a thousand committees (186 ms at 100,000 organisations, 62 ms as lookups); OFFSET 0 and LIMIT 1 keep it
-    /// from turning the lookups back into joins.
+    /// SQL: for each (index $1, campaign $2, organisation $3), its children with their congresses in the campaign, if any
+    /// (superior index, campaign, child, congress id, not yet convened, sets a window for its subordinates). The children
+    /// and their congresses are each looked up by index for every row of a batch: written as joins, the planner hashed
+    /// the whole organisations and congresses tables for a batch of a thousand committees (186 ms at 100,000
+    /// organisations, 62 ms as lookups); OFFSET 0 and LIMIT 1 keep it from turning the lookups back into joins.
     /// </summary>
+    public static string ChildrenWithCongressesSql { get; } = $"""
+        SELECT l.superior, l.campaign_id, o.organization_id, c.congress_id, c.convened_on IS NULL, c.subordinate_window_end IS NOT NULL
+        FROM unnest($1::int[], $2::text[], $3::text[]) AS l(superior, campaign_id, organization_id)
+        CROSS JOIN LATERAL ({ChildrenOf("l.organization_id")}) o
+        LEFT JOIN LATERAL ({CongressOf("l.campaign_id", "o.organization_id")}) c ON true
+        """;
+
+    /// <summary>SQL: for each (campaign $1, organisation $2), its children not dissolved whose congress is not convened, by the same lookups.</summary>
+    public static string SubordinatesNotConvenedSql { get; } = $"""
+        SELECT u.campaign_id, u.organization_id, o.organization_id
+        FROM unnest($1::text[], $2::text[]) AS u(campaign_id, organization_id)
+        CROSS JOIN LATERAL ({ChildrenOf("u.organization_id")}) o
+        LEFT JOIN LATERAL ({CongressOf("u.campaign_id", "o.organization_id")}) c ON true
+        WHERE NOT o.is_dissolved AND c.convened_on IS NULL
+        ORDER BY o.organization_id
+        """;
+
     private static string ChildrenOf(string parent) =>
         $"SELECT child.organization_id, child.is_dissolved FROM congress.organizations child WHERE child.parent_id = {parent} OFFSET 0";
 
@@ -494,14 +507,7 @@ public sealed class CongressService(CommandPipeline pipeline)
         }
 
         var incomplete = new Dictionary<(string CampaignId, string OrganizationId), List<string>>();
-        await using (var command = new NpgsqlCommand($"""
-            SELECT u.campaign_id, u.organization_id, o.organization_id
-            FROM unnest($1::text[], $2::text[]) AS u(campaign_id, organization_id)
-            CROSS JOIN LATERAL ({ChildrenOf("u.organization_id")}) o
-            LEFT JOIN LATERAL ({CongressOf("u.campaign_id", "o.organization_id")}) c ON true
-            WHERE NOT o.is_dissolved AND c.convened_on IS NULL
-            ORDER BY o.organization_id
-            """, session.Connection, session.Transaction))
+        await using (var command = new NpgsqlCommand(SubordinatesNotConvenedSql, session.Connection, session.Transaction))
         {
             command.Parameters.Add(new() { Value = units.Select(u => u.CampaignId).ToArray() });
             command.Parameters.Add(new() { Value = units.Select(u => u.OrganizationId).ToArray() });
