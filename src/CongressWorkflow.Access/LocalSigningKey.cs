@@ -9,31 +9,55 @@ namespace CongressWorkflow.Access;
 /// </summary>
 public static class LocalSigningKey
 {
+    /// <summary>
+    /// The key at the path, created when there is none. Servers starting at once on one folder (in one process or
+    /// several) take turns through a lock file beside the key, so the first key written is the only one: moving the
+    /// written key into place without overwriting is not atomic on Linux (.NET checks, then renames), and two servers
+    /// each went on with a key of their own.
+    /// </summary>
     public static ECDsaSecurityKey LoadOrCreate(string path)
     {
         if (!File.Exists(path))
         {
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-            using var created = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-            var temporary = path + "." + Environment.ProcessId + ".tmp";
-            File.WriteAllText(temporary, created.ExportPkcs8PrivateKeyPem());
-            if (!OperatingSystem.IsWindows())
+            using var turn = TakeTurn(path + ".lock");
+            if (!File.Exists(path))
             {
-                File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            }
+                using var created = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+                // Written whole under another name, readable by its owner only from the start, then moved into place.
+                var temporary = $"{path}.{Guid.NewGuid():N}.tmp";
+                var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+                if (!OperatingSystem.IsWindows())
+                {
+                    options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+                }
 
-            try
-            {
-                // Two servers starting on one folder: the first key written wins, the other reads it.
+                using (var writer = new StreamWriter(temporary, options))
+                {
+                    writer.Write(created.ExportPkcs8PrivateKeyPem());
+                }
+
                 File.Move(temporary, path, overwrite: false);
-            }
-            catch (IOException) when (File.Exists(path))
-            {
-                File.Delete(temporary);
             }
         }
 
         return Load(path);
+    }
+
+    /// <summary>The lock file held alone (an exclusive lock on it: others wait their turn, for ten seconds at most).</summary>
+    private static FileStream TakeTurn(string lockPath)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (attempt < 400)
+            {
+                Thread.Sleep(25);
+            }
+        }
     }
 
     /// <exception cref="FileNotFoundException">No key at that path.</exception>
