@@ -25,8 +25,7 @@ public sealed class handling_congress_commands_in_batches(EngineDatabase db) : I
 
         // The Ministry narrows its window for subordinates: the Centre's plan follows (the cascade, in the batch's transaction).
         day = D(2020, 1, 20);
-        yield return (day, Round([new AmendPlan(CongressOf(Ministry), Doc("700-KH/ĐUB"), day, D(2020, 7, 28), new(D(2020, 7, 1), D(2020, 7, 31)),
-            new(D(2020, 1, 1), D(2020, 6, 20)), [new Deadline(Milestone.CongressHeld, D(2020, 7, 31))], null, db.As(Ministry))]));
+        yield return (day, Round([MinistryNarrowsItsWindow(db, day)]));
         yield return (day, Round(Preparation(db, Branch1), Preparation(db, Branch2), Preparation(db, Centre)));
         yield return (day, Round([new ReturnSubmission(CongressOf(Branch1), "Bổ sung cơ cấu cán bộ trẻ", db.As(Centre, "standing-committee"))]));
         yield return (day, Round([new SubmitToSuperior(CongressOf(Branch1), db.As(Branch1))]));
@@ -47,6 +46,11 @@ public sealed class handling_congress_commands_in_batches(EngineDatabase db) : I
             [Convene(db, Centre, day), new RecordElections(CongressOf(Centre), new(11, 3, "Bí thư", 1, 3, "Chủ nhiệm UBKT", 2, 0), db.As(Centre))],
             [new RecogniseResults(CongressOf(Branch1), Doc("21-QĐ/ĐU"), db.As(Centre, "standing-committee"))]));
     }
+
+    /// <summary>The Ministry's amendment (700-KH/ĐUB): its subordinates' window now ends on 20/06/2020, its own congress unchanged.</summary>
+    private static AmendPlan MinistryNarrowsItsWindow(EngineDatabase db, DateOnly day) =>
+        new(CongressOf(Ministry), Doc("700-KH/ĐUB"), day, D(2020, 7, 28), new(D(2020, 7, 1), D(2020, 7, 31)), new(D(2020, 1, 1), D(2020, 6, 20)),
+            [new Deadline(Milestone.CongressHeld, D(2020, 7, 31))], null, db.As(Ministry));
 
     private static IReadOnlyList<CongressCommand> Preparation(EngineDatabase db, string organizationId)
     {
@@ -181,8 +185,7 @@ public sealed class handling_congress_commands_in_batches(EngineDatabase db) : I
         var outcomes = await db.Congresses.HandleBatchAsync(
         [
             Preparation(db, Centre),
-            [new AmendPlan(CongressOf(Ministry), Doc("700-KH/ĐUB"), day, D(2020, 7, 28), new(D(2020, 7, 1), D(2020, 7, 31)), new(D(2020, 1, 1), D(2020, 6, 20)),
-                [new Deadline(Milestone.CongressHeld, D(2020, 7, 31))], null, db.As(Ministry))],
+            [MinistryNarrowsItsWindow(db, day)],
         ]);
 
         Assert.All(outcomes, o => Assert.Null(o.Refusal));
@@ -205,8 +208,7 @@ public sealed class handling_congress_commands_in_batches(EngineDatabase db) : I
 
         var outcomes = await db.Congresses.HandleBatchAsync(
         [
-            [new AmendPlan(CongressOf(Ministry), Doc("700-KH/ĐUB"), day, D(2020, 7, 28), new(D(2020, 7, 1), D(2020, 7, 31)), new(D(2020, 1, 1), D(2020, 6, 20)),
-                [new Deadline(Milestone.CongressHeld, D(2020, 7, 31))], null, db.As(Ministry))],
+            [MinistryNarrowsItsWindow(db, day)],
             [new AmendPlan(CongressOf(Centre), Doc("12-KH/ĐU"), day, D(2020, 5, 28), new(D(2020, 4, 1), D(2020, 6, 30)), new(D(2020, 1, 16), D(2020, 4, 30)),
                 [new Deadline(Milestone.CongressHeld, D(2020, 6, 30))], null, db.As(Centre))],
         ]);
