@@ -465,7 +465,8 @@ public sealed partial class PostgresEventStore(NpgsqlDataSource dataSource, Even
         return new StoreStatus(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt32(3));
     }
 
-    internal static void ValidateStreamId(string streamId)
+    /// <summary>A stream id the store accepts (not blank, at most 256 characters, no control character), or an <see cref="EventStoreException"/> saying why not.</summary>
+    public static void ValidateStreamId(string streamId)
     {
         if (string.IsNullOrWhiteSpace(streamId))
         {

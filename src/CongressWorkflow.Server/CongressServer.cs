@@ -134,6 +134,8 @@ public sealed class CongressServer : IAsyncDisposable
             {
                 // A field the API does not know (a typo such as "plannedDte", or junk) is refused, not silently dropped.
                 o.SerializerOptions.UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow;
+                // A field given twice ({"id": "a", ..., "id": "b"}) is refused: a proxy or log reading the first would see another request than the one carried out.
+                o.SerializerOptions.AllowDuplicateProperties = false;
                 o.SerializerOptions.Converters.Add(WireJson.EnumsByName);
             });
             configureServices?.Invoke(builder.Services);

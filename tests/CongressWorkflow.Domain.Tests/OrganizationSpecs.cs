@@ -90,6 +90,28 @@ public sealed class organisations_and_their_tree
             Registered("co-so", OrganizationLevel.Grassroots, "bo")), OrganizationErrors.InvalidName);
     }
 
+    [Theory]
+    [InlineData("Chi bộ \u202EnăoV gnòhP", "direction control")] // shown as "Chi bộ Phòng Văn", stored otherwise
+    [InlineData("Chi bộ Phòng\u200BKế hoạch", "zero-width")] // looks like another branch's name
+    [InlineData("\uFEFFChi bộ Phòng Kế hoạch", "zero-width")]
+    [InlineData("Chi bộ Phòng Kế\u2066 hoạch\u2069", "direction control")]
+    public void a_name_with_an_invisible_formatting_character_is_refused(string name, string mentions)
+    {
+        var decision = OrganizationDecider.Decide(new RegisterOrganization("chi-bo-1", name, OrganizationLevel.Branch, null,
+            Parent("so-cong-thuong-thai-binh", OrganizationLevel.Grassroots), Admin), Organization.None);
+
+        Spec.ThenRejected(decision, OrganizationErrors.InvalidName);
+        Assert.Contains(mentions, EdgeRules.NameProblem(name), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void free_text_keeps_its_line_breaks_and_any_script_but_not_direction_controls()
+    {
+        Assert.Null(EdgeRules.TextProblem("Góp ý:\r\n\t1. Bổ sung số liệu; مرحبا; 👨\u200D👩\u200D👧"));
+        Assert.Contains("direction control", EdgeRules.TextProblem("Đồng ý \u202Ekhông\u202C"), StringComparison.Ordinal);
+        Assert.Contains("direction control", EdgeRules.TextProblem("\u200Fx"), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void a_campaign_starts_from_a_directive()
     {

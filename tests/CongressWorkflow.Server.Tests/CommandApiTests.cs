@@ -151,6 +151,35 @@ public sealed class the_command_api(ServerFixture fixture) : IClassFixture<Serve
     }
 
     [Fact]
+    public async Task an_import_file_that_is_not_utf8_is_refused_whole_and_one_with_a_byte_order_mark_is_read()
+    {
+        // "Chi bộ Kế toán" as a Windows-1258 file has it: ộ is 0xF4 0xF2 (ô, then a combining dot below), ế 0xEA 0xEC, á 0xE1.
+        var legacy = Encoding.Latin1.GetBytes("id,name,level,sector,parent_id\nchi-bo-ke-toan,Chi b\u00f4\u00f2 K\u00ea\u00ec to\u00e1n,branch,,so-ct\n");
+        var withMark = Encoding.UTF8.GetPreamble().Concat(Encoding.UTF8.GetBytes("id,name,level,sector,parent_id\nchi-bo-bom,Chi bộ Kế toán,branch,,so-ct\n")).ToArray();
+        await EnsureTreeAndCampaignAsync("c" + Guid.NewGuid().ToString("N")[..8]);
+        var head = await fixture.Store.ReadHeadPositionAsync();
+        HttpRequestMessage Import(byte[] file)
+        {
+            var request = Post("/api/organizations/import", null, "tu");
+            request.Content = new ByteArrayContent(file) { Headers = { ContentType = new("text/csv") } };
+            return request;
+        }
+
+        var refused = await fixture.Http.SendAsync(Import(legacy));
+
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        var problem = await refused.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("not-utf8", problem.GetProperty("code").GetString());
+        Assert.Contains("0xF4", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(head, await fixture.Store.ReadHeadPositionAsync());
+        Assert.Equal(HttpStatusCode.NotFound, (await fixture.Http.GetAsync("/api/organizations/chi-bo-ke-toan")).StatusCode);
+
+        (await fixture.Http.SendAsync(Import(withMark))).EnsureSuccessStatusCode();
+        var read = await fixture.Http.GetFromJsonAsync<JsonElement>("/api/organizations/chi-bo-bom");
+        Assert.Equal("Chi bộ Kế toán", read.GetProperty("name").GetString());
+    }
+
+    [Fact]
     public async Task a_bad_deadline_policy_contact_or_subscription_is_a_problem_and_writes_nothing()
     {
         var campaign = "c" + Guid.NewGuid().ToString("N")[..8];

@@ -316,6 +316,11 @@ public sealed class the_api_contract(the_authorization_matrix.QuietDemoServer fi
             "{\"contacts\": [null]}", "{\"contacts\": [{\"role\": \"secretariat\", \"email\": \"a@b.example\", \"name\": \"=cmd\"}]}",
             "{\"channel\": \"webhook\", \"rootOrganizationId\": \"../x\", \"url\": \"http://127.0.0.1/\"}",
             "{\"quietDates\": [\"0001-01-01\"], \"reason\": \"x\"}", "{\"decision\": \"\\u0000\"}",
+            // Accepted as they stand by the endpoints they fit: a name or reason that reads otherwise than stored, a field given twice.
+            $"{{\"id\": \"chi-bo-rlo\", \"name\": \"Chi bộ \\u202Eoạh ếK\", \"level\": \"branch\", \"parentId\": \"{DemoCampaign.Ministry}\"}}",
+            $"{{\"id\": \"chi-bo-zwsp\", \"name\": \"Chi bộ\\u200BVăn phòng\", \"level\": \"branch\", \"parentId\": \"{DemoCampaign.Ministry}\"}}",
+            "{\"reason\": \"Gia hạn \\u202Ekhông\\u202C\"}",
+            $"{{\"id\": \"chi-bo-mot\", \"name\": \"Chi bộ Một\", \"level\": \"branch\", \"parentId\": \"{DemoCampaign.Ministry}\", \"id\": \"chi-bo-hai\"}}",
         };
         var head = await Store.ReadHeadPositionAsync();
         var failures = new List<string>();

@@ -60,6 +60,7 @@ public sealed class the_store_api(ServerFixture fixture) : IClassFixture<ServerF
     [InlineData("/api/streams/x/events?upToVersion=-1", HttpStatusCode.BadRequest, "invalid-query")]
     [InlineData("/api/streams/no-such-stream/events", HttpStatusCode.NotFound, "not-found")]
     [InlineData("/api/streams/%20/events", HttpStatusCode.BadRequest, "invalid-stream-id")]
+    [InlineData("/api/store/verify?stream=x%00y", HttpStatusCode.BadRequest, "invalid-stream-id")]
     [InlineData("/api/audit/bundle?root=x%00y", HttpStatusCode.BadRequest, "invalid-id")]
     [InlineData("/api/audit/bundle?root=dang-bo-bo-cong-thuong&to=9999-12-31", HttpStatusCode.BadRequest, "invalid-query")]
     [InlineData("/api/audit/bundle?root=dang-bo-bo-cong-thuong&from=0001-01-01", HttpStatusCode.BadRequest, "invalid-query")]

@@ -1,3 +1,4 @@
+using System.Text;
 using CongressWorkflow.Domain.Campaigns;
 using CongressWorkflow.Domain.Organizations;
 using CongressWorkflow.Engine.Campaigns;
@@ -65,8 +66,7 @@ public static class OrganizationEndpoints
                     $"send the tree as application/json or text/csv, not {mediaType ?? "nothing"}"),
             };
             var actor = Actor(http, time);
-            using var reader = new StreamReader(http.Request.Body);
-            var report = await import.ImportAsync(await reader.ReadToEndAsync(ct), format, actor, ct);
+            var report = await import.ImportAsync(await ReadUtf8Async(http.Request.Body, ct), format, actor, ct);
             if (report.Succeeded)
             {
                 return TypedResults.Ok(ImportAnswer.From(report));
@@ -85,6 +85,25 @@ public static class OrganizationEndpoints
             Written(http, await service.StartAsync(new StartCampaign(Required(r.Id, "id"), Required(r.Name, "name"), Document(r.Directive, "directive"),
                 Required(r.TermStart, "termStart"), Required(r.TermEnd, "termEnd"), Required(r.BranchTermEnd, "branchTermEnd"), Actor(http, time)), ct),
                 StatusCodes.Status201Created)).Requires(Capability.Operate, routeValue: null);
+    }
+
+    /// <summary>
+    /// The file as UTF-8 (a byte-order mark skipped). Bytes that are not UTF-8 (a file saved as Windows-1258 or Latin-1)
+    /// refuse the whole file: read leniently they became replacement characters in the names imported.
+    /// </summary>
+    private static async Task<string> ReadUtf8Async(Stream body, CancellationToken ct)
+    {
+        using var reader = new StreamReader(body, new UTF8Encoding(encoderShouldEmitUTF8Identifier: true, throwOnInvalidBytes: true),
+            detectEncodingFromByteOrderMarks: false);
+        try
+        {
+            return await reader.ReadToEndAsync(ct);
+        }
+        catch (DecoderFallbackException e)
+        {
+            throw new RequestRejectedException(StatusCodes.Status400BadRequest, RequestErrorCodes.NotUtf8,
+                $"the file is not UTF-8 text (byte 0x{e.BytesUnknown?.FirstOrDefault():X2}); save it as CSV UTF-8 or JSON and send it again");
+        }
     }
 
     /// <summary>The stream's new version as the ETag (send it back as If-Match), and what happened.</summary>

@@ -15,6 +15,7 @@ public static class RequestErrorCodes
     public const string DatabaseUnavailable = "database-unavailable";
     public const string UnreadableEvent = "unreadable-event";
     public const string NoCheckpoint = "no-checkpoint";
+    public const string NotUtf8 = "not-utf8";
 }
 
 /// <summary>A request the API rejects on purpose, with a stable code.</summary>
