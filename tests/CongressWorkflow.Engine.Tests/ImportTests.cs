@@ -178,6 +178,7 @@ public sealed class importing_an_organisation_tree(EngineDatabase db) : IClassFi
     [InlineData(ImportFormat.Csv, "id,name,level,sector,parent_id\ntu,\"Trung ương,central,,\nkhoi,Khối,bloc,,tu", 2)]
     [InlineData(ImportFormat.Csv, "id,name,level,sector,parent_id\ntu,\"=HYPERLINK(\"\"http://evil.example\"\")\",central,,", 2)]
     [InlineData(ImportFormat.Json, "{ \"organizations\": [ { \"id\": \"tu\", \"name\": \"@SUM(A1)\", \"level\": \"central\" } ] }", 1)]
+    [InlineData(ImportFormat.Json, "{ \"organizations\": [\n { \"id\": \"tu\", \"name\": \"Trung ương\", \"level\": \"central\", \"name\": \"Ban Chấp hành\" } ] }", 2)]
     public async Task malformed_files_are_reported_not_thrown(ImportFormat format, string content, int line)
     {
         var report = await db.Import.ImportAsync(content, format, db.As(Central));

@@ -145,7 +145,11 @@ public sealed class OrganizationImport(CommandPipeline pipeline, OrganizationTre
         try
         {
             using var reader = new JsonTextReader(new StringReader(content)) { DateParseHandling = DateParseHandling.None };
-            document = JToken.Load(reader, new JsonLoadSettings { LineInfoHandling = LineInfoHandling.Load });
+            // A field given twice in a row would be read at its last value: which one the sender meant is not known.
+            document = JToken.Load(reader, new JsonLoadSettings
+            {
+                LineInfoHandling = LineInfoHandling.Load, DuplicatePropertyNameHandling = DuplicatePropertyNameHandling.Error,
+            });
         }
         catch (JsonReaderException e)
         {
