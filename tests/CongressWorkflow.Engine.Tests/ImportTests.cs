@@ -175,6 +175,8 @@ public sealed class importing_an_organisation_tree(EngineDatabase db) : IClassFi
     [InlineData(ImportFormat.Csv, "", 1)]
     [InlineData(ImportFormat.Csv, "code,title\na,b", 1)]
     [InlineData(ImportFormat.Csv, "id,name,level,sector,parent_id\nchi-bo,Chi bộ,branch,space-agency,", 2)]
+    [InlineData(ImportFormat.Csv, "id,name,level,sector,parent-id\ntu,Trung ương,central,,\nkhoi,Khối,bloc,,tu", 1)]
+    [InlineData(ImportFormat.Csv, "id,name,level,name\ntu,Trung ương,central,Ban Chấp hành", 1)]
     [InlineData(ImportFormat.Csv, "id,name,level,sector,parent_id\ntu,\"Trung ương,central,,\nkhoi,Khối,bloc,,tu", 2)]
     [InlineData(ImportFormat.Csv, "id,name,level,sector,parent_id\ntu,\"=HYPERLINK(\"\"http://evil.example\"\")\",central,,", 2)]
     [InlineData(ImportFormat.Json, "{ \"organizations\": [ { \"id\": \"tu\", \"name\": \"@SUM(A1)\", \"level\": \"central\" } ] }", 1)]

@@ -186,6 +186,11 @@ public sealed class OrganizationImport(CommandPipeline pipeline, OrganizationTre
         }
     }
 
+    /// <summary>The columns of a CSV tree: the JSON schema's fields, contacts as "role:email;…".</summary>
+    private static readonly string[] CsvColumns = ["id", "name", "level", "sector", "parent_id", "contacts"];
+
+    private static string Shorten(string text) => text.Length > 40 ? text[..40] + "…" : text;
+
     private static List<Row> ReadCsv(string content, List<ImportError> errors)
     {
         var rows = new List<Row>();
@@ -201,6 +206,17 @@ public sealed class OrganizationImport(CommandPipeline pipeline, OrganizationTre
         if (missing.Count > 0)
         {
             errors.Add(new ImportError(1, null, $"the header lacks {string.Join(", ", missing)}: expected id,name,level,sector,parent_id"));
+            return rows;
+        }
+
+        // A column of another name is refused, not skipped: "parent-id" for parent_id would have made every row a top-level organisation.
+        var unknown = csv.HeaderRecord!.Where(h => !CsvColumns.Contains(h, StringComparer.Ordinal)).ToList();
+        var repeated = csv.HeaderRecord!.GroupBy(h => h, StringComparer.Ordinal).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
+        if (unknown.Count > 0 || repeated.Count > 0)
+        {
+            errors.Add(new ImportError(1, null, unknown.Count > 0
+                ? $"the header has a column this import does not know: {string.Join(", ", unknown.Take(5).Select(h => $"'{Shorten(h)}'"))} (expected {string.Join(",", CsvColumns)})"
+                : $"the header names a column twice: {string.Join(", ", repeated.Take(5).Select(h => $"'{Shorten(h)}'"))}"));
             return rows;
         }
 
