@@ -64,6 +64,8 @@ public sealed class the_store_api(ServerFixture fixture) : IClassFixture<ServerF
     [InlineData("/api/audit/bundle?root=x%00y", HttpStatusCode.BadRequest, "invalid-id")]
     [InlineData("/api/audit/bundle?root=dang-bo-bo-cong-thuong&to=9999-12-31", HttpStatusCode.BadRequest, "invalid-query")]
     [InlineData("/api/audit/bundle?root=dang-bo-bo-cong-thuong&from=0001-01-01", HttpStatusCode.BadRequest, "invalid-query")]
+    [InlineData("/api/campaigns/dai-hoi-xiii/notifications/dang-bo-bo-cong-thuong?from=2021-01-01&to=2019-01-01", HttpStatusCode.BadRequest, "invalid-query")]
+    [InlineData("/api/campaigns/dai-hoi-xiii/progress/dang-bo-bo-cong-thuong/audit?from=2021-01-01&to=2019-01-01", HttpStatusCode.BadRequest, "invalid-query")]
     public async Task bad_requests_get_a_problem_with_a_stable_code(string url, HttpStatusCode status, string code)
     {
         var response = await fixture.Http.GetAsync(url);

@@ -60,9 +60,11 @@ public static class DeadlineEndpoints
         }).Requires(Capability.Read);
         campaign.MapGet("/notifications/{organizationId}", async (string campaignId, string organizationId, bool? subtree, string? from, string? to,
             string? knownAt, DeadlineQueries queries, TimeProvider time, CancellationToken ct) =>
-            TypedResults.Ok((await queries.LedgerAsync(campaignId, organizationId, subtree ?? true, from is null ? null : Day(from, time),
-                to is null ? null : Day(to, time), Moment(knownAt, "knownAt"), cancellationToken: ct)).Select(NotificationView.From).ToList()))
-            .Requires(Capability.Read);
+        {
+            var (firstDay, lastDay) = Days(from, to, time);
+            return TypedResults.Ok((await queries.LedgerAsync(campaignId, organizationId, subtree ?? true, firstDay, lastDay, Moment(knownAt, "knownAt"),
+                cancellationToken: ct)).Select(NotificationView.From).ToList());
+        }).Requires(Capability.Read);
 
         app.MapGet("/api/notifications/{notificationId:guid}", async (Guid notificationId, HttpContext http, DeadlineQueries queries, AccessGuard guard,
             CancellationToken ct) =>

@@ -107,8 +107,8 @@ public static class MonitoringEndpoints
                 throw Invalid("format is json or csv");
             }
 
-            var entries = (await queries.AuditAsync(campaignId, organizationId,
-                new TrailFilter(from is null ? null : Day(from, time), to is null ? null : Day(to, time), action, actor), limit: 100_000, cancellationToken: ct))
+            var (firstDay, lastDay) = Days(from, to, time);
+            var entries = (await queries.AuditAsync(campaignId, organizationId, new TrailFilter(firstDay, lastDay, action, actor), limit: 100_000, cancellationToken: ct))
                 .Select(TrailEntryView.From).ToList();
             return format == "csv"
                 ? Results.Text(TrailCsv.Write(entries), "text/csv; charset=utf-8")

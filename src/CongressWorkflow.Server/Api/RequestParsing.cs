@@ -63,6 +63,16 @@ public static class RequestParsing
                         $"'{text}' is outside the years 1900 to 2199")
                 : throw new RequestRejectedException(StatusCodes.Status400BadRequest, RequestErrorCodes.InvalidQuery, $"'{text}' is not a day: use the form 2020-05-15");
 
+    /// <summary>A range of days, each end optional (absent: open); a from after the to is a 400 invalid-query, not an empty answer.</summary>
+    public static (DateOnly? From, DateOnly? To) Days(string? from, string? to, TimeProvider time)
+    {
+        DateOnly? OptionalDay(string? text) => string.IsNullOrWhiteSpace(text) ? null : Day(text, time);
+        var (first, last) = (OptionalDay(from), OptionalDay(to));
+        return first > last
+            ? throw new RequestRejectedException(StatusCodes.Status400BadRequest, RequestErrorCodes.InvalidQuery, "from must not be after to")
+            : (first, last);
+    }
+
     /// <summary>The expected stream version from If-Match ("3" or 3), if any.</summary>
     public static long? ExpectedVersion(HttpContext http)
     {

@@ -78,12 +78,7 @@ public static class StoreEndpoints
         app.MapGet("/api/audit/bundle", async (string root, string? from, string? to, OrganizationTree tree, CheckpointArchive archive,
             NpgsqlDataSource dataSource, TimeProvider time, CancellationToken ct) =>
         {
-            DateOnly? OptionalDay(string? text) => string.IsNullOrWhiteSpace(text) ? null : Day(text, time);
-            var (firstDay, lastDay) = (OptionalDay(from), OptionalDay(to));
-            if (firstDay > lastDay)
-            {
-                throw new RequestRejectedException(StatusCodes.Status400BadRequest, RequestErrorCodes.InvalidQuery, "from must not be after to");
-            }
+            var (firstDay, lastDay) = Days(from, to, time);
 
             if (await tree.GetAsync(root, ct) is null)
             {
