@@ -173,6 +173,8 @@ public sealed class importing_an_organisation_tree(EngineDatabase db) : IClassFi
     [InlineData(ImportFormat.Json, "{ \"organizations\": [ { \"id\": ", 1)]
     [InlineData(ImportFormat.Json, "{ \"orgs\": [] }", 1)]
     [InlineData(ImportFormat.Csv, "", 1)]
+    [InlineData(ImportFormat.Csv, "id,name,level,sector,parent_id\n", 1)]
+    [InlineData(ImportFormat.Json, "{ \"organizations\": [] }", 1)]
     [InlineData(ImportFormat.Csv, "code,title\na,b", 1)]
     [InlineData(ImportFormat.Csv, "id,name,level,sector,parent_id\nchi-bo,Chi bộ,branch,space-agency,", 2)]
     [InlineData(ImportFormat.Csv, "id,name,level,sector,parent-id\ntu,Trung ương,central,,\nkhoi,Khối,bloc,,tu", 1)]

@@ -54,6 +54,12 @@ public sealed class OrganizationImport(CommandPipeline pipeline, OrganizationTre
     {
         var errors = new List<ImportError>();
         var rows = format == ImportFormat.Json ? ParseJson(content, errors) : ParseCsv(content, errors);
+        if (rows.Count == 0 && errors.Count == 0)
+        {
+            // A header alone (an export cut short, the wrong sheet) is not an import that succeeded with nothing to do.
+            errors.Add(new ImportError(1, null, "the file holds no organisations"));
+        }
+
         var known = await LoadTreeAsync(rows, cancellationToken);
         var flagged = CheckTree(rows, known, errors);
         var contacts = await tree.ContactsAsync([.. rows.Where(r => r.Contacts is not null && known.ContainsKey(r.Id)).Select(r => r.Id)], cancellationToken);
