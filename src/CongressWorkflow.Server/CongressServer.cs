@@ -86,7 +86,8 @@ public sealed class CongressServer : IAsyncDisposable
             builder.Services.AddSingleton<SimulationRunner>();
             builder.Services.AddSingleton<SubscriptionService>();
             builder.Services.AddSingleton<DeadlineSweep>();
-            builder.Services.AddHttpClient("webhooks", client => client.Timeout = TimeSpan.FromSeconds(15));
+            builder.Services.AddHttpClient("webhooks", client => client.Timeout = TimeSpan.FromSeconds(15))
+                .ConfigurePrimaryHttpMessageHandler(WebhookConnections.CreateHandler);
             builder.Services.AddSingleton(services => new NotificationDelivery(
                 dataSource,
                 services.GetRequiredService<TimeProvider>(),

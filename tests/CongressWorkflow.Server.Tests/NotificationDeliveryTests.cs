@@ -281,6 +281,30 @@ public sealed class delivering_notifications(ChannelsFixture channels) : IClassF
     }
 
     [Fact]
+    public async Task a_receiver_that_redirects_is_not_followed_and_its_delivery_fails()
+    {
+        await using var elsewhere = await WebhookReceiver.StartAsync();
+        var http = await StartNodeAsync("node-a", maxAttempts: 1);
+        await SetUpAsync(http);
+        MoveClockTo(6, 23);
+        channels.Webhooks.RedirectTo = elsewhere.Url;
+        try
+        {
+            await SendAsync(http, Request(HttpMethod.Post, "/api/deadlines/sweep", null));
+            var dead = await StepAsync(http, "reminder-7", "delivered", "dead-lettered");
+
+            var webhook = dead.GetProperty("deliveries").EnumerateArray().Single(d => d.GetProperty("channel").GetString() == "webhook");
+            Assert.Equal("dead-lettered", webhook.GetProperty("status").GetString());
+            Assert.Contains("307", webhook.GetProperty("lastError").GetString(), StringComparison.Ordinal);
+            Assert.Empty(elsewhere.Received);
+        }
+        finally
+        {
+            channels.Webhooks.RedirectTo = null;
+        }
+    }
+
+    [Fact]
     public async Task two_nodes_sweeping_and_delivering_at_once_send_each_notification_once()
     {
         var a = await StartNodeAsync("node-a");

@@ -30,6 +30,9 @@ public sealed class WebhookReceiver : IAsyncDisposable
     /// <summary>While true the receiver answers 500 Internal Server Error.</summary>
     public bool Failing { get; set; }
 
+    /// <summary>When set, the receiver answers 307 Temporary Redirect to this address.</summary>
+    public Uri? RedirectTo { get; set; }
+
     public IReadOnlyList<ReceivedWebhook> Received => [.. _received];
 
     public static async Task<WebhookReceiver> StartAsync()
@@ -43,10 +46,11 @@ public sealed class WebhookReceiver : IAsyncDisposable
             using var reader = new StreamReader(http.Request.Body, Encoding.UTF8);
             var body = await reader.ReadToEndAsync();
             var signature = http.Request.Headers["Congress-Signature"].ToString();
-            var status = receiver.Failing ? StatusCodes.Status500InternalServerError : StatusCodes.Status204NoContent;
+            var status = receiver.RedirectTo is not null ? StatusCodes.Status307TemporaryRedirect
+                : receiver.Failing ? StatusCodes.Status500InternalServerError : StatusCodes.Status204NoContent;
             receiver._received.Enqueue(new ReceivedWebhook(http.Request.Headers["Congress-Delivery-Id"].ToString(),
                 http.Request.Headers["Congress-Event"].ToString(), signature, body, Verify(receiver.Secret, signature, body), status));
-            return Results.StatusCode(status);
+            return receiver.RedirectTo is { } target ? Results.Redirect(target.ToString(), permanent: false, preserveMethod: true) : Results.StatusCode(status);
         });
         await app.StartAsync();
         return receiver;

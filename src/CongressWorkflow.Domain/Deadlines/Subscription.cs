@@ -50,6 +50,9 @@ public sealed record Subscription(string Id, DeliveryChannel Channel, string Roo
             Decision.Reject(SubscriptionErrors.UnknownRoot, $"there is no active organisation '{c.RootOrganizationId}' to subscribe to"),
         CreateSubscription { Channel: DeliveryChannel.Webhook } c when !IsReceiverUrl(c.Url) =>
             Decision.Reject(SubscriptionErrors.InvalidUrl, "a webhook needs an absolute http or https address of at most 2,000 characters, without credentials"),
+        CreateSubscription { Channel: DeliveryChannel.Webhook } c when WebhookAddresses.IsRefusedHost(new Uri(c.Url!)) =>
+            Decision.Reject(SubscriptionErrors.InvalidUrl,
+                "a webhook may not go to a link-local, unspecified, multicast or broadcast address (such as the cloud metadata service 169.254.169.254)"),
         CreateSubscription { Channel: DeliveryChannel.Email, Url: not null } =>
             Decision.Reject(SubscriptionErrors.InvalidUrl, "an email subscription writes to the organisations' contacts: give no address"),
         CreateSubscription c => Decision.Accept(new SubscriptionCreated(c.SubscriptionId, c.Channel, c.RootOrganizationId, c.Url, c.SecretFingerprint,

@@ -45,7 +45,8 @@ public sealed class NotificationDelivery(
             BackoffType = DelayBackoffType.Exponential,
             UseJitter = true,
             Delay = TimeSpan.FromMilliseconds(200),
-            ShouldHandle = new PredicateBuilder().Handle<HttpRequestException>().Handle<IOException>().Handle<TransientDeliveryException>()
+            ShouldHandle = new PredicateBuilder().Handle<HttpRequestException>(e => e.InnerException is not WebhookTargetRefusedException).Handle<IOException>()
+                .Handle<TransientDeliveryException>()
                 .Handle<System.Net.Sockets.SocketException>().Handle<SmtpProtocolException>().Handle<TaskCanceledException>(),
         })
         .Build();
