@@ -1,6 +1,8 @@
 using CongressWorkflow.Domain.Congresses;
 using CongressWorkflow.Domain.Organizations;
 using CongressWorkflow.Engine.Commands;
+using CongressWorkflow.Engine.Organizations;
+using CongressWorkflow.EventStore;
 using CongressWorkflow.Testing;
 using Npgsql;
 using static CongressWorkflow.Engine.Tests.Subtree;
@@ -52,6 +54,33 @@ public sealed class commands_racing_on_the_tree(EngineDatabase db) : IClassFixtu
         SELECT '{id}', 'Chi bộ mới', {(short)OrganizationLevel.Branch}, organization_id, path || '999999', 1
         FROM congress.organizations WHERE organization_id = '{parent}'
         """;
+
+    [Fact]
+    public async Task a_registration_racing_another_of_the_same_id_is_decided_again_and_refused_as_a_rule()
+    {
+        // The other registration mid-flight: its tree row and its stream written, not yet committed.
+        await using var other = await db.DataSource.OpenConnectionAsync();
+        await using var transaction = await other.BeginTransactionAsync();
+        await using (var row = new NpgsqlCommand(InsertChild("chi-bo-dua", Ministry), other, transaction))
+        {
+            await row.ExecuteNonQueryAsync();
+        }
+
+        await db.Store.AppendAsync(other, transaction, Organization.StreamId("chi-bo-dua"), OrganizationService.Aggregate.StreamType, ExpectedVersion.NoStream,
+            [new NewEvent(Guid.NewGuid(), new OrganizationRegistered("chi-bo-dua", "Chi bộ mới", OrganizationLevel.Branch, null, Ministry, DateTimeOffset.UtcNow))],
+            new EventMetadata(new Actor("other", "admin"), Guid.NewGuid()));
+
+        // Ours decided on the tree without it; its tree row waits on the other's, which then commits.
+        var running = Task.Run(() => db.Organizations.RegisterAsync("chi-bo-dua", "Chi bộ Đua", OrganizationLevel.Branch, Sector.StateManagement, Ministry, db.As(Central)));
+        await Task.WhenAny(running, Task.Delay(700));
+        Assert.False(running.IsCompleted, "the registration should wait on the other's uncommitted tree row");
+        await transaction.CommitAsync();
+
+        var refused = await Assert.ThrowsAsync<CommandRejectedException>(() => running);
+        Assert.Equal(OrganizationErrors.AlreadyRegistered, refused.Code);
+        Assert.Equal(1L, await db.ScalarAsync<long>("SELECT count(*) FROM event_store.events WHERE stream_id = 'org-chi-bo-dua'"));
+        Assert.Equal("Chi bộ mới", (await db.Tree.GetAsync("chi-bo-dua"))!.Name);
+    }
 
     [Fact]
     public async Task a_registration_under_a_parent_being_dissolved_waits_for_it_and_is_refused()

@@ -169,6 +169,26 @@ public sealed class importing_an_organisation_tree(EngineDatabase db) : IClassFi
         Assert.Equal("dang-bo-khoi-co-quan-tinh", (await db.Tree.GetAsync("chi-bo-ke-toan"))!.ParentId);
     }
 
+    [Fact]
+    public async Task the_same_file_imported_four_times_at_once_registers_each_organisation_once_and_every_import_succeeds()
+    {
+        var csv = "id,name,level,sector,parent_id\ntu,Trung ương,central,,\n" +
+            string.Concat(Enumerable.Range(1, 300).Select(i => $"chi-bo-{i},Chi bộ {i},branch,,tu\n"));
+        using var start = new Barrier(4);
+
+        var reports = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(() =>
+        {
+            start.SignalAndWait();
+            return db.Import.ImportAsync(csv, ImportFormat.Csv, db.As(Central));
+        })));
+
+        Assert.All(reports, r => Assert.True(r.Succeeded, string.Join("; ", r.Errors.Select(e => e.Reason))));
+        Assert.Equal(301, reports.Sum(r => r.Registered));
+        Assert.All(reports.Where(r => r.Registered == 0), r => Assert.Equal(301, r.Unchanged));
+        Assert.Equal(301L, await db.ScalarAsync<long>("SELECT count(*) FROM congress.organizations"));
+        Assert.Equal(301L, await db.ScalarAsync<long>("SELECT count(*) FROM event_store.events"));
+    }
+
     [Theory]
     [InlineData(ImportFormat.Json, "{ \"organizations\": [ { \"id\": ", 1)]
     [InlineData(ImportFormat.Json, "{ \"orgs\": [] }", 1)]

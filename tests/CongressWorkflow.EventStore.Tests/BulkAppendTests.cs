@@ -53,6 +53,28 @@ public sealed class appending_new_streams_in_bulk(EventStoreDatabase db) : Store
     }
 
     [Fact]
+    public async Task a_bulk_append_that_waited_on_another_creating_the_same_stream_is_a_concurrency_conflict()
+    {
+        var store = Store;
+        await using var first = await Db.DataSource.OpenConnectionAsync();
+        await using var firstTransaction = await first.BeginTransactionAsync();
+        await store.AppendNewStreamsAsync(first, firstTransaction, [NewRoster("bulk-raced", "first")], TestEvents.Meta);
+
+        await using var second = await Db.DataSource.OpenConnectionAsync();
+        await using var secondTransaction = await second.BeginTransactionAsync();
+        // Its COPY waits on the first's uncommitted events of the stream, and fails once they are committed.
+        var racing = store.AppendNewStreamsAsync(second, secondTransaction, [NewRoster("bulk-raced", "second")], TestEvents.Meta);
+        await Task.Delay(300);
+        Assert.False(racing.IsCompleted, "the second bulk append should wait on the first's uncommitted stream");
+        await firstTransaction.CommitAsync();
+        var error = await Assert.ThrowsAnyAsync<EventStoreException>(() => racing);
+        await secondTransaction.RollbackAsync();
+
+        Assert.Equal(EventStoreErrorCodes.ConcurrencyConflict, error.Code);
+        Assert.Equal(["first"], (await store.ReadStreamAsync("bulk-raced")).Select(e => ((MemberJoined)e.Data).Name));
+    }
+
+    [Fact]
     public async Task a_bulk_append_refuses_streams_that_are_not_new()
     {
         await using var connection = await Db.DataSource.OpenConnectionAsync();

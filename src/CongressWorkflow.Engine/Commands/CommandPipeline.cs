@@ -150,7 +150,22 @@ public sealed class CommandPipeline(PostgresEventStore store, NpgsqlDataSource d
             var metadata = new EventMetadata(new Actor(context.UserId, context.Role, context.OrganizationId), correlationId ?? Guid.NewGuid());
             if (inline is not null)
             {
-                await inline(connection, transaction, events, stateAfter, version + events.Count, context);
+                try
+                {
+                    await inline(connection, transaction, events, stateAfter, version + events.Count, context);
+                }
+                catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+                {
+                    // A read-model row that another writer of this stream committed meanwhile (two registrations of one id
+                    // at once): the stream's version tells, and the command is decided again like any stale one. Any
+                    // other duplicate is a fault and stays one.
+                    if ((await store.GetStreamAsync(streamId, cancellationToken))?.Version is { } actual && actual != version)
+                    {
+                        throw new ConcurrencyException(streamId, ExpectedVersion.Exactly(version), actual, e);
+                    }
+
+                    throw;
+                }
             }
 
             // The key first: a concurrent duplicate waits here for the first to commit, then appends nothing.
@@ -275,8 +290,9 @@ public sealed class CommandPipeline(PostgresEventStore store, NpgsqlDataSource d
 
     /// <summary>
     /// Many writes in one transaction (an import). New streams may be given apart, with one inline projection for all
-    /// of them: they are projected first and appended through the store's bulk path (binary COPY); the other writes
-    /// follow, each with its own inline projection and an append at its expected version.
+    /// of them: they are appended through the store's bulk path (binary COPY), then projected; the other writes follow,
+    /// each with its own inline projection and an append at its expected version. Appending first makes a writer that
+    /// created one of the streams meanwhile a concurrency conflict of the store's, not a duplicate row of a read model.
     /// </summary>
     public async Task AppendAllAsync(IReadOnlyList<PendingWrite> writes, CommandContext context, Guid correlationId, CancellationToken cancellationToken = default,
         IReadOnlyList<PendingWrite>? newStreams = null, Func<NpgsqlConnection, NpgsqlTransaction, IReadOnlyList<PendingWrite>, Task>? projectNewStreams = null)
@@ -295,9 +311,9 @@ public sealed class CommandPipeline(PostgresEventStore store, NpgsqlDataSource d
 
         if (newStreams.Count > 0)
         {
-            await projectNewStreams!(connection, transaction, newStreams);
             await store.AppendNewStreamsAsync(connection, transaction, newStreams.Select(w => new StreamAppend(w.StreamId, w.StreamType, ExpectedVersion.NoStream,
                 [.. w.Events.Select(NewEvent.WithNewId)])), metadata, cancellationToken);
+            await projectNewStreams!(connection, transaction, newStreams);
         }
 
         foreach (var write in writes)

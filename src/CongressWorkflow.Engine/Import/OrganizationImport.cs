@@ -3,6 +3,7 @@ using CongressWorkflow.Domain.Common;
 using CongressWorkflow.Domain.Organizations;
 using CongressWorkflow.Engine.Commands;
 using CongressWorkflow.Engine.Organizations;
+using CongressWorkflow.EventStore;
 using CsvHelper;
 using CsvHelper.Configuration;
 using Newtonsoft.Json;
@@ -50,16 +51,42 @@ public sealed class OrganizationImport(CommandPipeline pipeline, OrganizationTre
 
     private sealed record Known(string Id, string Name, OrganizationLevel Level, string? ParentId, bool IsDissolved, long Version);
 
+    /// <summary>How many times a file is decided again after another writer changed the tree under it.</summary>
+    private const int MaxAttempts = 5;
+
     public async Task<ImportReport> ImportAsync(string content, ImportFormat format, CommandContext context, CancellationToken cancellationToken = default)
     {
-        var errors = new List<ImportError>();
-        var rows = format == ImportFormat.Json ? ParseJson(content, errors) : ParseCsv(content, errors);
-        if (rows.Count == 0 && errors.Count == 0)
+        var parseErrors = new List<ImportError>();
+        var rows = format == ImportFormat.Json ? ParseJson(content, parseErrors) : ParseCsv(content, parseErrors);
+        if (rows.Count == 0 && parseErrors.Count == 0)
         {
             // A header alone (an export cut short, the wrong sheet) is not an import that succeeded with nothing to do.
-            errors.Add(new ImportError(1, null, "the file holds no organisations"));
+            parseErrors.Add(new ImportError(1, null, "the file holds no organisations"));
         }
 
+        // The file is decided on the tree as it stands; if another import or command wrote one of its organisations
+        // before this one committed (the store says so), it is decided again on the tree as that one left it, where
+        // what it would have registered is already there.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await DecideAndWriteAsync(rows, [.. parseErrors], context, cancellationToken);
+            }
+            catch (EventStoreException e) when (e is ConcurrencyException || e.Code == EventStoreErrorCodes.ConcurrencyConflict)
+            {
+                if (attempt == MaxAttempts)
+                {
+                    throw;
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(10, 50 << attempt)), cancellationToken);
+            }
+        }
+    }
+
+    private async Task<ImportReport> DecideAndWriteAsync(List<Row> rows, List<ImportError> errors, CommandContext context, CancellationToken cancellationToken)
+    {
         var known = await LoadTreeAsync(rows, cancellationToken);
         var flagged = CheckTree(rows, known, errors);
         var contacts = await tree.ContactsAsync([.. rows.Where(r => r.Contacts is not null && known.ContainsKey(r.Id)).Select(r => r.Id)], cancellationToken);
