@@ -2,12 +2,13 @@ using System.Collections;
 using System.Collections.Concurrent;
 using System.Reflection;
 using CongressWorkflow.Domain.Common;
+using CongressWorkflow.EventStore;
 
 namespace CongressWorkflow.Server.Api;
 
 /// <summary>
 /// Every API request meets <see cref="EdgeRules"/> before its handler runs: ids in the route and the body, names, free
-/// text and days, in the bound body at any depth; a missing body is a 400 too. Refusals are 400 problems naming the
+/// text and days, in the bound body at any depth; a stream id in the store's form; a missing body is a 400 too. Refusals are 400 problems naming the
 /// field, so nothing the handler would write ever sees the value.
 /// </summary>
 public sealed class EdgeValidation : IEndpointFilter
@@ -22,6 +23,10 @@ public sealed class EdgeValidation : IEndpointFilter
 
     /// <summary>Query parameters that name an organisation (the root of a subtree).</summary>
     private static readonly string[] IdQueryValues = ["root"];
+
+    /// <summary>The route value and query parameter that name a stream, in the store's form (400 invalid-stream-id).</summary>
+    private const string StreamRouteValue = "streamId";
+    private const string StreamQueryValue = "stream";
 
     /// <summary>Fields holding a single-line name (shown in tables and exported to spreadsheets).</summary>
     private static readonly HashSet<string> NameFields = new(StringComparer.Ordinal) { "Name", "Head", "Title" };
@@ -43,6 +48,20 @@ public sealed class EdgeValidation : IEndpointFilter
             if (context.HttpContext.Request.Query.TryGetValue(name, out var values) && values.FirstOrDefault(v => !EdgeRules.IsId(v)) is { } value)
             {
                 throw NotAnId(name, value);
+            }
+        }
+
+        // Before a handler looks the stream's owner up: a NUL in an id sent to PostgreSQL was a 500.
+        if (context.HttpContext.GetRouteValue(StreamRouteValue) is string streamId)
+        {
+            PostgresEventStore.ValidateStreamId(streamId);
+        }
+
+        if (context.HttpContext.Request.Query.TryGetValue(StreamQueryValue, out var streams))
+        {
+            foreach (var stream in streams)
+            {
+                PostgresEventStore.ValidateStreamId(stream ?? string.Empty);
             }
         }
 

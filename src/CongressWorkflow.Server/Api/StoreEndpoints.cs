@@ -25,11 +25,6 @@ public static class StoreEndpoints
         app.MapGet("/api/store/verify", async (string? stream, HttpContext http, IntegrityVerifier verifier, CheckpointArchive archive, AccessGuard guard,
             OrganizationTree tree, PostgresEventStore store, CancellationToken ct) =>
         {
-            if (stream is not null)
-            {
-                PostgresEventStore.ValidateStreamId(stream);
-            }
-
             await guard.DemandAsync(http, Capability.Audit, stream is null ? null : await tree.OwnerOfStreamAsync(stream, ct), ct);
             if (stream is not null)
             {
@@ -101,7 +96,6 @@ public static class StoreEndpoints
             CancellationToken ct) =>
         {
             // A stream of an organisation or of its congress belongs to that organisation's subtree; the others to the whole store.
-            PostgresEventStore.ValidateStreamId(streamId);
             await guard.DemandAsync(http, Capability.Audit, await tree.OwnerOfStreamAsync(streamId, ct), ct);
             if (upToVersion is < 0)
             {
