@@ -44,6 +44,13 @@ public static partial class EdgeRules
     /// <summary>Days the product deals in: a congress term, its plans and reports, never year 1 or 9999.</summary>
     public static bool IsSaneDay(DateOnly day) => day.Year is >= 1900 and <= 2199;
 
+    /// <summary>A refused value as a refusal quotes it: its first 40 characters, control characters shown as '?'.</summary>
+    public static string Shorten(string value)
+    {
+        var printable = new string(value.Take(40).Select(c => char.IsControl(c) ? '?' : c).ToArray());
+        return value.Length > 40 ? printable + "…" : printable;
+    }
+
     public static bool StartsLikeFormula(string value) => value.TrimStart() is { Length: > 0 } trimmed && trimmed[0] is '=' or '+' or '-' or '@';
 
     [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,99}$")]

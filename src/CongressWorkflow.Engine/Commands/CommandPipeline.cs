@@ -332,7 +332,7 @@ public sealed class CommandPipeline(PostgresEventStore store, NpgsqlDataSource d
     }
 
     /// <summary>Before deciding again after losing a race: backing off with jitter spreads the writers that lost so that one of them wins each round.</summary>
-    private static Task BackOffAsync(Activity? activity, int attempt, CancellationToken cancellationToken)
+    internal static Task BackOffAsync(Activity? activity, int attempt, CancellationToken cancellationToken)
     {
         activity?.AddEvent(new ActivityEvent("command.redecide"));
         return Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 2 << Math.Min(attempt, 6))), cancellationToken);

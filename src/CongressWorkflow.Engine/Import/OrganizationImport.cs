@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using CongressWorkflow.Domain.Common;
 using CongressWorkflow.Domain.Organizations;
@@ -73,14 +74,9 @@ public sealed class OrganizationImport(CommandPipeline pipeline, OrganizationTre
             {
                 return await DecideAndWriteAsync(rows, [.. parseErrors], context, cancellationToken);
             }
-            catch (EventStoreException e) when (e is ConcurrencyException || e.Code == EventStoreErrorCodes.ConcurrencyConflict)
+            catch (EventStoreException e) when (e.Code == EventStoreErrorCodes.ConcurrencyConflict && attempt < MaxAttempts)
             {
-                if (attempt == MaxAttempts)
-                {
-                    throw;
-                }
-
-                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(10, 50 << attempt)), cancellationToken);
+                await CommandPipeline.BackOffAsync(Activity.Current, attempt, cancellationToken);
             }
         }
     }
@@ -222,8 +218,6 @@ public sealed class OrganizationImport(CommandPipeline pipeline, OrganizationTre
     /// <summary>The columns of a CSV tree: the JSON schema's fields, contacts as "role:email;…".</summary>
     private static readonly string[] CsvColumns = ["id", "name", "level", "sector", "parent_id", "contacts"];
 
-    private static string Shorten(string text) => text.Length > 40 ? text[..40] + "…" : text;
-
     private static List<Row> ReadCsv(string content, List<ImportError> errors)
     {
         var rows = new List<Row>();
@@ -248,8 +242,8 @@ public sealed class OrganizationImport(CommandPipeline pipeline, OrganizationTre
         if (unknown.Count > 0 || repeated.Count > 0)
         {
             errors.Add(new ImportError(1, null, unknown.Count > 0
-                ? $"the header has a column this import does not know: {string.Join(", ", unknown.Take(5).Select(h => $"'{Shorten(h)}'"))} (expected {string.Join(",", CsvColumns)})"
-                : $"the header names a column twice: {string.Join(", ", repeated.Take(5).Select(h => $"'{Shorten(h)}'"))}"));
+                ? $"the header has a column this import does not know: {string.Join(", ", unknown.Take(5).Select(h => $"'{EdgeRules.Shorten(h)}'"))} (expected {string.Join(",", CsvColumns)})"
+                : $"the header names a column twice: {string.Join(", ", repeated.Take(5).Select(h => $"'{EdgeRules.Shorten(h)}'"))}"));
             return rows;
         }
 

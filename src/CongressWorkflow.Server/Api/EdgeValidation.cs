@@ -87,7 +87,7 @@ public sealed class EdgeValidation : IEndpointFilter
     }
 
     private static RequestRejectedException NotAnId(string name, string value) =>
-        Refuse(InvalidId, $"{name} '{Shorten(value)}' is not an id: lower-case letters, digits and hyphens, at most 100");
+        Refuse(InvalidId, $"{name} '{EdgeRules.Shorten(value)}' is not an id: lower-case letters, digits and hyphens, at most 100");
 
     private static bool IsRequestBody(Type type) =>
         type.IsClass && type != typeof(string) && type.Namespace?.StartsWith("CongressWorkflow", StringComparison.Ordinal) == true
@@ -112,7 +112,7 @@ public sealed class EdgeValidation : IEndpointFilter
             case string text when propertyName == "Id" || propertyName.EndsWith("Id", StringComparison.Ordinal):
                 if (!EdgeRules.IsId(text))
                 {
-                    throw Refuse(InvalidId, $"{field} '{Shorten(text)}' is not an id: lower-case letters, digits and hyphens, at most 100");
+                    throw Refuse(InvalidId, $"{field} '{EdgeRules.Shorten(text)}' is not an id: lower-case letters, digits and hyphens, at most 100");
                 }
 
                 return;
@@ -149,12 +149,6 @@ public sealed class EdgeValidation : IEndpointFilter
     }
 
     private static string Camel(string name) => char.ToLowerInvariant(name[0]) + name[1..];
-
-    private static string Shorten(string value)
-    {
-        var printable = new string(value.Take(40).Select(c => char.IsControl(c) ? '?' : c).ToArray());
-        return value.Length > 40 ? printable + "…" : printable;
-    }
 
     private static RequestRejectedException Refuse(string code, string message) => new(StatusCodes.Status400BadRequest, code, message);
 }

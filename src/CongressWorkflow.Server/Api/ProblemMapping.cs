@@ -37,7 +37,7 @@ public sealed class ProblemMapping(IProblemDetailsService problems, ILogger<Prob
         var (status, code, title) = exception switch
         {
             CommandRejectedException e => (StatusCodes.Status422UnprocessableEntity, e.Code, "The command breaks a rule"),
-            ConcurrencyException or EventStoreException { Code: EventStoreErrorCodes.ConcurrencyConflict } =>
+            EventStoreException { Code: EventStoreErrorCodes.ConcurrencyConflict } =>
                 (StatusCodes.Status409Conflict, EventStoreErrorCodes.ConcurrencyConflict, "The resource changed since you read it"),
             EventStoreException { IsStoredDataFault: true } => (StatusCodes.Status500InternalServerError, RequestErrorCodes.UnreadableEvent, "A stored event cannot be read"),
             EventStoreException { Code: "unknown-projection" } e => (StatusCodes.Status404NotFound, e.Code, "No such projection"),
