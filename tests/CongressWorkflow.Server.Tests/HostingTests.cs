@@ -339,11 +339,20 @@ public sealed class hosting_the_server
                 }
 
                 // The server and its watchdog (a child process) die together; PostgreSQL, daemonised by pg_ctl, lives on.
+                Assert.Single(WatchdogsOf(Path.GetDirectoryName(pidFile)!));
                 first.Kill(entireProcessTree: true);
                 await first.WaitForExitAsync();
             }
 
-            await Task.Delay(1500); // a watchdog that survived would stop the cluster within a second
+            // Nothing is left that would stop the cluster: no watchdog of this folder's cluster survived the kill.
+            var clusterFolder = Path.GetDirectoryName(pidFile)!;
+            var gone = DateTime.UtcNow.AddSeconds(10);
+            while (WatchdogsOf(clusterFolder).Count > 0)
+            {
+                Assert.True(DateTime.UtcNow < gone, "a watchdog outlived the server killed with its process tree");
+                await Task.Delay(50);
+            }
+
             Assert.True(File.Exists(pidFile), "the cluster should have been left running, orphaned");
 
             await using (var next = await CongressWorkflow.Embedded.EmbeddedPostgres.StartAsync(folder))
@@ -374,6 +383,36 @@ public sealed class hosting_the_server
 
             Directory.Delete(folder, recursive: true);
         }
+    }
+
+    /// <summary>The processes whose command line stops the cluster in that folder when their owner is gone (the embedded runner's watchdog).</summary>
+    private static List<int> WatchdogsOf(string clusterFolder)
+    {
+        var stops = $"stop -D '{clusterFolder}'";
+        var found = new List<int>();
+        foreach (var process in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(process), out var pid))
+            {
+                try
+                {
+                    if (File.ReadAllText(Path.Combine(process, "cmdline")).Contains(stops, StringComparison.Ordinal))
+                    {
+                        found.Add(pid);
+                    }
+                }
+                catch (IOException)
+                {
+                    // gone between the listing and the read
+                }
+                catch (UnauthorizedAccessException)
+                {
+                    // not ours to read
+                }
+            }
+        }
+
+        return found;
     }
 
     private static async Task<bool> AnswersAsync(HttpClient http)
