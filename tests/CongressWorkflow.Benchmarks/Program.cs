@@ -1,13 +1,21 @@
 using CongressWorkflow.Benchmarks;
 using CongressWorkflow.Embedded;
 
-// Usage: dotnet run -c Release --project tests/CongressWorkflow.Benchmarks -- [append] [bulk] [rollups] [deadlines] [import] [server] [--scale 1.0] [--rate 50]
-// Uses ConnectionStrings__Postgres when set, otherwise a temporary embedded cluster.
+// Usage: dotnet run -c Release --project tests/CongressWorkflow.Benchmarks -- [append] [bulk] [rollups] [deadlines] [import] [server]
+//        [--scale 1.0] [--rate 50] [--seconds 60]
+// Uses ConnectionStrings__Postgres when set, otherwise a temporary embedded cluster. --rate and --seconds are the server
+// suite's steady load: requests a second, and how long it is measured (after a warm-up of up to ten seconds).
 var suites = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal) && !double.TryParse(a, System.Globalization.CultureInfo.InvariantCulture, out _)).ToList();
-var scaleIndex = Array.IndexOf(args, "--scale");
-var scale = scaleIndex >= 0 ? double.Parse(args[scaleIndex + 1], System.Globalization.CultureInfo.InvariantCulture) : 1.0;
-var rateIndex = Array.IndexOf(args, "--rate");
-var rate = rateIndex >= 0 ? int.Parse(args[rateIndex + 1], System.Globalization.CultureInfo.InvariantCulture) : 50;
+double Option(string name, double fallback) =>
+    Array.IndexOf(args, name) is var i and >= 0 ? double.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture) : fallback;
+var scale = Option("--scale", 1.0);
+var rate = (int)Option("--rate", 50);
+var seconds = Option("--seconds", 60);
+if (!(scale > 0 && rate > 0 && seconds > 0))
+{
+    Console.Error.WriteLine("--scale, --rate and --seconds take numbers above zero");
+    return 2;
+}
 if (suites.Count == 0)
 {
     suites.Add("append");
@@ -41,7 +49,7 @@ foreach (var suite in suites)
             await ImportBenchmark.RunAsync(connectionString, scale);
             break;
         case "server":
-            await ServerBenchmark.RunAsync(connectionString, scale, rate);
+            await ServerBenchmark.RunAsync(connectionString, scale, rate, TimeSpan.FromSeconds(seconds));
             break;
         default:
             Console.Error.WriteLine($"unknown suite '{suite}': use append, bulk, rollups, deadlines, import or server");

@@ -24,8 +24,17 @@ public static class ServerBenchmark
 {
     private const string Campaign = "xiii";
 
-    public static async Task RunAsync(string connectionString, double scale, int rate)
+    public static async Task RunAsync(string connectionString, double scale, int rate, TimeSpan measured)
     {
+        var load = new SteadyLoad(rate, measured < TimeSpan.FromSeconds(10) ? measured : TimeSpan.FromSeconds(10), measured);
+        var tree = RollupBenchmark.Tree(scale);
+        var branches = tree.Where(u => u.Level == OrganizationLevel.Branch).Select(u => u.Id).ToList();
+        if (branches.Count < load.Requests)
+        {
+            throw new ArgumentException($"the steady load plans {load.Requests:N0} branches, one a request, and the tree at scale {scale} has {branches.Count:N0}: " +
+                                        "raise --scale or lower --rate or --seconds");
+        }
+
         var folder = Path.Combine(Path.GetTempPath(), $"cw-bench-server-{Environment.ProcessId}");
         Directory.CreateDirectory(folder);
         var keyFile = Path.Combine(folder, "signing-key.pem");
@@ -43,7 +52,6 @@ public static class ServerBenchmark
         using var admin = Client(server.BaseAddress, tokens.Issue("bench", "tw", Roles.Admin));
         using var committee = Client(server.BaseAddress, tokens.Issue("bench", "tw", Roles.Committee));
 
-        var tree = RollupBenchmark.Tree(scale);
         var watch = Stopwatch.StartNew();
         using (var import = await admin.PostAsync("/api/organizations/import", new StringContent(Csv(tree), Encoding.UTF8, "text/csv")))
         {
@@ -68,12 +76,11 @@ public static class ServerBenchmark
         Console.WriteLine($"planned {upper.Count:N0} blocs and committees in {watch.Elapsed.TotalSeconds:N1} s ({upper.Count / watch.Elapsed.TotalSeconds:N0} commands/s, 4 clients)");
         await CaughtUpAsync(admin);
 
-        var branches = tree.Where(u => u.Level == OrganizationLevel.Branch).Select(u => u.Id).ToList();
         var next = -1;
         Console.WriteLine();
-        Console.WriteLine($"{"over HTTP, " + rate + " requests/s for 60 s",-44} {"p50 ms",8} {"p95 ms",8} {"p99 ms",8} {"max ms",8} {"errors",7}");
-        await SteadyAsync("GET /health/live (baseline)", rate, admin, http => http.GetAsync("/health/live"));
-        await SteadyAsync("POST …/congresses/{branch}/plan", rate, committee, http =>
+        Console.WriteLine($"{$"over HTTP, {rate} requests/s for {measured.TotalSeconds:N0} s",-44} {"p50 ms",8} {"p95 ms",8} {"p99 ms",8} {"max ms",8} {"errors",7}");
+        await SteadyAsync("GET /health/live (baseline)", load, admin, http => http.GetAsync("/health/live"));
+        await SteadyAsync("POST …/congresses/{branch}/plan", load, committee, http =>
             http.PostAsJsonAsync(PlanPath(branches[Interlocked.Increment(ref next)]), Plan(OrganizationLevel.Branch)));
         Console.WriteLine($"process RSS after the load (server and load generator in one process): {Process.GetCurrentProcess().WorkingSet64 / 1024 / 1024:N0} MB");
 
@@ -124,20 +131,30 @@ public static class ServerBenchmark
         _ => new { document = "01-KH/CB", issuedOn = "2020-01-05", plannedDate = "2020-03-15", window = new { start = "2020-01-10", end = "2020-04-30" } },
     };
 
-    /// <summary>Requests sent at a fixed rate for a minute (after ten seconds of warm-up), each timed from when it was due.</summary>
-    private static async Task SteadyAsync(string label, int rate, HttpClient http, Func<HttpClient, Task<HttpResponseMessage>> send)
+    /// <summary>Requests a second, sent for the warm-up and then measured for the rest.</summary>
+    private sealed record SteadyLoad(int Rate, TimeSpan WarmUp, TimeSpan Measured)
     {
-        var interval = TimeSpan.FromSeconds(1.0 / rate);
-        var warmUp = TimeSpan.FromSeconds(10);
-        var total = TimeSpan.FromSeconds(70);
+        public TimeSpan Total => WarmUp + Measured;
+
+        public int Requests => (int)Math.Ceiling(Total.TotalSeconds * Rate);
+    }
+
+    /// <summary>
+    /// Requests sent at a fixed rate, each timed from when it was due. A failed request fails the benchmark (after its
+    /// line is printed): figures of requests that were refused would measure nothing.
+    /// </summary>
+    private static async Task SteadyAsync(string label, SteadyLoad load, HttpClient http, Func<HttpClient, Task<HttpResponseMessage>> send)
+    {
+        var interval = TimeSpan.FromSeconds(1.0 / load.Rate);
         var latencies = new List<double>();
         var errors = 0;
+        string? firstError = null;
         var started = Stopwatch.GetTimestamp();
         var inFlight = new List<Task>();
         for (var i = 0; ; i++)
         {
             var due = interval * i;
-            if (due >= total)
+            if (due >= load.Total)
             {
                 break;
             }
@@ -148,16 +165,18 @@ public static class ServerBenchmark
                 await Task.Delay(wait);
             }
 
-            var measured = due >= warmUp;
+            var measured = due >= load.WarmUp;
             inFlight.Add(Task.Run(async () =>
             {
                 using var response = await send(http);
                 var latency = (Stopwatch.GetElapsedTime(started) - due).TotalMilliseconds;
+                var failure = response.IsSuccessStatusCode ? null : $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}";
                 lock (latencies)
                 {
-                    if (!response.IsSuccessStatusCode)
+                    if (failure is not null)
                     {
                         errors++;
+                        firstError ??= failure;
                     }
                     else if (measured)
                     {
@@ -171,6 +190,10 @@ public static class ServerBenchmark
         latencies.Sort();
         double At(double quantile) => latencies[Math.Min(latencies.Count - 1, (int)Math.Ceiling(latencies.Count * quantile) - 1)];
         Console.WriteLine($"{label,-44} {At(0.50),8:N1} {At(0.95),8:N1} {At(0.99),8:N1} {latencies[^1],8:N1} {errors,7}");
+        if (errors > 0)
+        {
+            throw new InvalidOperationException($"{label}: {errors:N0} request(s) failed, the first: {firstError}");
+        }
     }
 
     private static async Task CaughtUpAsync(HttpClient admin)
