@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace CongressWorkflow.Cli.Tests;
 
 /// <summary>
@@ -9,40 +7,9 @@ namespace CongressWorkflow.Cli.Tests;
 /// </summary>
 public sealed class the_benchmark_program
 {
-    private static readonly string Executable = Path.Combine(AppContext.BaseDirectory, "CongressWorkflow.Benchmarks.dll");
-
-    private static async Task<(int ExitCode, string Output, string Error)> RunAsync(params string[] args)
-    {
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(Executable);
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        // Its own embedded cluster, as on a reader's machine, whatever the environment names.
-        start.Environment.Remove("ConnectionStrings__Postgres");
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(8));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"the benchmark program ran for 8 minutes; its output so far:\n{await output}\n{await error}");
-        }
-
-        return (process.ExitCode, await output, await error);
-    }
+    // Its own embedded cluster, as on a reader's machine, whatever the environment names.
+    private static Task<(int ExitCode, string Output, string Error)> RunAsync(params string[] args) =>
+        DotnetProgram.RunAsync(DotnetProgram.StartInfo("CongressWorkflow.Benchmarks.dll", args, ["ConnectionStrings__Postgres"]), TimeSpan.FromMinutes(8));
 
     [Fact]
     public async Task runs_every_suite_to_the_end_at_a_small_scale()

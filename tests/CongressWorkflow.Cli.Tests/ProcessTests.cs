@@ -10,42 +10,11 @@ namespace CongressWorkflow.Cli.Tests;
 /// <summary>The command line as an operator runs it: its own process, its exit code, its stdout and stderr.</summary>
 public sealed class the_congress_process
 {
-    private static readonly string Executable = Path.Combine(AppContext.BaseDirectory, "congress.dll");
+    private static ProcessStartInfo StartInfo(IReadOnlyDictionary<string, string>? environment, params string[] args) =>
+        DotnetProgram.StartInfo("congress.dll", args, ["CONGRESS_TOKEN", "CONGRESS_SERVER", "ConnectionStrings__Postgres"], environment);
 
-    private static ProcessStartInfo StartInfo(IReadOnlyDictionary<string, string>? environment, params string[] args)
-    {
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(Executable);
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        start.Environment.Remove("CONGRESS_TOKEN");
-        start.Environment.Remove("CONGRESS_SERVER");
-        start.Environment.Remove("ConnectionStrings__Postgres");
-        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
-        {
-            start.Environment[key] = value;
-        }
-
-        return start;
-    }
-
-    private static async Task<(int ExitCode, string Output, string Error)> RunAsync(IReadOnlyDictionary<string, string>? environment, params string[] args)
-    {
-        using var process = Process.Start(StartInfo(environment, args))!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await output, await error);
-    }
+    private static Task<(int ExitCode, string Output, string Error)> RunAsync(IReadOnlyDictionary<string, string>? environment, params string[] args) =>
+        DotnetProgram.RunAsync(StartInfo(environment, args), TimeSpan.FromMinutes(2));
 
     /// <summary>A token with a line break (a pasted one, or an error message captured as one) is bad input, said before any request.</summary>
     [Theory]
