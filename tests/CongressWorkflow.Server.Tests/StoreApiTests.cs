@@ -77,6 +77,25 @@ public sealed class the_store_api(ServerFixture fixture) : IClassFixture<ServerF
         Assert.False(string.IsNullOrWhiteSpace(problem.GetProperty("detail").GetString()));
     }
 
+    /// <summary>An auditor's copy of a checkpoint with parts missing is bad input, not a verification that fails inside (it was a 500).</summary>
+    [Theory]
+    [InlineData("{}", "checkpoint is required")]
+    [InlineData("""{"checkpoint": {"takenAt": "2020-01-01T00:00:00Z", "headPosition": 1, "root": "x"}, "algorithm": "ES256", "publicKey": "k", "signature": "s"}""",
+        "checkpoint.streams is required")]
+    [InlineData("""{"checkpoint": {"takenAt": "2020-01-01T00:00:00Z", "headPosition": 1, "streams": [null], "root": "x"}, "algorithm": "ES256", "publicKey": "k", "signature": "s"}""",
+        "checkpoint.streams[0] is required")]
+    [InlineData("""{"checkpoint": {"takenAt": "2020-01-01T00:00:00Z", "headPosition": 1, "streams": [], "root": "x"}, "algorithm": "ES256", "signature": "s"}""",
+        "publicKey is required")]
+    public async Task a_posted_checkpoint_with_a_part_missing_is_refused_as_a_missing_field(string body, string detail)
+    {
+        var response = await fixture.Http.PostAsync("/api/store/verify", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("missing-field", problem.GetProperty("code").GetString());
+        Assert.Equal(detail, problem.GetProperty("detail").GetString());
+    }
+
     [Fact]
     public async Task verify_reports_a_tampered_event_with_its_position()
     {
