@@ -65,6 +65,9 @@ public sealed class ProblemMapping(IProblemDetailsService problems, ILogger<Prob
             (StatusCodes.Status500InternalServerError, RequestErrorCodes.UnreadableEvent) => exception.Message,
             (StatusCodes.Status500InternalServerError, _) => null,
             (StatusCodes.Status503ServiceUnavailable, _) => "PostgreSQL is unreachable or restarting; try again shortly",
+            // Where the body went wrong, not only that it did ("Failed to read parameter … as JSON" named no field).
+            (_, RequestErrorCodes.MalformedRequest) when exception.InnerException is System.Text.Json.JsonException { Path: { } path } =>
+                $"{exception.Message} The JSON does not fit at {path}: a field this request does not have, a field given twice, or a value of the wrong kind.",
             _ => exception.Message,
         });
         if (exception is ConcurrencyException conflict)
