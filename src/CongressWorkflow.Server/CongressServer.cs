@@ -115,13 +115,21 @@ public sealed class CongressServer : IAsyncDisposable
             builder.Services.AddHostedService<ProjectionHost>();
             // Problems written by the framework itself (an unknown route, a wrong method) carry a stable code too.
             builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
+            {
                 context.ProblemDetails.Extensions.TryAdd("code", context.ProblemDetails.Status switch
                 {
                     StatusCodes.Status404NotFound => RequestErrorCodes.NotFound,
                     StatusCodes.Status405MethodNotAllowed => "method-not-allowed",
                     StatusCodes.Status415UnsupportedMediaType => "unsupported-media-type",
+                    // A JSON body over Limits:MaxBodyBytes is refused by the binding itself, never reaching ProblemMapping.
+                    StatusCodes.Status413PayloadTooLarge => RequestErrorCodes.BodyTooLarge,
                     var status => $"http-{status}",
-                }));
+                });
+                if (context.ProblemDetails.Status == StatusCodes.Status413PayloadTooLarge)
+                {
+                    context.ProblemDetails.Detail ??= "the body is larger than this endpoint takes (Limits:MaxBodyBytes, or Limits:MaxImportBytes for an import)";
+                }
+            });
             builder.Services.AddCongressAccess(builder.Configuration, database.DataFolder);
             builder.Services.AddCongressHealth();
             builder.Services.AddCongressOpenApi();

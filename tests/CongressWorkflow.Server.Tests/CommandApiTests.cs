@@ -212,6 +212,9 @@ public sealed class the_command_api(ServerFixture fixture) : IClassFixture<Serve
                 HttpStatusCode.UnprocessableEntity, "organization-invalid-contact", "not an email address"),
             (put("/api/organizations/so-ct/contacts", new { contacts = new[] { new { role = "chairman", email = "a@b.example" } } }, "so-ct"),
                 HttpStatusCode.UnprocessableEntity, "organization-invalid-contact", "role"),
+            // Over Limits:MaxBodyBytes (1 MB): the documented code, as for an import over its own limit (it was "http-413").
+            (put("/api/organizations/so-ct/contacts", new { contacts = Enumerable.Range(0, 25_000).Select(i => new { role = "secretariat", email = $"a{i}@b.example" }) }, "so-ct"),
+                HttpStatusCode.RequestEntityTooLarge, "body-too-large", ""),
             (Post("/api/subscriptions", new { channel = "webhook", rootOrganizationId = "so-ct", url = "ftp://receiver.example" }, "tu"),
                 HttpStatusCode.UnprocessableEntity, "subscription-invalid-url", "http"),
             (Post("/api/subscriptions", new { channel = "email", rootOrganizationId = "khong-co" }, "tu"), HttpStatusCode.UnprocessableEntity, "subscription-unknown-root", ""),
