@@ -40,6 +40,20 @@ public sealed class the_monitoring_api(DemoServerFixture fixture) : IClassFixtur
         Assert.Equal(12, timeline[^1].GetProperty("completed").GetInt32());
     }
 
+    /// <summary>Before anything was recorded of it, a congress is not planned, and still the congress asked for (its ids were blank).</summary>
+    [Fact]
+    public async Task a_congress_known_at_a_moment_before_its_first_event_is_not_planned_with_its_own_ids()
+    {
+        var congress = await fixture.Http.GetFromJsonAsync<JsonElement>(
+            $"/api/campaigns/{DemoCampaign.CampaignId}/congresses/{DemoCampaign.ThaiBinh}?knownAt=2019-01-01T00:00:00Z");
+
+        Assert.Equal(0, congress.GetProperty("version").GetInt64());
+        var state = congress.GetProperty("state");
+        Assert.Equal("not-planned", state.GetProperty("stage").GetString());
+        Assert.Equal(DemoCampaign.CampaignId, state.GetProperty("campaignId").GetString());
+        Assert.Equal(DemoCampaign.ThaiBinh, state.GetProperty("organizationId").GetString());
+    }
+
     [Fact]
     public async Task the_deadlines_board_and_the_ledger_answer_as_recorded_by_a_moment()
     {

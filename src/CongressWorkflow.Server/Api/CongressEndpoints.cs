@@ -61,7 +61,9 @@ public static class CongressEndpoints
         {
             var id = Congress.StreamId(campaignId, organizationId);
             var (day, moment) = (asOf is null ? (DateOnly?)null : Day(asOf, time), Moment(knownAt, "knownAt"));
-            var (state, version) = day is null && moment is null ? await service.LoadAsync(id, ct) : await service.LoadAsOfAsync(id, day, moment, ct);
+            var (loaded, version) = day is null && moment is null ? await service.LoadAsync(id, ct) : await service.LoadAsOfAsync(id, day, moment, ct);
+            // Before its first event a congress is the aggregate's blank state: still the one asked for, not one of blank ids.
+            var state = version == 0 ? loaded with { CongressId = id, CampaignId = campaignId, OrganizationId = organizationId } : loaded;
             if (state.Stage == CongressStage.NotPlanned && version == 0 && day is null && moment is null)
             {
                 throw NotFound($"no congress of '{organizationId}' in campaign '{campaignId}' has been planned");
