@@ -10,5 +10,8 @@ if (args is ["export-event-schemas", var folder])
 }
 
 await using var server = await CongressServer.CreateAsync(args);
-await server.App.RunAsync();
+// Not App.RunAsync: it disposes the host when it ends, before CongressServer.DisposeAsync can flush the telemetry,
+// stop the host and then the embedded cluster, in that order.
+await server.App.StartAsync();
+await server.App.WaitForShutdownAsync();
 return 0;

@@ -302,42 +302,41 @@ public sealed class hosting_the_server
         }
     }
 
+    /// <summary>
+    /// SIGTERM (systemd's stop, Ctrl+C in ops/run) stops the program cleanly: its telemetry flushed, then the host, then
+    /// its cluster. It used to run the host to its end, which disposed the host itself, so the flush after it met a
+    /// disposed container: the program died of that exception with its cluster left running.
+    /// </summary>
+    [Fact]
+    public async Task sigterm_stops_the_server_program_and_its_cluster_with_exit_code_zero()
+    {
+        var folder = TestCluster.NewClusterFolder("sigterm");
+        var pidFile = Path.Combine(folder, "pgdata", "postmaster.pid");
+        var log = new System.Text.StringBuilder();
+        using var server = await StartServerProcessAsync(folder, log);
+        Assert.True(File.Exists(pidFile));
+
+        System.Diagnostics.Process.Start("kill", ["-TERM", server.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+        using (var stopping = new CancellationTokenSource(TimeSpan.FromMinutes(1)))
+        {
+            await server.WaitForExitAsync(stopping.Token);
+        }
+
+        Assert.True(server.ExitCode == 0, $"exit code {server.ExitCode}:\n{log}");
+        Assert.DoesNotContain("Unhandled exception", log.ToString(), StringComparison.Ordinal);
+        // Stopped by the program itself, not later by its watchdog (which polls once a second once the program is gone).
+        Assert.False(File.Exists(pidFile), "the program stops its cluster before it exits");
+    }
+
     [Fact]
     public async Task a_cluster_orphaned_by_a_killed_server_and_watchdog_is_taken_over_and_stopped_by_the_next_one()
     {
         var folder = TestCluster.NewClusterFolder("orphan");
         var pidFile = Path.Combine(folder, "pgdata", "postmaster.pid");
-        var port = Loopback.FreePort();
-        var start = new System.Diagnostics.ProcessStartInfo("dotnet")
-        {
-            UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = AppContext.BaseDirectory,
-        };
-        foreach (var argument in new[]
-        {
-            Path.Combine(AppContext.BaseDirectory, "CongressWorkflow.Server.dll"), "--ConnectionStrings:Postgres=", $"--Postgres:DataDirectory={folder}",
-            $"--Urls=http://127.0.0.1:{port}", "--Demo:Load=false", "--Hangfire:Server=false", "--Notifications:Deliver=false", "--Projections:Run=false",
-            $"--Auth:SigningKeyFile={TestAuth.KeyFile}",
-        })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
         try
         {
-            using (var first = System.Diagnostics.Process.Start(start)!)
+            using (var first = await StartServerProcessAsync(folder, new System.Text.StringBuilder()))
             {
-                first.OutputDataReceived += (_, _) => { };
-                first.ErrorDataReceived += (_, _) => { };
-                first.BeginOutputReadLine();
-                first.BeginErrorReadLine();
-                using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-                var deadline = DateTime.UtcNow.AddMinutes(2);
-                while (!await AnswersAsync(http))
-                {
-                    Assert.True(DateTime.UtcNow < deadline, "the first server did not come up");
-                    await Task.Delay(200);
-                }
-
                 // The server and its watchdog (a child process) die together; PostgreSQL, daemonised by pg_ctl, lives on.
                 Assert.Single(WatchdogsOf(Path.GetDirectoryName(pidFile)!));
                 first.Kill(entireProcessTree: true);
@@ -383,6 +382,43 @@ public sealed class hosting_the_server
 
             Directory.Delete(folder, recursive: true);
         }
+    }
+
+    /// <summary>
+    /// The server program as ops/run starts it (its own process, an embedded cluster in the folder, no demo), once it
+    /// answers; what it writes goes to <paramref name="log"/>.
+    /// </summary>
+    private static async Task<System.Diagnostics.Process> StartServerProcessAsync(string folder, System.Text.StringBuilder log)
+    {
+        var port = Loopback.FreePort();
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet")
+        {
+            UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = AppContext.BaseDirectory,
+        };
+        foreach (var argument in new[]
+        {
+            Path.Combine(AppContext.BaseDirectory, "CongressWorkflow.Server.dll"), "--ConnectionStrings:Postgres=", $"--Postgres:DataDirectory={folder}",
+            $"--Urls=http://127.0.0.1:{port}", "--Demo:Load=false", "--Hangfire:Server=false", "--Notifications:Deliver=false", "--Projections:Run=false",
+            $"--Auth:SigningKeyFile={TestAuth.KeyFile}",
+        })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        var server = System.Diagnostics.Process.Start(start)!;
+        server.OutputDataReceived += (_, line) => { lock (log) { log.AppendLine(line.Data); } };
+        server.ErrorDataReceived += (_, line) => { lock (log) { log.AppendLine(line.Data); } };
+        server.BeginOutputReadLine();
+        server.BeginErrorReadLine();
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (!await AnswersAsync(http))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the server did not come up:\n{log}");
+            await Task.Delay(200);
+        }
+
+        return server;
     }
 
     /// <summary>The processes whose command line stops the cluster in that folder when their owner is gone (the embedded runner's watchdog).</summary>
