@@ -1,3 +1,5 @@
+using CongressWorkflow.Testing;
+
 namespace CongressWorkflow.Cli.Tests;
 
 /// <summary>

@@ -391,25 +391,11 @@ public sealed class hosting_the_server
     private static async Task<System.Diagnostics.Process> StartServerProcessAsync(string folder, System.Text.StringBuilder log)
     {
         var port = Loopback.FreePort();
-        var start = new System.Diagnostics.ProcessStartInfo("dotnet")
-        {
-            UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = AppContext.BaseDirectory,
-        };
-        foreach (var argument in new[]
-        {
-            Path.Combine(AppContext.BaseDirectory, "CongressWorkflow.Server.dll"), "--ConnectionStrings:Postgres=", $"--Postgres:DataDirectory={folder}",
-            $"--Urls=http://127.0.0.1:{port}", "--Demo:Load=false", "--Hangfire:Server=false", "--Notifications:Deliver=false", "--Projections:Run=false",
-            $"--Auth:SigningKeyFile={TestAuth.KeyFile}",
-        })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        var server = System.Diagnostics.Process.Start(start)!;
-        server.OutputDataReceived += (_, line) => { lock (log) { log.AppendLine(line.Data); } };
-        server.ErrorDataReceived += (_, line) => { lock (log) { log.AppendLine(line.Data); } };
-        server.BeginOutputReadLine();
-        server.BeginErrorReadLine();
+        var server = DotnetProgram.Start(DotnetProgram.StartInfo("CongressWorkflow.Server.dll",
+        [
+            "--ConnectionStrings:Postgres=", $"--Postgres:DataDirectory={folder}", $"--Urls=http://127.0.0.1:{port}", "--Demo:Load=false",
+            "--Hangfire:Server=false", "--Notifications:Deliver=false", "--Projections:Run=false", $"--Auth:SigningKeyFile={TestAuth.KeyFile}",
+        ], removed: []), log);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
         var deadline = DateTime.UtcNow.AddMinutes(2);
         while (!await AnswersAsync(http))

@@ -372,27 +372,10 @@ public sealed class delivering_notifications(ChannelsFixture channels) : IClassF
         Assert.Single((await again.GetFromJsonAsync<JsonElement>("/api/organizations/dang-bo-khoi/inbox")).GetProperty("items").EnumerateArray());
     }
 
-    private System.Diagnostics.Process StartServerProcess(int port)
-    {
-        var start = new System.Diagnostics.ProcessStartInfo("dotnet")
-        {
-            UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = AppContext.BaseDirectory,
-        };
-        foreach (var argument in new[]
-        {
-            Path.Combine(AppContext.BaseDirectory, "CongressWorkflow.Server.dll"), $"--ConnectionStrings:Postgres={_database}",
-            $"--Urls=http://127.0.0.1:{port}", "--Demo:Load=false", "--Notifications:Deliver=false", "--Deadlines:SweepCron=0 0 31 2 *",
-            "--NodeId=recorder", $"--Auth:SigningKeyFile={TestAuth.KeyFile}", $"--Postgres:DataDirectory={TestCluster.NewClusterFolder("server-files")}",
-        })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        var process = System.Diagnostics.Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
+    private System.Diagnostics.Process StartServerProcess(int port) => DotnetProgram.Start(DotnetProgram.StartInfo("CongressWorkflow.Server.dll",
+    [
+        $"--ConnectionStrings:Postgres={_database}", $"--Urls=http://127.0.0.1:{port}", "--Demo:Load=false", "--Notifications:Deliver=false",
+        "--Deadlines:SweepCron=0 0 31 2 *", "--NodeId=recorder", $"--Auth:SigningKeyFile={TestAuth.KeyFile}",
+        $"--Postgres:DataDirectory={TestCluster.NewClusterFolder("server-files")}",
+    ], removed: []));
 }

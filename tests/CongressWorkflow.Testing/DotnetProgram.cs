@@ -1,13 +1,15 @@
 using System.Diagnostics;
+using System.Text;
 
-namespace CongressWorkflow.Cli.Tests;
+namespace CongressWorkflow.Testing;
 
 /// <summary>One of the repository's programs (a dll in the test's output) run as its own process, as a reader runs it.</summary>
-internal static class DotnetProgram
+public static class DotnetProgram
 {
     /// <summary>
-    /// <c>dotnet DLL ARGS</c> with its output and errors redirected; the variables in <paramref name="removed"/> taken out
-    /// of its environment (so the caller's own do not leak in), then <paramref name="environment"/> set.
+    /// <c>dotnet DLL ARGS</c> in the test's output folder (its content root), with its output and errors redirected; the
+    /// variables in <paramref name="removed"/> taken out of its environment (so the caller's own do not leak in), then
+    /// <paramref name="environment"/> set.
     /// </summary>
     public static ProcessStartInfo StartInfo(string dll, IEnumerable<string> args, IEnumerable<string> removed, IReadOnlyDictionary<string, string>? environment = null)
     {
@@ -16,6 +18,7 @@ internal static class DotnetProgram
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
+            WorkingDirectory = AppContext.BaseDirectory,
         };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, dll));
         foreach (var arg in args)
@@ -34,6 +37,33 @@ internal static class DotnetProgram
         }
 
         return start;
+    }
+
+    /// <summary>
+    /// Starts it to run beside the test (a server), every line it writes, output or error, read as it comes (so it never
+    /// blocks on a full pipe) and appended to <paramref name="log"/> when one is given.
+    /// </summary>
+    public static Process Start(ProcessStartInfo start, StringBuilder? log = null)
+    {
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, line) => Append(log, line.Data);
+        process.ErrorDataReceived += (_, line) => Append(log, line.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private static void Append(StringBuilder? log, string? line)
+    {
+        if (log is null)
+        {
+            return;
+        }
+
+        lock (log)
+        {
+            log.AppendLine(line);
+        }
     }
 
     /// <summary>Runs it to its end, or kills it (with its children) after <paramref name="timeout"/>: its exit code, output and errors.</summary>
