@@ -1,5 +1,6 @@
 using CongressWorkflow.Domain.Congresses;
 using CongressWorkflow.Engine.Commands;
+using CongressWorkflow.Engine.Congresses;
 using CongressWorkflow.EventStore;
 using CongressWorkflow.Testing;
 using static CongressWorkflow.Engine.Tests.Subtree;
@@ -215,6 +216,30 @@ public sealed class running_a_three_level_subtree_through_the_store(EngineDataba
 
         Assert.Equal(D(2020, 5, 20), await db.ScalarAsync<DateOnly>(
             "SELECT due_on FROM congress.deadlines WHERE congress_id = $1 AND milestone = 'congress-held' AND effective_until IS NULL", CongressOf(Centre)));
+    }
+
+    [Fact]
+    public async Task a_congress_held_before_its_superior_narrowed_the_window_is_a_conflict_with_its_nearest_planned_superior_only()
+    {
+        // Branch 1 meets on 20/02 inside the Centre's window for branches (16/01–03/05); on 25/02 the Centre narrows it to
+        // 01/03–03/05. Branch 2, not yet held, follows; branch 1, held, keeps its window and no longer fits the Centre's. It
+        // still fits the Ministry's (01/01–30/06), so only the nearest planned superior tells.
+        MoveClockTo(db, D(2020, 1, 20));
+        await PrepareAndSubmitAsync(db, Branch1);
+        await Approve(db, Branch1, Centre, "15-QĐ/ĐU");
+        MoveClockTo(db, D(2020, 2, 20));
+        await db.Congresses.HandleAsync(Convene(db, Branch1, D(2020, 2, 20)));
+        MoveClockTo(db, D(2020, 2, 25));
+        await db.Congresses.HandleAsync(new AmendPlan(CongressOf(Centre), Doc("12-KH/ĐU"), D(2020, 2, 25), D(2020, 5, 28), new(D(2020, 4, 1), D(2020, 6, 30)),
+            new(D(2020, 3, 1), D(2020, 5, 3)), [], null, db.As(Centre)));
+
+        var conflict = Assert.Single(await db.Congresses.FindWindowConflictsAsync(Campaign, Bloc));
+        Assert.Equal(new WindowConflict(Branch1, new(D(2020, 1, 16), D(2020, 5, 3)), Centre, new(D(2020, 3, 1), D(2020, 5, 3))), conflict);
+        Assert.Equal(conflict, Assert.Single(await db.Congresses.FindWindowConflictsAsync(Campaign, Centre)));
+        // Asked for the branch's own subtree, its superior is outside it: nothing to compare with.
+        Assert.Empty(await db.Congresses.FindWindowConflictsAsync(Campaign, Branch1));
+        var (branch2, _) = await db.Congresses.LoadAsync(CongressOf(Branch2));
+        Assert.Equal(new Domain.Common.DateWindow(D(2020, 3, 1), D(2020, 5, 3)), branch2.Plans[^1].Window);
     }
 
     [Fact]

@@ -73,7 +73,7 @@ public sealed class CongressService(CommandPipeline pipeline)
             ProjectStatusAsync, correlationId: correlationId, cancellationToken: cancellationToken,
             afterAppend: Replans(commands)
                 ? (session, state, metadata) => PlanCascade.ChangeOf(state) is { } change
-                    ? CascadeAsync(session, state, change, first.Context, metadata, followersRead: null, cancellationToken)
+                    ? CascadeAsync(session, [new Cascade(state, change, first.Context, metadata)], cancellationToken)
                     : Task.CompletedTask
                 : null);
     }
@@ -97,18 +97,10 @@ public sealed class CongressService(CommandPipeline pipeline)
             (states, session) => DecideAllAsync(sequences, states, session, cancellationToken),
             (connection, transaction, writes) => ProjectStatusesAsync(connection, transaction,
                 [.. writes.Select(w => (w.StateAfter, w.VersionAfter, w.Events))], writes[0].Context.Today, writes[0].Context.Now),
-            afterAppend: async (session, writes) =>
-            {
-                var cascades = writes.Where(w => replanning.Contains(w.StreamId))
-                    .Select(w => (Write: w, Change: PlanCascade.ChangeOf(w.StateAfter))).Where(c => c.Change is not null).ToList();
-                // Who follows each superior is read for all of them at once: a cascade changes its followers' plans, never who follows whom.
-                var followers = await FollowersAsync(session, [.. cascades.Select(c => (c.Write.StateAfter.CampaignId, c.Write.StateAfter.OrganizationId))],
-                    cancellationToken);
-                foreach (var ((write, change), i) in cascades.Select((c, i) => (c, i)))
-                {
-                    await CascadeAsync(session, write.StateAfter, change!, write.Context, write.Metadata, followers[i], cancellationToken);
-                }
-            },
+            afterAppend: (session, writes) => CascadeAsync(session,
+                [.. writes.Where(w => replanning.Contains(w.StreamId) && PlanCascade.ChangeOf(w.StateAfter) is not null)
+                    .Select(w => new Cascade(w.StateAfter, PlanCascade.ChangeOf(w.StateAfter)!, w.Context, w.Metadata))],
+                cancellationToken),
             cancellationToken: cancellationToken);
     }
 
@@ -170,31 +162,34 @@ public sealed class CongressService(CommandPipeline pipeline)
     private static string StreamOf(CongressCommand command) =>
         command is IssuePlan issue ? Congress.StreamId(issue.CampaignId, issue.OrganizationId) : command.CongressId;
 
-    /// <summary>
-    /// In the superior's transaction, after its own append: every congress not yet held whose nearest planned superior
-    /// this is derives its plan again (<see cref="PlanCascade"/>), recorded in its own stream; where that moves its own
-    /// window for subordinates, the cascade goes on below. The followers are read here unless the caller read them
-    /// (a batch reads those of all its superiors at once).
-    /// </summary>
-    private async Task CascadeAsync(
-        CommandSession session, Congress superior, SubordinateWindowChange change, CommandContext context, EventMetadata metadata,
-        string[]? followersRead, CancellationToken cancellationToken)
-    {
-        var ids = followersRead ?? (await FollowersAsync(session, [(superior.CampaignId, superior.OrganizationId)], cancellationToken))[0];
-        if (ids.Length == 0)
-        {
-            return;
-        }
+    /// <summary>A superior whose newest plan moved the window it sets for its subordinates, and who did it.</summary>
+    private sealed record Cascade(Congress Superior, SubordinateWindowChange Change, CommandContext Context, EventMetadata Metadata);
 
-        var followers = await FollowUpAsync(pipeline.Store, session,
-            "SELECT congress_id FROM congress.congresses WHERE congress_id = ANY($1) ORDER BY congress_id FOR UPDATE", [ids],
-            id => new FollowSuperiorPlan(id, change, context), context, metadata, cancellationToken);
-        foreach (var follower in followers)
+    /// <summary>A congress that follows a change made elsewhere: the command it is decided on, recorded with the metadata of the change.</summary>
+    private sealed record FollowUp(CongressCommand Command, EventMetadata Metadata);
+
+    /// <summary>
+    /// In the superiors' transaction, after their own appends: every congress not yet held whose nearest planned superior
+    /// is one of them derives its plan again (<see cref="PlanCascade"/>), recorded in its own stream; where that moves its
+    /// own window for subordinates, the cascade goes on below. A level of the tree at a time, for all the superiors of the
+    /// level together: one read of who follows them, one write of all their followers. (Follower by follower, a Central
+    /// amendment that moved 28,000 plans of a 100,000-unit campaign took 53 s.) A congress follows one superior per
+    /// level: the followers of a superior stop at the units that set a window of their own, which are the next level's
+    /// superiors.
+    /// </summary>
+    private async Task CascadeAsync(CommandSession session, IReadOnlyList<Cascade> level, CancellationToken cancellationToken)
+    {
+        while (level.Count > 0)
         {
-            if (PlanCascade.ChangeOf(follower) is { } further)
-            {
-                await CascadeAsync(session, follower, further, context, metadata, followersRead: null, cancellationToken);
-            }
+            var followers = await FollowersAsync(session, [.. level.Select(c => (c.Superior.CampaignId, c.Superior.OrganizationId))], cancellationToken);
+            var followUps = level.SelectMany((cascade, i) => followers[i].Select(id =>
+                    (Id: id, FollowUp: new FollowUp(new FollowSuperiorPlan(id, cascade.Change, cascade.Context), cascade.Metadata))))
+                .ToDictionary(f => f.Id, f => f.FollowUp, StringComparer.Ordinal);
+            var changed = await FollowUpAsync(pipeline.Store, session,
+                "SELECT congress_id FROM congress.congresses WHERE congress_id = ANY($1) ORDER BY congress_id FOR UPDATE", [followUps.Keys.ToArray()],
+                id => followUps[id], cancellationToken);
+            level = [.. changed.Where(c => PlanCascade.ChangeOf(c.State) is not null)
+                .Select(c => new Cascade(c.State, PlanCascade.ChangeOf(c.State)!, c.Cause.Command.Context, c.Cause.Metadata))];
         }
     }
 
@@ -249,16 +244,17 @@ public sealed class CongressService(CommandPipeline pipeline)
         PostgresEventStore store, CommandSession session, string organizationId, string newSuperiorId, CommandContext context, EventMetadata metadata,
         CancellationToken cancellationToken) =>
         FollowUpAsync(store, session, "SELECT congress_id FROM congress.congresses WHERE organization_id = $1 ORDER BY congress_id FOR UPDATE",
-            [organizationId], id => new FollowNewSuperior(id, newSuperiorId, context), context, metadata, cancellationToken);
+            [organizationId], id => new FollowUp(new FollowNewSuperior(id, newSuperiorId, context), metadata), cancellationToken);
 
     /// <summary>
     /// What a command sets off in other congresses, in its transaction after its own append: the congresses the query
     /// names, their rows locked first (so none changes between load and append), each decided on by the Decider and,
-    /// where that changed it, projected and appended. Returns the congresses that changed, as they are now.
+    /// those it changed, projected, appended and snapshotted together (the store's bulk path). Returns the congresses that
+    /// changed, as they are now, with what changed them.
     /// </summary>
-    private static async Task<IReadOnlyList<Congress>> FollowUpAsync(
-        PostgresEventStore store, CommandSession session, string lockingQuery, object?[] parameters, Func<string, CongressCommand> commandFor,
-        CommandContext context, EventMetadata metadata, CancellationToken cancellationToken)
+    private static async Task<IReadOnlyList<(Congress State, FollowUp Cause)>> FollowUpAsync(
+        PostgresEventStore store, CommandSession session, string lockingQuery, object?[] parameters, Func<string, FollowUp> followUpOf,
+        CancellationToken cancellationToken)
     {
         var congressIds = new List<string>();
         await using (var query = new NpgsqlCommand(lockingQuery, session.Connection, session.Transaction))
@@ -273,26 +269,31 @@ public sealed class CongressService(CommandPipeline pipeline)
 
         // Read in the transaction: a congress written earlier in it (by a batch) is seen as it now is.
         var loaded = await LoadAllAsync(store, session, congressIds, cancellationToken);
-        var changed = new List<Congress>();
-        var snapshots = new List<Snapshot<Congress>>();
+        var writes = new List<(string CongressId, FollowUp Cause, long VersionBefore, IReadOnlyList<object> Events, Congress After)>();
         foreach (var congressId in congressIds)
         {
             var (state, version) = loaded[congressId];
-            if (CongressDecider.Decide(commandFor(congressId), state) is not Decision.Accepted { Events.Count: > 0 } accepted)
+            var cause = followUpOf(congressId);
+            if (CongressDecider.Decide(cause.Command, state) is Decision.Accepted { Events.Count: > 0 } accepted)
             {
-                continue;
+                writes.Add((congressId, cause, version, accepted.Events, accepted.Events.Aggregate(state, Congress.Evolve)));
             }
-
-            var after = accepted.Events.Aggregate(state, Congress.Evolve);
-            await ProjectStatusAsync(session.Connection, session.Transaction, accepted.Events, after, version + accepted.Events.Count, context);
-            await store.AppendAsync(session.Connection, session.Transaction, congressId, Aggregate.StreamType, ExpectedVersion.Exactly(version),
-                [.. accepted.Events.Select(NewEvent.WithNewId)], metadata, cancellationToken: cancellationToken);
-            snapshots.Add(new Snapshot<Congress>(congressId, version + accepted.Events.Count, after));
-            changed.Add(after);
         }
 
-        await store.WriteSnapshotsAsync(session.Connection, session.Transaction, Aggregate.Snapshots!, snapshots, cancellationToken);
-        return changed;
+        if (writes.Count == 0)
+        {
+            return [];
+        }
+
+        var clock = writes[0].Cause.Command.Context;
+        await ProjectStatusesAsync(session.Connection, session.Transaction, [.. writes.Select(w => (w.After, w.VersionBefore + w.Events.Count, w.Events))],
+            clock.Today, clock.Now);
+        await store.AppendInBulkAsync(session.Connection, session.Transaction, writes.Select(w => new BulkStreamAppend(
+            new StreamAppend(w.CongressId, Aggregate.StreamType, ExpectedVersion.Exactly(w.VersionBefore), [.. w.Events.Select(NewEvent.WithNewId)],
+                Partition: Aggregate.PartitionOf!(w.After)), w.Cause.Metadata)), cancellationToken);
+        await store.WriteSnapshotsAsync(session.Connection, session.Transaction, Aggregate.Snapshots!,
+            [.. writes.Select(w => new Snapshot<Congress>(w.CongressId, w.VersionBefore + w.Events.Count, w.After))], cancellationToken);
+        return [.. writes.Select(w => (w.After, w.Cause))];
     }
 
     /// <summary>Congresses read in the command's transaction, each from its snapshot.</summary>
@@ -300,20 +301,29 @@ public sealed class CongressService(CommandPipeline pipeline)
         PostgresEventStore store, CommandSession session, IReadOnlyCollection<string> congressIds, CancellationToken cancellationToken) =>
         store.AggregateStreamsAsync(congressIds, Aggregate.Initial, Aggregate.Evolve, session.Connection, session.Transaction, cancellationToken, Aggregate.Snapshots);
 
-    /// <summary>Planned congresses in the organisation's subtree whose window falls outside their nearest planned superior's.</summary>
+    /// <summary>
+    /// Planned congresses in the organisation's subtree whose window falls outside their nearest planned superior's (one
+    /// in the subtree that sets a window for its subordinates). Each congress looks up its own few ancestors by their keys
+    /// (its path lists them); comparing every congress with every other in the subtree, as this did before, ran past the
+    /// 30-second statement timeout for a Central amendment of a 100,000-unit campaign, after the amendment had committed.
+    /// </summary>
     public async Task<IReadOnlyList<WindowConflict>> FindWindowConflictsAsync(string campaignId, string organizationId, CancellationToken cancellationToken = default)
     {
         await using var command = pipeline.DataSource.CreateCommand("""
-            WITH sub AS (
-                SELECT c.organization_id, c.window_start, c.window_end, c.subordinate_window_start, c.subordinate_window_end, o.path
+            WITH root AS (SELECT path FROM congress.organizations WHERE organization_id = $2),
+            sub AS (
+                SELECT c.organization_id, c.window_start, c.window_end, o.path
                 FROM congress.congresses c JOIN congress.organizations o USING (organization_id)
-                WHERE c.campaign_id = $1 AND o.path <@ (SELECT path FROM congress.organizations WHERE organization_id = $2))
+                WHERE c.campaign_id = $1 AND o.path <@ (SELECT path FROM root))
             SELECT s.organization_id, s.window_start, s.window_end, a.organization_id, a.subordinate_window_start, a.subordinate_window_end
             FROM sub s
             JOIN LATERAL (
-                SELECT p.* FROM sub p
-                WHERE p.path @> s.path AND p.path <> s.path AND p.subordinate_window_start IS NOT NULL
-                ORDER BY nlevel(p.path) DESC LIMIT 1) a ON true
+                SELECT p.organization_id, p.subordinate_window_start, p.subordinate_window_end
+                FROM unnest(string_to_array(ltree2text(subpath(s.path, 0, nlevel(s.path) - 1)), '.')::bigint[]) WITH ORDINALITY AS k(org_key, depth)
+                JOIN congress.organizations ancestor ON ancestor.org_key = k.org_key
+                JOIN congress.congresses p ON p.campaign_id = $1 AND p.organization_id = ancestor.organization_id
+                WHERE k.depth >= (SELECT nlevel(path) FROM root) AND p.subordinate_window_start IS NOT NULL
+                ORDER BY k.depth DESC LIMIT 1) a ON true
             WHERE s.window_start < a.subordinate_window_start OR s.window_end > a.subordinate_window_end
             ORDER BY s.organization_id
             """);
