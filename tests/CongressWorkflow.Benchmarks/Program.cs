@@ -1,7 +1,7 @@
 using CongressWorkflow.Benchmarks;
 using CongressWorkflow.Embedded;
 
-// Usage: dotnet run -c Release --project tests/CongressWorkflow.Benchmarks -- [append] [bulk] [rollups] [deadlines] [import] [server]
+// Usage: dotnet run -c Release --project tests/CongressWorkflow.Benchmarks -- [append] [bulk] [rollups] [deadlines] [import] [server] [cascade]
 //        [--scale 1.0] [--rate 50] [--seconds 60]
 // Uses ConnectionStrings__Postgres when set, otherwise a temporary embedded cluster. --rate and --seconds are the server
 // suite's steady load: requests a second, and how long it is measured (after a warm-up of up to ten seconds).
@@ -51,8 +51,11 @@ foreach (var suite in suites)
         case "server":
             await ServerBenchmark.RunAsync(connectionString, scale, rate, TimeSpan.FromSeconds(seconds));
             break;
+        case "cascade":
+            await CascadeBenchmark.RunAsync(connectionString, scale);
+            break;
         default:
-            Console.Error.WriteLine($"unknown suite '{suite}': use append, bulk, rollups, deadlines, import or server");
+            Console.Error.WriteLine($"unknown suite '{suite}': use append, bulk, rollups, deadlines, import, server or cascade");
             return 2;
     }
 }

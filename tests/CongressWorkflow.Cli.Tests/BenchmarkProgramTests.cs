@@ -16,7 +16,7 @@ public sealed class the_benchmark_program
     [Fact]
     public async Task runs_every_suite_to_the_end_at_a_small_scale()
     {
-        var (exitCode, output, error) = await RunAsync("append", "bulk", "rollups", "deadlines", "import", "server", "--scale", "0.01", "--seconds", "2");
+        var (exitCode, output, error) = await RunAsync("append", "bulk", "rollups", "deadlines", "import", "server", "cascade", "--scale", "0.01", "--seconds", "2");
 
         Assert.True(exitCode == 0, $"exit code {exitCode}\n{output}\n{error}");
         Assert.Contains("1 event per transaction, 1 client(s)", output, StringComparison.Ordinal);
@@ -27,6 +27,7 @@ public sealed class the_benchmark_program
         Assert.Contains("import/COPY", output, StringComparison.Ordinal);
         Assert.Contains("POST …/congresses/{branch}/plan", output, StringComparison.Ordinal);
         Assert.Contains("dashboard of a bloc", output, StringComparison.Ordinal);
+        Assert.Contains("cascade / batch, per plan", output, StringComparison.Ordinal);
         Assert.Contains("(PostgreSQL at ", output, StringComparison.Ordinal);
     }
 

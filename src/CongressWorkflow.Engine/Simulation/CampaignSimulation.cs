@@ -77,8 +77,7 @@ public sealed class CampaignSimulation
     public async Task RunAsync(IProgress<SimulationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         var reached = await StartOrResumeAsync(cancellationToken);
-        await ImportTreeAsync(progress, cancellationToken);
-        await PlanAsync(progress, cancellationToken);
+        await PrepareAsync(progress, cancellationToken);
         await LoadHeldAsync(cancellationToken);
 
         var days = SimulatedCampaign.LastDay.DayNumber - SimulatedCampaign.FirstDay.DayNumber + 1;
@@ -102,6 +101,16 @@ public sealed class CampaignSimulation
         }
 
         await FinishAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// The phases before the first day: the tree imported, the campaign started and every unit's plan issued (each
+    /// skipped where an earlier run did it). A campaign planned and not yet begun, for a benchmark of what comes next.
+    /// </summary>
+    public async Task PrepareAsync(IProgress<SimulationProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        await ImportTreeAsync(progress, cancellationToken);
+        await PlanAsync(progress, cancellationToken);
     }
 
     private enum ActionKind
