@@ -53,6 +53,46 @@ public sealed class hosting_the_server
     }
 
     [Fact]
+    public async Task a_statement_that_outlasts_the_command_timeout_is_a_503_that_says_so_not_an_unreachable_database()
+    {
+        // A statement held up past the connection string's command timeout (here by a lock the test keeps on the
+        // organisations): the database is there, the statement was too slow. A Central amendment's conflicts read did
+        // this at 100,000 organisations and was reported as "PostgreSQL is unreachable".
+        var connectionString = await TestCluster.CreateDatabaseAsync("statement-timeout");
+        await using var server = await CongressServer.CreateAsync([], new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Postgres"] = connectionString + ";Command Timeout=1",
+            ["Urls"] = "http://127.0.0.1:0",
+            ["Demo:Load"] = "false",
+            ["Auth:SigningKeyFile"] = TestAuth.KeyFile,
+            ["Postgres:DataDirectory"] = TestCluster.NewClusterFolder("statement-timeout-files"),
+        });
+        await server.App.StartAsync();
+        using var http = TestAuth.Client(server.BaseAddress, "admin", "trung-uong");
+        (await http.PostAsJsonAsync("/api/organizations", new { id = "trung-uong", name = "Trung ương", level = "central" })).EnsureSuccessStatusCode();
+
+        HttpResponseMessage slow;
+        await using (var holder = new Npgsql.NpgsqlConnection(connectionString))
+        {
+            await holder.OpenAsync();
+            await using var transaction = await holder.BeginTransactionAsync();
+            await using (var lockTable = new Npgsql.NpgsqlCommand("LOCK TABLE congress.organizations IN ACCESS EXCLUSIVE MODE", holder, transaction))
+            {
+                await lockTable.ExecuteNonQueryAsync();
+            }
+
+            slow = await http.GetAsync("/api/organizations/trung-uong");
+        }
+
+        var problem = await slow.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, slow.StatusCode);
+        Assert.Equal("database-timeout", problem.GetProperty("code").GetString());
+        Assert.Contains("command timeout", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal("5", slow.Headers.RetryAfter?.ToString());
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/api/organizations/trung-uong")).StatusCode);
+    }
+
+    [Fact]
     public async Task while_postgres_is_down_every_endpoint_answers_503_with_retry_after_and_it_recovers_by_itself()
     {
         var folder = TestCluster.NewClusterFolder("outage");

@@ -13,6 +13,7 @@ public static class RequestErrorCodes
     public const string NotFound = "not-found";
     public const string BodyTooLarge = "body-too-large";
     public const string DatabaseUnavailable = "database-unavailable";
+    public const string DatabaseTimeout = "database-timeout";
     public const string UnreadableEvent = "unreadable-event";
     public const string NoCheckpoint = "no-checkpoint";
     public const string NotUtf8 = "not-utf8";
@@ -46,6 +47,7 @@ public sealed class ProblemMapping(IProblemDetailsService problems, ILogger<Prob
             BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } =>
                 (StatusCodes.Status413PayloadTooLarge, RequestErrorCodes.BodyTooLarge, "The request body is too large"),
             BadHttpRequestException => (StatusCodes.Status400BadRequest, RequestErrorCodes.MalformedRequest, "The request is malformed"),
+            _ when IsStatementTimeout(exception) => (StatusCodes.Status503ServiceUnavailable, RequestErrorCodes.DatabaseTimeout, "The database did not answer in time"),
             _ when IsDatabaseUnavailable(exception) => (StatusCodes.Status503ServiceUnavailable, RequestErrorCodes.DatabaseUnavailable, "The database cannot be reached"),
             _ => (StatusCodes.Status500InternalServerError, "internal-error", "An unexpected error occurred"),
         };
@@ -64,6 +66,10 @@ public sealed class ProblemMapping(IProblemDetailsService problems, ILogger<Prob
         {
             (StatusCodes.Status500InternalServerError, RequestErrorCodes.UnreadableEvent) => exception.Message,
             (StatusCodes.Status500InternalServerError, _) => null,
+            (StatusCodes.Status503ServiceUnavailable, RequestErrorCodes.DatabaseTimeout) =>
+                "PostgreSQL did not answer within the command timeout (Command Timeout in the connection string, 30 s unless set): a statement ran " +
+                "too long, or the server is overloaded. Try again shortly; after a command, read what it changes first (one that timed out " +
+                "before it committed recorded nothing)",
             (StatusCodes.Status503ServiceUnavailable, _) => "PostgreSQL is unreachable or restarting; try again shortly",
             // Where the body went wrong, not only that it did ("Failed to read parameter … as JSON" named no field).
             (_, RequestErrorCodes.MalformedRequest) when exception.InnerException is System.Text.Json.JsonException { Path: { } path } =>
@@ -98,6 +104,16 @@ public sealed class ProblemMapping(IProblemDetailsService problems, ILogger<Prob
             ProblemDetails = Details(status, code, title, detail),
         });
     }
+
+    /// <summary>
+    /// A statement whose answer did not come within the command timeout: Npgsql gives up reading (and cancels it). The
+    /// database is there; calling it unreachable sent operators looking for an outage.
+    /// </summary>
+    private static bool IsStatementTimeout(Exception exception) => exception switch
+    {
+        Npgsql.NpgsqlException { InnerException: TimeoutException } e => e.Message.StartsWith("Exception while reading from stream", StringComparison.Ordinal),
+        _ => exception.InnerException is { } inner && IsStatementTimeout(inner),
+    };
 
     /// <summary>A connection that cannot be opened or was cut, or a server shutting down or full: the client should retry, not give up.</summary>
     private static bool IsDatabaseUnavailable(Exception exception) => exception switch
