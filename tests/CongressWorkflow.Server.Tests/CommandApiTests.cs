@@ -229,6 +229,9 @@ public sealed class the_command_api(ServerFixture fixture) : IClassFixture<Serve
             (put("/api/organizations/so-ct/contacts", new { contacts = new[] { new { role = "secretariat", email = "a@b.example", name = "x\u0000" } } }, "so-ct"),
                 HttpStatusCode.BadRequest, "invalid-text", "contacts[0].name contains a control character"),
             (new HttpRequestMessage(HttpMethod.Get, $"/api/campaigns/{campaign}/deadlines/so-ct?asOf=9999-12-31"), HttpStatusCode.BadRequest, "invalid-query", "1900"),
+            // A day given as 0001-01-01 was said to be missing ("plannedDate is required").
+            (Post($"/api/campaigns/{campaign}/congresses/so-ct/plan", new { document = "10-KH/ĐU", plannedDate = "0001-01-01", window = new { start = "2020-04-01", end = "2020-06-30" } }, "so-ct"),
+                HttpStatusCode.BadRequest, "invalid-day", "plannedDate (0001-01-01) is outside the years 1900 to 2199"),
         };
 
         foreach (var (request, status, code, mentions) in cases)

@@ -116,7 +116,7 @@ public sealed class EdgeValidation : IEndpointFilter
                 throw Refuse(RequestParsing.MissingField, $"{field} is required");
             }
 
-            CheckValue(property.Name, propertyValue, field);
+            CheckValue(property.Name, propertyValue, field, absentIsDefault: property.PropertyType == typeof(DateOnly));
         }
     }
 
@@ -127,7 +127,11 @@ public sealed class EdgeValidation : IEndpointFilter
             .Select(p => (p, !p.PropertyType.IsValueType && nullability.Create(p).ReadState == NullabilityState.NotNull))];
     }
 
-    private static void CheckValue(string propertyName, object? value, string field)
+    /// <summary>
+    /// One value of a body; <paramref name="absentIsDefault"/> for a day the type cannot leave out (an absent one arrives
+    /// as 0001-01-01, so that day reads as missing; a day that may be absent and came as 0001-01-01 was given).
+    /// </summary>
+    private static void CheckValue(string propertyName, object? value, string field, bool absentIsDefault = false)
     {
         switch (value)
         {
@@ -150,7 +154,7 @@ public sealed class EdgeValidation : IEndpointFilter
             case DateOnly day:
                 if (!EdgeRules.IsSaneDay(day))
                 {
-                    throw Refuse(InvalidDay, $"{field} {(day == default ? "is required" : $"({day:yyyy-MM-dd}) is outside the years 1900 to 2199")}");
+                    throw Refuse(InvalidDay, $"{field} {(absentIsDefault && day == default ? "is required" : $"({day:yyyy-MM-dd}) is outside the years 1900 to 2199")}");
                 }
 
                 return;
