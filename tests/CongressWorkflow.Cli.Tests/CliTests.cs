@@ -402,6 +402,12 @@ public sealed class the_congress_command_line(DemoServerFixture fixture) : IClas
         Assert.Contains("chi bộ (100,00%)", text, StringComparison.Ordinal);
         Assert.Equal(CongressCli.BadInput, bad);
         Assert.Contains("--size", badError, StringComparison.Ordinal);
+
+        // An operator who has lost the id finds it in the list (it was a 405).
+        var listed = (await fixture.Http.GetFromJsonAsync<JsonElement>("/api/simulations")).EnumerateArray()
+            .Single(s => s.GetProperty("id").GetString() == simulation.GetProperty("id").GetString());
+        Assert.True(listed.GetProperty("finished").GetBoolean());
+        Assert.Equal((60, 3, "2021-01-31"), (listed.GetProperty("size").GetInt32(), listed.GetProperty("seed").GetInt32(), listed.GetProperty("dayReached").GetString()));
     }
 
     [Fact]

@@ -86,6 +86,7 @@ public sealed class the_authorization_matrix(the_authorization_matrix.QuietDemoS
             new(HttpMethod.Get, "/api/projections", null, Own.None, Everyone),
             new(HttpMethod.Post, "/api/simulations", new { size = 5 }, Own.None, admin, TopLevelOnly: true),
             new(HttpMethod.Get, "/api/simulations/no-such", null, Own.None, admin, TopLevelOnly: true),
+            new(HttpMethod.Get, "/api/simulations", null, Own.None, admin, TopLevelOnly: true),
             new(HttpMethod.Post, "/api/projections/no-such/rebuild", null, Own.None, admin, TopLevelOnly: true),
             new(HttpMethod.Post, "/api/projections/no-such/resume", null, Own.None, admin, TopLevelOnly: true),
             new(HttpMethod.Get, "/api/store/status", null, Own.None, audit, TopLevelOnly: true),

@@ -12,7 +12,7 @@ public sealed record SimulationView(
         s.DayReached, s.Finished, s.Error, s.Elapsed?.TotalSeconds);
 }
 
-/// <summary>Simulated campaigns (congress simulate): start or carry one on, and follow it.</summary>
+/// <summary>Simulated campaigns (congress simulate): start or carry one on, follow it, list them.</summary>
 public static class SimulationEndpoints
 {
     public const string InvalidSimulation = "simulation-invalid";
@@ -31,6 +31,8 @@ public static class SimulationEndpoints
             var status = runner.Start(size, seed);
             return TypedResults.Accepted($"/api/simulations/{status.Id}", SimulationView.From(status));
         }).Requires(Capability.Operate, routeValue: null);
+        app.MapGet("/api/simulations", async (SimulationRunner runner, CancellationToken ct) =>
+            TypedResults.Ok((await runner.ListAsync(ct)).Select(SimulationView.From).ToList())).Requires(Capability.Operate, routeValue: null);
         app.MapGet("/api/simulations/{simulationId}", async (string simulationId, SimulationRunner runner, CancellationToken ct) =>
             await runner.StatusAsync(simulationId, ct) is { } status
                 ? TypedResults.Ok(SimulationView.From(status))

@@ -40,23 +40,37 @@ public sealed class SimulationRunner(NpgsqlDataSource dataSource, ILogger<Simula
         return Status(running, null);
     }
 
-    public async Task<SimulationStatus?> StatusAsync(string id, CancellationToken cancellationToken)
+    public async Task<SimulationStatus?> StatusAsync(string id, CancellationToken cancellationToken) =>
+        (await ReadAsync(id, cancellationToken)).SingleOrDefault() ?? (_running.TryGetValue(id, out var running) ? Status(running, null) : null);
+
+    /// <summary>Every simulation: those started here and not yet recorded, then those of the database, the latest started first.</summary>
+    public async Task<IReadOnlyList<SimulationStatus>> ListAsync(CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("SELECT size, seed, day_reached, finished_at IS NOT NULL FROM congress.simulations WHERE simulation_id = $1");
-        command.Parameters.Add(new() { Value = id });
+        var recorded = await ReadAsync(null, cancellationToken);
+        return [.. _running.Values.Where(r => !recorded.Any(s => s.Id == r.Campaign.CampaignId)).Select(r => Status(r, null)), .. recorded];
+    }
+
+    /// <summary>The recorded simulations (one, or all with <paramref name="id"/> null), each with its live progress when it runs here.</summary>
+    private async Task<List<SimulationStatus>> ReadAsync(string? id, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            SELECT simulation_id, size, seed, day_reached, finished_at IS NOT NULL FROM congress.simulations
+            WHERE $1::text IS NULL OR simulation_id = $1 ORDER BY started_at DESC, simulation_id
+            """);
+        command.Parameters.Add(new() { Value = (object?)id ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var stored = await reader.ReadAsync(cancellationToken)
-            ? (Size: reader.GetInt32(0), Seed: reader.GetInt32(1), Reached: reader.IsDBNull(2) ? (DateOnly?)null : reader.GetFieldValue<DateOnly>(2), Finished: reader.GetBoolean(3))
-            : default((int Size, int Seed, DateOnly? Reached, bool Finished)?);
-        if (_running.TryGetValue(id, out var running))
+        var statuses = new List<SimulationStatus>();
+        while (await reader.ReadAsync(cancellationToken))
         {
-            return Status(running, stored?.Reached);
+            var (stored, size, seed) = (reader.GetString(0), reader.GetInt32(1), reader.GetInt32(2));
+            var (reached, finished) = (reader.IsDBNull(3) ? (DateOnly?)null : reader.GetFieldValue<DateOnly>(3), reader.GetBoolean(4));
+            statuses.Add(_running.TryGetValue(stored, out var running)
+                ? Status(running, reached)
+                : new SimulationStatus(stored, size, seed, SimulatedCampaign.RootIdOf(size, seed), finished ? "finished" : "stopped", 0, 0, null, reached, finished,
+                    null, null));
         }
 
-        return stored is { } s
-            ? new SimulationStatus(id, s.Size, s.Seed, SimulatedCampaign.RootIdOf(s.Size, s.Seed), s.Finished ? "finished" : "stopped", 0, 0, null, s.Reached, s.Finished,
-                null, null)
-            : null;
+        return statuses;
     }
 
     private static SimulationStatus Status(Running r, DateOnly? reached) =>
