@@ -122,7 +122,7 @@ public static class DeadlineEndpoints
         organization.MapPut("/contacts", async (string organizationId, ContactsRequest r, HttpContext http, OrganizationService service, TimeProvider time,
             CancellationToken ct) =>
         {
-            var contacts = (r.Contacts ?? throw MissingField("contacts"))
+            var contacts = (r.Contacts ?? throw RequestParsing.Missing("contacts"))
                 .Select(c => new Contact(c?.Role ?? string.Empty, c?.Email ?? string.Empty, c?.Name, c?.Language ?? "vi")).ToList();
             return OrganizationEndpoints.Written(http, await service.SetContactsAsync(organizationId, contacts, Actor(http, time), ExpectedVersion(http), ct));
         }).Requires(Capability.Administer);
@@ -170,6 +170,4 @@ public static class DeadlineEndpoints
     }
 
     private static RequestRejectedException Invalid(string message) => new(StatusCodes.Status400BadRequest, RequestErrorCodes.InvalidQuery, message);
-
-    private static RequestRejectedException MissingField(string field) => new(StatusCodes.Status400BadRequest, RequestParsing.MissingField, $"{field} is required");
 }

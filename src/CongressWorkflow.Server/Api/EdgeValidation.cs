@@ -113,7 +113,7 @@ public sealed class EdgeValidation : IEndpointFilter
             var propertyValue = property.GetValue(value);
             if (propertyValue is null && required)
             {
-                throw Refuse(RequestParsing.MissingField, $"{field} is required");
+                throw RequestParsing.Missing(field);
             }
 
             CheckValue(property.Name, propertyValue, field, absentIsDefault: property.PropertyType == typeof(DateOnly));
@@ -163,7 +163,7 @@ public sealed class EdgeValidation : IEndpointFilter
                 foreach (var item in items)
                 {
                     // No list of a body holds nothing in a place (a null head of a posted checkpoint failed as a 500).
-                    CheckValue(propertyName.TrimEnd('s'), item ?? throw Refuse(RequestParsing.MissingField, $"{field}[{index}] is required"), $"{field}[{index}]");
+                    CheckValue(propertyName.TrimEnd('s'), item ?? throw RequestParsing.Missing($"{field}[{index}]"), $"{field}[{index}]");
                     index++;
                 }
 

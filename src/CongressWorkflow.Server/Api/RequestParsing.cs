@@ -25,7 +25,7 @@ public static class RequestParsing
         string.IsNullOrWhiteSpace(text) ? null : Document(text, field);
 
     public static DateWindow Window(WindowDto? window, string field) => window is null
-        ? throw new RequestRejectedException(StatusCodes.Status400BadRequest, MissingField, $"{field} is required")
+        ? throw Missing(field)
         : window.End < window.Start
             ? throw new RequestRejectedException(StatusCodes.Status400BadRequest, InvalidWindow,
                 $"{field} ends ({window.End:yyyy-MM-dd}) before it starts ({window.Start:yyyy-MM-dd})")
@@ -33,13 +33,16 @@ public static class RequestParsing
 
     public static DateWindow? OptionalWindow(WindowDto? window, string field) => window is null ? null : Window(window, field);
 
+    /// <summary>A field the request cannot do without that it left out.</summary>
+    public static RequestRejectedException Missing(string field) => new(StatusCodes.Status400BadRequest, MissingField, $"{field} is required");
+
     public static T Required<T>(T? value, string field)
         where T : struct =>
-        value ?? throw new RequestRejectedException(StatusCodes.Status400BadRequest, MissingField, $"{field} is required");
+        value ?? throw Missing(field);
 
     public static string Required(string? value, string field) =>
         string.IsNullOrWhiteSpace(value)
-            ? throw new RequestRejectedException(StatusCodes.Status400BadRequest, MissingField, $"{field} is required")
+            ? throw Missing(field)
             : value;
 
     /// <summary>Who acts (from the verified token, never from headers the client sets) and when.</summary>
