@@ -185,6 +185,11 @@ public sealed class CongressService(CommandPipeline pipeline)
             var followUps = level.SelectMany((cascade, i) => followers[i].Select(id =>
                     (Id: id, FollowUp: new FollowUp(new FollowSuperiorPlan(id, cascade.Change, cascade.Context), cascade.Metadata))))
                 .ToDictionary(f => f.Id, f => f.FollowUp, StringComparer.Ordinal);
+            if (followUps.Count == 0)
+            {
+                return;
+            }
+
             var changed = await FollowUpAsync(pipeline.Store, session,
                 "SELECT congress_id FROM congress.congresses WHERE congress_id = ANY($1) ORDER BY congress_id FOR UPDATE", [followUps.Keys.ToArray()],
                 id => followUps[id], cancellationToken);
