@@ -72,9 +72,7 @@ public sealed class CongressService(CommandPipeline pipeline)
             async (state, session) => (await DecideAllAsync([commands], [state], session, cancellationToken))[0],
             ProjectStatusAsync, correlationId: correlationId, cancellationToken: cancellationToken,
             afterAppend: Replans(commands)
-                ? (session, state, metadata) => PlanCascade.ChangeOf(state) is { } change
-                    ? CascadeAsync(session, [new Cascade(state, change, first.Context, metadata)], cancellationToken)
-                    : Task.CompletedTask
+                ? (session, state, metadata) => CascadeAsync(session, [new ChangedCongress(state, first.Context, metadata)], cancellationToken)
                 : null);
     }
 
@@ -98,9 +96,7 @@ public sealed class CongressService(CommandPipeline pipeline)
             (connection, transaction, writes) => ProjectStatusesAsync(connection, transaction,
                 [.. writes.Select(w => (w.StateAfter, w.VersionAfter, w.Events))], writes[0].Context.Today, writes[0].Context.Now),
             afterAppend: (session, writes) => CascadeAsync(session,
-                [.. writes.Where(w => replanning.Contains(w.StreamId) && PlanCascade.ChangeOf(w.StateAfter) is not null)
-                    .Select(w => new Cascade(w.StateAfter, PlanCascade.ChangeOf(w.StateAfter)!, w.Context, w.Metadata))],
-                cancellationToken),
+                [.. writes.Where(w => replanning.Contains(w.StreamId)).Select(w => new ChangedCongress(w.StateAfter, w.Context, w.Metadata))], cancellationToken),
             cancellationToken: cancellationToken);
     }
 
@@ -162,28 +158,29 @@ public sealed class CongressService(CommandPipeline pipeline)
     private static string StreamOf(CongressCommand command) =>
         command is IssuePlan issue ? Congress.StreamId(issue.CampaignId, issue.OrganizationId) : command.CongressId;
 
-    /// <summary>A superior whose newest plan moved the window it sets for its subordinates, and who did it.</summary>
-    private sealed record Cascade(Congress Superior, SubordinateWindowChange Change, CommandContext Context, EventMetadata Metadata);
+    /// <summary>A congress as a command just left it, and who acted (the superior of a cascade, or one of its followers).</summary>
+    private sealed record ChangedCongress(Congress State, CommandContext Context, EventMetadata Metadata);
 
     /// <summary>A congress that follows a change made elsewhere: the command it is decided on, recorded with the metadata of the change.</summary>
     private sealed record FollowUp(CongressCommand Command, EventMetadata Metadata);
 
     /// <summary>
-    /// In the superiors' transaction, after their own appends: every congress not yet held whose nearest planned superior
-    /// is one of them derives its plan again (<see cref="PlanCascade"/>), recorded in its own stream; where that moves its
-    /// own window for subordinates, the cascade goes on below. A level of the tree at a time, for all the superiors of the
+    /// In the superiors' transaction, after their own appends: for those whose newest plan moved the window they set for
+    /// their subordinates, every congress not yet held whose nearest planned superior is one of them derives its plan
+    /// again (<see cref="PlanCascade"/>), recorded in its own stream; where that moves its own window for subordinates,
+    /// the cascade goes on below. A level of the tree at a time, for all the superiors of the
     /// level together: one read of who follows them, one write of all their followers. (Follower by follower, a Central
     /// amendment that moved 28,000 plans of a 100,000-unit campaign took 53 s.) A congress follows one superior per
     /// level: the followers of a superior stop at the units that set a window of their own, which are the next level's
     /// superiors.
     /// </summary>
-    private async Task CascadeAsync(CommandSession session, IReadOnlyList<Cascade> level, CancellationToken cancellationToken)
+    private async Task CascadeAsync(CommandSession session, IReadOnlyList<ChangedCongress> superiors, CancellationToken cancellationToken)
     {
-        while (level.Count > 0)
+        for (var level = Moving(superiors); level.Count > 0;)
         {
-            var followers = await FollowersAsync(session, [.. level.Select(c => (c.Superior.CampaignId, c.Superior.OrganizationId))], cancellationToken);
+            var followers = await FollowersAsync(session, [.. level.Select(c => (c.Superior.State.CampaignId, c.Superior.State.OrganizationId))], cancellationToken);
             var followUps = level.SelectMany((cascade, i) => followers[i].Select(id =>
-                    (Id: id, FollowUp: new FollowUp(new FollowSuperiorPlan(id, cascade.Change, cascade.Context), cascade.Metadata))))
+                    (Id: id, FollowUp: new FollowUp(new FollowSuperiorPlan(id, cascade.Change, cascade.Superior.Context), cascade.Superior.Metadata))))
                 .ToDictionary(f => f.Id, f => f.FollowUp, StringComparer.Ordinal);
             if (followUps.Count == 0)
             {
@@ -193,9 +190,12 @@ public sealed class CongressService(CommandPipeline pipeline)
             var changed = await FollowUpAsync(pipeline.Store, session,
                 "SELECT congress_id FROM congress.congresses WHERE congress_id = ANY($1) ORDER BY congress_id FOR UPDATE", [followUps.Keys.ToArray()],
                 id => followUps[id], cancellationToken);
-            level = [.. changed.Where(c => PlanCascade.ChangeOf(c.State) is not null)
-                .Select(c => new Cascade(c.State, PlanCascade.ChangeOf(c.State)!, c.Cause.Command.Context, c.Cause.Metadata))];
+            level = Moving(changed);
         }
+
+        // The congresses whose plan moved the window for their subordinates, with the change.
+        static List<(ChangedCongress Superior, SubordinateWindowChange Change)> Moving(IEnumerable<ChangedCongress> replanned) =>
+            [.. replanned.Select(r => (Superior: r, Change: PlanCascade.ChangeOf(r.State))).Where(m => m.Change is not null).Select(m => (m.Superior, m.Change!))];
     }
 
     /// <summary>
@@ -255,9 +255,9 @@ public sealed class CongressService(CommandPipeline pipeline)
     /// What a command sets off in other congresses, in its transaction after its own append: the congresses the query
     /// names, their rows locked first (so none changes between load and append), each decided on by the Decider and,
     /// those it changed, projected, appended and snapshotted together (the store's bulk path). Returns the congresses that
-    /// changed, as they are now, with what changed them.
+    /// changed, as they are now, with who changed them.
     /// </summary>
-    private static async Task<IReadOnlyList<(Congress State, FollowUp Cause)>> FollowUpAsync(
+    private static async Task<IReadOnlyList<ChangedCongress>> FollowUpAsync(
         PostgresEventStore store, CommandSession session, string lockingQuery, object?[] parameters, Func<string, FollowUp> followUpOf,
         CancellationToken cancellationToken)
     {
@@ -298,7 +298,7 @@ public sealed class CongressService(CommandPipeline pipeline)
                 Partition: Aggregate.PartitionOf!(w.After)), w.Cause.Metadata)), cancellationToken);
         await store.WriteSnapshotsAsync(session.Connection, session.Transaction, Aggregate.Snapshots!,
             [.. writes.Select(w => new Snapshot<Congress>(w.CongressId, w.VersionBefore + w.Events.Count, w.After))], cancellationToken);
-        return [.. writes.Select(w => (w.After, w.Cause))];
+        return [.. writes.Select(w => new ChangedCongress(w.After, w.Cause.Command.Context, w.Cause.Metadata))];
     }
 
     /// <summary>Congresses read in the command's transaction, each from its snapshot.</summary>
