@@ -46,8 +46,8 @@ public sealed class the_organisation_tree(EngineDatabase db) : IClassFixture<Eng
 
         Assert.Equal(500 + 40 + 1, walked);
         // Each level above the starts: one lookup per organisation of the level below, never a scan of the table.
-        var climb = Nodes(plan).Single(n => n.GetProperty("Node Type").GetString() == "Recursive Union").GetProperty("Plans")[1];
-        Assert.Equal(["Nested Loop", "WorkTable Scan", "Limit", "Index Scan"], Nodes(climb).Select(n => n.GetProperty("Node Type").GetString()));
+        var climb = QueryPlans.Nodes(plan).Single(n => n.GetProperty("Node Type").GetString() == "Recursive Union").GetProperty("Plans")[1];
+        Assert.Equal(["Nested Loop", "WorkTable Scan", "Limit", "Index Scan"], QueryPlans.Nodes(climb).Select(n => n.GetProperty("Node Type").GetString()));
     }
 
     [Fact]
@@ -75,7 +75,7 @@ public sealed class the_organisation_tree(EngineDatabase db) : IClassFixture<Eng
         Assert.Equal(4_000, followers.GetProperty("Actual Rows").GetInt32());
         Assert.Equal(3_000, notConvened.GetProperty("Actual Rows").GetInt32());
         Assert.All(new[] { followers, notConvened }, plan =>
-            Assert.DoesNotContain(Nodes(plan).Select(n => n.GetProperty("Node Type").GetString()), type => type is "Seq Scan" or "Hash"));
+            Assert.DoesNotContain(QueryPlans.Nodes(plan).Select(n => n.GetProperty("Node Type").GetString()), type => type is "Seq Scan" or "Hash"));
     }
 
     [Fact]
@@ -84,13 +84,13 @@ public sealed class the_organisation_tree(EngineDatabase db) : IClassFixture<Eng
         // Before any congress exists (no statistics), a cached plan once found a congress by campaign and organisation
         // through an index on (campaign, superior): every congress of the campaign read for each child, 4–17 s a batch
         // by the end of a 100,000-unit plans phase.
-        var database = await NewInstallationPlans.NewDatabaseAsync("new-installation-tree", dataSource => EngineSchema.MigrateAsync(dataSource));
+        var database = await QueryPlans.NewDatabaseAsync("new-installation-tree", dataSource => EngineSchema.MigrateAsync(dataSource));
 
-        var followers = await NewInstallationPlans.GenericPlanAsync(database, CongressService.ChildrenWithCongressesSql, "int[]", "text[]", "text[]");
-        var notConvened = await NewInstallationPlans.GenericPlanAsync(database, CongressService.SubordinatesNotConvenedSql, "text[]", "text[]");
+        var followers = await QueryPlans.GenericPlanAsync(database, CongressService.ChildrenWithCongressesSql, "int[]", "text[]", "text[]");
+        var notConvened = await QueryPlans.GenericPlanAsync(database, CongressService.SubordinatesNotConvenedSql, "text[]", "text[]");
 
-        Assert.Equal(["Index Scan on congresses_one_per_organization"], NewInstallationPlans.AccessesTo(followers, "congresses"));
-        Assert.Equal(["Index Scan on congresses_one_per_organization"], NewInstallationPlans.AccessesTo(notConvened, "congresses"));
+        Assert.Equal(["Index Scan on congresses_one_per_organization"], QueryPlans.AccessesTo(followers, "congresses"));
+        Assert.Equal(["Index Scan on congresses_one_per_organization"], QueryPlans.AccessesTo(notConvened, "congresses"));
     }
 
     /// <summary>40 grassroots units of 100 branches each under the Centre, as a sweep or a batch of plans finds them.</summary>
@@ -107,9 +107,6 @@ public sealed class the_organisation_tree(EngineDatabase db) : IClassFixture<Eng
 
     private async Task<JsonElement> PlanAsync(string sql, params object[] parameters) =>
         JsonDocument.Parse(await db.ScalarAsync<string>("EXPLAIN (ANALYZE, COSTS OFF, FORMAT JSON) " + sql, parameters)).RootElement[0].GetProperty("Plan");
-
-    private static IEnumerable<JsonElement> Nodes(JsonElement node) =>
-        node.TryGetProperty("Plans", out var children) ? [node, .. children.EnumerateArray().SelectMany(Nodes)] : [node];
 
     [Fact]
     public async Task tree_rules_reject_with_codes_and_change_nothing()

@@ -10,7 +10,7 @@ public sealed class keeping_snapshots(EventStoreDatabase db) : StoreTestBase(db)
     public async Task on_a_new_installation_the_cached_plan_of_a_snapshot_read_finds_each_snapshot_by_its_key()
     {
         // As during a first plans phase: many streams, known to the planner; the first few snapshots, in a table never analysed.
-        var database = await NewInstallationPlans.NewDatabaseAsync("new-installation-snapshots", async dataSource =>
+        var database = await QueryPlans.NewDatabaseAsync("new-installation-snapshots", async dataSource =>
         {
             await PostgresEventStore.MigrateAsync(dataSource);
             await using var streams = dataSource.CreateCommand("""
@@ -23,9 +23,9 @@ public sealed class keeping_snapshots(EventStoreDatabase db) : StoreTestBase(db)
             await streams.ExecuteNonQueryAsync();
         });
 
-        var plan = await NewInstallationPlans.GenericPlanAsync(database, PostgresEventStore.SnapshotStartsSql, "text[]", "text");
+        var plan = await QueryPlans.GenericPlanAsync(database, PostgresEventStore.SnapshotStartsSql, "text[]", "text");
 
-        Assert.Equal(["Index Scan on snapshots_pkey"], NewInstallationPlans.AccessesTo(plan, "snapshots"));
+        Assert.Equal(["Index Scan on snapshots_pkey"], QueryPlans.AccessesTo(plan, "snapshots"));
     }
 
     [Fact]

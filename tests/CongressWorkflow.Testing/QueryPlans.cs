@@ -4,11 +4,12 @@ using Npgsql;
 namespace CongressWorkflow.Testing;
 
 /// <summary>
-/// The plan PostgreSQL caches for a statement on a new installation: a database just migrated (no table analysed yet),
-/// the statement prepared (as Npgsql's automatic preparation does once it has run twice) and its generic plan forced
-/// (the one PostgreSQL settles on after five runs when it costs no more, and keeps until the tables' statistics change).
+/// Query plans as tests read them: every node of an EXPLAIN's JSON plan, and the plan PostgreSQL caches for a statement
+/// on a new installation: a database just migrated (no table analysed yet), the statement prepared (as Npgsql's
+/// automatic preparation does once it has run twice) and its generic plan forced (the one PostgreSQL settles on after
+/// five runs when it costs no more, and keeps until the tables' statistics change).
 /// </summary>
-public static class NewInstallationPlans
+public static class QueryPlans
 {
     /// <summary>A fresh database, migrated by <paramref name="migrate"/>; its connection string.</summary>
     public static async Task<string> NewDatabaseAsync(string hint, Func<NpgsqlDataSource, Task> migrate)
@@ -47,6 +48,7 @@ public static class NewInstallationPlans
         [.. nodes.Where(n => n.TryGetProperty("Relation Name", out var name) && name.GetString() == table)
             .Select(n => n.GetProperty("Node Type").GetString() + (n.TryGetProperty("Index Name", out var index) ? " on " + index.GetString() : ""))];
 
-    private static List<JsonElement> Nodes(JsonElement node) =>
+    /// <summary>A plan's node and all the nodes below it, depth first.</summary>
+    public static List<JsonElement> Nodes(JsonElement node) =>
         node.TryGetProperty("Plans", out var children) ? [node, .. children.EnumerateArray().SelectMany(Nodes)] : [node];
 }
