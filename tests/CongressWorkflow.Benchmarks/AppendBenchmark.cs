@@ -25,7 +25,7 @@ public static class AppendBenchmark
     {
         var dataSource = StoreDataSource.Create(connectionString);
         await PostgresEventStore.MigrateAsync(dataSource);
-        await ExecuteAsync(dataSource, """
+        await Sql.ExecuteAsync(dataSource, """
             CREATE SCHEMA IF NOT EXISTS bench;
             DROP TABLE IF EXISTS bench.raw_events;
             CREATE TABLE bench.raw_events (LIKE event_store.events INCLUDING ALL);
@@ -94,7 +94,7 @@ public static class AppendBenchmark
             {
                 var hash = new byte[32];
                 var now = DateTimeOffset.UtcNow;
-                var position = await ScalarAsync(dataSource, "SELECT coalesce(max(global_position), 0) FROM bench.raw_events");
+                var position = await Sql.ScalarAsync(dataSource, "SELECT coalesce(max(global_position), 0) FROM bench.raw_events");
                 foreach (var stream in Streams())
                 {
                     for (var i = 0; i < stream.Events.Count; i++)
@@ -126,12 +126,6 @@ public static class AppendBenchmark
 
         var rawRate = events / watch.Elapsed.TotalSeconds;
         Console.WriteLine($"{$"bulk: {events:N0} events, new streams of {perStream}",-40} {storeRate,12:N0} {rawRate,12:N0} {storeRate / rawRate,10:P0}");
-    }
-
-    private static async Task<long> ScalarAsync(NpgsqlDataSource dataSource, string sql)
-    {
-        await using var command = dataSource.CreateCommand(sql);
-        return (long)(await command.ExecuteScalarAsync())!;
     }
 
     /// <summary>Concurrent clients appending one event per transaction, each to streams of its own, against as many raw inserters.</summary>
@@ -244,10 +238,4 @@ public static class AppendBenchmark
 
     private static DelegateRegistered Sample(int t, int i) =>
         new($"Đại biểu {t}-{i}", "Đảng bộ Bộ Công Thương", i + 1, new DateOnly(1970 + (i % 30), 1 + (t % 12), 1 + (i % 28)));
-
-    private static async Task ExecuteAsync(NpgsqlDataSource dataSource, string sql)
-    {
-        await using var command = dataSource.CreateCommand(sql);
-        await command.ExecuteNonQueryAsync();
-    }
 }

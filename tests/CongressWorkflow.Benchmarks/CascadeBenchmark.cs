@@ -47,18 +47,15 @@ public static class CascadeBenchmark
         var congresses = new CongressService(new CommandPipeline(new PostgresEventStore(dataSource, DomainEventTypes.CreateRegistry(), clock), dataSource));
         var root = campaign.Root;
         // The plans' dirty pages written out first, so that a checkpoint of theirs does not land in the amendment's time.
-        await using (var checkpoint = dataSource.CreateCommand("CHECKPOINT"))
-        {
-            await checkpoint.ExecuteNonQueryAsync();
-        }
+        await Sql.ExecuteAsync(dataSource, "CHECKPOINT");
 
-        var before = await EventCountAsync(dataSource);
+        var before = await Sql.ScalarAsync(dataSource, "SELECT count(*) FROM event_store.events");
         var watch = Stopwatch.StartNew();
         await congresses.HandleAsync(new AmendPlan(Congress.StreamId(campaign.CampaignId, root.Id), DocumentReference.Parse("244-KH/TW"), amendedOn,
             root.PlannedDate, root.Window, new DateWindow(root.SubordinateWindow!.Start, new DateOnly(2020, 6, 30)), [], null,
             new CommandContext("bench", Roles.Committee, root.Id, clock.GetUtcNow())));
         var amendment = watch.Elapsed;
-        var followers = await EventCountAsync(dataSource) - before - 1;
+        var followers = await Sql.ScalarAsync(dataSource, "SELECT count(*) FROM event_store.events") - before - 1;
         if (followers < plans / 10)
         {
             throw new InvalidOperationException($"the amendment moved {followers:N0} plans of {plans:N0}: too few to measure a cascade");
@@ -76,11 +73,5 @@ public static class CascadeBenchmark
         Console.WriteLine($"{"plans moved by Central's amendment (one command)",-48} {followers,8:N0} {amendment.TotalSeconds,7:N1} {perFollower,8:N2}");
         Console.WriteLine($"{"cascade / batch, per plan",-48} {perFollower / perPlan,8:N2}×");
         Console.WriteLine($"{"window conflicts of the whole tree",-48} {conflicts.Count,8:N0} {conflictSeconds,7:N2}");
-    }
-
-    private static async Task<long> EventCountAsync(NpgsqlDataSource dataSource)
-    {
-        await using var command = dataSource.CreateCommand("SELECT count(*) FROM event_store.events");
-        return (long)(await command.ExecuteScalarAsync())!;
     }
 }

@@ -34,14 +34,14 @@ public static class RollupBenchmark
 
         var tree = Tree(scale);
         Console.WriteLine($"Rollups at scale {scale}: {tree.Count:N0} organisations");
-        var events = await ScalarAsync(dataSource, "SELECT count(*) FROM event_store.events");
+        var events = await Sql.ScalarAsync(dataSource, "SELECT count(*) FROM event_store.events");
         if (events == 0)
         {
             var watch = Stopwatch.StartNew();
             await LoadAsync(loader, tree);
-            events = await ScalarAsync(dataSource, "SELECT count(*) FROM event_store.events");
+            events = await Sql.ScalarAsync(dataSource, "SELECT count(*) FROM event_store.events");
             Console.WriteLine($"loaded {events:N0} events in {watch.Elapsed.TotalSeconds:N0} s ({events / watch.Elapsed.TotalSeconds:N0} events/s through append_events)");
-            await ExecuteAsync(dataSource, "VACUUM ANALYZE");
+            await Sql.ExecuteAsync(dataSource, "VACUUM ANALYZE");
         }
         else
         {
@@ -68,7 +68,7 @@ public static class RollupBenchmark
             ("one committee", "khoi-00-dang-bo-00", 50),
         })
         {
-            var units = (int)await ScalarAsync(dataSource, "SELECT count(*) - 1 FROM congress.rollup_units WHERE valid_until IS NULL AND path <@ (SELECT path FROM congress.rollup_units WHERE organization_id = $1 AND valid_until IS NULL)", root);
+            var units = (int)await Sql.ScalarAsync(dataSource, "SELECT count(*) - 1 FROM congress.rollup_units WHERE valid_until IS NULL AND path <@ (SELECT path FROM congress.rollup_units WHERE organization_id = $1 AND valid_until IS NULL)", root);
 
             // The counts and the units agree: the report of 15/05/2020 as recorded by a moment after everything (which reads
             // every unit of the subtree) is the one the counts give. A rollup that counts nothing would be fast for the wrong reason.
@@ -251,7 +251,7 @@ public static class RollupBenchmark
         var store = new PostgresEventStore(dataSource, Registry, TimeProvider.System);
         var head = await store.ReadHeadPositionAsync();
         // As an operator's rebuild runs: replayed from zero, then the day-by-day counts computed and the tables analyzed.
-        await ExecuteAsync(dataSource, """
+        await Sql.ExecuteAsync(dataSource, """
             INSERT INTO event_store.projection_checkpoints (projection, rebuild_requested) VALUES ('progress', true)
             ON CONFLICT (projection) DO UPDATE SET rebuild_requested = true
             """);
@@ -278,19 +278,5 @@ public static class RollupBenchmark
         }
 
         return events / watch.Elapsed.TotalSeconds;
-    }
-
-    private static async Task<long> ScalarAsync(NpgsqlDataSource dataSource, string sql, params object?[] parameters)
-    {
-        await using var command = dataSource.CreateCommand(sql);
-        command.Parameters.AddPositional(parameters);
-
-        return (long)(await command.ExecuteScalarAsync())!;
-    }
-
-    private static async Task ExecuteAsync(NpgsqlDataSource dataSource, string sql)
-    {
-        await using var command = dataSource.CreateCommand(sql);
-        await command.ExecuteNonQueryAsync();
     }
 }
