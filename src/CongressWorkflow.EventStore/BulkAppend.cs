@@ -79,10 +79,8 @@ public sealed partial class PostgresEventStore
             activity?.SetStatus(ActivityStatusCode.Error, EventStoreErrorCodes.ConcurrencyConflict);
             throw e.ConstraintName switch
             {
+                // A concurrent writer of the same new stream committed its row while this one's insert waited on it.
                 "streams_pkey" => new EventStoreException(EventStoreErrorCodes.ConcurrencyConflict, "a stream of the bulk append was created meanwhile", e),
-                // A concurrent writer's first events of the same new stream (committed while this COPY waited on them).
-                { } key when key.EndsWith("_stream_version_key", StringComparison.Ordinal) || key.EndsWith("_stream_version_unique", StringComparison.Ordinal) =>
-                    new EventStoreException(EventStoreErrorCodes.ConcurrencyConflict, "a stream of the bulk append was written meanwhile", e),
                 "outbox_message_id_key" => new EventStoreException(EventStoreErrorCodes.DuplicateEvent, "an outbox message of the bulk append is already stored", e),
                 _ => new EventStoreException(EventStoreErrorCodes.DuplicateEvent, "an event of the bulk append is already stored", e),
             };

@@ -235,16 +235,19 @@ public sealed partial class PostgresEventStore(NpgsqlDataSource dataSource, Even
         return command;
     }
 
+    /// <summary>A stream's events up to a version ($2) and a moment ($3), found through the index on the stream id (migration 0009).</summary>
+    public const string ReadStreamSql = $"""
+        SELECT {EventColumns} FROM event_store.events
+        WHERE stream_id = $1 AND stream_version <= $2 AND recorded_at <= $3
+        ORDER BY stream_version
+        """;
+
     public async Task<IReadOnlyList<RecordedEvent>> ReadStreamAsync(
         string streamId, StreamReadOptions? options = null, CancellationToken cancellationToken = default)
     {
         ValidateStreamId(streamId);
         options ??= StreamReadOptions.All;
-        await using var command = dataSource.CreateCommand($"""
-            SELECT {EventColumns} FROM event_store.events
-            WHERE stream_id = $1 AND stream_version <= $2 AND recorded_at <= $3
-            ORDER BY stream_version
-            """);
+        await using var command = dataSource.CreateCommand(ReadStreamSql);
         command.Parameters.Add(new() { Value = streamId });
         command.Parameters.Add(new() { Value = options.UpToVersion ?? long.MaxValue });
         command.Parameters.Add(new() { Value = (options.AsOf ?? DateTimeOffset.MaxValue).ToUniversalTime(), NpgsqlDbType = NpgsqlDbType.TimestampTz });

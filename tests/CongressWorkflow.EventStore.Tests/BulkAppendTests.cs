@@ -62,7 +62,7 @@ public sealed class appending_new_streams_in_bulk(EventStoreDatabase db) : Store
 
         await using var second = await Db.DataSource.OpenConnectionAsync();
         await using var secondTransaction = await second.BeginTransactionAsync();
-        // Its COPY waits on the first's uncommitted events of the stream, and fails once they are committed.
+        // Its insert of the stream's row waits on the first's uncommitted one, and fails on the key once that is committed.
         var racing = store.AppendNewStreamsAsync(second, secondTransaction, [NewRoster("bulk-raced", "second")], TestEvents.Meta);
         await Task.Delay(300);
         Assert.False(racing.IsCompleted, "the second bulk append should wait on the first's uncommitted stream");

@@ -174,13 +174,8 @@ public sealed class partitioning_a_store_that_has_events
             Assert.Equal(stored, (string[])(await snapshot.ExecuteScalarAsync())!);
         }
 
-        Assert.Equal([new PartitionInfo("", "events_shared", null, default)], (await store.ListPartitionsAsync()).Select(p => p with { CreatedAt = default }));
-        await using (var analyze = dataSource.CreateCommand("ANALYZE event_store.events_shared"))
-        {
-            await analyze.ExecuteNonQueryAsync();
-        }
-
-        Assert.Equal(2L, (await store.ListPartitionsAsync()).Single().EstimatedEvents);
+        // Counted by the later migration that indexes the moved events by stream (an index build counts the table's rows).
+        Assert.Equal([new PartitionInfo("", "events_shared", 2, default)], (await store.ListPartitionsAsync()).Select(p => p with { CreatedAt = default }));
         await store.AppendAsync("old-roster", "roster", ExpectedVersion.Exactly(2), [TestEvents.Joined("c")], TestEvents.Meta);
         Assert.Equal(["a", "b", "c"], (await store.ReadStreamAsync("old-roster")).Select(e => ((MemberJoined)e.Data).Name));
         Assert.Equal([1L, 2L, 3L], (await store.ReadAllAsync(0, 10)).Select(e => e.GlobalPosition));

@@ -97,6 +97,28 @@ public sealed class verifying_the_hash_chain(EventStoreDatabase db) : StoreTestB
     }
 
     [Fact]
+    public async Task a_version_stored_twice_by_hand_is_caught()
+    {
+        var (a, b) = await TwoStreamsOfThree();
+
+        // No index refuses a second event at a version (appends take versions from the locked stream row): the chain does.
+        await Db.ExecuteAsync("""
+            INSERT INTO event_store.events (event_id, stream_id, stream_version, event_type, schema_version, recorded_at, actor_id, actor_role,
+                actor_org, correlation_id, causation_id, headers, data, hash, partition_key)
+            SELECT gen_random_uuid(), stream_id, stream_version, event_type, schema_version, recorded_at, actor_id, actor_role, actor_org,
+                correlation_id, causation_id, headers, jsonb_set(data, '{name}', '"forged"'), hash, partition_key
+            FROM event_store.events WHERE stream_id = $1 AND stream_version = 2
+            """, a);
+
+        var report = await Verifier.VerifyAllAsync();
+        var violation = Assert.Single(report.Violations);
+        Assert.Equal(a, violation.StreamId);
+        Assert.Equal(2, violation.StreamVersion);
+        Assert.Contains("expected version 3 next but found 2", violation.Reason, StringComparison.Ordinal);
+        Assert.True((await Verifier.VerifyStreamAsync(b)).IsIntact);
+    }
+
+    [Fact]
     public async Task a_stream_row_deleted_by_hand_leaves_its_events_reported()
     {
         var (a, b) = await TwoStreamsOfThree();
