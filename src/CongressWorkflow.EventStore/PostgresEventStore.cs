@@ -239,7 +239,7 @@ public sealed partial class PostgresEventStore(NpgsqlDataSource dataSource, Even
     public const string ReadStreamSql = $"""
         SELECT {EventColumns} FROM event_store.events
         WHERE stream_id = $1 AND stream_version <= $2 AND recorded_at <= $3
-        ORDER BY stream_version
+        ORDER BY stream_version, global_position
         """;
 
     public async Task<IReadOnlyList<RecordedEvent>> ReadStreamAsync(

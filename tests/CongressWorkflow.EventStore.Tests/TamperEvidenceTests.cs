@@ -102,18 +102,21 @@ public sealed class verifying_the_hash_chain(EventStoreDatabase db) : StoreTestB
         var (a, b) = await TwoStreamsOfThree();
 
         // No index refuses a second event at a version (appends take versions from the locked stream row): the chain does.
-        await Db.ExecuteAsync("""
+        // The walk takes a version's events in the order they were stored, so the one added later is the one reported.
+        var forged = await Db.ScalarAsync<long>("""
             INSERT INTO event_store.events (event_id, stream_id, stream_version, event_type, schema_version, recorded_at, actor_id, actor_role,
                 actor_org, correlation_id, causation_id, headers, data, hash, partition_key)
             SELECT gen_random_uuid(), stream_id, stream_version, event_type, schema_version, recorded_at, actor_id, actor_role, actor_org,
                 correlation_id, causation_id, headers, jsonb_set(data, '{name}', '"forged"'), hash, partition_key
             FROM event_store.events WHERE stream_id = $1 AND stream_version = 2
+            RETURNING global_position
             """, a);
 
         var report = await Verifier.VerifyAllAsync();
         var violation = Assert.Single(report.Violations);
         Assert.Equal(a, violation.StreamId);
         Assert.Equal(2, violation.StreamVersion);
+        Assert.Equal(forged, violation.GlobalPosition);
         Assert.Contains("expected version 3 next but found 2", violation.Reason, StringComparison.Ordinal);
         Assert.True((await Verifier.VerifyStreamAsync(b)).IsIntact);
     }

@@ -23,7 +23,7 @@ public static class AuditBundleExport
                    e.actor_id, e.actor_role, e.actor_org, e.correlation_id, e.causation_id, e.headers::text, e.data::text, e.hash
             FROM event_store.events e JOIN event_store.streams s ON s.stream_id = e.stream_id
             WHERE e.stream_id = ANY($1)
-            ORDER BY e.stream_id, e.stream_version
+            ORDER BY e.stream_id, e.stream_version, e.global_position
             """);
         command.Parameters.Add(new() { Value = inScope });
         var streams = new List<BundledStream>();

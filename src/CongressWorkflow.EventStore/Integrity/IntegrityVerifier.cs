@@ -37,7 +37,7 @@ public sealed class IntegrityVerifier(NpgsqlDataSource dataSource)
             FROM event_store.streams s
             LEFT JOIN event_store.events e ON e.stream_id = s.stream_id
             {(streamId is null ? string.Empty : "WHERE s.stream_id = $1")}
-            ORDER BY s.stream_id, e.stream_version
+            ORDER BY s.stream_id, e.stream_version, e.global_position
             """);
         if (streamId is not null)
         {
