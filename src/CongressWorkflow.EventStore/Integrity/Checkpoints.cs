@@ -65,7 +65,15 @@ public sealed class Checkpoints(NpgsqlDataSource dataSource, ECDsa signingKey, T
             SELECT c.stream_id, c.version, c.global_position, c.hash, s.version, e.global_position, e.hash
             FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[]) AS c(stream_id, version, global_position, hash)
             LEFT JOIN event_store.streams s ON s.stream_id = c.stream_id
-            LEFT JOIN event_store.events e ON e.stream_id = c.stream_id AND e.stream_version = c.version
+            LEFT JOIN LATERAL (
+                -- The pinned event where the checkpoint saw it, found by its position (one key); only when it is not
+                -- there, by stream and version among the stream's events (moved or gone).
+                SELECT pinned.global_position, pinned.hash FROM event_store.events pinned
+                WHERE pinned.global_position = c.global_position AND pinned.stream_id = c.stream_id AND pinned.stream_version = c.version
+                UNION ALL
+                SELECT moved.global_position, moved.hash FROM event_store.events moved
+                WHERE moved.stream_id = c.stream_id AND moved.stream_version = c.version
+                LIMIT 1) e ON true
             ORDER BY c.global_position
             """))
         {
