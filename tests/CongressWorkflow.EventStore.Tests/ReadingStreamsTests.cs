@@ -37,24 +37,18 @@ public sealed class reading_streams_and_time_travel(EventStoreDatabase db) : Sto
     public async Task a_stream_is_read_through_the_index_on_its_id()
     {
         // Two thousand streams of ten events in the shared partition, known to the planner.
-        var database = await QueryPlans.NewDatabaseAsync("stream-index", async dataSource =>
-        {
-            await PostgresEventStore.MigrateAsync(dataSource);
-            await using var events = dataSource.CreateCommand("""
-                INSERT INTO event_store.events (event_id, stream_id, stream_version, event_type, schema_version, recorded_at, actor_id, actor_role,
-                    correlation_id, data, hash, partition_key)
-                SELECT gen_random_uuid(), 'roster-' || (n / 10), n % 10 + 1, 'test.member-joined', 1, now(), 'someone', 'admin', gen_random_uuid(),
-                    '{}', '\x00', ''
-                FROM generate_series(0, 19999) n;
-                ANALYZE event_store.events;
-                """);
-            await events.ExecuteNonQueryAsync();
-        });
+        var database = await QueryPlans.NewDatabaseAsync("stream-index", dataSource => PostgresEventStore.MigrateAsync(dataSource), """
+            INSERT INTO event_store.events (event_id, stream_id, stream_version, event_type, schema_version, recorded_at, actor_id, actor_role,
+                correlation_id, data, hash, partition_key)
+            SELECT gen_random_uuid(), 'roster-' || (n / 10), n % 10 + 1, 'test.member-joined', 1, now(), 'someone', 'admin', gen_random_uuid(),
+                '{}', '\x00', ''
+            FROM generate_series(0, 19999) n;
+            ANALYZE event_store.events;
+            """);
 
         var plan = await QueryPlans.GenericPlanAsync(database, PostgresEventStore.ReadStreamSql, "text", "bigint", "timestamptz");
 
-        Assert.DoesNotContain("Seq Scan", QueryPlans.AccessesTo(plan, "events_shared"));
-        Assert.Contains("events_shared_stream_id_idx", plan.Select(n => n.TryGetProperty("Index Name", out var index) ? index.GetString() : null));
+        Assert.Equal(["Index Scan on events_shared_stream_id_idx"], QueryPlans.AccessesTo(plan, "events_shared"));
     }
 
     [Fact]

@@ -10,18 +10,13 @@ public sealed class keeping_snapshots(EventStoreDatabase db) : StoreTestBase(db)
     public async Task on_a_new_installation_the_cached_plan_of_a_snapshot_read_finds_each_snapshot_by_its_key()
     {
         // As during a first plans phase: many streams, known to the planner; the first few snapshots, in a table never analysed.
-        var database = await QueryPlans.NewDatabaseAsync("new-installation-snapshots", async dataSource =>
-        {
-            await PostgresEventStore.MigrateAsync(dataSource);
-            await using var streams = dataSource.CreateCommand("""
-                INSERT INTO event_store.streams (stream_id, stream_type, version, last_hash, created_at, updated_at)
-                SELECT 'organization-' || n, 'organization', 1, '\x00', now(), now() FROM generate_series(1, 20000) n;
-                ANALYZE event_store.streams;
-                INSERT INTO event_store.snapshots (stream_id, shape, version, state, taken_at)
-                SELECT 'organization-' || n, 'roster/1', 1, repeat('x', 1500), now() FROM generate_series(1, 20) n;
-                """);
-            await streams.ExecuteNonQueryAsync();
-        });
+        var database = await QueryPlans.NewDatabaseAsync("new-installation-snapshots", dataSource => PostgresEventStore.MigrateAsync(dataSource), """
+            INSERT INTO event_store.streams (stream_id, stream_type, version, last_hash, created_at, updated_at)
+            SELECT 'organization-' || n, 'organization', 1, '\x00', now(), now() FROM generate_series(1, 20000) n;
+            ANALYZE event_store.streams;
+            INSERT INTO event_store.snapshots (stream_id, shape, version, state, taken_at)
+            SELECT 'organization-' || n, 'roster/1', 1, repeat('x', 1500), now() FROM generate_series(1, 20) n;
+            """);
 
         var plan = await QueryPlans.GenericPlanAsync(database, PostgresEventStore.SnapshotStartsSql, "text[]", "text");
 

@@ -11,12 +11,18 @@ namespace CongressWorkflow.Testing;
 /// </summary>
 public static class QueryPlans
 {
-    /// <summary>A fresh database, migrated by <paramref name="migrate"/>; its connection string.</summary>
-    public static async Task<string> NewDatabaseAsync(string hint, Func<NpgsqlDataSource, Task> migrate)
+    /// <summary>A fresh database, migrated by <paramref name="migrate"/>, then given the rows of <paramref name="setUpSql"/>; its connection string.</summary>
+    public static async Task<string> NewDatabaseAsync(string hint, Func<NpgsqlDataSource, Task> migrate, string? setUpSql = null)
     {
         var connectionString = await TestCluster.CreateDatabaseAsync(hint);
         await using var dataSource = NpgsqlDataSource.Create(connectionString);
         await migrate(dataSource);
+        if (setUpSql is not null)
+        {
+            await using var setUp = dataSource.CreateCommand(setUpSql);
+            await setUp.ExecuteNonQueryAsync();
+        }
+
         return connectionString;
     }
 
