@@ -1,6 +1,7 @@
 using CongressWorkflow.Domain.Congresses;
 using CongressWorkflow.Domain.Deadlines;
 using CongressWorkflow.Engine.Deadlines;
+using CongressWorkflow.Engine.Time;
 using CongressWorkflow.EventStore;
 using CongressWorkflow.Testing;
 using static CongressWorkflow.Engine.Tests.Subtree;
@@ -208,5 +209,82 @@ public sealed class sweeping_deadlines_day_by_day(EngineDatabase db) : IClassFix
         await SweepDailyUntilAsync(D(2020, 6, 30));
 
         Assert.Equal([("reminder-14", D(2020, 6, 16)), ("reminder-2", D(2020, 6, 28))], (await LedgerAsync()).Select(l => (l.Step, l.On)));
+    }
+
+    [Fact]
+    public async Task a_policy_change_whose_new_step_has_passed_makes_it_due_that_day_and_the_next_sweep_sends_it()
+    {
+        await SweepDailyUntilAsync(D(2020, 6, 20));
+        await db.Policies.SetAsync(Campaign, DeadlinePolicy.Default with { ReminderDaysBefore = [14, 2] }, "Hướng dẫn mới", db.As(Central));
+
+        // Its reminder-14 fell on 16/06, before the change: written as due on 20/06, not on a day below where the next
+        // sweep starts (19/06, the day before the last sweep's).
+        Assert.Equal(D(2020, 6, 20), await NextStepAsync(Centre));
+        await SweepDailyUntilAsync(D(2020, 6, 30));
+        Assert.Equal([("reminder-30", D(2020, 5, 31)), ("reminder-14", D(2020, 6, 21)), ("reminder-2", D(2020, 6, 28))],
+            (await LedgerAsync()).Select(l => (l.Step, l.On)));
+    }
+
+    [Fact]
+    public async Task a_policy_change_gives_a_replaced_due_date_no_step_to_look_at_even_one_that_fell_while_it_was_in_force()
+    {
+        await SweepDailyUntilAsync(D(2020, 6, 10));
+        await db.Congresses.HandleAsync(new AmendPlan(CongressOf(Centre), Doc("12-KH/ĐU"), D(2020, 6, 10), D(2020, 7, 20),
+            new(D(2020, 4, 1), D(2020, 7, 31)), null, [new Deadline(Milestone.CongressHeld, D(2020, 7, 31))], null, db.As(Centre)));
+        MoveClockTo(db, D(2020, 6, 20));
+        // 30/06 was replaced from 10/06; the new reminder-26 of 30/06 fell on 04/06, while it was in force, and is past.
+        await db.Policies.SetAsync(Campaign, DeadlinePolicy.Default with { ReminderDaysBefore = [26] }, "Hướng dẫn mới", db.As(Central));
+
+        Assert.Equal("2020-06-09 none", await db.ScalarAsync<string>(
+            "SELECT effective_until || ' ' || coalesce(next_step_on::text, 'none') FROM congress.deadlines WHERE congress_id = $1 AND milestone = 'congress-held' AND due_on = $2",
+            CongressOf(Centre), Due));
+    }
+
+    /// <summary>Plans the two branches (due with the Centre) and sweeps 31/05, their reminder-30: each looks next on 23/06.</summary>
+    private async Task SweepTheBranchesReminderAsync()
+    {
+        foreach (var branch in new[] { Branch1, Branch2 })
+        {
+            await db.Congresses.HandleAsync(Plan(db, branch, "01-KH/CB", D(2020, 5, 28), new(D(2020, 4, 1), Due), null));
+        }
+
+        MoveClockTo(db, D(2020, 5, 31));
+        Assert.Equal(3, (await db.Sweep.RunAsync()).Sent);
+    }
+
+    private Task SetNextStepAsync(string organizationId, DateOnly day) => db.ExecuteAsync(
+        "UPDATE congress.deadlines SET next_step_on = $2 WHERE congress_id = $1 AND milestone = 'congress-held'", CongressOf(organizationId), day);
+
+    private Task<DateOnly> NextStepAsync(string organizationId) => db.ScalarAsync<DateOnly>(
+        "SELECT next_step_on FROM congress.deadlines WHERE congress_id = $1 AND milestone = 'congress-held'", CongressOf(organizationId));
+
+    [Fact]
+    public async Task a_sweep_reads_the_due_deadlines_from_the_day_before_the_last_complete_sweep()
+    {
+        await SweepTheBranchesReminderAsync();
+        // Days no writer of this version writes (each writes no day before its own), as a node of an older version could.
+        await SetNextStepAsync(Branch1, D(2020, 5, 30));
+        await SetNextStepAsync(Branch2, D(2020, 5, 29));
+
+        MoveClockTo(db, D(2020, 6, 1));
+        var report = await db.Sweep.RunAsync();
+
+        // 30/05, the day before the last sweep's, is read (and retimed to the next step); 29/05 is below where it starts.
+        Assert.Equal((1, 0), (report.Deadlines, report.Sent));
+        Assert.Equal((D(2020, 6, 23), D(2020, 5, 29)), (await NextStepAsync(Branch1), await NextStepAsync(Branch2)));
+    }
+
+    [Fact]
+    public async Task a_sweep_with_the_clock_behind_the_last_one_reads_the_due_deadlines_from_the_first_day()
+    {
+        await SweepTheBranchesReminderAsync();
+        await SetNextStepAsync(Branch2, D(2020, 5, 1));
+
+        // Another node's clock, behind this one's (a simulation's clock only moves forward).
+        var behind = new DeadlineSweep(db.Store, db.DataSource, new ManualTimeProvider(new DateTimeOffset(2020, 5, 20, 2, 0, 0, TimeSpan.Zero)));
+        var report = await behind.RunAsync();
+
+        Assert.Equal(1, report.Deadlines);
+        Assert.Equal(D(2020, 6, 23), await NextStepAsync(Branch2));
     }
 }

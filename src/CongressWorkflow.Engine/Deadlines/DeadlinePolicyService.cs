@@ -67,12 +67,12 @@ public sealed class DeadlinePolicyService(CommandPipeline pipeline)
             }
 
             await batch.ExecuteNonQueryAsync();
-            await RetimeAsync(connection, transaction, set.CampaignId, set.Policy);
+            await RetimeAsync(connection, transaction, set.CampaignId, set.Policy, context.Today);
         }
     }
 
     /// <summary>Every open deadline of the campaign looks next at the first step of the new schedule it has not passed.</summary>
-    private static async Task RetimeAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string campaignId, DeadlinePolicy policy)
+    private static async Task RetimeAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string campaignId, DeadlinePolicy policy, DateOnly today)
     {
         var keys = new List<(string Congress, string Milestone, DateOnly Due, DateOnly? Next)>();
         await using (var read = new NpgsqlCommand("""
@@ -87,7 +87,7 @@ public sealed class DeadlinePolicyService(CommandPipeline pipeline)
                 var due = reader.GetFieldValue<DateOnly>(2);
                 keys.Add((reader.GetString(0), reader.GetString(1), due,
                     DeadlineReadModel.NextStepOn(due, reader.GetFieldValue<DateOnly>(4), reader.IsDBNull(5) ? null : reader.GetFieldValue<DateOnly>(5),
-                        reader.IsDBNull(3) ? null : reader.GetFieldValue<DateOnly>(3), policy)));
+                        reader.IsDBNull(3) ? null : reader.GetFieldValue<DateOnly>(3), policy, today)));
             }
         }
 

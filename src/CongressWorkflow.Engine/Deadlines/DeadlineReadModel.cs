@@ -72,7 +72,7 @@ public static class DeadlineReadModel
                 var kept = existing.GetValueOrDefault((state.CongressId, Name(d.Milestone), d.Due));
                 var metOn = d.IsMet ? d.MetOn ?? kept?.MetOn ?? today : (DateOnly?)null;
                 return (State: state, Milestone: Name(d.Milestone), d.Due, Row: new StoredDeadline(d.ResponsibleOrganizationId, d.PlanDocument, d.EffectiveFrom,
-                    d.EffectiveUntil, metOn, kept?.LastStepOn, d.IsMet ? null : NextStepOn(d.Due, d.EffectiveFrom, d.EffectiveUntil, kept?.LastStepOn, policy), IsClosed: false));
+                    d.EffectiveUntil, metOn, kept?.LastStepOn, d.IsMet ? null : NextStepOn(d.Due, d.EffectiveFrom, d.EffectiveUntil, kept?.LastStepOn, policy, today), IsClosed: false));
             });
         }).ToList();
         var changed = derived.Where(d => existing.GetValueOrDefault((d.State.CongressId, d.Milestone, d.Due)) != d.Row).ToList();
@@ -121,9 +121,23 @@ public static class DeadlineReadModel
         string ResponsibleId, string? PlanDocument, DateOnly EffectiveFrom, DateOnly? EffectiveUntil, DateOnly? MetOn, DateOnly? LastStepOn, DateOnly? NextStepOn,
         bool IsClosed);
 
-    /// <summary>The day of the first step of a deadline's schedule after the last one recorded; null when none is left.</summary>
-    public static DateOnly? NextStepOn(DateOnly due, DateOnly startsOn, DateOnly? endsOn, DateOnly? lastStepOn, DeadlinePolicy policy) =>
-        NotificationSchedule.Pending(due, startsOn, endsOn, lastStepOn, policy).FirstOrDefault()?.On;
+    /// <summary>
+    /// When the sweep must look at a deadline next: the day of the first step of its schedule after the last one recorded,
+    /// or <paramref name="today"/> when that day has passed (the sweep decides from the schedule, so a passed step is due
+    /// now, whatever day is written). Null when no step is left, or when the deadline is no longer in force by then. No
+    /// day before the writer's own is ever written: that is what lets a sweep start where the last one ended
+    /// (<see cref="DeadlineSweep"/>).
+    /// </summary>
+    public static DateOnly? NextStepOn(DateOnly due, DateOnly startsOn, DateOnly? endsOn, DateOnly? lastStepOn, DeadlinePolicy policy, DateOnly today)
+    {
+        if (NotificationSchedule.Pending(due, startsOn, endsOn, lastStepOn, policy).FirstOrDefault() is not { } first)
+        {
+            return null;
+        }
+
+        var next = first.On > today ? first.On : today;
+        return endsOn is { } ends && next > ends ? null : next;
+    }
 
     /// <summary>The policies set for some campaigns (one or many).</summary>
     private const string PolicySql = "SELECT campaign_id, policy::text, reason, set_by, set_at FROM congress.deadline_policies WHERE campaign_id = ANY($1)";

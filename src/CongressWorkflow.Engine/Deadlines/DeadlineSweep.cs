@@ -19,7 +19,8 @@ public sealed record SweepReport(DateOnly Day, bool Ran, int Deadlines, int Sent
 
 /// <summary>
 /// The deadline sweep, run by Hangfire every few minutes on some node (and by the demo on each simulated day). It takes
-/// the deadlines whose next step has come (an index on next_step_on: a sweep touches only what is due), decides per
+/// the deadlines whose next step has come (an index on next_step_on: a sweep touches only what is due, and reads it from
+/// the day before the last complete sweep's, past the entries earlier days left dead), decides per
 /// deadline with <see cref="NotificationSchedule.Decide"/>, and records each step as an event in the organisation's
 /// ledger stream under a deterministic id, with its inbox, email and webhook deliveries in the outbox, all in one
 /// transaction per batch. One node sweeps at a time (a PostgreSQL advisory lock); a crashed or repeated sweep cannot
@@ -61,10 +62,13 @@ public sealed class DeadlineSweep(PostgresEventStore store, NpgsqlDataSource dat
             var total = default(Tally);
             foreach (var campaign in await CampaignsToSweepAsync(connection, cancellationToken))
             {
-                foreach (var share in await Task.WhenAll(Enumerable.Range(0, Shares).Select(share => SweepShareAsync(today, campaign, share, cancellationToken))))
+                var from = await SweepFromAsync(connection, campaign, today, cancellationToken);
+                foreach (var share in await Task.WhenAll(Enumerable.Range(0, Shares).Select(share => SweepShareAsync(today, from, campaign, share, cancellationToken))))
                 {
                     total += share;
                 }
+
+                await RecordSweptAsync(connection, campaign, today, cancellationToken);
             }
 
             var (deadlines, sent, skipped, deliveries) = total;
@@ -95,10 +99,10 @@ public sealed class DeadlineSweep(PostgresEventStore store, NpgsqlDataSource dat
             new(a.Deadlines + b.Deadlines, a.Sent + b.Sent, a.Skipped + b.Skipped, a.Deliveries + b.Deliveries);
     }
 
-    private async Task<Tally> SweepShareAsync(DateOnly today, string campaignId, int share, CancellationToken cancellationToken)
+    private async Task<Tally> SweepShareAsync(DateOnly today, DateOnly? from, string campaignId, int share, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var context = new SweepContext(connection, today, share);
+        var context = new SweepContext(connection, today, from, share);
         var total = default(Tally);
         while (await SweepBatchAsync(context, campaignId, cancellationToken) is { Deadlines: > 0 } batch)
         {
@@ -134,13 +138,41 @@ public sealed class DeadlineSweep(PostgresEventStore store, NpgsqlDataSource dat
         return campaigns;
     }
 
-    private sealed class SweepContext(NpgsqlConnection connection, DateOnly today, int share)
+    /// <summary>
+    /// The first day whose deadlines the sweep of a campaign reads: the day before the last complete sweep's. A sweep moves
+    /// every deadline it takes past its day, and no writer of a next step writes a day before its own
+    /// (<see cref="DeadlineReadModel.NextStepOn"/>), so no deadline below it is due; the day's margin covers a command
+    /// that read its clock before midnight and committed after that sweep. Null (from the bottom of the due index) before
+    /// the first complete sweep, or when the clock is behind the last one.
+    /// </summary>
+    private static async Task<DateOnly?> SweepFromAsync(NpgsqlConnection connection, string campaignId, DateOnly today, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT swept_on FROM congress.deadline_sweeps WHERE campaign_id = $1", connection);
+        command.Parameters.AddPositional(campaignId);
+        return await command.ExecuteScalarAsync(cancellationToken) is DateOnly last && last <= today ? last.AddDays(-1) : null;
+    }
+
+    /// <summary>Records that every share of the campaign's sweep of <paramref name="today"/> took all that was due.</summary>
+    private static async Task RecordSweptAsync(NpgsqlConnection connection, string campaignId, DateOnly today, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("""
+            INSERT INTO congress.deadline_sweeps (campaign_id, swept_on) VALUES ($1, $2)
+            ON CONFLICT (campaign_id) DO UPDATE SET swept_on = GREATEST(deadline_sweeps.swept_on, excluded.swept_on)
+            """, connection);
+        command.Parameters.AddPositional(campaignId, today);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private sealed class SweepContext(NpgsqlConnection connection, DateOnly today, DateOnly? from, int share)
     {
         public NpgsqlConnection Connection { get; } = connection;
 
         public int Share { get; } = share;
 
         public DateOnly Today { get; } = today;
+
+        /// <summary>Where the first batch starts in the due index (see <see cref="SweepFromAsync"/>).</summary>
+        public DateOnly? From { get; } = from;
 
         public Dictionary<string, DeadlinePolicy> Policies { get; } = new(StringComparer.Ordinal);
 
@@ -172,7 +204,7 @@ public sealed class DeadlineSweep(PostgresEventStore store, NpgsqlDataSource dat
             WHERE d.campaign_id = $3 AND d.next_step_on <= $1 AND NOT d.is_met AND d.closed_reason IS NULL
               AND d.effective_from <= $1 AND (d.effective_until IS NULL OR d.effective_until >= $1)
               AND (hashtext(d.congress_id) & 2147483647) % $5 = $4
-              {(after is null ? "" : "AND (d.next_step_on, d.congress_id, d.milestone, d.due_on) > ($6, $7, $8, $9)")}
+              {(after is not null ? "AND (d.next_step_on, d.congress_id, d.milestone, d.due_on) > ($6, $7, $8, $9)" : sweep.From is not null ? "AND d.next_step_on >= $6" : "")}
             ORDER BY d.next_step_on, d.congress_id, d.milestone, d.due_on
             LIMIT $2
             FOR UPDATE OF d
@@ -182,6 +214,10 @@ public sealed class DeadlineSweep(PostgresEventStore store, NpgsqlDataSource dat
             if (after is { } last)
             {
                 select.Parameters.AddPositional(last.NextStepOn, last.CongressId, last.Milestone, last.DueOn);
+            }
+            else if (sweep.From is { } from)
+            {
+                select.Parameters.AddPositional(from);
             }
 
             await using var reader = await select.ExecuteReaderAsync(cancellationToken);
