@@ -115,6 +115,20 @@ public sealed class notification_schedule
         Assert.NotEqual(a, other);
         Assert.Equal(8, a.Version);
     }
+
+    [Fact]
+    public void steps_due_on_one_day_have_ids_that_sort_together_before_those_of_the_next_day()
+    {
+        var steps = new[] { "reminder-30", "reminder-7", "reminder-1", "overdue", "escalation" };
+        var ids = Enumerable.Range(0, 40).SelectMany(day => Enumerable.Range(0, 50).SelectMany(unit => steps.Select(step =>
+            (Day: day, Id: NotificationSchedule.NotificationId($"congress-xiii-chi-bo-{unit}", Milestone.CongressHeld, Due.AddDays(day), step))))).ToList();
+
+        // PostgreSQL orders uuids by their bytes, most significant first: as the days, whatever the congress or step.
+        var sorted = ids.OrderBy(i => Convert.ToHexString(i.Id.ToByteArray(bigEndian: true)), StringComparer.Ordinal).Select(i => i.Day).ToList();
+        Assert.Equal(ids.Select(i => i.Day).Order(), sorted);
+        Assert.Equal(ids.Count, ids.Select(i => i.Id).Distinct().Count());
+        Assert.All(ids, i => Assert.Equal((8, 0x80), (i.Id.Version, i.Id.ToByteArray(bigEndian: true)[8] & 0xC0)));
+    }
 }
 
 public sealed class deadline_policy

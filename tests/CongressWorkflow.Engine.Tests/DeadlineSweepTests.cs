@@ -240,6 +240,21 @@ public sealed class sweeping_deadlines_day_by_day(EngineDatabase db) : IClassFix
             CongressOf(Centre), Due));
     }
 
+    [Fact]
+    public async Task an_inbox_item_an_older_version_wrote_under_its_former_id_is_still_read_as_the_steps_delivery()
+    {
+        MoveClockTo(db, D(2020, 5, 31));
+        await db.Sweep.RunAsync();
+        var step = Assert.Single(await db.Deadlines.LedgerAsync(Campaign, Centre, subtree: false, null, null));
+        // Before 2026-11-24 an item's id was the plain hash of its name, with nothing of the step's id in front.
+        Assert.Equal(1, await db.ExecuteAsync("UPDATE congress.inbox SET item_id = $2 WHERE item_id = $1",
+            InboxItems.NotificationItemId(step.NotificationId, Centre), Domain.Common.DeterministicId.From($"delivery|{step.NotificationId}|inbox|{Centre}")));
+
+        var read = Assert.Single(await db.Deadlines.LedgerAsync(Campaign, Centre, subtree: false, null, null));
+
+        Assert.Equal([("inbox", Centre, "delivered")], read.Deliveries.Select(d => (d.Channel, d.Target, d.Status)));
+    }
+
     /// <summary>Plans the two branches (due with the Centre) and sweeps 31/05, their reminder-30: each looks next on 23/06.</summary>
     private async Task SweepTheBranchesReminderAsync()
     {
@@ -286,5 +301,23 @@ public sealed class sweeping_deadlines_day_by_day(EngineDatabase db) : IClassFix
 
         Assert.Equal(1, report.Deadlines);
         Assert.Equal(D(2020, 6, 23), await NextStepAsync(Branch2));
+    }
+}
+
+public sealed class delivery_ids
+{
+    [Fact]
+    public void a_steps_deliveries_are_the_same_on_every_run_and_sort_beside_the_step()
+    {
+        var step = NotificationSchedule.NotificationId(CongressOf(Centre), Milestone.CongressHeld, D(2020, 6, 30), "reminder-7");
+        var nextDays = NotificationSchedule.NotificationId(CongressOf(Centre), Milestone.CongressHeld, D(2020, 7, 1), "reminder-7");
+
+        var item = InboxItems.NotificationItemId(step, Centre);
+
+        Assert.Equal(item, InboxItems.NotificationItemId(step, Centre));
+        Assert.NotEqual(item, InboxItems.NotificationItemId(step, Ministry));
+        Assert.Equal(step.ToByteArray(bigEndian: true)[..4], item.ToByteArray(bigEndian: true)[..4]);
+        // In PostgreSQL's order of uuids (by their bytes), before the steps due a day later.
+        Assert.True(string.CompareOrdinal(Convert.ToHexString(item.ToByteArray(bigEndian: true)), Convert.ToHexString(nextDays.ToByteArray(bigEndian: true))) < 0);
     }
 }

@@ -84,9 +84,12 @@ public static class NotificationSchedule
         return new StepDecision(send, today > policy.FirstWorkingDayFrom(send.On), skipped, next?.On);
     }
 
-    /// <summary>The ledger id of a step: the same deadline, due date and step always give the same id, on every node and every run.</summary>
+    /// <summary>
+    /// The ledger id of a step: the same deadline, due date and step always give the same id, on every node and every
+    /// run. It starts with the due date, so a day's steps (all due within weeks of it) are stored near each other.
+    /// </summary>
     public static Guid NotificationId(string congressId, Milestone milestone, DateOnly due, string stepKey) =>
-        DeterministicId.From($"notification|{congressId}|{milestone}|{due:yyyy-MM-dd}|{stepKey}");
+        DeterministicId.From($"notification|{congressId}|{milestone}|{due:yyyy-MM-dd}|{stepKey}", due);
 }
 
 [StoredAs("notification.recorded")]

@@ -607,7 +607,7 @@ public sealed class CongressService(CommandPipeline pipeline)
             };
             if (note is { } n)
             {
-                yield return new InboxDelivery(Guid.NewGuid(), n.To, null, n.Kind, NotificationText.EventTitle(n.Kind, state.OrganizationId), n.Text, state.CongressId);
+                yield return new InboxDelivery(Guid.CreateVersion7(), n.To, null, n.Kind, NotificationText.EventTitle(n.Kind, state.OrganizationId), n.Text, state.CongressId);
             }
         }
     }

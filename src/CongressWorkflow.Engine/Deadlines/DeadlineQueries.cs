@@ -165,7 +165,7 @@ public sealed class DeadlineQueries(NpgsqlDataSource dataSource)
             ORDER BY channel, target
             """);
         deliveries.Parameters.AddPositional(rows.Select(r => r.NotificationId).ToArray(),
-            rows.SelectMany(r => r.Recipients.Select(recipient => InboxItems.NotificationItemId(r.NotificationId, recipient))).ToArray());
+            rows.SelectMany(r => r.Recipients.SelectMany(recipient => InboxItems.NotificationItemIdsEverGiven(r.NotificationId, recipient))).ToArray());
         var byNotification = (await ReadDeliveriesAsync(deliveries, cancellationToken)).ToLookup(d => d.NotificationId);
         return [.. rows.Select(r => r with { Deliveries = [.. byNotification[r.NotificationId]] })];
     }

@@ -475,7 +475,7 @@ internal sealed class DeliveryRoutes
                 foreach (var group in contacts.GroupBy(c => c.Language))
                 {
                     var text = NotificationText.Render(group.Key, n.Step, n.Milestone, unitName, recipientName, n.DueOn, n.DaysLeft, n.PlanDocument, n.Late);
-                    var id = DeterministicId.From($"delivery|{n.NotificationId}|email|{recipientId}|{group.Key}");
+                    var id = DeterministicId.Beside(n.NotificationId, $"delivery|{n.NotificationId}|email|{recipientId}|{group.Key}");
                     messages.Add(new OutboxMessage(id, DeliveryChannels.Email, type,
                         new EmailDelivery(id, n.NotificationId, recipientId, [.. group.Select(c => new EmailRecipient(c.Email, c.Name))], text.Subject, text.Body)));
                 }
@@ -484,7 +484,7 @@ internal sealed class DeliveryRoutes
 
         foreach (var webhook in subscriptions.Where(s => s.Channel == "webhook"))
         {
-            var id = DeterministicId.From($"delivery|{n.NotificationId}|webhook|{webhook.Id}");
+            var id = DeterministicId.Beside(n.NotificationId, $"delivery|{n.NotificationId}|webhook|{webhook.Id}");
             var vi = NotificationText.Render("vi", n.Step, n.Milestone, unitName, null, n.DueOn, n.DaysLeft, n.PlanDocument, n.Late);
             var en = NotificationText.Render("en", n.Step, n.Milestone, unitName, null, n.DueOn, n.DaysLeft, n.PlanDocument, n.Late);
             var body = JsonSerializer.Serialize(new WebhookPayload(id, n.NotificationId, type, now, n.CampaignId, n.CongressId,

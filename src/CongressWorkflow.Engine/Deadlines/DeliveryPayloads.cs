@@ -58,9 +58,18 @@ public sealed record InboxDelivery(Guid DeliveryId, string OrganizationId, Guid?
 /// </summary>
 public static class InboxItems
 {
-    /// <summary>A ledger step's item in one recipient's inbox: the same id on every run of the step.</summary>
+    /// <summary>A ledger step's item in one recipient's inbox: the same id on every run of the step, stored beside the step's.</summary>
     public static Guid NotificationItemId(Guid notificationId, string recipientId) =>
-        DeterministicId.From($"delivery|{notificationId}|inbox|{recipientId}");
+        DeterministicId.Beside(notificationId, ItemName(notificationId, recipientId));
+
+    /// <summary>
+    /// The ids a step's item in one recipient's inbox may have: <see cref="NotificationItemId"/>, or the name's plain hash
+    /// that versions before 2026-11-24 gave it.
+    /// </summary>
+    public static IEnumerable<Guid> NotificationItemIdsEverGiven(Guid notificationId, string recipientId) =>
+        [NotificationItemId(notificationId, recipientId), DeterministicId.From(ItemName(notificationId, recipientId))];
+
+    private static string ItemName(Guid notificationId, string recipientId) => $"delivery|{notificationId}|inbox|{recipientId}";
 
     /// <summary>An item read as a delivery (the columns of congress.deliveries): delivered, once, when written.</summary>
     public const string AsDelivery = """
