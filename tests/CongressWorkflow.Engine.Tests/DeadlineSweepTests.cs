@@ -60,12 +60,20 @@ public sealed class sweeping_deadlines_day_by_day(EngineDatabase db) : IClassFix
         Assert.All(ledger, e => Assert.Equal(((NotificationRecorded)e.Data).NotificationId, e.EventId));
     }
 
+    /// <summary>The Centre's plan amended on 10/06: its congress is due by 31/07 instead of 30/06.</summary>
+    private Task AmendToTheEndOfJulyAsync() => db.Congresses.HandleAsync(new AmendPlan(CongressOf(Centre), Doc("12-KH/ĐU"), D(2020, 6, 10), D(2020, 7, 20),
+        new(D(2020, 4, 1), D(2020, 7, 31)), null, [new Deadline(Milestone.CongressHeld, D(2020, 7, 31))], null, db.As(Centre)));
+
+    /// <summary>The replaced due date (30/06): its last day in force and its next step.</summary>
+    private Task<string> ReplacedDueDateAsync() => db.ScalarAsync<string>(
+        "SELECT effective_until || ' ' || coalesce(next_step_on::text, 'none') FROM congress.deadlines WHERE congress_id = $1 AND milestone = 'congress-held' AND due_on = $2",
+        CongressOf(Centre), Due);
+
     [Fact]
     public async Task an_amendment_moves_the_remaining_steps_to_the_new_due_date()
     {
         await SweepDailyUntilAsync(D(2020, 6, 10));
-        await db.Congresses.HandleAsync(new AmendPlan(CongressOf(Centre), Doc("12-KH/ĐU"), D(2020, 6, 10), D(2020, 7, 20),
-            new(D(2020, 4, 1), D(2020, 7, 31)), null, [new Deadline(Milestone.CongressHeld, D(2020, 7, 31))], null, db.As(Centre)));
+        await AmendToTheEndOfJulyAsync();
         await SweepDailyUntilAsync(D(2020, 8, 1));
 
         var ledger = await LedgerAsync();
@@ -74,9 +82,7 @@ public sealed class sweeping_deadlines_day_by_day(EngineDatabase db) : IClassFix
             [("reminder-30", D(2020, 7, 1)), ("reminder-7", D(2020, 7, 24)), ("reminder-1", D(2020, 7, 30)), ("overdue", D(2020, 8, 1))],
             ledger.Where(l => l.Due == D(2020, 7, 31)).Select(l => (l.Step, l.On)));
         // The replaced due date has no step left to look at: no sweep keeps passing over it.
-        Assert.Equal("2020-06-09 none", await db.ScalarAsync<string>(
-            "SELECT effective_until || ' ' || coalesce(next_step_on::text, 'none') FROM congress.deadlines WHERE congress_id = $1 AND milestone = 'congress-held' AND due_on = $2",
-            CongressOf(Centre), Due));
+        Assert.Equal("2020-06-09 none", await ReplacedDueDateAsync());
     }
 
     [Fact]
@@ -229,15 +235,12 @@ public sealed class sweeping_deadlines_day_by_day(EngineDatabase db) : IClassFix
     public async Task a_policy_change_gives_a_replaced_due_date_no_step_to_look_at_even_one_that_fell_while_it_was_in_force()
     {
         await SweepDailyUntilAsync(D(2020, 6, 10));
-        await db.Congresses.HandleAsync(new AmendPlan(CongressOf(Centre), Doc("12-KH/ĐU"), D(2020, 6, 10), D(2020, 7, 20),
-            new(D(2020, 4, 1), D(2020, 7, 31)), null, [new Deadline(Milestone.CongressHeld, D(2020, 7, 31))], null, db.As(Centre)));
+        await AmendToTheEndOfJulyAsync();
         MoveClockTo(db, D(2020, 6, 20));
         // 30/06 was replaced from 10/06; the new reminder-26 of 30/06 fell on 04/06, while it was in force, and is past.
         await db.Policies.SetAsync(Campaign, DeadlinePolicy.Default with { ReminderDaysBefore = [26] }, "Hướng dẫn mới", db.As(Central));
 
-        Assert.Equal("2020-06-09 none", await db.ScalarAsync<string>(
-            "SELECT effective_until || ' ' || coalesce(next_step_on::text, 'none') FROM congress.deadlines WHERE congress_id = $1 AND milestone = 'congress-held' AND due_on = $2",
-            CongressOf(Centre), Due));
+        Assert.Equal("2020-06-09 none", await ReplacedDueDateAsync());
     }
 
     [Fact]
