@@ -196,7 +196,11 @@ public sealed class DeadlineSweep(PostgresEventStore store, NpgsqlDataSource dat
         var connection = sweep.Connection;
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var due = new List<Due>();
-        var after = sweep.After;
+        // Where the batch starts in the due index: after the last deadline the share's previous batch took, or (the day's
+        // first batch) at the sweep's first day, or at the bottom.
+        var (start, startValues) = sweep.After is { } previous
+            ? ("AND (d.next_step_on, d.congress_id, d.milestone, d.due_on) > ($6, $7, $8, $9)", new object[] { previous.NextStepOn, previous.CongressId, previous.Milestone, previous.DueOn })
+            : sweep.From is { } from ? ("AND d.next_step_on >= $6", new object[] { from }) : ("", []);
         await using (var select = new NpgsqlCommand($"""
             SELECT d.congress_id, d.milestone, d.due_on, d.campaign_id, d.organization_id, o.name, d.responsible_id, d.plan_document, d.last_step_on,
                    d.effective_from, d.effective_until, d.next_step_on
@@ -204,21 +208,14 @@ public sealed class DeadlineSweep(PostgresEventStore store, NpgsqlDataSource dat
             WHERE d.campaign_id = $3 AND d.next_step_on <= $1 AND NOT d.is_met AND d.closed_reason IS NULL
               AND d.effective_from <= $1 AND (d.effective_until IS NULL OR d.effective_until >= $1)
               AND (hashtext(d.congress_id) & 2147483647) % $5 = $4
-              {(after is not null ? "AND (d.next_step_on, d.congress_id, d.milestone, d.due_on) > ($6, $7, $8, $9)" : sweep.From is not null ? "AND d.next_step_on >= $6" : "")}
+              {start}
             ORDER BY d.next_step_on, d.congress_id, d.milestone, d.due_on
             LIMIT $2
             FOR UPDATE OF d
             """, connection, transaction))
         {
             select.Parameters.AddPositional(sweep.Today, BatchSize, campaignId, sweep.Share, Shares);
-            if (after is { } last)
-            {
-                select.Parameters.AddPositional(last.NextStepOn, last.CongressId, last.Milestone, last.DueOn);
-            }
-            else if (sweep.From is { } from)
-            {
-                select.Parameters.AddPositional(from);
-            }
+            select.Parameters.AddPositional(startValues);
 
             await using var reader = await select.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
