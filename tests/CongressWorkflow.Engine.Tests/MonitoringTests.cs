@@ -112,6 +112,47 @@ public sealed class monitoring_progress_as_of_any_date(EngineDatabase db) : ICla
     }
 
     /// <summary>
+    /// Submissions, approvals and congresses held that the projection meets in a row are written by one statement each:
+    /// every congress keeps its own days, and one submitted, returned and submitted again keeps its first submission's.
+    /// </summary>
+    [Fact]
+    public async Task congress_steps_projected_together_keep_each_congress_its_own_days_and_the_first_submission()
+    {
+        await Subtree.BuildTreeAsync(db);
+        await Subtree.PlanAllAsync(db);
+        Subtree.MoveClockTo(db, new DateOnly(2020, 2, 1));
+        await Subtree.PrepareAndSubmitAsync(db, Subtree.Branch1);
+        Subtree.MoveClockTo(db, new DateOnly(2020, 2, 3));
+        await Subtree.PrepareAndSubmitAsync(db, Subtree.Branch2);
+        Subtree.MoveClockTo(db, new DateOnly(2020, 2, 5));
+        await db.Congresses.HandleAsync(new ReturnSubmission(Subtree.CongressOf(Subtree.Branch1), "Bổ sung", db.As(Subtree.Centre, "standing-committee")));
+        Subtree.MoveClockTo(db, new DateOnly(2020, 2, 7));
+        await db.Congresses.HandleAsync(new SubmitToSuperior(Subtree.CongressOf(Subtree.Branch1), db.As(Subtree.Branch1)));
+        Subtree.MoveClockTo(db, new DateOnly(2020, 2, 10));
+        await Subtree.Approve(db, Subtree.Branch2, Subtree.Centre, "20-QĐ/ĐU");
+        Subtree.MoveClockTo(db, new DateOnly(2020, 2, 12));
+        await Subtree.Approve(db, Subtree.Branch1, Subtree.Centre, "21-QĐ/ĐU");
+        Subtree.MoveClockTo(db, new DateOnly(2020, 3, 2));
+        await db.Congresses.HandleAsync(Subtree.Convene(db, Subtree.Branch2, new DateOnly(2020, 2, 28)));
+        await db.Congresses.HandleAsync(Subtree.Convene(db, Subtree.Branch1, new DateOnly(2020, 3, 2)));
+
+        // Projected after the fact: every step above comes to the projection in one batch.
+        await using var daemon = Daemon();
+        daemon.Start();
+        await CatchUpAsync(daemon);
+
+        Assert.Equal(
+            [
+                "chi-bo-phong-bao-chi 2020-02-03 2020-02-10 2020-02-28 -2",
+                "chi-bo-phong-tin-hoc 2020-02-01 2020-02-12 2020-03-02 1",
+            ],
+            await db.ScalarAsync<string[]>("""
+                SELECT array_agg(concat_ws(' ', organization_id, submitted_on, approved_on, held_on, days_late) ORDER BY organization_id)
+                FROM congress.rollup_congresses WHERE organization_id IN ('chi-bo-phong-bao-chi', 'chi-bo-phong-tin-hoc')
+                """));
+    }
+
+    /// <summary>
     /// A change to a congress rewrites only the segments of days it changes: the unit's membership stays the row it was
     /// (the counts move by the difference alone), the plan's segments are cut again.
     /// </summary>

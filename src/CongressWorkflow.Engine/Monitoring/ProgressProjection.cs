@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using CongressWorkflow.Domain.Common;
 using CongressWorkflow.Domain.Congresses;
 using CongressWorkflow.Domain.Organizations;
@@ -9,8 +10,8 @@ namespace CongressWorkflow.Engine.Monitoring;
 
 /// <summary>
 /// The tree with every version of each unit's place and name, and each congress's milestones (plans with their versions, submission, approval, held on, days late),
-/// kept with their dates so that progress on any past day is one aggregate query. One statement per event, all of a
-/// batch sent in one round trip.
+/// kept with their dates so that progress on any past day is one aggregate query. One statement per event (per kind of
+/// event for the congresses' plans and milestones), all of a batch sent in one round trip.
 /// </summary>
 public sealed class ProgressProjection : IProjection
 {
@@ -29,6 +30,13 @@ public sealed class ProgressProjection : IProjection
         var organizations = new HashSet<string>(StringComparer.Ordinal);
         var congresses = new HashSet<string>(StringComparer.Ordinal);
         var moved = new HashSet<string>(StringComparer.Ordinal);
+        // The congresses' plans, submissions, approvals and congresses held are written one statement per kind for the
+        // whole batch (the events of a day's stages come interleaved, as their transactions drew positions side by side):
+        // first the plans, which any amendment of the batch numbers its version after, then the units' and amendments'
+        // statements in the events' order, then the rest, each touching its own columns. A congress goes through these
+        // in that order, so applying them by kind leaves what applying them one by one would.
+        var byKind = new Dictionary<Type, List<RecordedEvent>>();
+        var inOrder = new List<NpgsqlBatchCommand>();
         foreach (var e in events)
         {
             _ = e.Data switch
@@ -43,7 +51,13 @@ public sealed class ProgressProjection : IProjection
                 _ => false,
             };
 
-            batch.BatchCommands.Add(e.Data switch
+            if (e.Data is CongressPlanIssued or CongressSubmitted or SubmissionApproved or CongressConvened)
+            {
+                (byKind.TryGetValue(e.Data.GetType(), out var kind) ? kind : byKind[e.Data.GetType()] = []).Add(e);
+                continue;
+            }
+
+            inOrder.Add(e.Data switch
             {
                 OrganizationRegistered r => Command("""
                     INSERT INTO congress.rollup_units (organization_id, unit_key, parent_id, name, level, path, registered_at, since_position, valid_from,
@@ -72,28 +86,29 @@ public sealed class ProgressProjection : IProjection
                     FROM closed c, moved, target
                     """, m.OrganizationId, m.ToParentId, e.RecordedAt, e.GlobalPosition),
                 OrganizationDissolved d => Command("UPDATE congress.rollup_units SET dissolved_at = $2 WHERE organization_id = $1", d.OrganizationId, e.RecordedAt),
-                CongressPlanIssued p => Command("""
-                    WITH congress AS (
-                        INSERT INTO congress.rollup_congresses (congress_id, campaign_id, organization_id, is_pilot) VALUES ($1, $2, $3, $4))
-                    INSERT INTO congress.rollup_plans (congress_id, version, document, effective_on, planned_date, window_end, subordinate_window_end,
-                        recorded_at)
-                    VALUES ($1, 1, $5, $6, $7, $8, $9, $10)
-                    """, p.CongressId, p.CampaignId, p.OrganizationId, p.IsPilot, p.Terms.Document, p.Terms.EffectiveOn, p.Terms.PlannedDate,
-                    p.Terms.Window.End, p.Terms.SubordinateWindow?.End, e.RecordedAt),
                 CongressPlanAmended a => Command("""
                     INSERT INTO congress.rollup_plans (congress_id, version, document, effective_on, planned_date, window_end, subordinate_window_end,
                         recorded_at)
                     SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5, $6, $7 FROM congress.rollup_plans WHERE congress_id = $1
                     """, a.CongressId, a.Terms.Document, a.Terms.EffectiveOn, a.Terms.PlannedDate, a.Terms.Window.End, a.Terms.SubordinateWindow?.End,
                     e.RecordedAt),
-                CongressSubmitted s => Command("UPDATE congress.rollup_congresses SET submitted_on = coalesce(submitted_on, $2) WHERE congress_id = $1",
-                    s.CongressId, s.SubmittedOn),
-                SubmissionApproved a => Command("UPDATE congress.rollup_congresses SET approved_on = $2 WHERE congress_id = $1", a.CongressId, a.ApprovedOn),
-                CongressConvened c => Command("""
-                    UPDATE congress.rollup_congresses SET held_on = $2, days_late = $3, exempted = $4, held_recorded_at = $5 WHERE congress_id = $1
-                    """, c.CongressId, c.ConvenedOn, c.DaysLate, c.Exempted, e.RecordedAt),
                 _ => throw new InvalidOperationException($"the progress projection cannot apply {e.EventType} at position {e.GlobalPosition}"),
             });
+        }
+
+        if (byKind.Remove(typeof(CongressPlanIssued), out var plans))
+        {
+            batch.BatchCommands.Add(ByKind(plans));
+        }
+
+        foreach (var command in inOrder)
+        {
+            batch.BatchCommands.Add(command);
+        }
+
+        foreach (var ofKind in byKind.Values)
+        {
+            batch.BatchCommands.Add(ByKind(ofKind));
         }
 
         if (organizations.Count + congresses.Count + moved.Count > 0)
@@ -102,6 +117,59 @@ public sealed class ProgressProjection : IProjection
         }
 
         await batch.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// One statement for a batch's congress events of one kind, with what applying them one by one would leave: a
+    /// congress submitted again keeps its first submission's day; a later approval or convening of the same congress
+    /// overrides an earlier one.
+    /// </summary>
+    private static NpgsqlBatchCommand ByKind(List<RecordedEvent> ofKind)
+    {
+        switch (ofKind[0].Data)
+        {
+            case CongressPlanIssued:
+                var plans = ofKind.Select(e => (Plan: (CongressPlanIssued)e.Data, e.RecordedAt)).ToList();
+                return Command("""
+                    WITH congress AS (
+                        INSERT INTO congress.rollup_congresses (congress_id, campaign_id, organization_id, is_pilot)
+                        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::boolean[]))
+                    INSERT INTO congress.rollup_plans (congress_id, version, document, effective_on, planned_date, window_end, subordinate_window_end,
+                        recorded_at)
+                    SELECT p.congress_id, 1, p.document, p.effective_on, p.planned_date, p.window_end, p.subordinate_window_end, p.recorded_at
+                    FROM unnest($1::text[], $5::text[], $6::date[], $7::date[], $8::date[], $9::date[], $10::timestamptz[])
+                         AS p(congress_id, document, effective_on, planned_date, window_end, subordinate_window_end, recorded_at)
+                    """,
+                    plans.Select(p => p.Plan.CongressId).ToArray(), plans.Select(p => p.Plan.CampaignId).ToArray(),
+                    plans.Select(p => p.Plan.OrganizationId).ToArray(), plans.Select(p => p.Plan.IsPilot).ToArray(),
+                    plans.Select(p => p.Plan.Terms.Document).ToArray(), plans.Select(p => p.Plan.Terms.EffectiveOn).ToArray(),
+                    plans.Select(p => p.Plan.Terms.PlannedDate).ToArray(), plans.Select(p => p.Plan.Terms.Window.End).ToArray(),
+                    plans.Select(p => p.Plan.Terms.SubordinateWindow?.End).ToArray(), plans.Select(p => p.RecordedAt).ToArray());
+            case CongressSubmitted:
+                var submitted = ofKind.Select(e => (CongressSubmitted)e.Data).DistinctBy(s => s.CongressId).ToList();
+                return Command("""
+                    UPDATE congress.rollup_congresses c SET submitted_on = s.submitted_on
+                    FROM unnest($1::text[], $2::date[]) AS s(congress_id, submitted_on)
+                    WHERE c.congress_id = s.congress_id AND c.submitted_on IS NULL
+                    """, submitted.Select(s => s.CongressId).ToArray(), submitted.Select(s => s.SubmittedOn).ToArray());
+            case SubmissionApproved:
+                var approved = ofKind.Select(e => (SubmissionApproved)e.Data).Reverse().DistinctBy(a => a.CongressId).ToList();
+                return Command("""
+                    UPDATE congress.rollup_congresses c SET approved_on = a.approved_on
+                    FROM unnest($1::text[], $2::date[]) AS a(congress_id, approved_on)
+                    WHERE c.congress_id = a.congress_id
+                    """, approved.Select(a => a.CongressId).ToArray(), approved.Select(a => a.ApprovedOn).ToArray());
+            case CongressConvened:
+                var convened = ofKind.Select(e => (Held: (CongressConvened)e.Data, e.RecordedAt)).Reverse().DistinctBy(c => c.Held.CongressId).ToList();
+                return Command("""
+                    UPDATE congress.rollup_congresses c SET held_on = h.held_on, days_late = h.days_late, exempted = h.exempted, held_recorded_at = h.recorded_at
+                    FROM unnest($1::text[], $2::date[], $3::integer[], $4::boolean[], $5::timestamptz[]) AS h(congress_id, held_on, days_late, exempted, recorded_at)
+                    WHERE c.congress_id = h.congress_id
+                    """, convened.Select(c => c.Held.CongressId).ToArray(), convened.Select(c => c.Held.ConvenedOn).ToArray(),
+                    convened.Select(c => c.Held.DaysLate).ToArray(), convened.Select(c => c.Held.Exempted).ToArray(), convened.Select(c => c.RecordedAt).ToArray());
+            default:
+                throw new UnreachableException();
+        }
     }
 
     public async Task ResetAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
