@@ -112,8 +112,9 @@ public sealed class monitoring_progress_as_of_any_date(EngineDatabase db) : ICla
     }
 
     /// <summary>
-    /// Submissions, approvals and congresses held that the projection meets in a row are written by one statement each:
-    /// every congress keeps its own days, and one submitted, returned and submitted again keeps its first submission's.
+    /// Submissions, approvals and congresses held that come to the projection in one batch are written by one statement
+    /// per kind: every congress keeps its own days, and one submitted, returned and submitted again keeps its first
+    /// submission's.
     /// </summary>
     [Fact]
     public async Task congress_steps_projected_together_keep_each_congress_its_own_days_and_the_first_submission()
