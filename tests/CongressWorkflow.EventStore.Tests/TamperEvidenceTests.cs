@@ -21,6 +21,53 @@ public sealed class verifying_the_hash_chain(EventStoreDatabase db) : StoreTestB
         Assert.True((await Verifier.VerifyStreamAsync(b)).IsIntact);
     }
 
+    /// <summary>
+    /// Verifications side by side with other readers on a pool of two connections, as the projection daemon reads beside
+    /// an auditor: the verifier once disposed its reader twice, and the second dispose closed whoever had the connection
+    /// next, so two users shared one connection and one waited forever (a verify hanging until its client gave up).
+    /// </summary>
+    [Fact]
+    public async Task verifying_beside_other_readers_on_a_small_pool_neither_hangs_nor_breaks_them()
+    {
+        await TwoStreamsOfThree();
+        await using var pool = StoreDataSource.Create(new Npgsql.NpgsqlConnectionStringBuilder(Db.ConnectionString) { MaxPoolSize = 2 }.ConnectionString);
+        var verifier = new IntegrityVerifier(pool);
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+        var verifications = 0;
+        var reads = 0;
+
+        async Task Verify()
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                Assert.True((await verifier.VerifyAllAsync().WaitAsync(TimeSpan.FromSeconds(10))).IsIntact);
+                Interlocked.Increment(ref verifications);
+            }
+        }
+
+        async Task Read()
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                await using var command = pool.CreateCommand("SELECT global_position, stream_id FROM event_store.events ORDER BY global_position");
+                await using var reader = await command.ExecuteReaderAsync().WaitAsync(TimeSpan.FromSeconds(10));
+                var rows = 0;
+                while (await reader.ReadAsync().WaitAsync(TimeSpan.FromSeconds(10)))
+                {
+                    rows++;
+                }
+
+                Assert.Equal(6, rows);
+                Interlocked.Increment(ref reads);
+            }
+        }
+
+        await Task.WhenAll(Verify(), Read(), Read());
+
+        Assert.True(verifications > 10, $"{verifications} verifications");
+        Assert.True(reads > 10, $"{reads} reads");
+    }
+
     [Fact]
     public async Task data_edited_by_hand_is_caught_at_its_event()
     {

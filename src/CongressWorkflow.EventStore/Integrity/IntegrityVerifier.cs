@@ -47,35 +47,39 @@ public sealed class IntegrityVerifier(NpgsqlDataSource dataSource)
         var violations = new List<IntegrityViolation>();
         long streams = 0, events = 0;
         ChainWalk? walk = null;
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
+        // The reader is disposed once, here. Npgsql reuses a connection's reader object: disposed a second time after its
+        // connection went back to the pool, it closed whoever used that connection next (a projection's page read) and
+        // handed the connection to two users at once, and one of them waited for an answer forever.
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
-            var currentStream = reader.GetString(0);
-            if (walk?.StreamId != currentStream)
+            while (await reader.ReadAsync(cancellationToken))
             {
-                walk?.Finish(violations);
-                walk = new ChainWalk(currentStream, 0, EventDigest.Genesis.ToArray(), reader.GetInt64(1), reader.GetFieldValue<byte[]>(2), "stream records");
-                streams++;
-            }
+                var currentStream = reader.GetString(0);
+                if (walk?.StreamId != currentStream)
+                {
+                    walk?.Finish(violations);
+                    walk = new ChainWalk(currentStream, 0, EventDigest.Genesis.ToArray(), reader.GetInt64(1), reader.GetFieldValue<byte[]>(2), "stream records");
+                    streams++;
+                }
 
-            if (reader.IsDBNull(3))
-            {
-                continue;
-            }
+                if (reader.IsDBNull(3))
+                {
+                    continue;
+                }
 
-            events++;
-            // Not covered by the hash (where an event is stored is not what it says), but a stream never moves.
-            if (reader.GetString(8) != reader.GetString(7))
-            {
-                violations.Add(new IntegrityViolation(currentStream, reader.GetInt64(3), reader.GetInt64(4),
-                    $"stored in partition '{reader.GetString(8)}', its stream's is '{reader.GetString(7)}'"));
-            }
+                events++;
+                // Not covered by the hash (where an event is stored is not what it says), but a stream never moves.
+                if (reader.GetString(8) != reader.GetString(7))
+                {
+                    violations.Add(new IntegrityViolation(currentStream, reader.GetInt64(3), reader.GetInt64(4),
+                        $"stored in partition '{reader.GetString(8)}', its stream's is '{reader.GetString(7)}'"));
+                }
 
-            walk.Step(reader.GetInt64(3), reader.GetInt64(4), reader.GetFieldValue<byte[]>(5), reader.GetFieldValue<byte[]>(6), violations);
+                walk.Step(reader.GetInt64(3), reader.GetInt64(4), reader.GetFieldValue<byte[]>(5), reader.GetFieldValue<byte[]>(6), violations);
+            }
         }
 
         walk?.Finish(violations);
-        await reader.DisposeAsync();
         if (streamId is null)
         {
             violations.AddRange(await EventsWithoutStreamAsync(cancellationToken));
