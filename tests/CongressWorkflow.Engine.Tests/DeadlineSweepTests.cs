@@ -150,6 +150,54 @@ public sealed class sweeping_deadlines_day_by_day(EngineDatabase db) : IClassFix
         Assert.Equal([("inbox", Centre, "delivered")], step.Deliveries.Select(d => (d.Channel, d.Target, d.Status)));
     }
 
+    /// <summary>
+    /// A command that rewrites a deadline (here an amendment that keeps the due date and names the new plan) reads the row,
+    /// then a sweep records a step on it and commits, then the command writes. The row is held locked meanwhile, so the
+    /// order is forced: the sweep queues first, the command's write second. The command must not put back the step as it
+    /// read it: the next sweep would decide the same step again, and the store refuses its id, so every sweep after would
+    /// fail on that batch.
+    /// </summary>
+    [Fact]
+    public async Task a_command_writing_a_deadline_a_sweep_has_just_moved_on_keeps_the_sweeps_step_and_the_next_sweep_goes_on()
+    {
+        await SweepDailyUntilAsync(D(2020, 5, 30));
+        MoveClockTo(db, D(2020, 5, 31));
+        await using var holder = new Npgsql.NpgsqlConnection(db.ConnectionString);
+        await holder.OpenAsync();
+        await using var hold = await holder.BeginTransactionAsync();
+        await using (var lockRow = new Npgsql.NpgsqlCommand(
+            "SELECT 1 FROM congress.deadlines WHERE congress_id = $1 AND milestone = 'congress-held' FOR UPDATE", holder, hold))
+        {
+            lockRow.Parameters.AddPositional(CongressOf(Centre));
+            await lockRow.ExecuteScalarAsync();
+        }
+
+        var sweep = Task.Run(() => db.Sweep.RunAsync());
+        await WaitForLockWaitersAsync(1);
+        var amendment = Task.Run(() => db.Congresses.HandleAsync(new AmendPlan(CongressOf(Centre), Doc("11-KH/ĐU"), D(2020, 5, 31), D(2020, 6, 20),
+            new(D(2020, 4, 1), Due), null, [new Deadline(Milestone.CongressHeld, Due)], null, db.As(Centre))));
+        await WaitForLockWaitersAsync(2);
+        await hold.RollbackAsync();
+        Assert.Equal(1, (await sweep).Sent);
+        Assert.Contains((await amendment).Events, e => e is CongressPlanAmended);
+
+        Assert.Equal("2020-05-31 2020-06-23 11-KH/ĐU", await db.ScalarAsync<string>(
+            "SELECT coalesce(last_step_on::text, 'none') || ' ' || coalesce(next_step_on::text, 'none') || ' ' || plan_document FROM congress.deadlines WHERE congress_id = $1 AND milestone = 'congress-held'",
+            CongressOf(Centre)));
+        await SweepDailyUntilAsync(D(2020, 6, 23));
+        Assert.Equal([("reminder-30", D(2020, 5, 31)), ("reminder-7", D(2020, 6, 23))], (await LedgerAsync()).Select(l => (l.Step, l.On)));
+    }
+
+    /// <summary>Waits until this many sessions of the test database wait for a lock (its own: nothing else runs on it).</summary>
+    private async Task WaitForLockWaitersAsync(int count)
+    {
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (await db.ScalarAsync<long>("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'") < count)
+        {
+            await Task.Delay(20, limit.Token);
+        }
+    }
+
     [Fact]
     public async Task a_step_is_in_the_recipients_inbox_when_the_sweep_commits_without_passing_through_the_outbox()
     {

@@ -26,8 +26,20 @@ public static class DeadlineReadModel
     /// facts they need (their campaigns' policies, their organisations' parents, the rows as they stand) are read in one
     /// round trip for all, and in another the rows that changed are written and those no longer derived deleted. Most
     /// commands change no deadline: rewriting every row each time left the index the sweep reads full of dead entries.
+    /// A sweep may record a step on a deadline between the read and the write (it locks the rows it takes, a command
+    /// does not lock what it reads): a row is then only written if its last step is still the one read, and if any was
+    /// not, everything is read and derived again, past that sweep. Writing the step as read would have put back a step
+    /// already recorded: the next sweep decided it again and the store refused its id, on every sweep after.
     /// </summary>
     public static async Task RederiveAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<Congress> states, DateOnly today)
+    {
+        while (!await TryRederiveAsync(connection, transaction, states, today))
+        {
+        }
+    }
+
+    /// <summary>One read and write of <see cref="RederiveAsync"/>: false when a sweep had moved on a row that was to be written.</summary>
+    private static async Task<bool> TryRederiveAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<Congress> states, DateOnly today)
     {
         var policies = new Dictionary<string, DeadlinePolicy>(StringComparer.Ordinal);
         var superiors = new Dictionary<string, string?>(StringComparer.Ordinal);
@@ -80,7 +92,7 @@ public static class DeadlineReadModel
         var gone = existing.Keys.Where(key => !kept.Contains(key)).ToList();
         if (changed.Count == 0 && gone.Count == 0)
         {
-            return;
+            return true;
         }
 
         await using var batch = new NpgsqlBatch(connection, transaction);
@@ -106,6 +118,7 @@ public static class DeadlineReadModel
                 ON CONFLICT (congress_id, milestone, due_on) DO UPDATE SET responsible_id = excluded.responsible_id, plan_document = excluded.plan_document,
                     effective_from = excluded.effective_from, effective_until = excluded.effective_until, is_met = excluded.is_met,
                     met_on = excluded.met_on, last_step_on = excluded.last_step_on, next_step_on = excluded.next_step_on, closed_reason = NULL
+                WHERE t.last_step_on IS NOT DISTINCT FROM excluded.last_step_on
                 """,
                 changed.Select(r => r.State.CongressId).ToArray(), changed.Select(r => r.State.CampaignId).ToArray(), changed.Select(r => r.State.OrganizationId).ToArray(),
                 changed.Select(r => r.Milestone).ToArray(), changed.Select(r => r.Due).ToArray(), changed.Select(r => r.Row.ResponsibleId).ToArray(),
@@ -114,6 +127,7 @@ public static class DeadlineReadModel
         }
 
         await batch.ExecuteNonQueryAsync();
+        return changed.Count == 0 || batch.BatchCommands[^1].RecordsAffected == changed.Count;
     }
 
     /// <summary>A deadline row's columns besides its key (whether it is met follows from the day it was met).</summary>
