@@ -188,6 +188,32 @@ public sealed class sweeping_deadlines_day_by_day(EngineDatabase db) : IClassFix
         Assert.Equal([("reminder-30", D(2020, 5, 31)), ("reminder-7", D(2020, 6, 23))], (await LedgerAsync()).Select(l => (l.Step, l.On)));
     }
 
+    /// <summary>
+    /// A deadline whose row lost track of a step already recorded (its last step put back, as the race above once did):
+    /// the sweep that decides that step again finds its id taken. It passes over it and moves the deadline on, instead
+    /// of failing on that batch at every sweep from then on.
+    /// </summary>
+    [Fact]
+    public async Task a_sweep_that_decides_a_step_already_recorded_passes_over_it_and_the_deadline_moves_on()
+    {
+        await SweepDailyUntilAsync(D(2020, 5, 31));
+        await db.ExecuteAsync("UPDATE congress.deadlines SET last_step_on = NULL, next_step_on = '2020-05-31' WHERE congress_id = $1 AND milestone = 'congress-held'",
+            CongressOf(Centre));
+
+        MoveClockTo(db, D(2020, 6, 1));
+        var report = await db.Sweep.RunAsync();
+
+        Assert.Equal((1, 0, 0), (report.Deadlines, report.Sent, report.Skipped));
+        Assert.Equal("2020-05-31 2020-06-23", await db.ScalarAsync<string>(
+            "SELECT last_step_on || ' ' || next_step_on FROM congress.deadlines WHERE congress_id = $1 AND milestone = 'congress-held'", CongressOf(Centre)));
+        await SweepDailyUntilAsync(D(2020, 6, 23));
+        Assert.Equal([("reminder-30", D(2020, 5, 31)), ("reminder-7", D(2020, 6, 23))], (await LedgerAsync()).Select(l => (l.Step, l.On)));
+        Assert.Equal(1L, await db.ScalarAsync<long>("""
+            SELECT count(*) FROM congress.inbox
+            WHERE notification_id IN (SELECT notification_id FROM congress.notifications WHERE milestone = 'congress-held' AND step_key = 'reminder-30')
+            """));
+    }
+
     /// <summary>Waits until this many sessions of the test database wait for a lock (its own: nothing else runs on it).</summary>
     private async Task WaitForLockWaitersAsync(int count)
     {

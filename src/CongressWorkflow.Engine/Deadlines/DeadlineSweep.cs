@@ -34,7 +34,7 @@ public sealed class DeadlineSweep(PostgresEventStore store, NpgsqlDataSource dat
 
     private static readonly Actor SweepActor = new("deadline-sweep", "system");
     private static readonly Counter<long> Steps = CongressTelemetry.Meter.CreateCounter<long>(
-        "cw.notifications.steps", unit: "{step}", description: "Notification steps recorded by the deadline sweep, sent or skipped");
+        "cw.notifications.steps", unit: "{step}", description: "Notification steps taken by the deadline sweep: sent, skipped, or passed over as already recorded");
 
     public static string LedgerStreamId(string campaignId, string organizationId) => $"ledger-{campaignId}-{organizationId}";
 
@@ -193,6 +193,24 @@ public sealed class DeadlineSweep(PostgresEventStore store, NpgsqlDataSource dat
 
     private async Task<Tally> SweepBatchAsync(SweepContext sweep, string campaignId, CancellationToken cancellationToken)
     {
+        var start = sweep.After;
+        try
+        {
+            return await SweepBatchAsync(sweep, campaignId, passRecorded: false, cancellationToken);
+        }
+        catch (EventStoreException e) when (e.Code == EventStoreErrorCodes.DuplicateEvent)
+        {
+            // A step the batch decided is recorded already: its deadline's row had lost track of it (a writer put back an
+            // older last step). Taken again from the same place, passing over what is recorded, rather than failing on
+            // this batch at every sweep from now on.
+            sweep.After = start;
+            return await SweepBatchAsync(sweep, campaignId, passRecorded: true, cancellationToken);
+        }
+    }
+
+    /// <param name="passRecorded">Leave out the steps already in the ledger (their deadlines still move on).</param>
+    private async Task<Tally> SweepBatchAsync(SweepContext sweep, string campaignId, bool passRecorded, CancellationToken cancellationToken)
+    {
         var connection = sweep.Connection;
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var due = new List<Due>();
@@ -244,7 +262,6 @@ public sealed class DeadlineSweep(PostgresEventStore store, NpgsqlDataSource dat
         var rows = new List<NotificationRow>();
         var inbox = new List<InboxDelivery>();
         var retimed = new List<(Due Deadline, DateOnly? LastStepOn, DateOnly? NextOn)>();
-        int sent = 0, skipped = 0, deliveries = 0;
         foreach (var deadline in due)
         {
             var policy = sweep.Policies[deadline.CampaignId];
@@ -274,8 +291,6 @@ public sealed class DeadlineSweep(PostgresEventStore store, NpgsqlDataSource dat
                     timeProvider.GetUtcNow());
                 inbox.AddRange(items);
                 entry.Outbox.AddRange(messages);
-                deliveries += items.Count + messages.Count;
-                sent++;
             }
 
             foreach (var (step, reason) in steps)
@@ -284,11 +299,23 @@ public sealed class DeadlineSweep(PostgresEventStore store, NpgsqlDataSource dat
                 entry.Events.Add(new NewEvent(id, new NotificationSkipped(id, deadline.CampaignId, deadline.CongressId, deadline.OrganizationId,
                     deadline.Milestone, deadline.DueOn, step.Key, step.On, sweep.Today, reason)));
                 rows.Add(new NotificationRow(id, deadline, step.Key, step.Step, "skipped", step.On, false, null, [], reason, stream));
-                skipped++;
             }
 
             var last = new[] { decision.Send?.On, steps.Count > 0 ? steps.Max(s => s.Step.On) : null }.Max() ?? deadline.LastStepOn;
             retimed.Add((deadline, last, decision.NextOn));
+        }
+
+        var passed = 0;
+        if (passRecorded)
+        {
+            var recorded = await RecordedAsync(connection, transaction, [.. rows.Select(r => r.Id)], cancellationToken);
+            passed = rows.RemoveAll(r => recorded.Contains(r.Id));
+            inbox.RemoveAll(i => i.NotificationId is { } n && recorded.Contains(n));
+            foreach (var (events, outbox) in ledger.Values)
+            {
+                events.RemoveAll(e => recorded.Contains(e.EventId));
+                outbox.RemoveAll(m => DeliveryPayload.NotificationOf(m.Payload) is { } n && recorded.Contains(n));
+            }
         }
 
         var metadata = new EventMetadata(SweepActor, Guid.NewGuid());
@@ -298,9 +325,27 @@ public sealed class DeadlineSweep(PostgresEventStore store, NpgsqlDataSource dat
 
         await WriteRowsAsync(connection, transaction, rows, retimed, inbox, ledger.Values.SelectMany(l => l.Outbox).ToList(), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        var sent = rows.Count(r => r.Status == "sent");
+        var skipped = rows.Count - sent;
         Steps.Add(sent, new KeyValuePair<string, object?>("cw.status", "sent"));
         Steps.Add(skipped, new KeyValuePair<string, object?>("cw.status", "skipped"));
-        return new Tally(due.Count, sent, skipped, deliveries);
+        Steps.Add(passed, new KeyValuePair<string, object?>("cw.status", "already-recorded"));
+        return new Tally(due.Count, sent, skipped, inbox.Count + ledger.Values.Sum(l => l.Outbox.Count));
+    }
+
+    /// <summary>Which of these steps the ledger holds already (each step's row is written with its event).</summary>
+    private static async Task<HashSet<Guid>> RecordedAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid[] ids, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT notification_id FROM congress.notifications WHERE notification_id = ANY($1)", connection, transaction);
+        command.Parameters.AddPositional((object)ids);
+        var recorded = new HashSet<Guid>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            recorded.Add(reader.GetGuid(0));
+        }
+
+        return recorded;
     }
 
     /// <summary>Who hears of a step: the organisation that must act, its direct superior on escalation, the level above on further escalation.</summary>
