@@ -214,6 +214,24 @@ public sealed class sweeping_deadlines_day_by_day(EngineDatabase db) : IClassFix
             """));
     }
 
+    /// <summary>A dissolution closes the unit's open deadlines; after a move, the decision on its submission falls to the new superior.</summary>
+    [Fact]
+    public async Task a_move_hands_the_decision_to_the_new_superior_and_a_dissolution_closes_the_units_deadlines()
+    {
+        await PrepareAndSubmitAsync(db, Centre);
+        await db.Congresses.HandleAsync(Plan(db, Branch1, "01-KH/CB", D(2020, 3, 1), new(D(2020, 1, 16), D(2020, 5, 3)), null));
+        await db.Organizations.RegisterAsync("bo-2", "Bộ 2", Domain.Organizations.OrganizationLevel.Ministry, null, Bloc, db.As(Central));
+
+        await db.Organizations.MoveAsync(Centre, "bo-2", db.As(Central));
+        await db.Organizations.DissolveAsync(Branch1, "sáp nhập", db.As(Central));
+
+        Assert.Equal("bo-2", await db.ScalarAsync<string>(
+            "SELECT responsible_id FROM congress.deadlines WHERE congress_id = $1 AND milestone = 'submission-decided'", CongressOf(Centre)));
+        Assert.Equal("organization-dissolved none", await db.ScalarAsync<string>(
+            "SELECT string_agg(DISTINCT closed_reason || ' ' || coalesce(next_step_on::text, 'none'), ',') FROM congress.deadlines WHERE congress_id = $1",
+            CongressOf(Branch1)));
+    }
+
     /// <summary>Waits until this many sessions of the test database wait for a lock (its own: nothing else runs on it).</summary>
     private async Task WaitForLockWaitersAsync(int count)
     {
