@@ -27,7 +27,8 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     /// 16 MB to sort. Durability is untouched: every commit still waits for its WAL to be flushed. The planner is told
     /// that a page read at random costs about what one read in sequence does, and that half the memory caches the
     /// database (the disk is a solid-state one, the hot pages in memory): with the defaults (made for spinning disks) it
-    /// read and hashed whole tables to answer lookups of a few thousand keys.
+    /// read and hashed whole tables to answer lookups of a few thousand keys. An operator changes any of these (or sets
+    /// others) through <see cref="ServerSettings"/>.
     /// </summary>
     private static string Tuning { get; } =
         $"-c shared_buffers={Math.Clamp(MemoryMegabytes / 8, 128, 1024).ToString(CultureInfo.InvariantCulture)}MB " +
@@ -41,17 +42,19 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     private readonly bool _runAsPostgresUser;
     private readonly string _password;
     private readonly bool _temporary;
+    private readonly string _operatorSettings;
     private Process? _watchdog;
     private bool _owned;
     private bool _running;
 
-    private EmbeddedPostgres(string rootDirectory, PostgresBinaries binaries, bool runAsPostgresUser, string password, bool temporary)
+    private EmbeddedPostgres(string rootDirectory, PostgresBinaries binaries, bool runAsPostgresUser, string password, bool temporary, string operatorSettings)
     {
         RootDirectory = rootDirectory;
         _binaries = binaries;
         _runAsPostgresUser = runAsPostgresUser;
         _password = password;
         _temporary = temporary;
+        _operatorSettings = operatorSettings;
         AppDomain.CurrentDomain.ProcessExit += (_, _) => StopOnExit();
     }
 
@@ -68,10 +71,14 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     /// Opens (creating on first use) the cluster in <paramref name="rootDirectory"/> and makes sure it runs.
     /// When the process runs as root, the server runs as the <c>postgres</c> system user (initdb refuses root).
     /// A <paramref name="temporary"/> cluster (tests) is deleted with its folder when disposed or when the process ends.
+    /// An operator's <paramref name="settings"/> (<see cref="ServerSettings"/>) apply whenever this process starts the
+    /// server; a server already running keeps the settings it was started with.
     /// </summary>
     public static async Task<EmbeddedPostgres> StartAsync(
-        string rootDirectory, string? binDirectory = null, bool temporary = false, CancellationToken cancellationToken = default)
+        string rootDirectory, string? binDirectory = null, bool temporary = false, IReadOnlyDictionary<string, string?>? settings = null,
+        CancellationToken cancellationToken = default)
     {
+        var operatorSettings = ServerSettings.CommandLine(settings ?? new Dictionary<string, string?>());
         var binaries = PostgresBinaries.Locate(binDirectory);
         var root = Path.GetFullPath(rootDirectory);
         var asPostgres = Environment.IsPrivilegedProcess;
@@ -86,7 +93,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         // One process at a time initialises or starts a given folder; others wait, then attach.
         await using var folderLock = await AcquireFolderLockAsync(root + ".lock", cancellationToken);
         var password = await EnsurePasswordAsync(root, asPostgres, cancellationToken);
-        var server = new EmbeddedPostgres(root, binaries, asPostgres, password, temporary);
+        var server = new EmbeddedPostgres(root, binaries, asPostgres, password, temporary, operatorSettings);
         if (!File.Exists(Path.Combine(server.DataDirectory, "PG_VERSION")))
         {
             await server.InitDbAsync(cancellationToken);
@@ -123,23 +130,25 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         }
 
         // Another process may take the port between our probe and the server's bind: then another port, twice.
+        var logFile = Path.Combine(RootDirectory, "postgres.log");
+        var logLengthBefore = File.Exists(logFile) ? new FileInfo(logFile).Length : 0;
         var attempt = 0;
         var (exitCode, output) = await StartRetries.ExecuteAsync(async ct =>
         {
             // After a stop, the same port first, so clients holding the connection string find the server again.
             Port = ++attempt == 1 && Port != 0 ? Port : FreeLoopbackPort();
             var options = string.Create(CultureInfo.InvariantCulture,
-                $"-c listen_addresses=127.0.0.1 -p {Port} -k {DataDirectory} -c max_connections=200 {Tuning}");
+                $"-c listen_addresses=127.0.0.1 -p {Port} -k {DataDirectory} -c max_connections=200 {Tuning}{_operatorSettings}");
             return await RunPostgresToolAsync(
                 _binaries.PgCtl,
                 ["start", "-D", DataDirectory, "-w", "-t", ((int)StartTimeout.TotalSeconds).ToString(CultureInfo.InvariantCulture),
-                 "-l", Path.Combine(RootDirectory, "postgres.log"), "-o", options],
+                 "-l", logFile, "-o", options],
                 ct);
         }, cancellationToken);
         if (exitCode != 0)
         {
             throw new EmbeddedPostgresException(
-                $"pg_ctl could not start PostgreSQL in {DataDirectory}: {output.Trim()} (see {Path.Combine(RootDirectory, "postgres.log")})");
+                $"pg_ctl could not start PostgreSQL in {DataDirectory}: {output.Trim()}{await ServerSaidAsync(logFile, logLengthBefore, cancellationToken)} (see {logFile})");
         }
 
         _owned = true;
@@ -149,6 +158,24 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     }
 
     private string OwnerFile => Path.Combine(RootDirectory, "owner.pid");
+
+    /// <summary>The server's errors logged since a failed start began (a setting it refused, a port taken), for the operator.</summary>
+    private static async Task<string> ServerSaidAsync(string logFile, long from, CancellationToken cancellationToken)
+    {
+        if (!File.Exists(logFile))
+        {
+            return string.Empty;
+        }
+
+        await using var log = new FileStream(logFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        log.Seek(Math.Min(from, log.Length), SeekOrigin.Begin);
+        using var reader = new StreamReader(log);
+        // From the level on: the time and process id before it differ between the attempts on other ports.
+        var lines = (await reader.ReadToEndAsync(cancellationToken)).Split('\n')
+            .Select(line => line.IndexOf("FATAL:", StringComparison.Ordinal) is var at and >= 0 ? line[at..].Trim() : null)
+            .OfType<string>().Distinct().ToList();
+        return lines.Count == 0 ? string.Empty : $"; the server said: {string.Join(" | ", lines)}";
+    }
 
     /// <summary>Whether the process recorded as the cluster's owner still runs.</summary>
     private bool OwnerIsAlive() =>

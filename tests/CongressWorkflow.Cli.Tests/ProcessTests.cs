@@ -102,6 +102,21 @@ public sealed class the_congress_process
     }
 
     [Fact]
+    public async Task up_refuses_an_embedded_postgres_setting_it_cannot_pass_with_a_message_and_exit_code_2()
+    {
+        var folder = TestCluster.NewClusterFolder("congress-up-settings");
+
+        var (exitCode, output, error) = await RunAsync(new Dictionary<string, string> { ["Postgres__Settings__listen_addresses"] = "*" },
+            "up", "--port", "0", "--data", folder);
+
+        Assert.Equal(CongressCli.BadInput, exitCode);
+        Assert.DoesNotContain("CONGRESS_TOKEN", output, StringComparison.Ordinal);
+        Assert.Contains("error: the database could not be started or reached: Postgres:Settings refused: 'listen_addresses' is set by the program itself",
+            error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(folder), "a refused setting still made the data folder");
+    }
+
+    [Fact]
     public async Task db_migrate_brings_an_empty_database_up_to_date_once_and_refuses_a_bad_connection()
     {
         var database = await TestCluster.CreateDatabaseAsync("db-migrate");

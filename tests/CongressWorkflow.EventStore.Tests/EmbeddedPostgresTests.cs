@@ -35,6 +35,57 @@ public sealed class running_an_embedded_postgres
     }
 
     [Fact]
+    public async Task an_operators_settings_win_over_the_built_in_tuning_and_add_to_it()
+    {
+        var settings = new Dictionary<string, string?> { ["shared_buffers"] = "64MB", ["WORK_MEM"] = "32MB", ["log_min_duration_statement"] = "250" };
+        await using var server = await EmbeddedPostgres.StartAsync(TestCluster.NewClusterFolder("settings"), temporary: true, settings: settings);
+        var connectionString = await server.EnsureDatabaseAsync("postgres");
+
+        // The tuning alone gives 128 MB to 1 GB of buffers and 16 MB to sort.
+        Assert.Equal("64MB", await ScalarAsync(connectionString, "SHOW shared_buffers"));
+        Assert.Equal("32MB", await ScalarAsync(connectionString, "SHOW work_mem"));
+        Assert.Equal("250ms", await ScalarAsync(connectionString, "SHOW log_min_duration_statement"));
+        Assert.Equal("1.1", await ScalarAsync(connectionString, "SHOW random_page_cost"));
+    }
+
+    [Fact]
+    public async Task settings_the_program_owns_or_a_shell_would_read_are_all_refused_before_anything_is_made()
+    {
+        var folder = TestCluster.NewClusterFolder("refused-settings");
+        var settings = new Dictionary<string, string?>
+        {
+            ["port"] = "5433", ["log_line_prefix"] = "%m [%p] ", ["work_mem"] = "16MB;touch${IFS}/tmp/x", ["shared buffers"] = "1GB", ["temp_buffers"] = "16MB",
+        };
+
+        var error = await Assert.ThrowsAsync<EmbeddedPostgresException>(() => EmbeddedPostgres.StartAsync(folder, temporary: true, settings: settings));
+
+        Assert.Contains("'port' is set by the program itself", error.Message, StringComparison.Ordinal);
+        Assert.Contains("'log_line_prefix' = '%m [%p] '", error.Message, StringComparison.Ordinal);
+        Assert.Contains("'work_mem' = '16MB;touch${IFS}/tmp/x'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("'shared buffers' is not a setting's name", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("temp_buffers", error.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(folder), "a refused setting still made the cluster's folder");
+    }
+
+    [Fact]
+    public async Task a_value_the_server_refuses_fails_the_start_with_the_servers_own_words()
+    {
+        var folder = TestCluster.NewClusterFolder("bad-setting");
+        try
+        {
+            var error = await Assert.ThrowsAsync<EmbeddedPostgresException>(() =>
+                EmbeddedPostgres.StartAsync(folder, temporary: true, settings: new Dictionary<string, string?> { ["shared_buffers"] = "lots" }));
+
+            Assert.Contains("invalid value for parameter \"shared_buffers\": \"lots\"", error.Message, StringComparison.Ordinal);
+            Assert.False(File.Exists(Path.Combine(folder, "pgdata", "postmaster.pid")), "a server was left running");
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task a_second_program_on_the_same_folder_attaches_and_leaves_the_server_running()
     {
         var folder = TestCluster.NewClusterFolder("attach");

@@ -23,7 +23,7 @@ public sealed class DatabaseSetup : IAsyncDisposable
     /// <summary>
     /// ConnectionStrings:Postgres (env ConnectionStrings__Postgres) wins. Otherwise a cluster in
     /// Postgres:DataDirectory, by default /var/lib/congressworkflow when run as root (the postgres user must reach
-    /// it) and ~/.local/share/congressworkflow otherwise.
+    /// it) and ~/.local/share/congressworkflow otherwise, started with the PostgreSQL settings of Postgres:Settings.
     /// </summary>
     public static async Task<DatabaseSetup> OpenAsync(IConfiguration configuration, ILogger logger, CancellationToken cancellationToken = default)
     {
@@ -35,7 +35,8 @@ public sealed class DatabaseSetup : IAsyncDisposable
             return new DatabaseSetup(configured, null, folder);
         }
 
-        var embedded = await EmbeddedPostgres.StartAsync(folder, configuration["Postgres:BinDirectory"], cancellationToken: cancellationToken);
+        var settings = configuration.GetSection("Postgres:Settings").GetChildren().ToDictionary(s => s.Key, s => s.Value, StringComparer.OrdinalIgnoreCase);
+        var embedded = await EmbeddedPostgres.StartAsync(folder, configuration["Postgres:BinDirectory"], settings: settings, cancellationToken: cancellationToken);
         logger.LogInformation(
             "Embedded PostgreSQL in {Folder} on 127.0.0.1:{Port} ({Mode})",
             embedded.DataDirectory, embedded.Port, embedded.OwnsServer ? "started by this process" : "already running, attached");
