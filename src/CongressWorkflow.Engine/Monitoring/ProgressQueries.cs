@@ -132,20 +132,36 @@ public sealed class ProgressQueries(NpgsqlDataSource dataSource)
             deadline = reader.IsDBNull(2) ? null : reader.GetFieldValue<DateOnly>(2);
         }
 
+        SubtreeCompletion Completion(DateOnly? completedOn) =>
+            new(completedOn, deadline, completedOn is { } done && deadline is { } due ? due.DayNumber - done.DayNumber : null);
         if (knownAt is null && await CountsReadyAsync(connection, cancellationToken))
         {
             var (levelsOfDay, subordinatesOfDay, completedOn) = await RollupFromCountsAsync(connection, campaignId, organizationId, asOf, cancellationToken);
-            return new ProgressReport(campaignId, organizationId, name, currentName, asOf, levelsOfDay, subordinatesOfDay, new SubtreeCompletion(completedOn, deadline,
-                completedOn is { } done && deadline is { } due ? due.DayNumber - done.DayNumber : null));
+            return new ProgressReport(campaignId, organizationId, name, currentName, asOf, levelsOfDay, subordinatesOfDay, Completion(completedOn));
         }
 
+        // One statement, so the subtree's statuses are worked out once (they are most of the time: a probe of the
+        // congress and of its plan in force per unit). Per level: the counts, the last day held, the direct subordinate
+        // committees; then those committees whose branches have all held, found by the label of each descendant's path
+        // just below the root, counted once (materialized: the planner, misjudging the subtree's size, would count them
+        // again per committee).
         var levels = new List<LevelProgress>();
+        var (committees, committeesDone, lastHeld) = (0, 0, (DateOnly?)null);
         await using (var byLevel = Command(connection, StatusCte + """
+            , per_child AS MATERIALIZED (
+                SELECT subpath(s.path, nlevel(root.path), 1) AS child_label,
+                       count(*) FILTER (WHERE s.level = 5) AS branches,
+                       count(*) FILTER (WHERE s.level = 5 AND s.held_on IS NOT NULL) AS held_branches
+                FROM status s CROSS JOIN root GROUP BY 1)
             SELECT level, count(*), count(held_on),
                    count(*) FILTER (WHERE days_late < 0), count(*) FILTER (WHERE days_late = 0), count(*) FILTER (WHERE days_late > 0),
                    count(*) FILTER (WHERE held_on IS NULL AND window_end < $3),
                    count(*) FILTER (WHERE held_on IS NULL AND window_end >= $3),
-                   count(*) FILTER (WHERE held_on IS NULL AND window_end IS NULL)
+                   count(*) FILTER (WHERE held_on IS NULL AND window_end IS NULL),
+                   max(held_on),
+                   count(*) FILTER (WHERE parent_id = $2 AND level < 5),
+                   (SELECT count(*) FROM status s JOIN per_child pc ON pc.child_label = subpath(s.path, nlevel(s.path) - 1, 1)
+                    WHERE s.parent_id = $2 AND s.level < 5 AND pc.branches > 0 AND pc.branches = pc.held_branches)
             FROM status GROUP BY level ORDER BY level
             """, campaignId, organizationId, asOf, Known(knownAt)))
         await using (var reader = await byLevel.ExecuteReaderAsync(cancellationToken))
@@ -156,36 +172,19 @@ public sealed class ProgressQueries(NpgsqlDataSource dataSource)
                 var held = (int)reader.GetInt64(2);
                 levels.Add(new LevelProgress((OrganizationLevel)reader.GetInt16(0), total, held, Percent(held, total),
                     (int)reader.GetInt64(3), (int)reader.GetInt64(4), (int)reader.GetInt64(5), (int)reader.GetInt64(6), (int)reader.GetInt64(7), (int)reader.GetInt64(8)));
+                if (!reader.IsDBNull(9) && (lastHeld is null || reader.GetFieldValue<DateOnly>(9) > lastHeld))
+                {
+                    lastHeld = reader.GetFieldValue<DateOnly>(9);
+                }
+
+                committees += (int)reader.GetInt64(10);
+                committeesDone = (int)reader.GetInt64(11);
             }
         }
 
-        // Branches per direct subordinate committee, found by the label of each descendant's path just below the root,
-        // counted once (materialized: the planner, misjudging the subtree's size, would count them again per committee).
-        SubordinateCompletion subordinates;
-        SubtreeCompletion completion;
-        await using (var summary = Command(connection, StatusCte + """
-            , per_child AS MATERIALIZED (
-                SELECT subpath(s.path, nlevel(root.path), 1) AS child_label,
-                       count(*) FILTER (WHERE s.level = 5) AS branches,
-                       count(*) FILTER (WHERE s.level = 5 AND s.held_on IS NOT NULL) AS held_branches
-                FROM status s CROSS JOIN root GROUP BY 1)
-            SELECT (SELECT count(*) FROM status WHERE parent_id = $2 AND level < 5),
-                   (SELECT count(*) FROM status s JOIN per_child pc ON pc.child_label = subpath(s.path, nlevel(s.path) - 1, 1)
-                    WHERE s.parent_id = $2 AND s.level < 5 AND pc.branches > 0 AND pc.branches = pc.held_branches),
-                   (SELECT bool_and(held_on IS NOT NULL) FROM status),
-                   (SELECT max(held_on) FROM status)
-            """, campaignId, organizationId, asOf, Known(knownAt)))
-        await using (var reader = await summary.ExecuteReaderAsync(cancellationToken))
-        {
-            await reader.ReadAsync(cancellationToken);
-            subordinates = new SubordinateCompletion((int)reader.GetInt64(1), (int)reader.GetInt64(0));
-            var allHeld = !reader.IsDBNull(2) && reader.GetBoolean(2);
-            DateOnly? completedOn = allHeld && !reader.IsDBNull(3) ? reader.GetFieldValue<DateOnly>(3) : null;
-            completion = new SubtreeCompletion(completedOn, deadline,
-                completedOn is { } done && deadline is { } due ? due.DayNumber - done.DayNumber : null);
-        }
-
-        return new ProgressReport(campaignId, organizationId, name, currentName, asOf, levels, subordinates, completion);
+        var allHeld = levels.Count > 0 && levels.All(l => l.Held == l.Total);
+        return new ProgressReport(campaignId, organizationId, name, currentName, asOf, levels, new SubordinateCompletion(committeesDone, committees),
+            Completion(allHeld ? lastHeld : null));
     }
 
     /// <summary>
