@@ -182,9 +182,8 @@ public sealed class ProgressQueries(NpgsqlDataSource dataSource)
             }
         }
 
-        var allHeld = levels.Count > 0 && levels.All(l => l.Held == l.Total);
         return new ProgressReport(campaignId, organizationId, name, currentName, asOf, levels, new SubordinateCompletion(committeesDone, committees),
-            Completion(allHeld ? lastHeld : null));
+            Completion(CompletedOn(levels, lastHeld)));
     }
 
     /// <summary>
@@ -259,9 +258,12 @@ public sealed class ProgressQueries(NpgsqlDataSource dataSource)
         await using var childReader = await children.ExecuteReaderAsync(cancellationToken);
         await childReader.ReadAsync(cancellationToken);
         var subordinates = new SubordinateCompletion((int)childReader.GetInt64(1), (int)childReader.GetInt64(0));
-        var allHeld = levels.Count > 0 && levels.All(l => l.Held == l.Total);
-        return (levels, subordinates, allHeld ? lastHeld : null);
+        return (levels, subordinates, CompletedOn(levels, lastHeld));
     }
+
+    /// <summary>The day the subtree finished: the last day one of its units was held, once every unit of every level has.</summary>
+    private static DateOnly? CompletedOn(IReadOnlyCollection<LevelProgress> levels, DateOnly? lastHeld) =>
+        levels.Count > 0 && levels.All(l => l.Held == l.Total) ? lastHeld : null;
 
     /// <summary>Each direct subordinate with its own subtree's progress: who is behind.</summary>
     public async Task<IReadOnlyList<SubordinateProgress>> SubordinatesAsync(
