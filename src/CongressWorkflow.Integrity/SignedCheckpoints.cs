@@ -124,6 +124,94 @@ public static class SignedCheckpoints
 
     public static SignedCheckpoint? Deserialize(string json) => JsonSerializer.Deserialize<SignedCheckpoint>(json, JsonSerializerOptions.Web);
 
+    /// <summary>
+    /// What a checkpoint document says of itself (when it was taken, its head position, how many heads, its root), read as
+    /// it streams by: constant memory, where deserializing one of a national store (846,000 heads, 215 MB) took about a
+    /// gigabyte. Null when the document is not whole JSON or lacks any of these or its signature. Nothing is verified.
+    /// </summary>
+    public static async Task<CheckpointSummary?> ReadSummaryAsync(Stream document, CancellationToken cancellationToken = default)
+    {
+        var buffer = new byte[1 << 16];
+        var (filled, state, scan) = (0, default(JsonReaderState), new SummaryScan());
+        try
+        {
+            while (true)
+            {
+                var read = await document.ReadAsync(buffer.AsMemory(filled), cancellationToken);
+                filled += read;
+                var consumed = Scan(buffer.AsSpan(0, filled), isFinalBlock: read == 0, ref state, scan);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                // What was not consumed is a token cut by the end of the chunk: it goes first in the next one.
+                buffer.AsSpan(consumed, filled - consumed).CopyTo(buffer);
+                filled -= consumed;
+                if (filled == buffer.Length)
+                {
+                    Array.Resize(ref buffer, buffer.Length * 2);
+                }
+            }
+        }
+        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException)
+        {
+            return null;
+        }
+
+        return scan is { TakenAt: { } takenAt, HeadPosition: { } headPosition, Root: { } root, Signed: true }
+            ? new CheckpointSummary(takenAt, headPosition, scan.Streams, root)
+            : null;
+    }
+
+    /// <summary>The tokens of one chunk: the checkpoint's own fields (depth 2), its heads (objects at depth 3 of "streams"), the signature (depth 1).</summary>
+    private static int Scan(ReadOnlySpan<byte> chunk, bool isFinalBlock, ref JsonReaderState state, SummaryScan scan)
+    {
+        var reader = new Utf8JsonReader(chunk, isFinalBlock, state);
+        while (reader.Read())
+        {
+            switch (reader.TokenType)
+            {
+                case JsonTokenType.PropertyName when reader.CurrentDepth is 1 or 2:
+                    scan.Property = (reader.CurrentDepth, reader.GetString());
+                    break;
+                case JsonTokenType.StartObject when reader.CurrentDepth == 3 && scan.Property == (2, "streams"):
+                    scan.Streams++;
+                    break;
+                case JsonTokenType.String when scan.Property == (2, "takenAt"):
+                    scan.TakenAt = reader.GetDateTimeOffset();
+                    break;
+                case JsonTokenType.Number when scan.Property == (2, "headPosition"):
+                    scan.HeadPosition = reader.GetInt64();
+                    break;
+                case JsonTokenType.String when scan.Property == (2, "root"):
+                    scan.Root = reader.GetString();
+                    break;
+                case JsonTokenType.String when scan.Property == (1, "signature"):
+                    scan.Signed = true;
+                    break;
+            }
+        }
+
+        state = reader.CurrentState;
+        return (int)reader.BytesConsumed;
+    }
+
+    private sealed class SummaryScan
+    {
+        public (int Depth, string? Name) Property { get; set; }
+
+        public DateTimeOffset? TakenAt { get; set; }
+
+        public long? HeadPosition { get; set; }
+
+        public int Streams { get; set; }
+
+        public string? Root { get; set; }
+
+        public bool Signed { get; set; }
+    }
+
     public static byte[] CanonicalBytes(StoreCheckpoint checkpoint) => JsonSerializer.SerializeToUtf8Bytes(checkpoint, Canonical);
 
     /// <summary>SHA-256 over every head in stream order: one value that changes when any stream's head does.</summary>

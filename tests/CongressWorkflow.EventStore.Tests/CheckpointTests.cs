@@ -222,3 +222,59 @@ public sealed class verifying_against_signed_checkpoints(EventStoreDatabase db) 
         Assert.Contains("not signed", Assert.Single(await Checkpoints.CompareAsync(foreign, Checkpoints.PublicKey)).Reason, StringComparison.Ordinal);
     }
 }
+
+/// <summary>
+/// The listing and the newest checkpoint read what a checkpoint says of itself as the file streams by, never the whole
+/// document (a national store's is 215 MB, about a gigabyte deserialized).
+/// </summary>
+public sealed class reading_what_a_checkpoint_says_of_itself
+{
+    /// <summary>A document of a few hundred kilobytes, its stream ids long and not all ASCII, so tokens and characters fall across chunks.</summary>
+    private static async Task<(byte[] Document, CheckpointSummary Written)> WriteAsync(int heads)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var document = new MemoryStream();
+        var written = await SignedCheckpoints.WriteAsync(document, new DateTimeOffset(2026, 11, 24, 22, 0, 0, TimeSpan.Zero), heads * 3L, Heads(), key);
+        return (document.ToArray(), written);
+
+        async IAsyncEnumerable<StreamHead> Heads()
+        {
+            foreach (var i in Enumerable.Range(0, heads))
+            {
+                await Task.Yield();
+                yield return new StreamHead($"congress-đại-hội-{i:D6}-{new string('x', i % 97)}-\U0001F600", i + 1, i * 3L + 1, Convert.ToHexStringLower(SHA256.HashData(BitConverter.GetBytes(i))));
+            }
+        }
+    }
+
+    [Fact]
+    public async Task the_summary_read_as_the_document_streams_is_the_one_it_was_written_with_however_the_bytes_arrive()
+    {
+        var (document, written) = await WriteAsync(3_000);
+
+        Assert.True(document.Length > 4 * (1 << 16), $"only {document.Length} bytes");
+        Assert.Equal(written, await SignedCheckpoints.ReadSummaryAsync(new MemoryStream(document)));
+        Assert.Equal(written, await SignedCheckpoints.ReadSummaryAsync(new Trickle(document)));
+        Assert.Equal(3_000, written.Streams);
+    }
+
+    [Fact]
+    public async Task a_document_cut_short_or_without_its_signature_or_not_json_has_no_summary()
+    {
+        var (document, _) = await WriteAsync(500);
+        var text = System.Text.Encoding.UTF8.GetString(document);
+        var unsigned = text[..text.IndexOf("\"algorithm\"", StringComparison.Ordinal)].TrimEnd().TrimEnd(',') + "}";
+
+        Assert.Null(await SignedCheckpoints.ReadSummaryAsync(new MemoryStream(document[..(document.Length / 2)])));
+        Assert.Null(await SignedCheckpoints.ReadSummaryAsync(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(unsigned))));
+        Assert.Null(await SignedCheckpoints.ReadSummaryAsync(new MemoryStream("not a checkpoint"u8.ToArray())));
+        Assert.Null(await SignedCheckpoints.ReadSummaryAsync(new MemoryStream("""{"checkpoint": {"takenAt": "yesterday", "headPosition": 1, "streams": [], "root": "r"}, "signature": "s"}"""u8.ToArray())));
+    }
+
+    /// <summary>Hands over at most seven bytes a read.</summary>
+    private sealed class Trickle(byte[] bytes) : MemoryStream(bytes)
+    {
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            base.ReadAsync(buffer[..Math.Min(buffer.Length, 7)], cancellationToken);
+    }
+}

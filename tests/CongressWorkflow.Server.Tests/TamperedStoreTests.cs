@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using CongressWorkflow.Server.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace CongressWorkflow.Server.Tests;
 
@@ -69,5 +71,67 @@ public sealed class the_store_tampered_with(ServerFixture fixture) : IClassFixtu
             && v.GetProperty("reason").GetString()!.Contains("moved from global position", StringComparison.Ordinal));
         Assert.False((await withTheirCopy.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("isIntact").GetBoolean());
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+    }
+
+    /// <summary>
+    /// The listing and the newest checkpoint are read as the files stream by (a national store's is 215 MB): the newest
+    /// is sent as the file it was written, and a file that is not a checkpoint is left out of both and reported by the
+    /// verification, which reads the checkpoints one at a time.
+    /// </summary>
+    [Fact]
+    public async Task the_newest_readable_checkpoint_is_sent_as_written_and_an_unreadable_file_is_left_out_of_the_list_and_reported()
+    {
+        var taken = await (await fixture.Http.PostAsync("/api/audit/checkpoints", null)).Content.ReadFromJsonAsync<JsonElement>();
+        var folder = (await fixture.Http.GetFromJsonAsync<JsonElement>("/api/audit/checkpoints")).GetProperty("folder").GetString()!;
+        var written = await File.ReadAllBytesAsync(Path.Combine(folder, taken.GetProperty("file").GetString()!));
+        var unreadable = Path.Combine(folder, "checkpoint-99991231T000000000Z.json");
+        await File.WriteAllTextAsync(unreadable, """{"checkpoint": {"takenAt": "9999-12-31T00:00:00Z", "headPosition": 1, "streams": [""");
+        try
+        {
+            var list = await fixture.Http.GetFromJsonAsync<JsonElement>("/api/audit/checkpoints");
+            var latest = await fixture.Http.GetAsync("/api/audit/checkpoints/latest");
+            var verified = await fixture.Http.GetFromJsonAsync<JsonElement>("/api/store/verify");
+
+            var listed = list.GetProperty("checkpoints").EnumerateArray().ToList();
+            Assert.DoesNotContain(listed, c => c.GetProperty("file").GetString() == Path.GetFileName(unreadable));
+            var last = listed[^1];
+            foreach (var field in new[] { "file", "takenAt", "headPosition", "streams", "root" })
+            {
+                Assert.Equal(taken.GetProperty(field).ToString(), last.GetProperty(field).ToString());
+            }
+
+            Assert.Equal(HttpStatusCode.OK, latest.StatusCode);
+            Assert.Equal("application/json", latest.Content.Headers.ContentType?.MediaType);
+            Assert.Equal(written, await latest.Content.ReadAsByteArrayAsync());
+            Assert.Equal(listed.Count + 1, verified.GetProperty("checkpointsChecked").GetInt32());
+            Assert.Contains(verified.GetProperty("violations").EnumerateArray(),
+                v => v.GetProperty("reason").GetString() == $"{Path.GetFileName(unreadable)} cannot be read");
+        }
+        finally
+        {
+            File.Delete(unreadable);
+        }
+    }
+
+    [Fact]
+    public async Task the_scheduled_checkpoint_is_not_taken_again_while_nothing_has_been_appended_since_the_newest()
+    {
+        var job = ActivatorUtilities.CreateInstance<CheckpointJob>(fixture.Server.App.Services);
+        var folder = (await fixture.Http.GetFromJsonAsync<JsonElement>("/api/audit/checkpoints")).GetProperty("folder").GetString()!;
+        int Taken() => Directory.Exists(folder) ? Directory.GetFiles(folder, "checkpoint-*.json").Length : 0;
+
+        await job.RunAsync(CancellationToken.None);
+        var first = Taken();
+        await job.RunAsync(CancellationToken.None);
+        var again = Taken();
+        (await fixture.Http.PostAsJsonAsync("/api/organizations",
+            new { id = "appended-" + Guid.NewGuid().ToString("N")[..8], name = "Đảng bộ mới", level = "bloc", parentId = ServerFixture.Root })).EnsureSuccessStatusCode();
+        await job.RunAsync(CancellationToken.None);
+        var onDemand = await fixture.Http.PostAsync("/api/audit/checkpoints", null);
+
+        Assert.True(first >= 1);
+        Assert.Equal(first, again);
+        Assert.Equal(first + 2, Taken());
+        Assert.Equal(HttpStatusCode.Created, onDemand.StatusCode);
     }
 }

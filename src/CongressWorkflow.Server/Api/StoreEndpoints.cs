@@ -35,12 +35,13 @@ public static class StoreEndpoints
 
             var report = await verifier.VerifyAllAsync(ct);
             var violations = report.Violations.ToList();
-            var checkpoints = await archive.ListAsync(ct);
-            foreach (var (file, checkpoint) in checkpoints)
+            // One checkpoint in memory at a time.
+            var checkpoints = archive.Files();
+            foreach (var file in checkpoints)
             {
-                violations.AddRange(checkpoint is null
-                    ? [new IntegrityViolation("(checkpoint)", 0, null, $"{Path.GetFileName(file)} cannot be read")]
-                    : await archive.CompareAsync(checkpoint, ct));
+                violations.AddRange(await CheckpointArchive.ReadAsync(file, ct) is { } checkpoint
+                    ? await archive.CompareAsync(checkpoint, ct)
+                    : [new IntegrityViolation("(checkpoint)", 0, null, $"{Path.GetFileName(file)} cannot be read")]);
             }
 
             return TypedResults.Ok(VerificationView.From(report with { Violations = violations }, checkpoints.Count));
@@ -61,12 +62,14 @@ public static class StoreEndpoints
         }).Requires(Capability.Operate, routeValue: null);
         checkpoints.MapGet("/", async (CheckpointArchive archive, CancellationToken ct) =>
             TypedResults.Ok(new CheckpointListView(archive.PublicKey, archive.Folder,
-                [.. (await archive.ListAsync(ct)).Where(c => c.Checkpoint is not null).Select(c => CheckpointView.From(c.Checkpoint!.Checkpoint, c.File))])))
+                [.. (await archive.SummariesAsync(ct)).Where(c => c.Summary is not null).Select(c => CheckpointView.From(c.Summary!, c.File))])))
             .Requires(Capability.Audit, routeValue: null);
+        // The file as it was written (it is the signed document): sent as it streams, never held.
         checkpoints.MapGet("/latest", async (CheckpointArchive archive, CancellationToken ct) =>
             await archive.LatestAsync(ct) is { } latest
-                ? TypedResults.Ok(latest)
+                ? TypedResults.PhysicalFile(Path.GetFullPath(latest.File), "application/json")
                 : throw new RequestRejectedException(StatusCodes.Status404NotFound, RequestErrorCodes.NotFound, "no checkpoint has been taken yet"))
+            .Produces<SignedCheckpoint>(StatusCodes.Status200OK, "application/json")
             .Requires(Capability.Audit, routeValue: null);
 
         // A self-contained bundle of a subtree's history for an offline check (congress audit verify-bundle).
@@ -81,10 +84,11 @@ public static class StoreEndpoints
             }
 
             // The first checkpoint taken after the period, so that everything recorded in it is pinned; the latest without an end.
-            var taken = (await archive.ListAsync(ct)).Select(c => c.Checkpoint).OfType<SignedCheckpoint>().OrderBy(c => c.Checkpoint.TakenAt).ToList();
-            var checkpoint = (lastDay is { } day
-                ? taken.FirstOrDefault(c => c.Checkpoint.TakenAt >= new DateTimeOffset(day.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero))
-                : taken.LastOrDefault())
+            var taken = (await archive.SummariesAsync(ct)).Where(c => c.Summary is not null).OrderBy(c => c.Summary!.TakenAt).ToList();
+            var chosen = lastDay is { } day
+                ? taken.FirstOrDefault(c => c.Summary!.TakenAt >= new DateTimeOffset(day.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero))
+                : taken.LastOrDefault();
+            var checkpoint = (chosen.File is { } file ? await CheckpointArchive.ReadAsync(file, ct) : null)
                 ?? throw new RequestRejectedException(StatusCodes.Status409Conflict, RequestErrorCodes.NoCheckpoint,
                     "no signed checkpoint covers the period yet; checkpoints are taken hourly, or on demand by an operator (POST /api/audit/checkpoints)");
             var bundle = await AuditBundleExport.ExportAsync(dataSource, checkpoint, root, await tree.StreamsOfSubtreeAsync(root, ct), firstDay, lastDay, time.GetUtcNow(), ct);

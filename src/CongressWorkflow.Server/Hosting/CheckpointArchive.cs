@@ -50,36 +50,42 @@ public sealed class CheckpointArchive
         }
     }
 
-    /// <summary>Every checkpoint in the folder, oldest first (an unreadable one comes back null, for the caller to report).</summary>
-    public async Task<IReadOnlyList<(string File, SignedCheckpoint? Checkpoint)>> ListAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Every checkpoint file in the folder, oldest first (names sort by the time taken), with what it says of itself (null:
+    /// not a readable checkpoint, for the caller to report). Each is read as it streams by, in constant memory: a national
+    /// store's checkpoint is 215 MB.
+    /// </summary>
+    public async Task<IReadOnlyList<(string File, CheckpointSummary? Summary)>> SummariesAsync(CancellationToken cancellationToken)
     {
-        var found = new List<(string, SignedCheckpoint?)>();
+        var found = new List<(string, CheckpointSummary?)>();
         foreach (var file in Files())
         {
-            found.Add((file, await ReadAsync(file, cancellationToken)));
+            found.Add((file, await SummaryAsync(file, cancellationToken)));
         }
 
         return found;
     }
 
-    /// <summary>The newest readable checkpoint, reading files from the newest back (names sort by the time taken).</summary>
-    public async Task<SignedCheckpoint?> LatestAsync(CancellationToken cancellationToken)
+    /// <summary>The newest file that reads as a checkpoint (reading from the newest back), with what it says of itself.</summary>
+    public async Task<(string File, CheckpointSummary Summary)?> LatestAsync(CancellationToken cancellationToken)
     {
         foreach (var file in Files().Reverse())
         {
-            if (await ReadAsync(file, cancellationToken) is { } checkpoint)
+            if (await SummaryAsync(file, cancellationToken) is { } summary)
             {
-                return checkpoint;
+                return (file, summary);
             }
         }
 
         return null;
     }
 
-    private IEnumerable<string> Files() =>
-        Directory.Exists(Folder) ? Directory.GetFiles(Folder, "checkpoint-*.json").Order(StringComparer.Ordinal) : [];
+    /// <summary>The checkpoint files, oldest first.</summary>
+    public IReadOnlyList<string> Files() =>
+        Directory.Exists(Folder) ? [.. Directory.GetFiles(Folder, "checkpoint-*.json").Order(StringComparer.Ordinal)] : [];
 
-    private static async Task<SignedCheckpoint?> ReadAsync(string file, CancellationToken cancellationToken)
+    /// <summary>A whole checkpoint with its heads (to compare or bundle; one at a time: a national store's takes about a gigabyte), null when unreadable.</summary>
+    public static async Task<SignedCheckpoint?> ReadAsync(string file, CancellationToken cancellationToken)
     {
         try
         {
@@ -89,6 +95,12 @@ public sealed class CheckpointArchive
         {
             return null;
         }
+    }
+
+    private static async Task<CheckpointSummary?> SummaryAsync(string file, CancellationToken cancellationToken)
+    {
+        await using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
+        return await SignedCheckpoints.ReadSummaryAsync(stream, cancellationToken);
     }
 
     public Task<IReadOnlyList<IntegrityViolation>> CompareAsync(SignedCheckpoint checkpoint, CancellationToken cancellationToken) =>

@@ -1,4 +1,5 @@
 using CongressWorkflow.Engine.Deadlines;
+using CongressWorkflow.EventStore;
 using Hangfire;
 using Hangfire.PostgreSql;
 using Hangfire.PostgreSql.Factories;
@@ -20,8 +21,13 @@ public sealed class DeadlineSweepJob(DeadlineSweep sweep, ILogger<DeadlineSweepJ
     }
 }
 
-/// <summary>Signs a checkpoint of every stream's head into the archive (Audit:CheckpointCron, hourly by default).</summary>
-public sealed class CheckpointJob(CheckpointArchive archive, ILogger<CheckpointJob> logger)
+/// <summary>
+/// Signs a checkpoint of every stream's head into the archive (Audit:CheckpointCron, hourly by default), unless no event
+/// has been appended since the newest one: it would pin the same heads again, and at national scale each is 215 MB. (An
+/// event in flight while that one was taken, committed later below its head position, waits for the next checkpoint
+/// taken after something new, like any event appended after a checkpoint.) An operator's checkpoint on demand is always taken.
+/// </summary>
+public sealed class CheckpointJob(CheckpointArchive archive, PostgresEventStore store, ILogger<CheckpointJob> logger)
 {
     public const string RecurringJobId = "store-checkpoint";
 
@@ -29,6 +35,12 @@ public sealed class CheckpointJob(CheckpointArchive archive, ILogger<CheckpointJ
     [DisableConcurrentExecution(timeoutInSeconds: 300)]
     public async Task RunAsync(CancellationToken cancellationToken)
     {
+        if (await archive.LatestAsync(cancellationToken) is { } latest && latest.Summary.HeadPosition == await store.ReadHeadPositionAsync(cancellationToken))
+        {
+            logger.LogInformation("No event since the checkpoint at position {Head} ({File}): none taken", latest.Summary.HeadPosition, latest.File);
+            return;
+        }
+
         var (signed, file) = await archive.TakeAsync(cancellationToken);
         logger.LogInformation("Signed checkpoint of {Streams} streams at position {Head}: {File}", signed.Streams, signed.HeadPosition, file);
     }
