@@ -286,14 +286,20 @@ public sealed class ProgressQueries(NpgsqlDataSource dataSource)
                 FROM children child
                 ORDER BY child.held::numeric / child.units, child.name
                 """
+            // Every unit of the subtree grouped under the label of its path just below the root, in one pass: the child's
+            // own row is in its group. (Joining each child to its subtree read all of it again per child.)
             : StatusCte + $"""
-                SELECT child.organization_id, child.name, {string.Format(CurrentName, "child")}, child.level, count(s.*), count(s.held_on),
-                       count(*) FILTER (WHERE s.held_on IS NULL AND s.window_end < $3), child.held_on, child.days_late
-                FROM status child
-                JOIN status s ON s.path <@ child.path
-                WHERE child.parent_id = $2
-                GROUP BY child.organization_id, child.name, child.level, child.held_on, child.days_late
-                ORDER BY count(s.held_on)::numeric / count(s.*), child.name
+                , children AS (
+                    SELECT max(s.organization_id) FILTER (WHERE s.parent_id = $2) AS organization_id, max(s.name) FILTER (WHERE s.parent_id = $2) AS name,
+                           max(s.level) FILTER (WHERE s.parent_id = $2) AS level, max(s.held_on) FILTER (WHERE s.parent_id = $2) AS held_on,
+                           max(s.days_late) FILTER (WHERE s.parent_id = $2) AS days_late,
+                           count(*) AS units, count(s.held_on) AS held, count(*) FILTER (WHERE s.held_on IS NULL AND s.window_end < $3) AS overdue
+                    FROM status s CROSS JOIN root GROUP BY subpath(s.path, nlevel(root.path), 1))
+                SELECT child.organization_id, child.name, {string.Format(CurrentName, "child")}, child.level, child.units, child.held, child.overdue,
+                       child.held_on, child.days_late
+                FROM children child
+                WHERE child.organization_id IS NOT NULL
+                ORDER BY child.held::numeric / child.units, child.name
                 """, campaignId, organizationId, asOf, Known(knownAt));
         var rows = new List<SubordinateProgress>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
