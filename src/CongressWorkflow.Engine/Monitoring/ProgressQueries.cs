@@ -102,6 +102,23 @@ public sealed class ProgressQueries(NpgsqlDataSource dataSource)
             WHERE u.path <@ root.path AND u.path <> root.path)
         """;
 
+    /// <summary>
+    /// <see cref="StatusCte"/> and <c>children</c>: each direct subordinate of the root (its own row's columns) with its
+    /// subtree's units, held, overdue, branches and branches held. Every unit is grouped, in one pass, under the label of
+    /// its path just below the root, the subordinate's own row among them (joining each subordinate back to its subtree
+    /// read every unit's status again per subordinate). A group without its subordinate's row has a null organization_id.
+    /// </summary>
+    private const string ChildrenCte = StatusCte + """
+        ,
+        children AS (
+            SELECT max(s.organization_id) FILTER (WHERE s.parent_id = $2) AS organization_id, max(s.name) FILTER (WHERE s.parent_id = $2) AS name,
+                   max(s.level) FILTER (WHERE s.parent_id = $2) AS level, max(s.held_on) FILTER (WHERE s.parent_id = $2) AS held_on,
+                   max(s.days_late) FILTER (WHERE s.parent_id = $2) AS days_late,
+                   count(*) AS units, count(s.held_on) AS held, count(*) FILTER (WHERE s.held_on IS NULL AND s.window_end < $3) AS overdue,
+                   count(*) FILTER (WHERE s.level = 5) AS branches, count(*) FILTER (WHERE s.level = 5 AND s.held_on IS NOT NULL) AS held_branches
+            FROM status s CROSS JOIN root GROUP BY subpath(s.path, nlevel(root.path), 1))
+        """;
+
     /// <summary>A unit's name today, for a row whose name is the one of the day asked about.</summary>
     private const string CurrentName =
         "(SELECT n.name FROM congress.rollup_units n WHERE n.organization_id = {0}.organization_id AND n.valid_until IS NULL)";
@@ -142,17 +159,12 @@ public sealed class ProgressQueries(NpgsqlDataSource dataSource)
 
         // One statement, so the subtree's statuses are worked out once (they are most of the time: a probe of the
         // congress and of its plan in force per unit). Per level: the counts, the last day held, the direct subordinate
-        // committees; then those committees whose branches have all held, each descendant grouped under the label of its
-        // path just below the root (the committee's own row among them). Joining the committees back to those groups
-        // read the spilled statuses again for each committee: 3.5 s of 5.7 s for the whole tree of 300,000 units.
+        // committees; then those committees whose branches have all held (ChildrenCte: joining the
+        // committees back to their subtrees read the spilled statuses again for each, 3.5 s of 5.7 s for the whole tree
+        // of 300,000 units).
         var levels = new List<LevelProgress>();
         var (committees, committeesDone, lastHeld) = (0, 0, (DateOnly?)null);
-        await using (var byLevel = Command(connection, StatusCte + """
-            , per_child AS (
-                SELECT bool_or(s.parent_id = $2 AND s.level < 5) AS is_committee,
-                       count(*) FILTER (WHERE s.level = 5) AS branches,
-                       count(*) FILTER (WHERE s.level = 5 AND s.held_on IS NOT NULL) AS held_branches
-                FROM status s CROSS JOIN root GROUP BY subpath(s.path, nlevel(root.path), 1))
+        await using (var byLevel = Command(connection, ChildrenCte + """
             SELECT level, count(*), count(held_on),
                    count(*) FILTER (WHERE days_late < 0), count(*) FILTER (WHERE days_late = 0), count(*) FILTER (WHERE days_late > 0),
                    count(*) FILTER (WHERE held_on IS NULL AND window_end < $3),
@@ -160,7 +172,7 @@ public sealed class ProgressQueries(NpgsqlDataSource dataSource)
                    count(*) FILTER (WHERE held_on IS NULL AND window_end IS NULL),
                    max(held_on),
                    count(*) FILTER (WHERE parent_id = $2 AND level < 5),
-                   (SELECT count(*) FROM per_child WHERE is_committee AND branches > 0 AND branches = held_branches)
+                   (SELECT count(*) FROM children WHERE organization_id IS NOT NULL AND level < 5 AND branches > 0 AND branches = held_branches)
             FROM status GROUP BY level ORDER BY level
             """, campaignId, organizationId, asOf, Known(knownAt)))
         await using (var reader = await byLevel.ExecuteReaderAsync(cancellationToken))
@@ -286,15 +298,7 @@ public sealed class ProgressQueries(NpgsqlDataSource dataSource)
                 FROM children child
                 ORDER BY child.held::numeric / child.units, child.name
                 """
-            // Every unit of the subtree grouped under the label of its path just below the root, in one pass: the child's
-            // own row is in its group. (Joining each child to its subtree read all of it again per child.)
-            : StatusCte + $"""
-                , children AS (
-                    SELECT max(s.organization_id) FILTER (WHERE s.parent_id = $2) AS organization_id, max(s.name) FILTER (WHERE s.parent_id = $2) AS name,
-                           max(s.level) FILTER (WHERE s.parent_id = $2) AS level, max(s.held_on) FILTER (WHERE s.parent_id = $2) AS held_on,
-                           max(s.days_late) FILTER (WHERE s.parent_id = $2) AS days_late,
-                           count(*) AS units, count(s.held_on) AS held, count(*) FILTER (WHERE s.held_on IS NULL AND s.window_end < $3) AS overdue
-                    FROM status s CROSS JOIN root GROUP BY subpath(s.path, nlevel(root.path), 1))
+            : ChildrenCte + $"""
                 SELECT child.organization_id, child.name, {string.Format(CurrentName, "child")}, child.level, child.units, child.held, child.overdue,
                        child.held_on, child.days_late
                 FROM children child
