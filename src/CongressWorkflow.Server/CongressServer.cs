@@ -120,14 +120,19 @@ public sealed class CongressServer : IAsyncDisposable
                 {
                     StatusCodes.Status404NotFound => RequestErrorCodes.NotFound,
                     StatusCodes.Status405MethodNotAllowed => "method-not-allowed",
-                    StatusCodes.Status415UnsupportedMediaType => "unsupported-media-type",
+                    StatusCodes.Status415UnsupportedMediaType => RequestErrorCodes.UnsupportedMediaType,
                     // A JSON body over Limits:MaxBodyBytes is refused by the binding itself, never reaching ProblemMapping.
                     StatusCodes.Status413PayloadTooLarge => RequestErrorCodes.BodyTooLarge,
                     var status => $"http-{status}",
                 });
+                if (context.ProblemDetails.Status == StatusCodes.Status415UnsupportedMediaType)
+                {
+                    context.ProblemDetails.Detail ??= $"this endpoint does not take a body of type '{context.HttpContext.Request.ContentType}'";
+                }
+
                 if (context.ProblemDetails.Status == StatusCodes.Status413PayloadTooLarge)
                 {
-                    context.ProblemDetails.Detail ??= "the body is larger than this endpoint takes (Limits:MaxBodyBytes, or Limits:MaxImportBytes for an import)";
+                    context.ProblemDetails.Detail ??= "the body is larger than this endpoint takes (Limits:MaxBodyBytes, Limits:MaxImportBytes for an import, Limits:MaxCheckpointBytes for a checkpoint)";
                 }
             });
             builder.Services.AddCongressAccess(builder.Configuration, database.DataFolder);

@@ -47,6 +47,14 @@ public sealed class verifying_against_signed_checkpoints(EventStoreDatabase db) 
         return signed;
     }
 
+    /// <summary>The violations the store shows against a checkpoint, sent as the document it is kept as.</summary>
+    private async Task<IReadOnlyList<IntegrityViolation>> CompareAsync(SignedCheckpoint checkpoint)
+    {
+        var comparison = await Checkpoints.CompareAsync(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(SignedCheckpoints.Serialize(checkpoint))), Checkpoints.PublicKey);
+        Assert.Null(comparison.Defect);
+        return comparison.Violations;
+    }
+
     private async Task<(string A, string B, SignedCheckpoint Checkpoint)> ThreeEventsEachThenACheckpointAsync()
     {
         var a = TestEvents.NewStreamId();
@@ -67,7 +75,7 @@ public sealed class verifying_against_signed_checkpoints(EventStoreDatabase db) 
         await Store.AppendAsync(a, "roster", ExpectedVersion.Exactly(3), [TestEvents.Joined("four", 4)], TestEvents.Meta);
         await Store.AppendAsync(TestEvents.NewStreamId(), "roster", ExpectedVersion.NoStream, [TestEvents.Joined("new", 1)], TestEvents.Meta);
 
-        Assert.Empty(await Checkpoints.CompareAsync(checkpoint, Checkpoints.PublicKey));
+        Assert.Empty(await CompareAsync(checkpoint));
         Assert.Equal(2, checkpoint.Checkpoint.Streams.Count);
         Assert.True(SignedCheckpoints.IsAuthentic(SignedCheckpoints.Deserialize(SignedCheckpoints.Serialize(checkpoint))!, Checkpoints.PublicKey));
     }
@@ -87,7 +95,7 @@ public sealed class verifying_against_signed_checkpoints(EventStoreDatabase db) 
         Assert.True(SignedCheckpoints.IsAuthentic(checkpoint, Checkpoints.PublicKey));
         Assert.Equal(SignedCheckpoints.Root(checkpoint.Checkpoint.Streams), checkpoint.Checkpoint.Root);
         Assert.Equal(SignedCheckpoints.Serialize(checkpoint), SignedCheckpoints.Serialize(SignedCheckpoints.Deserialize(SignedCheckpoints.Serialize(checkpoint))!));
-        Assert.Empty(await Checkpoints.CompareAsync(checkpoint, Checkpoints.PublicKey));
+        Assert.Empty(await CompareAsync(checkpoint));
     }
 
     [Fact]
@@ -97,7 +105,7 @@ public sealed class verifying_against_signed_checkpoints(EventStoreDatabase db) 
         await Db.ExecuteAsync("UPDATE event_store.events SET global_position = global_position + 1000 WHERE stream_id = $1 AND stream_version = 3", a);
 
         Assert.True((await Verifier.VerifyAllAsync()).IsIntact);
-        var violation = Assert.Single(await Checkpoints.CompareAsync(checkpoint, Checkpoints.PublicKey));
+        var violation = Assert.Single(await CompareAsync(checkpoint));
         Assert.Equal(a, violation.StreamId);
         Assert.Contains("moved from global position", violation.Reason, StringComparison.Ordinal);
     }
@@ -110,7 +118,7 @@ public sealed class verifying_against_signed_checkpoints(EventStoreDatabase db) 
         await Db.ExecuteAsync("DELETE FROM event_store.streams WHERE stream_id = $1", b);
 
         Assert.True((await Verifier.VerifyAllAsync()).IsIntact);
-        var violation = Assert.Single(await Checkpoints.CompareAsync(checkpoint, Checkpoints.PublicKey));
+        var violation = Assert.Single(await CompareAsync(checkpoint));
         Assert.Equal(b, violation.StreamId);
         Assert.Contains("the stream is gone", violation.Reason, StringComparison.Ordinal);
     }
@@ -126,7 +134,7 @@ public sealed class verifying_against_signed_checkpoints(EventStoreDatabase db) 
             """, a);
 
         Assert.True((await Verifier.VerifyAllAsync()).IsIntact);
-        var violation = Assert.Single(await Checkpoints.CompareAsync(checkpoint, Checkpoints.PublicKey));
+        var violation = Assert.Single(await CompareAsync(checkpoint));
         Assert.Contains("cut back to version 2", violation.Reason, StringComparison.Ordinal);
     }
 
@@ -137,7 +145,7 @@ public sealed class verifying_against_signed_checkpoints(EventStoreDatabase db) 
         await ForgeWithRecomputedChainAsync(a);
 
         Assert.True((await Verifier.VerifyAllAsync()).IsIntact);
-        var violation = Assert.Single(await Checkpoints.CompareAsync(checkpoint, Checkpoints.PublicKey));
+        var violation = Assert.Single(await CompareAsync(checkpoint));
         Assert.Contains("rewritten", violation.Reason, StringComparison.Ordinal);
     }
 
@@ -211,6 +219,31 @@ public sealed class verifying_against_signed_checkpoints(EventStoreDatabase db) 
     }
 
     [Fact]
+    public async Task a_stream_put_into_the_past_is_reported()
+    {
+        var (_, _, checkpoint) = await ThreeEventsEachThenACheckpointAsync();
+        var planted = TestEvents.NewStreamId();
+        await Store.AppendAsync(planted, "roster", ExpectedVersion.NoStream, [TestEvents.Joined("planted", 1)], TestEvents.Meta);
+        await Db.ExecuteAsync("UPDATE event_store.events SET global_position = -global_position WHERE stream_id = $1", planted);
+
+        var violation = Assert.Single(await CompareAsync(checkpoint));
+
+        Assert.Equal(planted, violation.StreamId);
+        Assert.Contains("but is not in the signed checkpoint", violation.Reason, StringComparison.Ordinal);
+    }
+
+    /// <summary>A document that is not a checkpoint says why, and nothing is compared.</summary>
+    [Fact]
+    public async Task a_document_that_is_not_a_checkpoint_is_compared_with_nothing_and_says_why()
+    {
+        var comparison = await Checkpoints.CompareAsync(new MemoryStream("""{"checkpoint": {"takenAt": "2020-01-01T00:00:00Z", "headPosition": 1, "streams": [{"streamId": "s", "version": 1, "globalPosition": 1}], "root": "r"}}"""u8.ToArray()),
+            Checkpoints.PublicKey);
+
+        Assert.Equal(new CheckpointDefect(true, "checkpoint.streams[0].hash is required"), comparison.Defect);
+        Assert.Empty(comparison.Violations);
+    }
+
+    [Fact]
     public async Task a_checkpoint_altered_or_signed_with_another_key_is_not_trusted()
     {
         var (_, _, checkpoint) = await ThreeEventsEachThenACheckpointAsync();
@@ -218,8 +251,8 @@ public sealed class verifying_against_signed_checkpoints(EventStoreDatabase db) 
         using var otherKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var foreign = await TakeAsync(new Checkpoints(Db.DataSource, otherKey, Clock));
 
-        Assert.Contains("not signed", Assert.Single(await Checkpoints.CompareAsync(altered, Checkpoints.PublicKey)).Reason, StringComparison.Ordinal);
-        Assert.Contains("not signed", Assert.Single(await Checkpoints.CompareAsync(foreign, Checkpoints.PublicKey)).Reason, StringComparison.Ordinal);
+        Assert.Contains("not signed", Assert.Single(await CompareAsync(altered)).Reason, StringComparison.Ordinal);
+        Assert.Contains("not signed", Assert.Single(await CompareAsync(foreign)).Reason, StringComparison.Ordinal);
     }
 }
 
@@ -269,6 +302,127 @@ public sealed class reading_what_a_checkpoint_says_of_itself
         Assert.Null(await SignedCheckpoints.ReadSummaryAsync(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(unsigned))));
         Assert.Null(await SignedCheckpoints.ReadSummaryAsync(new MemoryStream("not a checkpoint"u8.ToArray())));
         Assert.Null(await SignedCheckpoints.ReadSummaryAsync(new MemoryStream("""{"checkpoint": {"takenAt": "yesterday", "headPosition": 1, "streams": [], "root": "r"}, "signature": "s"}"""u8.ToArray())));
+    }
+
+    private static readonly ECDsa SigningKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+
+    private static readonly string Key = SignedCheckpoints.PublicKeyOf(SigningKey);
+
+    private static async Task<(CheckpointReading Reading, List<StreamHead> Heads)> ReadAsync(Stream document, string key)
+    {
+        var reading = new CheckpointReading(document, key);
+        var heads = new List<StreamHead>();
+        await foreach (var head in reading.HeadsAsync())
+        {
+            heads.Add(head);
+        }
+
+        return (reading, heads);
+    }
+
+    private static async Task<byte[]> SignedAsync(params StreamHead[] heads)
+    {
+        using var document = new MemoryStream();
+        await SignedCheckpoints.WriteAsync(document, new DateTimeOffset(2026, 11, 25, 1, 0, 0, TimeSpan.Zero), 9, heads.ToAsyncEnumerable(), SigningKey);
+        return document.ToArray();
+    }
+
+    private static StreamHead Head(string streamId, long version) => new(streamId, version, version * 3, Convert.ToHexStringLower(SHA256.HashData(BitConverter.GetBytes(version))));
+
+    /// <summary>
+    /// Read as it streams, the document hands over the heads it was written with, in order, and its signature is checked
+    /// without the whole document: the canonical JSON is rebuilt head by head (3,000 heads, some beyond the BMP, seven
+    /// bytes a read).
+    /// </summary>
+    [Fact]
+    public async Task read_as_it_streams_a_checkpoint_gives_its_heads_and_proves_who_signed_it()
+    {
+        using var document = new MemoryStream();
+        var heads = Enumerable.Range(1, 3_000).Select(i => Head($"congress-đại-hội-{i:D6}-{new string('x', i % 97)}-\U0001F600", i)).ToArray();
+        var written = await SignedCheckpoints.WriteAsync(document, new DateTimeOffset(2026, 11, 25, 1, 0, 0, TimeSpan.Zero), 9_000, heads.ToAsyncEnumerable(), SigningKey);
+        using var otherKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+
+        var (trusted, read) = await ReadAsync(new Trickle(document.ToArray()), Key);
+        var (foreign, _) = await ReadAsync(new MemoryStream(document.ToArray()), SignedCheckpoints.PublicKeyOf(otherKey));
+
+        Assert.Equal(heads, read);
+        Assert.Equal(written, trusted.Summary);
+        Assert.True(trusted.IsAuthentic);
+        Assert.Equal(written, foreign.Summary);
+        Assert.False(foreign.IsAuthentic);
+        Assert.True(SignedCheckpoints.IsAuthentic(SignedCheckpoints.Deserialize(System.Text.Encoding.UTF8.GetString(document.ToArray()))!, Key));
+    }
+
+    /// <summary>Whatever is changed in a signed document, the reading says it is not authentic (a head, the root, the signature, the order of the parts).</summary>
+    [Theory]
+    [InlineData("\"version\": 2", "\"version\": 20")]
+    [InlineData("\"streamId\": \"b\"", "\"streamId\": \"a\"")]
+    [InlineData("\"headPosition\": 9", "\"headPosition\": 8")]
+    [InlineData("\"algorithm\": \"ES256\"", "\"algorithm\": \"ES384\"")]
+    public async Task a_signed_document_changed_anywhere_is_not_authentic(string original, string changed)
+    {
+        var text = System.Text.Encoding.UTF8.GetString(await SignedAsync(Head("a", 1), Head("b", 2)));
+        Assert.Contains(original, text, StringComparison.Ordinal);
+
+        var (intact, _) = await ReadAsync(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(text)), Key);
+        var (altered, _) = await ReadAsync(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(text.Replace(original, changed, StringComparison.Ordinal))), Key);
+
+        Assert.True(intact.IsAuthentic);
+        Assert.NotNull(altered.Summary);
+        Assert.False(altered.IsAuthentic);
+    }
+
+    /// <summary>The heads must come after when the checkpoint was taken, as written: moved before it the document still reads, but is not trusted.</summary>
+    [Fact]
+    public async Task a_signed_document_with_its_parts_in_another_order_reads_but_is_not_authentic()
+    {
+        var signed = SignedCheckpoints.Deserialize(System.Text.Encoding.UTF8.GetString(await SignedAsync(Head("a", 1), Head("b", 2))))!;
+        var reordered = System.Text.Json.JsonSerializer.Serialize(new
+        {
+            checkpoint = new { streams = signed.Checkpoint.Streams, takenAt = signed.Checkpoint.TakenAt, headPosition = signed.Checkpoint.HeadPosition, root = signed.Checkpoint.Root },
+            algorithm = signed.Algorithm,
+            publicKey = signed.PublicKey,
+            signature = signed.Signature,
+        }, System.Text.Json.JsonSerializerOptions.Web);
+
+        var (reading, heads) = await ReadAsync(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(reordered)), Key);
+
+        Assert.Equal(2, heads.Count);
+        Assert.Equal(2, reading.Summary?.Streams);
+        Assert.False(reading.IsAuthentic);
+    }
+
+    [Theory]
+    [InlineData("", false, "the document is not whole JSON in UTF-8")]
+    [InlineData("[]", false, "a checkpoint is a JSON object")]
+    [InlineData("{}", true, "checkpoint is required")]
+    [InlineData("""{"checkpoint": null}""", true, "checkpoint is required")]
+    [InlineData("""{"checkpoint": "x"}""", false, "checkpoint must be an object")]
+    [InlineData("""{"checkpoint": {"takenAt": "yesterday"}}""", false, "checkpoint.takenAt must be a date and time")]
+    [InlineData("""{"checkpoint": {"takenAt": "2020-01-01T00:00:00Z", "headPosition": 1, "streams": [{"streamId": "s", "version": "one"}]}}""", false,
+        "checkpoint.streams[0].version must be a whole number")]
+    [InlineData("""{"checkpoint": {"takenAt": "2020-01-01T00:00:00Z", "headPosition": 1, "streams": [{"streamId": "s", "version": 1, "globalPosition": 1, "hash": "h"}, 7]}}""", false,
+        "checkpoint.streams[1] must be an object")]
+    [InlineData("""{"checkpoint": {"takenAt": "2020-01-01T00:00:00Z", "headPosition": 1, "headPosition": 2}}""", false, "checkpoint.headPosition appears twice")]
+    [InlineData("""{"checkpoint": {"takenAt": "2020-01-01T00:00:00Z", "headPosition": 1, "streams": [], "root": "r"}, "algorithm": "ES256", "publicKey": "k"}""", true,
+        "signature is required")]
+    [InlineData("""{"extra": {"takenAt": 5, "streams": 6}, "checkpoint": {"takenAt": "2020-01-01T00:00:00Z", "headPosition": 1, "streams": [], "root": "r", "note": [1, {"a": 2}]}, "algorithm": "ES256", "publicKey": "k", "signature": "s", "headPosition": 3}""",
+        null, null)]
+    public async Task a_document_that_is_not_a_whole_checkpoint_says_why(string document, bool? missing, string? detail)
+    {
+        var (reading, _) = await ReadAsync(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(document)), Key);
+
+        if (detail is null)
+        {
+            Assert.Null(reading.Defect);
+            Assert.Equal(new CheckpointSummary(new DateTimeOffset(2020, 1, 1, 0, 0, 0, TimeSpan.Zero), 1, 0, "r"), reading.Summary);
+            Assert.False(reading.IsAuthentic);
+            return;
+        }
+
+        Assert.Null(reading.Summary);
+        Assert.Equal(missing, reading.Defect?.IsMissing);
+        Assert.StartsWith(detail, reading.Defect?.Detail, StringComparison.Ordinal);
     }
 
     /// <summary>Hands over at most seven bytes a read.</summary>

@@ -50,20 +50,63 @@ public sealed class Checkpoints(NpgsqlDataSource dataSource, ECDsa signingKey, T
         }
     }
 
-    /// <summary>Every place where the store no longer extends the checkpoint (nothing when it does).</summary>
-    public async Task<IReadOnlyList<IntegrityViolation>> CompareAsync(SignedCheckpoint signed, string trustedPublicKey, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Every place where the store no longer extends the checkpoint document (nothing when it does), or why the document
+    /// is not a checkpoint. The document is read as it streams (a national store's is 215 MB, about a gigabyte
+    /// deserialized): its heads go by binary COPY into a temporary table as they come, and the database compares them
+    /// there, so the server holds no more than a chunk of the document whatever its size.
+    /// </summary>
+    public async Task<CheckpointComparison> CompareAsync(Stream document, string trustedPublicKey, CancellationToken cancellationToken = default)
     {
-        var checkpoint = signed.Checkpoint;
-        if (!SignedCheckpoints.IsAuthentic(signed, trustedPublicKey))
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        // Never committed: the heads' table goes with the transaction.
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var create = new NpgsqlCommand("""
+            CREATE TEMPORARY TABLE checkpoint_heads (stream_id text NOT NULL, version bigint NOT NULL, global_position bigint NOT NULL, hash text NOT NULL)
+            ON COMMIT DROP
+            """, connection, transaction))
         {
-            return [new IntegrityViolation("(checkpoint)", 0, null, $"the checkpoint of {checkpoint.TakenAt:O} is not signed by this server's checkpoint key, or was altered")];
+            await create.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        using var reading = new CheckpointReading(document, trustedPublicKey);
+        await using (var importer = await connection.BeginBinaryImportAsync(
+            "COPY checkpoint_heads (stream_id, version, global_position, hash) FROM STDIN (FORMAT BINARY)", cancellationToken))
+        {
+            await foreach (var head in reading.HeadsAsync(cancellationToken))
+            {
+                await importer.StartRowAsync(cancellationToken);
+                await importer.WriteAsync(head.StreamId, NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
+                await importer.WriteAsync(head.Version, NpgsqlTypes.NpgsqlDbType.Bigint, cancellationToken);
+                await importer.WriteAsync(head.GlobalPosition, NpgsqlTypes.NpgsqlDbType.Bigint, cancellationToken);
+                await importer.WriteAsync(head.Hash, NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
+            }
+
+            await importer.CompleteAsync(cancellationToken);
+        }
+
+        if (reading.Summary is not { } checkpoint)
+        {
+            return new CheckpointComparison(reading.Defect, []);
+        }
+
+        if (!reading.IsAuthentic)
+        {
+            return new CheckpointComparison(null,
+                [new IntegrityViolation("(checkpoint)", 0, null, $"the checkpoint of {checkpoint.TakenAt:O} is not signed by this server's checkpoint key, or was altered")]);
         }
 
         var violations = new List<IntegrityViolation>();
         var taken = $"the signed checkpoint of {checkpoint.TakenAt:yyyy-MM-dd HH:mm:ss}Z";
-        await using (var command = dataSource.CreateCommand("""
+        // A temporary table has no statistics until it is analyzed: without them the comparisons below are planned for a few rows.
+        await using (var analyze = new NpgsqlCommand("ANALYZE checkpoint_heads", connection, transaction))
+        {
+            await analyze.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using (var command = new NpgsqlCommand("""
             SELECT c.stream_id, c.version, c.global_position, c.hash, s.version, e.global_position, e.hash
-            FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[]) AS c(stream_id, version, global_position, hash)
+            FROM checkpoint_heads c
             LEFT JOIN event_store.streams s ON s.stream_id = c.stream_id
             LEFT JOIN LATERAL (
                 -- The pinned event where the checkpoint saw it, found by its position (one key); only when it is not
@@ -74,39 +117,31 @@ public sealed class Checkpoints(NpgsqlDataSource dataSource, ECDsa signingKey, T
                 SELECT moved.global_position, moved.hash FROM event_store.events moved
                 WHERE moved.stream_id = c.stream_id AND moved.stream_version = c.version
                 LIMIT 1) e ON true
+            WHERE s.version IS NULL OR s.version < c.version OR e.hash IS NULL OR encode(e.hash, 'hex') <> c.hash OR e.global_position <> c.global_position
             ORDER BY c.global_position
-            """))
+            """, connection, transaction))
         {
-            command.Parameters.Add(new() { Value = checkpoint.Streams.Select(s => s.StreamId).ToArray() });
-            command.Parameters.Add(new() { Value = checkpoint.Streams.Select(s => s.Version).ToArray() });
-            command.Parameters.Add(new() { Value = checkpoint.Streams.Select(s => s.GlobalPosition).ToArray() });
-            command.Parameters.Add(new() { Value = checkpoint.Streams.Select(s => s.Hash).ToArray() });
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                var (stream, version, position, hash) = (reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetString(3));
-                string? reason = reader.IsDBNull(4) ? $"the stream is gone: {taken} has it at version {version}"
+                var (stream, version, position) = (reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2));
+                var reason = reader.IsDBNull(4) ? $"the stream is gone: {taken} has it at version {version}"
                     : reader.GetInt64(4) < version ? $"the stream was cut back to version {reader.GetInt64(4)}: {taken} has it at version {version}"
                     : reader.IsDBNull(5) ? $"event {version} is gone: {taken} pins it"
-                    : Convert.ToHexStringLower(reader.GetFieldValue<byte[]>(6)) != hash ? $"history up to event {version} was rewritten: its hash differs from {taken}"
-                    : reader.GetInt64(5) != position ? $"event {version} moved from global position {position} to {reader.GetInt64(5)} since {taken}"
-                    : null;
-                if (reason is not null)
-                {
-                    violations.Add(new IntegrityViolation(stream, version, position, reason));
-                }
+                    : Convert.ToHexStringLower(reader.GetFieldValue<byte[]>(6)) != reader.GetString(3) ? $"history up to event {version} was rewritten: its hash differs from {taken}"
+                    : $"event {version} moved from global position {position} to {reader.GetInt64(5)} since {taken}";
+                violations.Add(new IntegrityViolation(stream, version, position, reason));
             }
         }
 
         // A stream with events at or before the checkpoint's head that the checkpoint does not know was put into the past.
-        await using (var inserted = dataSource.CreateCommand("""
+        await using (var inserted = new NpgsqlCommand("""
             SELECT e.stream_id, min(e.stream_version), min(e.global_position) FROM event_store.events e
-            WHERE e.global_position <= $1 AND NOT (e.stream_id = ANY($2))
+            WHERE e.global_position <= $1 AND NOT EXISTS (SELECT 1 FROM checkpoint_heads c WHERE c.stream_id = e.stream_id)
             GROUP BY e.stream_id ORDER BY min(e.global_position)
-            """))
+            """, connection, transaction))
         {
             inserted.Parameters.Add(new() { Value = checkpoint.HeadPosition });
-            inserted.Parameters.Add(new() { Value = checkpoint.Streams.Select(s => s.StreamId).ToArray() });
             await using var reader = await inserted.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
@@ -115,6 +150,9 @@ public sealed class Checkpoints(NpgsqlDataSource dataSource, ECDsa signingKey, T
             }
         }
 
-        return violations;
+        return new CheckpointComparison(null, violations);
     }
 }
+
+/// <summary>What a comparison with a checkpoint document found: why it is not a checkpoint, or the violations (none: the store extends it).</summary>
+public sealed record CheckpointComparison(CheckpointDefect? Defect, IReadOnlyList<IntegrityViolation> Violations);

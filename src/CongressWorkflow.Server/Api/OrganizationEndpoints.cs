@@ -62,7 +62,7 @@ public static class OrganizationEndpoints
             {
                 "application/json" => ImportFormat.Json,
                 "text/csv" => ImportFormat.Csv,
-                _ => throw new RequestRejectedException(StatusCodes.Status415UnsupportedMediaType, "unsupported-media-type",
+                _ => throw new RequestRejectedException(StatusCodes.Status415UnsupportedMediaType, RequestErrorCodes.UnsupportedMediaType,
                     $"send the tree as application/json or text/csv, not {mediaType ?? "nothing"}"),
             };
             var actor = Actor(http, time);

@@ -17,6 +17,7 @@ public static class RequestErrorCodes
     public const string UnreadableEvent = "unreadable-event";
     public const string NoCheckpoint = "no-checkpoint";
     public const string NotUtf8 = "not-utf8";
+    public const string UnsupportedMediaType = "unsupported-media-type";
 }
 
 /// <summary>A request the API rejects on purpose, with a stable code.</summary>

@@ -35,23 +35,30 @@ public static class StoreEndpoints
 
             var report = await verifier.VerifyAllAsync(ct);
             var violations = report.Violations.ToList();
-            // One checkpoint in memory at a time.
+            // Each checkpoint read as it streams from its file.
             var checkpoints = archive.Files();
             foreach (var file in checkpoints)
             {
-                violations.AddRange(await CheckpointArchive.ReadAsync(file, ct) is { } checkpoint
-                    ? await archive.CompareAsync(checkpoint, ct)
-                    : [new IntegrityViolation("(checkpoint)", 0, null, $"{Path.GetFileName(file)} cannot be read")]);
+                violations.AddRange(await archive.CompareFileAsync(file, ct));
             }
 
             return TypedResults.Ok(VerificationView.From(report with { Violations = violations }, checkpoints.Count));
         }).WithMetadata(new AccessRule(Capability.Audit));
 
-        // An auditor's own copy of a checkpoint: does the store still extend it?
-        app.MapPost("/api/store/verify", async (SignedCheckpoint checkpoint, IntegrityVerifier verifier, CheckpointArchive archive, CancellationToken ct) =>
+        // An auditor's own copy of a checkpoint: does the store still extend it? Read as the body streams in (Limits:MaxCheckpointBytes);
+        // a body that is not JSON is refused by routing (415), as Accepts declares.
+        app.MapPost("/api/store/verify", async (HttpRequest request, IntegrityVerifier verifier, CheckpointArchive archive, CancellationToken ct) =>
         {
+            var comparison = await archive.CompareAsync(request.Body, ct);
+            if (comparison.Defect is { } defect)
+            {
+                throw defect.IsMissing
+                    ? new RequestRejectedException(StatusCodes.Status400BadRequest, MissingField, defect.Detail)
+                    : new RequestRejectedException(StatusCodes.Status400BadRequest, RequestErrorCodes.MalformedRequest, $"not a signed checkpoint: {defect.Detail}");
+            }
+
             var report = await verifier.VerifyAllAsync(ct);
-            return TypedResults.Ok(VerificationView.From(report with { Violations = [.. report.Violations, .. await archive.CompareAsync(checkpoint, ct)] }, 1));
+            return TypedResults.Ok(VerificationView.From(report with { Violations = [.. report.Violations, .. comparison.Violations] }, 1));
         }).Requires(Capability.Audit, routeValue: null).Accepts<SignedCheckpoint>("application/json");
 
         var checkpoints = app.MapGroup("/api/audit/checkpoints");

@@ -84,7 +84,7 @@ public sealed class CheckpointArchive
     public IReadOnlyList<string> Files() =>
         Directory.Exists(Folder) ? [.. Directory.GetFiles(Folder, "checkpoint-*.json").Order(StringComparer.Ordinal)] : [];
 
-    /// <summary>A whole checkpoint with its heads (to compare or bundle; one at a time: a national store's takes about a gigabyte), null when unreadable.</summary>
+    /// <summary>A whole checkpoint with its heads (for a bundle, which carries it: one at a time, a national store's takes about a gigabyte), null when unreadable.</summary>
     public static async Task<SignedCheckpoint?> ReadAsync(string file, CancellationToken cancellationToken)
     {
         try
@@ -103,6 +103,17 @@ public sealed class CheckpointArchive
         return await SignedCheckpoints.ReadSummaryAsync(stream, cancellationToken);
     }
 
-    public Task<IReadOnlyList<IntegrityViolation>> CompareAsync(SignedCheckpoint checkpoint, CancellationToken cancellationToken) =>
-        _checkpoints.CompareAsync(checkpoint, PublicKey, cancellationToken);
+    /// <summary>Compares a checkpoint document with the store as the document streams by (a file of the archive, or an auditor's own copy).</summary>
+    public Task<CheckpointComparison> CompareAsync(Stream document, CancellationToken cancellationToken) =>
+        _checkpoints.CompareAsync(document, PublicKey, cancellationToken);
+
+    /// <summary>Compares a file of the archive with the store; a file that is not a checkpoint is reported as such.</summary>
+    public async Task<IReadOnlyList<IntegrityViolation>> CompareFileAsync(string file, CancellationToken cancellationToken)
+    {
+        await using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
+        var comparison = await CompareAsync(stream, cancellationToken);
+        return comparison.Defect is { } defect
+            ? [new IntegrityViolation("(checkpoint)", 0, null, $"{Path.GetFileName(file)} cannot be read: {defect.Detail}")]
+            : comparison.Violations;
+    }
 }
