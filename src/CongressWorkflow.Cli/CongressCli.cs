@@ -33,7 +33,16 @@ public static partial class CongressCli
             return BadInput;
         }
 
-        return await parse.InvokeAsync(new InvocationConfiguration { Output = console.Profile.Out.Writer, Error = error });
+        var invocation = new InvocationConfiguration { Output = console.Profile.Out.Writer, Error = error };
+        if (parse.CommandResult.Command.Name == UpCommandName)
+        {
+            // The server's own lifetime stops it on SIGTERM or Ctrl+C, waiting for the requests in flight, the jobs and the
+            // projections, then the embedded PostgreSQL: System.CommandLine's handling would give up after two seconds
+            // and exit with 143 in the middle of that (or abort, 134, as the runtime went down under the stopping host).
+            invocation.ProcessTerminationTimeout = null;
+        }
+
+        return await parse.InvokeAsync(invocation);
     }
 
     public static RootCommand Build(IAnsiConsole console, TextWriter error, HttpMessageHandler? handler = null)

@@ -18,12 +18,14 @@ namespace CongressWorkflow.Cli;
 /// </summary>
 public static partial class CongressCli
 {
+    private const string UpCommandName = "up";
+
     private static Command Up(IAnsiConsole console, TextWriter error)
     {
         var port = new Option<int>("--port") { Description = "The loopback port to listen on (0: any free one)", DefaultValueFactory = _ => 5080 };
         var data = new Option<string?>("--data") { Description = "The folder of the server's files and embedded database (default: its usual data folder)" };
         var noDemo = new Option<bool>("--no-demo") { Description = "Do not load the demo campaign into an empty database" };
-        var command = new Command("up", "Start the server with its dashboard on the embedded PostgreSQL; print its address and a sign-in token") { port, data, noDemo };
+        var command = new Command(UpCommandName, "Start the server with its dashboard on the embedded PostgreSQL; print its address and a sign-in token") { port, data, noDemo };
         command.SetAction(async (parse, ct) =>
         {
             if (parse.GetValue(port) is < 0 or > 65535)
