@@ -34,7 +34,7 @@ public static partial class CongressCli
 
             var bundle = await ReadBundleAsync(file.FullName, ct);
             console.MarkupLine($"wrote {Markup.Escape(file.FullName)}: {bundle.Streams.Count:N0} streams, {bundle.Streams.Sum(s => s.Events.Count):N0} events, " +
-                $"pinned by the checkpoint of {bundle.Checkpoint.Checkpoint.TakenAt:dd/MM/yyyy HH:mm} UTC");
+                $"pinned by the checkpoint of {bundle.PinnedAt:dd/MM/yyyy HH:mm} UTC");
             return 0;
         }));
 
@@ -60,11 +60,10 @@ public static partial class CongressCli
             }
 
             var report = AuditBundles.Verify(bundle, trusted);
-            var checkpoint = bundle.Checkpoint.Checkpoint;
             if (report.IsIntact)
             {
                 console.MarkupLine($"[green]intact[/]: {report.Streams:N0} streams, {report.Events:N0} events of {Markup.Escape(bundle.Root)} " +
-                    $"chain to the checkpoint of {checkpoint.TakenAt:dd/MM/yyyy HH:mm} UTC, signed by key {Markup.Escape(Fingerprint(bundle.Checkpoint.PublicKey))}");
+                    $"chain to the checkpoint of {bundle.PinnedAt:dd/MM/yyyy HH:mm} UTC, signed by key {Markup.Escape(Fingerprint(bundle.SignerKey))}");
                 if (!report.KeyPinned)
                 {
                     console.MarkupLine("[yellow]the key was not pinned[/]: pass --key with the server's public key to prove who signed the checkpoint");

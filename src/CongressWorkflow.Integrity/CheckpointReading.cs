@@ -32,6 +32,9 @@ public sealed class CheckpointReading(Stream document, string? trustedPublicKey)
     /// </summary>
     public bool IsAuthentic => Summary is not null && trustedPublicKey is not null && _scan.SignedBy(trustedPublicKey);
 
+    /// <summary>The checkpoint's signed pin (its Merkle root) once read whole, null when it has none (taken before pins were).</summary>
+    public SignedPin? Pin => Summary is not null ? _scan.Pin() : null;
+
     /// <summary>The heads in the order the document has them, read chunk by chunk; stops at the first defect.</summary>
     public async IAsyncEnumerable<StreamHead> HeadsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
@@ -84,6 +87,7 @@ public sealed class CheckpointReading(Stream document, string? trustedPublicKey)
         Algorithm,
         PublicKey,
         Signature,
+        Pin,
         TakenAt,
         HeadPosition,
         Streams,
@@ -92,24 +96,31 @@ public sealed class CheckpointReading(Stream document, string? trustedPublicKey)
         Version,
         GlobalPosition,
         Hash,
+        MerkleRoot,
+        PinSignature,
     }
 
     /// <summary>The tokens as they come, chunk after chunk: where in the document they are, what has been read, the hashes so far.</summary>
     private sealed class Scan : IDisposable
     {
-        private static readonly Dictionary<Field, byte[]> Names = Enum.GetValues<Field>().ToDictionary(f => f, f => System.Text.Encoding.UTF8.GetBytes(Camel(f)));
+        private static readonly Dictionary<Field, byte[]> Names = Enum.GetValues<Field>().ToDictionary(f => f, f => System.Text.Encoding.UTF8.GetBytes(Name(f)));
 
         private readonly bool _checkHeads;
         private readonly List<StreamHead> _pending = [];
         private readonly HashSet<Field> _seen = [];
+        // The document's text fields (a head's are in _head).
+        private readonly Dictionary<Field, string> _texts = [];
         private readonly IncrementalHash _rootHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         private readonly IncrementalHash _canonicalHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         private readonly Utf8JsonWriter _canonical;
+        private readonly MerkleTree.Builder _merkle = new();
         private JsonReaderState _state;
         private bool _started;
         private bool _checkpointSeen;
         private Field _property;
         private bool _inCheckpoint;
+        private bool _inPin;
+        private bool _pinSeen;
         private bool _inStreams;
         private bool _inHead;
         private bool _canonicalOrder = true;
@@ -117,6 +128,7 @@ public sealed class CheckpointReading(Stream document, string? trustedPublicKey)
         private int _heads;
         private string? _previous;
         private string? _rootComputed;
+        private string? _merkleComputed;
         private (string? StreamId, long? Version, long? GlobalPosition, string? Hash) _head;
 
         public Scan(bool checkHeads)
@@ -131,13 +143,17 @@ public sealed class CheckpointReading(Stream document, string? trustedPublicKey)
 
         private long? HeadPosition { get; set; }
 
-        private string? Root { get; set; }
+        private string? Root => _texts.GetValueOrDefault(Field.Root);
 
-        private string? Algorithm { get; set; }
+        private string? Algorithm => _texts.GetValueOrDefault(Field.Algorithm);
 
-        private string? PublicKey { get; set; }
+        private string? PublicKey => _texts.GetValueOrDefault(Field.PublicKey);
 
-        private string? Signature { get; set; }
+        private string? Signature => _texts.GetValueOrDefault(Field.Signature);
+
+        private string? MerkleRoot => _texts.GetValueOrDefault(Field.MerkleRoot);
+
+        private string? PinSignature => _texts.GetValueOrDefault(Field.PinSignature);
 
         public CheckpointSummary Summary() => new(TakenAt!.Value, HeadPosition!.Value, _heads, Root!);
 
@@ -153,24 +169,15 @@ public sealed class CheckpointReading(Stream document, string? trustedPublicKey)
             return heads;
         }
 
-        public bool SignedBy(string trustedPublicKey)
-        {
-            if (!_canonicalOrder || Algorithm != SignedCheckpoints.Algorithm || PublicKey != trustedPublicKey || _rootComputed != Root)
-            {
-                return false;
-            }
+        public SignedPin? Pin() => _pinSeen
+            ? new SignedPin(new CheckpointPin(TakenAt!.Value, HeadPosition!.Value, _heads, MerkleRoot!), Algorithm!, PublicKey!, PinSignature!)
+            : null;
 
-            try
-            {
-                using var key = ECDsa.Create();
-                key.ImportSubjectPublicKeyInfo(Convert.FromBase64String(trustedPublicKey), out _);
-                return key.VerifyHash(_canonicalHash.GetCurrentHash(), Convert.FromBase64String(Signature!));
-            }
-            catch (Exception e) when (e is FormatException or CryptographicException)
-            {
-                return false;
-            }
-        }
+        /// <summary>The checkpoint's signature, and its pin's when it has one, by the trusted key over exactly what was read.</summary>
+        public bool SignedBy(string trustedPublicKey) =>
+            _canonicalOrder && Algorithm == SignedCheckpoints.Algorithm && PublicKey == trustedPublicKey && _rootComputed == Root
+            && SignedCheckpoints.VerifiesHash(trustedPublicKey, _canonicalHash.GetCurrentHash(), Signature!)
+            && (Pin() is not { } pin || (_merkleComputed == pin.Statement.MerkleRoot && SignedCheckpoints.IsAuthentic(pin, trustedPublicKey)));
 
         /// <summary>The tokens of one chunk; how many of its bytes were consumed, or -1 once the document is found not to be a checkpoint.</summary>
         public int Feed(ReadOnlySpan<byte> chunk, bool isFinalBlock)
@@ -221,8 +228,9 @@ public sealed class CheckpointReading(Stream document, string? trustedPublicKey)
             {
                 _property = depth switch
                 {
-                    1 => Name(ref reader, Field.Checkpoint, Field.Algorithm, Field.PublicKey, Field.Signature),
+                    1 => Name(ref reader, Field.Checkpoint, Field.Algorithm, Field.PublicKey, Field.Signature, Field.Pin),
                     2 when _inCheckpoint => Name(ref reader, Field.TakenAt, Field.HeadPosition, Field.Streams, Field.Root),
+                    2 when _inPin => Name(ref reader, Field.MerkleRoot, Field.PinSignature),
                     4 when _inHead => Name(ref reader, Field.StreamId, Field.Version, Field.GlobalPosition, Field.Hash),
                     _ => Field.None,
                 };
@@ -236,8 +244,8 @@ public sealed class CheckpointReading(Stream document, string? trustedPublicKey)
 
             switch (depth)
             {
-                case 1 when reader.TokenType == JsonTokenType.EndObject && _inCheckpoint:
-                    _inCheckpoint = false;
+                case 1 when reader.TokenType == JsonTokenType.EndObject && (_inCheckpoint || _inPin):
+                    (_inCheckpoint, _inPin) = (false, false);
                     return;
                 case 1 when _property != Field.None:
                     Value(ref reader);
@@ -246,7 +254,7 @@ public sealed class CheckpointReading(Stream document, string? trustedPublicKey)
                     _inStreams = false;
                     _streamsEnded = true;
                     return;
-                case 2 when _inCheckpoint && _property != Field.None:
+                case 2 when (_inCheckpoint || _inPin) && _property != Field.None:
                     Value(ref reader);
                     return;
                 case 3 when _inStreams && reader.TokenType == JsonTokenType.StartObject:
@@ -282,6 +290,9 @@ public sealed class CheckpointReading(Stream document, string? trustedPublicKey)
                 case Field.Checkpoint when reader.TokenType == JsonTokenType.StartObject:
                     (_inCheckpoint, _checkpointSeen) = (true, true);
                     return;
+                case Field.Pin when reader.TokenType == JsonTokenType.StartObject:
+                    (_inPin, _pinSeen) = (true, true);
+                    return;
                 case Field.Streams when reader.TokenType == JsonTokenType.StartArray:
                     _inStreams = true;
                     if (TakenAt is { } taken && HeadPosition is { } head)
@@ -312,18 +323,10 @@ public sealed class CheckpointReading(Stream document, string? trustedPublicKey)
                 case Field.Hash when reader.TokenType == JsonTokenType.String:
                     _head.Hash = reader.GetString();
                     return;
-                case Field.Root when reader.TokenType == JsonTokenType.String:
-                    Root = reader.GetString();
-                    _canonicalOrder &= _streamsEnded;
-                    return;
-                case Field.Algorithm when reader.TokenType == JsonTokenType.String:
-                    Algorithm = reader.GetString();
-                    return;
-                case Field.PublicKey when reader.TokenType == JsonTokenType.String:
-                    PublicKey = reader.GetString();
-                    return;
-                case Field.Signature when reader.TokenType == JsonTokenType.String:
-                    Signature = reader.GetString();
+                case Field.Root or Field.Algorithm or Field.PublicKey or Field.Signature or Field.MerkleRoot or Field.PinSignature
+                    when reader.TokenType == JsonTokenType.String:
+                    _texts[field] = reader.GetString()!;
+                    _canonicalOrder &= field != Field.Root || _streamsEnded;
                     return;
                 default:
                     Defect = Malformed($"{Path(field)} must be {Kind(field)}");
@@ -351,6 +354,7 @@ public sealed class CheckpointReading(Stream document, string? trustedPublicKey)
             _canonicalOrder &= _previous is null || SignedCheckpoints.Order.Compare(_previous, streamId) < 0;
             _previous = streamId;
             _rootHash.AppendData(SignedCheckpoints.RootEntry(head));
+            _merkle.Add(MerkleTree.Leaf(head));
             if (_canonicalOrder)
             {
                 SignedCheckpoints.WriteCanonicalHead(_canonical, head);
@@ -366,7 +370,8 @@ public sealed class CheckpointReading(Stream document, string? trustedPublicKey)
         /// <summary>The whole document has been read: every field is there, and the canonical JSON and the root are complete.</summary>
         private void Finish()
         {
-            foreach (var field in new[] { Field.Checkpoint, Field.TakenAt, Field.HeadPosition, Field.Streams, Field.Root, Field.Algorithm, Field.PublicKey, Field.Signature })
+            foreach (var field in new[] { Field.Checkpoint, Field.TakenAt, Field.HeadPosition, Field.Streams, Field.Root, Field.Algorithm, Field.PublicKey, Field.Signature,
+                         Field.MerkleRoot, Field.PinSignature })
             {
                 var present = field switch
                 {
@@ -377,7 +382,10 @@ public sealed class CheckpointReading(Stream document, string? trustedPublicKey)
                     Field.Root => Root is not null,
                     Field.Algorithm => Algorithm is not null,
                     Field.PublicKey => PublicKey is not null,
-                    _ => Signature is not null,
+                    Field.Signature => Signature is not null,
+                    // A pin is optional (checkpoints taken before pins have none); one that is there is whole.
+                    Field.MerkleRoot => !_pinSeen || MerkleRoot is not null,
+                    _ => !_pinSeen || PinSignature is not null,
                 };
                 if (!present)
                 {
@@ -387,6 +395,7 @@ public sealed class CheckpointReading(Stream document, string? trustedPublicKey)
             }
 
             _rootComputed = Convert.ToHexStringLower(_rootHash.GetHashAndReset());
+            _merkleComputed = Convert.ToHexStringLower(_merkle.Root());
             if (_checkHeads && _canonicalOrder)
             {
                 SignedCheckpoints.WriteCanonicalClosing(_canonical, Root!);
@@ -409,16 +418,18 @@ public sealed class CheckpointReading(Stream document, string? trustedPublicKey)
 
         private string Path(Field field) => field switch
         {
-            Field.Checkpoint or Field.Algorithm or Field.PublicKey or Field.Signature => Camel(field),
-            Field.TakenAt or Field.HeadPosition or Field.Streams or Field.Root => $"checkpoint.{Camel(field)}",
-            _ => $"checkpoint.streams[{_heads}].{Camel(field)}",
+            Field.Checkpoint or Field.Algorithm or Field.PublicKey or Field.Signature or Field.Pin => Name(field),
+            Field.TakenAt or Field.HeadPosition or Field.Streams or Field.Root => $"checkpoint.{Name(field)}",
+            Field.MerkleRoot or Field.PinSignature => $"pin.{Name(field)}",
+            _ => $"checkpoint.streams[{_heads}].{Name(field)}",
         };
 
-        private static string Camel(Field field) => char.ToLowerInvariant(field.ToString()[0]) + field.ToString()[1..];
+        /// <summary>The field's name in the document (camel case; the pin's signature is "signature" within "pin").</summary>
+        private static string Name(Field field) => field == Field.PinSignature ? "signature" : char.ToLowerInvariant(field.ToString()[0]) + field.ToString()[1..];
 
         private static string Kind(Field field) => field switch
         {
-            Field.Checkpoint => "an object",
+            Field.Checkpoint or Field.Pin => "an object",
             Field.Streams => "an array",
             Field.TakenAt => "a date and time",
             Field.HeadPosition or Field.Version or Field.GlobalPosition => "a whole number",

@@ -10,8 +10,20 @@ public sealed record StreamHead(string StreamId, long Version, long GlobalPositi
 /// <summary>The head of every stream at one moment, and a root hash over them all (so one value stands for the whole store).</summary>
 public sealed record StoreCheckpoint(DateTimeOffset TakenAt, long HeadPosition, IReadOnlyList<StreamHead> Streams, string Root);
 
-/// <summary>A checkpoint signed with a key kept outside the database (ECDSA P-256 over SHA-256 of its canonical JSON).</summary>
-public sealed record SignedCheckpoint(StoreCheckpoint Checkpoint, string Algorithm, string PublicKey, string Signature);
+/// <summary>
+/// A checkpoint signed with a key kept outside the database (ECDSA P-256 over SHA-256 of its canonical JSON), and its
+/// pin: the Merkle root over the same heads, signed in a statement of its own (absent from checkpoints taken before it).
+/// </summary>
+public sealed record SignedCheckpoint(StoreCheckpoint Checkpoint, string Algorithm, string PublicKey, string Signature, MerkleSeal? Pin = null);
+
+/// <summary>The Merkle root over a checkpoint's heads (<see cref="MerkleTree"/>) and the signature over its <see cref="CheckpointPin"/>.</summary>
+public sealed record MerkleSeal(string MerkleRoot, string Signature);
+
+/// <summary>What a checkpoint's pin signs: when it was taken, its head position, how many heads, and the Merkle root over them.</summary>
+public sealed record CheckpointPin(DateTimeOffset TakenAt, long HeadPosition, long Streams, string MerkleRoot);
+
+/// <summary>A checkpoint's pin with its signature: what an audit bundle carries instead of every head, each of its heads proven against the root.</summary>
+public sealed record SignedPin(CheckpointPin Statement, string Algorithm, string PublicKey, string Signature);
 
 /// <summary>What a checkpoint written head by head says of itself, without its heads.</summary>
 public sealed record CheckpointSummary(DateTimeOffset TakenAt, long HeadPosition, int Streams, string Root);
@@ -23,21 +35,50 @@ public static class SignedCheckpoints
 
     private static readonly JsonSerializerOptions Canonical = new(JsonSerializerDefaults.Web) { WriteIndented = false };
 
-    /// <summary>True when the signature is by the trusted key and over exactly this checkpoint (and its root matches its heads).</summary>
+    /// <summary>
+    /// True when the signature is by the trusted key and over exactly this checkpoint (and its root matches its heads),
+    /// and so is its pin's, when it has one, over the Merkle root of the same heads.
+    /// </summary>
     public static bool IsAuthentic(SignedCheckpoint signed, string trustedPublicKey)
     {
-        if (signed.Algorithm != Algorithm || signed.PublicKey != trustedPublicKey || Root(signed.Checkpoint.Streams) != signed.Checkpoint.Root)
+        var checkpoint = signed.Checkpoint;
+        if (signed.Algorithm != Algorithm || signed.PublicKey != trustedPublicKey || Root(checkpoint.Streams) != checkpoint.Root
+            || !VerifiesHash(trustedPublicKey, SHA256.HashData(CanonicalBytes(checkpoint)), signed.Signature))
         {
             return false;
         }
 
+        if (signed.Pin is not { } pin)
+        {
+            return true;
+        }
+
+        var merkle = new MerkleTree.Builder();
+        foreach (var head in checkpoint.Streams.OrderBy(h => h.StreamId, Order))
+        {
+            merkle.Add(MerkleTree.Leaf(head));
+        }
+
+        return Convert.ToHexStringLower(merkle.Root()) == pin.MerkleRoot
+            && IsAuthentic(new SignedPin(new CheckpointPin(checkpoint.TakenAt, checkpoint.HeadPosition, checkpoint.Streams.Count, pin.MerkleRoot),
+                signed.Algorithm, signed.PublicKey, pin.Signature), trustedPublicKey);
+    }
+
+    /// <summary>True when the trusted key signed exactly this pin.</summary>
+    public static bool IsAuthentic(SignedPin signed, string trustedPublicKey) =>
+        signed.Algorithm == Algorithm && signed.PublicKey == trustedPublicKey
+        && VerifiesHash(trustedPublicKey, SHA256.HashData(CanonicalBytes(signed.Statement)), signed.Signature);
+
+    /// <summary>True when <paramref name="signature"/> (base64) is the ES256 signature of a SHA-256 hash by the key (SubjectPublicKeyInfo, base64).</summary>
+    internal static bool VerifiesHash(string publicKey, ReadOnlySpan<byte> hash, string signature)
+    {
         try
         {
             using var key = ECDsa.Create();
-            key.ImportSubjectPublicKeyInfo(Convert.FromBase64String(trustedPublicKey), out _);
-            return key.VerifyData(CanonicalBytes(signed.Checkpoint), Convert.FromBase64String(signed.Signature), HashAlgorithmName.SHA256);
+            key.ImportSubjectPublicKeyInfo(Convert.FromBase64String(publicKey), out _);
+            return key.VerifyHash(hash, Convert.FromBase64String(signature));
         }
-        catch (FormatException)
+        catch (Exception e) when (e is FormatException or CryptographicException)
         {
             return false;
         }
@@ -62,6 +103,7 @@ public static class SignedCheckpoints
     {
         using var canonicalHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         using var rootHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var merkle = new MerkleTree.Builder();
         await using var canonical = new Utf8JsonWriter(new HashingStream(canonicalHash));
         await using var document = new Utf8JsonWriter(destination, new JsonWriterOptions { Indented = true });
         document.WriteStartObject();
@@ -79,6 +121,7 @@ public static class SignedCheckpoints
             previous = head.StreamId;
             Both(w => WriteCanonicalHead(w, head));
             rootHash.AppendData(RootEntry(head));
+            merkle.Add(MerkleTree.Leaf(head));
             if (++count % 1_000 == 0)
             {
                 await canonical.FlushAsync(cancellationToken);
@@ -92,6 +135,10 @@ public static class SignedCheckpoints
         document.WriteString("algorithm", Algorithm);
         document.WriteString("publicKey", PublicKeyOf(signingKey));
         document.WriteString("signature", Convert.ToBase64String(signingKey.SignHash(canonicalHash.GetHashAndReset())));
+        var merkleRoot = Convert.ToHexStringLower(merkle.Root());
+        var pin = SHA256.HashData(CanonicalBytes(new CheckpointPin(takenAt, headPosition, count, merkleRoot)));
+        document.WritePropertyName("pin");
+        JsonSerializer.Serialize(document, new MerkleSeal(merkleRoot, Convert.ToBase64String(signingKey.SignHash(pin))), Document);
         document.WriteEndObject();
         await document.FlushAsync(cancellationToken);
         return new CheckpointSummary(takenAt, headPosition, count, root);
@@ -143,6 +190,8 @@ public static class SignedCheckpoints
     }
 
     public static byte[] CanonicalBytes(StoreCheckpoint checkpoint) => JsonSerializer.SerializeToUtf8Bytes(checkpoint, Canonical);
+
+    public static byte[] CanonicalBytes(CheckpointPin pin) => JsonSerializer.SerializeToUtf8Bytes(pin, Canonical);
 
     /// <summary>SHA-256 over every head in stream order: one value that changes when any stream's head does.</summary>
     public static string Root(IReadOnlyList<StreamHead> heads)

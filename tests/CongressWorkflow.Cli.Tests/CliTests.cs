@@ -70,17 +70,28 @@ public sealed class the_congress_command_line(DemoServerFixture fixture) : IClas
 
             var text = Encoding.UTF8.GetString(original);
             var bundle = JsonSerializer.Deserialize<AuditBundle>(text, AuditBundle.Json)!;
+            // Pinned by the checkpoint's signed Merkle root: each stream carries its head and the proof of it, not every head of the store.
+            Assert.Equal(AuditBundle.PinnedFormat, bundle.Format);
+            Assert.Null(bundle.Checkpoint);
             var someStream = bundle.Streams.First(s => s.Events.Count > 2);
             var someEvent = someStream.Events[1];
-            // One byte each: a letter of the actor, a digit of a version, a hex digit of a hash, a digit of the checkpoint's head position.
+            Assert.NotEmpty(someStream.Head!.Proof);
+            // One byte each: a letter of the actor, a digit of a version, a hex digit of a hash, a hash of the head's proof, a digit of the pin's head position.
             foreach (var (what, needle) in new[]
                      {
                          ("actor", $"\"actorId\": \"{someEvent.ActorId}\""),
                          ("hash", $"\"hash\": \"{someEvent.Hash}\""),
-                         ("checkpoint", $"\"headPosition\": {bundle.Checkpoint.Checkpoint.HeadPosition}"),
+                         ("proof", $"\"{someStream.Head.Proof[0]}\""),
+                         ("checkpoint", $"\"headPosition\": {bundle.Pin!.Statement.HeadPosition}"),
                      })
             {
-                var at = text.IndexOf(needle, what == "checkpoint" ? 0 : text.IndexOf(someEvent.EventId.ToString(), StringComparison.Ordinal), StringComparison.Ordinal);
+                var from = what switch
+                {
+                    "checkpoint" => 0,
+                    "proof" => text.IndexOf($"\"streamId\": \"{someStream.StreamId}\"", StringComparison.Ordinal),
+                    _ => text.IndexOf(someEvent.EventId.ToString(), StringComparison.Ordinal),
+                };
+                var at = text.IndexOf(needle, from, StringComparison.Ordinal);
                 Assert.True(at >= 0, $"{what}: '{needle}' not found in the bundle");
                 var bytes = (byte[])original.Clone();
                 var target = Encoding.UTF8.GetByteCount(text[..at]) + Encoding.UTF8.GetByteCount(needle) - 2;
@@ -91,9 +102,13 @@ public sealed class the_congress_command_line(DemoServerFixture fixture) : IClas
 
                 Assert.True(code == CongressCli.Refused, $"{what}: {code} {output} {error}");
                 Assert.Contains("BROKEN", output, StringComparison.Ordinal);
-                if (what != "checkpoint")
+                if (what is "actor" or "hash")
                 {
                     Assert.Contains($"{someStream.StreamId} version {someEvent.StreamVersion}", output, StringComparison.Ordinal);
+                }
+                else if (what == "proof")
+                {
+                    Assert.Contains($"{someStream.StreamId} version {someStream.Head.Version} (global position {someStream.Head.GlobalPosition}): the stream's head is not the one the signed checkpoint has", output, StringComparison.Ordinal);
                 }
             }
 

@@ -180,7 +180,7 @@ public sealed class verifying_against_signed_checkpoints(EventStoreDatabase db) 
         var bundle = await ExportAsync(checkpoint, [a, b], null);
         var twiceInCheckpoint = bundle with
         {
-            Checkpoint = bundle.Checkpoint with
+            Checkpoint = bundle.Checkpoint! with
             {
                 Checkpoint = bundle.Checkpoint.Checkpoint with { Streams = [.. bundle.Checkpoint.Checkpoint.Streams, bundle.Checkpoint.Checkpoint.Streams[0]] },
             },
@@ -241,6 +241,66 @@ public sealed class verifying_against_signed_checkpoints(EventStoreDatabase db) 
 
         Assert.Equal(new CheckpointDefect(true, "checkpoint.streams[0].hash is required"), comparison.Defect);
         Assert.Empty(comparison.Violations);
+    }
+
+    /// <summary>A bundle pinned by the checkpoint's Merkle root carries its own streams' heads with their proofs, not the checkpoint's every head.</summary>
+    [Fact]
+    public async Task a_pinned_bundle_verifies_offline_with_its_streams_proofs_and_a_forged_head_or_proof_is_reported()
+    {
+        var (a, b, _) = await ThreeEventsEachThenACheckpointAsync();
+        foreach (var other in Enumerable.Range(0, 6))
+        {
+            await Store.AppendAsync(TestEvents.NewStreamId(), "roster", ExpectedVersion.NoStream, [TestEvents.Joined("other", other)], TestEvents.Meta);
+        }
+
+        using var document = new MemoryStream();
+        await Checkpoints.TakeAsync(document);
+        var exported = await AuditBundleExport.ExportPinnedAsync(Db.DataSource, new MemoryStream(document.ToArray()), Checkpoints.PublicKey, "root", [a, b], null, null,
+            Clock.GetUtcNow());
+        var bundle = System.Text.Json.JsonSerializer.Deserialize<AuditBundle>(System.Text.Json.JsonSerializer.Serialize(exported!, AuditBundle.Json), AuditBundle.Json)!;
+        var headOfA = Of(bundle, a).Head!;
+        var forgedHead = bundle with { Streams = [.. bundle.Streams.Select(s => s.StreamId == a ? s with { Head = headOfA with { GlobalPosition = headOfA.GlobalPosition + 1 } } : s)] };
+        var forgedProof = bundle with
+        {
+            Streams = [.. bundle.Streams.Select(s => s.StreamId == a ? s with { Head = headOfA with { Proof = [.. headOfA.Proof.Skip(1).Prepend(new string('0', 64))] } } : s)],
+        };
+        var otherPlace = bundle with { Streams = [.. bundle.Streams.Select(s => s.StreamId == a ? s with { Head = headOfA with { Index = headOfA.Index ^ 1 } } : s)] };
+
+        Assert.Equal(AuditBundle.PinnedFormat, bundle.Format);
+        Assert.Null(bundle.Checkpoint);
+        Assert.Equal(2, bundle.Streams.Count);
+        Assert.True(bundle.Pin!.Statement.Streams >= 8);
+        Assert.Equal(3, headOfA.Version);
+        Assert.True(AuditBundles.Verify(bundle, Checkpoints.PublicKey).IsIntact);
+        foreach (var forged in new[] { forgedHead, forgedProof, otherPlace })
+        {
+            var report = AuditBundles.Verify(forged, Checkpoints.PublicKey);
+            Assert.False(report.IsIntact);
+            var violation = Assert.Single(report.Violations);
+            Assert.Equal(a, violation.StreamId);
+            Assert.Contains("its proof does not lead to the signed Merkle root", violation.Reason, StringComparison.Ordinal);
+        }
+
+        using var otherKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        Assert.Contains("not signed by the trusted key", Assert.Single(AuditBundles.Verify(bundle, SignedCheckpoints.PublicKeyOf(otherKey)).Violations).Reason,
+            StringComparison.Ordinal);
+    }
+
+    /// <summary>A checkpoint taken before pins (none in its document) gives no pinned bundle, and its whole-checkpoint bundle still verifies.</summary>
+    [Fact]
+    public async Task a_checkpoint_without_a_pin_still_reads_as_authentic_and_bundles_whole()
+    {
+        var (a, _, checkpoint) = await ThreeEventsEachThenACheckpointAsync();
+        var withoutPin = checkpoint with { Pin = null };
+        var document = System.Text.Encoding.UTF8.GetBytes(SignedCheckpoints.Serialize(withoutPin));
+
+        var pinned = await AuditBundleExport.ExportPinnedAsync(Db.DataSource, new MemoryStream(document), Checkpoints.PublicKey, "root", [a], null, null, Clock.GetUtcNow());
+        var whole = await ExportAsync(withoutPin, [a], null);
+
+        Assert.NotNull(checkpoint.Pin);
+        Assert.Null(pinned);
+        Assert.Empty(await CompareAsync(withoutPin));
+        Assert.True(AuditBundles.Verify(whole, Checkpoints.PublicKey).IsIntact);
     }
 
     [Fact]
@@ -423,6 +483,74 @@ public sealed class reading_what_a_checkpoint_says_of_itself
         Assert.Null(reading.Summary);
         Assert.Equal(missing, reading.Defect?.IsMissing);
         Assert.StartsWith(detail, reading.Defect?.Detail, StringComparison.Ordinal);
+    }
+
+    /// <summary>The root by RFC 6962's definition, computed here apart: MTH(D) = H(0x01 || MTH(D[0:k]) || MTH(D[k:n])), k the largest power of two below n.</summary>
+    private static byte[] ReferenceRoot(IReadOnlyList<byte[]> leaves)
+    {
+        if (leaves.Count == 1)
+        {
+            return leaves[0];
+        }
+
+        var k = 1;
+        while (k * 2 < leaves.Count)
+        {
+            k *= 2;
+        }
+
+        return SHA256.HashData([1, .. ReferenceRoot([.. leaves.Take(k)]), .. ReferenceRoot([.. leaves.Skip(k)])]);
+    }
+
+    [Fact]
+    public void the_merkle_root_is_rfc_6962s_and_every_leaf_is_proven_at_its_place_only()
+    {
+        foreach (var size in Enumerable.Range(1, 37))
+        {
+            var leaves = Enumerable.Range(0, size).Select(i => MerkleTree.Leaf(Head($"s-{i:D3}", i + 1))).ToList();
+            var builder = new MerkleTree.Builder();
+            leaves.ForEach(builder.Add);
+            var root = builder.Root();
+            var proofs = MerkleTree.Proofs(leaves, [.. Enumerable.Range(0, size).Select(i => (long)i)]);
+
+            Assert.Equal(ReferenceRoot(leaves), root);
+            var first = Head("s-000", 1);
+            Assert.Equal(SHA256.HashData([0, .. System.Text.Encoding.UTF8.GetBytes($"s-000\n1\n3\n{first.Hash}\n")]), leaves[0]);
+            foreach (var index in Enumerable.Range(0, size))
+            {
+                Assert.Equal(root, MerkleTree.RootFrom(leaves[index], index, size, proofs[index]));
+                if (size > 1)
+                {
+                    Assert.NotEqual(root, MerkleTree.RootFrom(leaves[index], (index + 1) % size, size, proofs[index]));
+                    Assert.NotEqual(root, MerkleTree.RootFrom(leaves[(index + 1) % size], index, size, proofs[index]));
+                }
+            }
+
+            Assert.Null(MerkleTree.RootFrom(leaves[0], size, size, proofs[0]));
+        }
+    }
+
+    /// <summary>A checkpoint's pin is read with it: changed, the document is not authentic; cut short, it is not a checkpoint.</summary>
+    [Fact]
+    public async Task a_checkpoints_pin_is_checked_with_it()
+    {
+        var text = System.Text.Encoding.UTF8.GetString(await SignedAsync(Head("a", 1), Head("b", 2), Head("c", 3)));
+        var signed = SignedCheckpoints.Deserialize(text)!;
+        var merkleRoot = signed.Pin!.MerkleRoot;
+
+        var (intact, _) = await ReadAsync(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(text)), Key);
+        var (otherRoot, _) = await ReadAsync(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(text.Replace(merkleRoot, new string('0', 64), StringComparison.Ordinal))), Key);
+        var (withoutSignature, _) = await ReadAsync(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(
+            SignedCheckpoints.Serialize(signed with { Pin = signed.Pin with { Signature = null! } }))), Key);
+
+        Assert.True(intact.IsAuthentic);
+        Assert.Equal(new CheckpointPin(new DateTimeOffset(2026, 11, 25, 1, 0, 0, TimeSpan.Zero), 9, 3, merkleRoot), intact.Pin?.Statement);
+        Assert.True(SignedCheckpoints.IsAuthentic(intact.Pin!, Key));
+        Assert.True(SignedCheckpoints.IsAuthentic(signed, Key));
+        Assert.False(SignedCheckpoints.IsAuthentic(signed with { Pin = signed.Pin with { MerkleRoot = new string('0', 64) } }, Key));
+        Assert.NotNull(otherRoot.Summary);
+        Assert.False(otherRoot.IsAuthentic);
+        Assert.Equal(new CheckpointDefect(true, "pin.signature is required"), withoutSignature.Defect);
     }
 
     /// <summary>Hands over at most seven bytes a read.</summary>

@@ -8,15 +8,65 @@ namespace CongressWorkflow.EventStore.Integrity;
 public static class AuditBundleExport
 {
     /// <summary>
-    /// The streams' events recorded from <paramref name="from"/> on (all of them without it) up to the checkpoint's head
-    /// of each stream; streams the checkpoint does not know (created after it) are left out.
+    /// A bundle of format 1, carrying the whole checkpoint: the streams' events recorded from <paramref name="from"/> on
+    /// (all of them without it) up to the checkpoint's head of each stream; streams the checkpoint does not know (created
+    /// after it) are left out. For checkpoints taken before pins.
     /// </summary>
     public static async Task<AuditBundle> ExportAsync(
         NpgsqlDataSource dataSource, SignedCheckpoint checkpoint, string root, IReadOnlyCollection<string> streamIds, DateOnly? from, DateOnly? to,
         DateTimeOffset exportedAt, CancellationToken cancellationToken = default)
     {
-        var heads = checkpoint.Checkpoint.Streams.ToDictionary(h => h.StreamId, StringComparer.Ordinal);
-        var inScope = streamIds.Where(heads.ContainsKey).Order(StringComparer.Ordinal).ToArray();
+        var wanted = streamIds.ToHashSet(StringComparer.Ordinal);
+        var heads = checkpoint.Checkpoint.Streams.Where(h => wanted.Contains(h.StreamId)).ToDictionary(h => h.StreamId, StringComparer.Ordinal);
+        return new AuditBundle(AuditBundle.WholeCheckpointFormat, exportedAt, root, from, to, checkpoint,
+            await StreamsAsync(dataSource, heads, from, cancellationToken));
+    }
+
+    /// <summary>
+    /// A bundle of format 2, pinned by the checkpoint's signed Merkle root: the same streams, each with its head and the
+    /// proof of it, and not the checkpoint's other heads (a national store has 846,000). The document is read as it
+    /// streams; only the hash of each head is kept, to build the proofs. Null when the checkpoint has no pin (taken before
+    /// pins) or is not a whole checkpoint.
+    /// </summary>
+    public static async Task<AuditBundle?> ExportPinnedAsync(
+        NpgsqlDataSource dataSource, Stream checkpoint, string publicKey, string root, IReadOnlyCollection<string> streamIds, DateOnly? from, DateOnly? to,
+        DateTimeOffset exportedAt, CancellationToken cancellationToken = default)
+    {
+        var wanted = streamIds.ToHashSet(StringComparer.Ordinal);
+        var leaves = new List<byte[]>();
+        var heads = new Dictionary<string, (StreamHead Head, long Index)>(StringComparer.Ordinal);
+        using var reading = new CheckpointReading(checkpoint, publicKey);
+        await foreach (var head in reading.HeadsAsync(cancellationToken))
+        {
+            if (wanted.Contains(head.StreamId))
+            {
+                heads[head.StreamId] = (head, leaves.Count);
+            }
+
+            leaves.Add(MerkleTree.Leaf(head));
+        }
+
+        if (reading.Pin is not { } pin)
+        {
+            return null;
+        }
+
+        var proofs = MerkleTree.Proofs(leaves, [.. heads.Values.Select(h => h.Index)]);
+        var streams = await StreamsAsync(dataSource, heads.ToDictionary(h => h.Key, h => h.Value.Head, StringComparer.Ordinal), from, cancellationToken);
+        return new AuditBundle(AuditBundle.PinnedFormat, exportedAt, root, from, to, null,
+            [.. streams.Select(s =>
+            {
+                var (head, index) = heads[s.StreamId];
+                return s with { Head = new PinnedHead(head.Version, head.GlobalPosition, head.Hash, index, [.. proofs[index].Select(Convert.ToHexStringLower)]) };
+            })],
+            pin);
+    }
+
+    /// <summary>The streams' events recorded from <paramref name="from"/> on up to each one's head, and the link before the first.</summary>
+    private static async Task<List<BundledStream>> StreamsAsync(
+        NpgsqlDataSource dataSource, IReadOnlyDictionary<string, StreamHead> heads, DateOnly? from, CancellationToken cancellationToken)
+    {
+        var inScope = heads.Keys.Order(StringComparer.Ordinal).ToArray();
         var periodStart = from is { } day ? new DateTimeOffset(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero) : DateTimeOffset.MinValue;
         await using var command = dataSource.CreateCommand("""
             SELECT e.stream_id, s.stream_type, e.global_position, e.event_id, e.stream_version, e.event_type, e.schema_version, e.recorded_at,
@@ -56,7 +106,7 @@ public static class AuditBundleExport
         }
 
         Flush();
-        return new AuditBundle(AuditBundle.CurrentFormat, exportedAt, root, from, to, checkpoint, streams);
+        return streams;
 
         void Flush()
         {

@@ -95,10 +95,20 @@ public static class StoreEndpoints
             var chosen = lastDay is { } day
                 ? taken.FirstOrDefault(c => c.Summary!.TakenAt >= new DateTimeOffset(day.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero))
                 : taken.LastOrDefault();
-            var checkpoint = (chosen.File is { } file ? await CheckpointArchive.ReadAsync(file, ct) : null)
-                ?? throw new RequestRejectedException(StatusCodes.Status409Conflict, RequestErrorCodes.NoCheckpoint,
-                    "no signed checkpoint covers the period yet; checkpoints are taken hourly, or on demand by an operator (POST /api/audit/checkpoints)");
-            var bundle = await AuditBundleExport.ExportAsync(dataSource, checkpoint, root, await tree.StreamsOfSubtreeAsync(root, ct), firstDay, lastDay, time.GetUtcNow(), ct);
+            var noCheckpoint = new RequestRejectedException(StatusCodes.Status409Conflict, RequestErrorCodes.NoCheckpoint,
+                "no signed checkpoint covers the period yet; checkpoints are taken hourly, or on demand by an operator (POST /api/audit/checkpoints)");
+            var file = chosen.File ?? throw noCheckpoint;
+            var streams = await tree.StreamsOfSubtreeAsync(root, ct);
+            // Pinned by the checkpoint's Merkle root, with each stream's proof; a checkpoint taken before pins goes in whole.
+            AuditBundle? bundle;
+            await using (var document = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true))
+            {
+                bundle = await AuditBundleExport.ExportPinnedAsync(dataSource, document, archive.PublicKey, root, streams, firstDay, lastDay, time.GetUtcNow(), ct);
+            }
+
+            bundle ??= await CheckpointArchive.ReadAsync(file, ct) is { } whole
+                ? await AuditBundleExport.ExportAsync(dataSource, whole, root, streams, firstDay, lastDay, time.GetUtcNow(), ct)
+                : throw noCheckpoint;
             return Results.Json(bundle, AuditBundle.Json, "application/json");
         }).Requires(Capability.Audit, context => [context.HttpContext.Request.Query["root"].ToString()]);
 
