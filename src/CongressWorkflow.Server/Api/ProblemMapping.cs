@@ -18,6 +18,8 @@ public static class RequestErrorCodes
     public const string NoCheckpoint = "no-checkpoint";
     public const string NotUtf8 = "not-utf8";
     public const string UnsupportedMediaType = "unsupported-media-type";
+    public const string ServerStopping = "server-stopping";
+    public const string ClientClosedRequest = "client-closed-request";
 }
 
 /// <summary>A request the API rejects on purpose, with a stable code.</summary>
@@ -32,7 +34,7 @@ public sealed class RequestRejectedException(int status, string code, string mes
 /// Turns every rejection into an RFC 9457 problem with a stable "code" extension, so clients branch on the code and
 /// people read the detail. Unexpected exceptions become a 500 without internals.
 /// </summary>
-public sealed class ProblemMapping(IProblemDetailsService problems, ILogger<ProblemMapping> logger) : IExceptionHandler
+public sealed class ProblemMapping(IProblemDetailsService problems, IHostApplicationLifetime lifetime, ILogger<ProblemMapping> logger) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
@@ -48,6 +50,13 @@ public sealed class ProblemMapping(IProblemDetailsService problems, ILogger<Prob
             BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } =>
                 (StatusCodes.Status413PayloadTooLarge, RequestErrorCodes.BodyTooLarge, "The request body is too large"),
             BadHttpRequestException => (StatusCodes.Status400BadRequest, RequestErrorCodes.MalformedRequest, "The request is malformed"),
+            // A request cut short because its client went away (nobody reads the answer) or because the server is stopping
+            // (Kestrel cancels what is still being read): neither is the server's error, and the second may be retried on
+            // another node.
+            OperationCanceledException when httpContext.RequestAborted.IsCancellationRequested =>
+                (StatusCodes.Status499ClientClosedRequest, RequestErrorCodes.ClientClosedRequest, "The client went away"),
+            OperationCanceledException when lifetime.ApplicationStopping.IsCancellationRequested =>
+                (StatusCodes.Status503ServiceUnavailable, RequestErrorCodes.ServerStopping, "The server is stopping"),
             _ when IsStatementTimeout(exception) => (StatusCodes.Status503ServiceUnavailable, RequestErrorCodes.DatabaseTimeout, "The database did not answer in time"),
             _ when IsDatabaseUnavailable(exception) => (StatusCodes.Status503ServiceUnavailable, RequestErrorCodes.DatabaseUnavailable, "The database cannot be reached"),
             _ => (StatusCodes.Status500InternalServerError, "internal-error", "An unexpected error occurred"),
@@ -71,6 +80,8 @@ public sealed class ProblemMapping(IProblemDetailsService problems, ILogger<Prob
                 "PostgreSQL did not answer within the command timeout (Command Timeout in the connection string, 30 s unless set): a statement ran " +
                 "too long, or the server is overloaded. Try again shortly; after a command, read what it changes first (one that timed out " +
                 "before it committed recorded nothing)",
+            (StatusCodes.Status503ServiceUnavailable, RequestErrorCodes.ServerStopping) =>
+                "this server stopped before the request was whole or answered, and nothing of it was done; send it again (to another node, if there is one)",
             (StatusCodes.Status503ServiceUnavailable, _) => "PostgreSQL is unreachable or restarting; try again shortly",
             // Where the body went wrong, not only that it did ("Failed to read parameter … as JSON" named no field).
             (_, RequestErrorCodes.MalformedRequest) when exception.InnerException is System.Text.Json.JsonException { Path: { } path } =>
