@@ -214,8 +214,9 @@ public sealed class verifying_against_signed_checkpoints(EventStoreDatabase db) 
 
     private async Task<AuditBundle> ExportAsync(SignedCheckpoint checkpoint, string[] streams, DateOnly? from)
     {
-        var bundle = await AuditBundleExport.ExportAsync(Db.DataSource, checkpoint, "root", streams, from, null, Clock.GetUtcNow());
-        return System.Text.Json.JsonSerializer.Deserialize<AuditBundle>(System.Text.Json.JsonSerializer.Serialize(bundle, AuditBundle.Json), AuditBundle.Json)!;
+        using var written = new MemoryStream();
+        await AuditBundleExport.WriteAsync(written, Db.DataSource, checkpoint, "root", streams, from, null, Clock.GetUtcNow());
+        return System.Text.Json.JsonSerializer.Deserialize<AuditBundle>(written.ToArray(), AuditBundle.Json)!;
     }
 
     [Fact]
@@ -255,9 +256,10 @@ public sealed class verifying_against_signed_checkpoints(EventStoreDatabase db) 
 
         using var document = new MemoryStream();
         await Checkpoints.TakeAsync(document);
-        var exported = await AuditBundleExport.ExportPinnedAsync(Db.DataSource, new MemoryStream(document.ToArray()), Checkpoints.PublicKey, "root", [a, b], null, null,
-            Clock.GetUtcNow());
-        var bundle = System.Text.Json.JsonSerializer.Deserialize<AuditBundle>(System.Text.Json.JsonSerializer.Serialize(exported!, AuditBundle.Json), AuditBundle.Json)!;
+        using var written = new MemoryStream();
+        Assert.True(await AuditBundleExport.WritePinnedAsync(written, Db.DataSource, new MemoryStream(document.ToArray()), Checkpoints.PublicKey, "root", [a, b], null,
+            null, Clock.GetUtcNow()));
+        var bundle = System.Text.Json.JsonSerializer.Deserialize<AuditBundle>(written.ToArray(), AuditBundle.Json)!;
         var headOfA = Of(bundle, a).Head!;
         var forgedHead = bundle with { Streams = [.. bundle.Streams.Select(s => s.StreamId == a ? s with { Head = headOfA with { GlobalPosition = headOfA.GlobalPosition + 1 } } : s)] };
         var forgedProof = bundle with
@@ -286,6 +288,50 @@ public sealed class verifying_against_signed_checkpoints(EventStoreDatabase db) 
             StringComparison.Ordinal);
     }
 
+    /// <summary>A bundle is written a stream at a time as the events come, each flushed to the output, never held whole.</summary>
+    [Fact]
+    public async Task a_bundle_is_written_to_its_output_a_stream_at_a_time()
+    {
+        var (a, b, _) = await ThreeEventsEachThenACheckpointAsync();
+        var c = TestEvents.NewStreamId();
+        await Store.AppendAsync(c, "roster", ExpectedVersion.NoStream, [TestEvents.Joined("c", 1)], TestEvents.Meta);
+        using var document = new MemoryStream();
+        await Checkpoints.TakeAsync(document);
+        using var output = new CountingStream();
+
+        await AuditBundleExport.WritePinnedAsync(output, Db.DataSource, new MemoryStream(document.ToArray()), Checkpoints.PublicKey, "root", [a, b, c], null, null,
+            Clock.GetUtcNow());
+
+        var bundle = System.Text.Json.JsonSerializer.Deserialize<AuditBundle>(output.ToArray(), AuditBundle.Json)!;
+        Assert.Equal(new[] { a, b, c }.Order(StringComparer.Ordinal), bundle.Streams.Select(s => s.StreamId));
+        Assert.True(AuditBundles.Verify(bundle, Checkpoints.PublicKey).IsIntact);
+        Assert.True(output.Writes >= 4, $"{output.Writes} writes for three streams");
+    }
+
+    /// <summary>Counts the writes it is given.</summary>
+    private sealed class CountingStream : MemoryStream
+    {
+        public int Writes { get; private set; }
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            Writes++;
+            return base.WriteAsync(buffer, cancellationToken);
+        }
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            Writes++;
+            base.Write(buffer);
+        }
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            Writes++;
+            base.Write(buffer, offset, count);
+        }
+    }
+
     /// <summary>A checkpoint taken before pins (none in its document) gives no pinned bundle, and its whole-checkpoint bundle still verifies.</summary>
     [Fact]
     public async Task a_checkpoint_without_a_pin_still_reads_as_authentic_and_bundles_whole()
@@ -294,11 +340,14 @@ public sealed class verifying_against_signed_checkpoints(EventStoreDatabase db) 
         var withoutPin = checkpoint with { Pin = null };
         var document = System.Text.Encoding.UTF8.GetBytes(SignedCheckpoints.Serialize(withoutPin));
 
-        var pinned = await AuditBundleExport.ExportPinnedAsync(Db.DataSource, new MemoryStream(document), Checkpoints.PublicKey, "root", [a], null, null, Clock.GetUtcNow());
+        using var nothing = new MemoryStream();
+        var pinned = await AuditBundleExport.WritePinnedAsync(nothing, Db.DataSource, new MemoryStream(document), Checkpoints.PublicKey, "root", [a], null, null,
+            Clock.GetUtcNow());
         var whole = await ExportAsync(withoutPin, [a], null);
 
         Assert.NotNull(checkpoint.Pin);
-        Assert.Null(pinned);
+        Assert.False(pinned);
+        Assert.Equal(0, nothing.Length);
         Assert.Empty(await CompareAsync(withoutPin));
         Assert.True(AuditBundles.Verify(whole, Checkpoints.PublicKey).IsIntact);
     }

@@ -4,7 +4,11 @@ using Npgsql;
 
 namespace CongressWorkflow.EventStore.Integrity;
 
-/// <summary>Writes the audit bundle of some streams from the store (checked offline by <see cref="AuditBundles"/>).</summary>
+/// <summary>
+/// Writes the audit bundle of some streams from the store (checked offline by <see cref="AuditBundles"/>) as the events
+/// come: one stream's events in memory at a time, so a bundle of the whole tree (a national store has 6.4 million
+/// events) costs the server no more than a branch's.
+/// </summary>
 public static class AuditBundleExport
 {
     /// <summary>
@@ -12,25 +16,25 @@ public static class AuditBundleExport
     /// (all of them without it) up to the checkpoint's head of each stream; streams the checkpoint does not know (created
     /// after it) are left out. For checkpoints taken before pins.
     /// </summary>
-    public static async Task<AuditBundle> ExportAsync(
-        NpgsqlDataSource dataSource, SignedCheckpoint checkpoint, string root, IReadOnlyCollection<string> streamIds, DateOnly? from, DateOnly? to,
-        DateTimeOffset exportedAt, CancellationToken cancellationToken = default)
+    public static Task WriteAsync(
+        Stream output, NpgsqlDataSource dataSource, SignedCheckpoint checkpoint, string root, IReadOnlyCollection<string> streamIds, DateOnly? from,
+        DateOnly? to, DateTimeOffset exportedAt, CancellationToken cancellationToken = default)
     {
         var wanted = streamIds.ToHashSet(StringComparer.Ordinal);
         var heads = checkpoint.Checkpoint.Streams.Where(h => wanted.Contains(h.StreamId)).ToDictionary(h => h.StreamId, StringComparer.Ordinal);
-        return new AuditBundle(AuditBundle.WholeCheckpointFormat, exportedAt, root, from, to, checkpoint,
-            await StreamsAsync(dataSource, heads, from, cancellationToken));
+        return WriteBundleAsync(output, new AuditBundle(AuditBundle.WholeCheckpointFormat, exportedAt, root, from, to, checkpoint, []),
+            StreamsAsync(dataSource, heads, from, stream => stream, cancellationToken), cancellationToken);
     }
 
     /// <summary>
     /// A bundle of format 2, pinned by the checkpoint's signed Merkle root: the same streams, each with its head and the
-    /// proof of it, and not the checkpoint's other heads (a national store has 846,000). The document is read as it
-    /// streams; only the hash of each head is kept, to build the proofs. Null when the checkpoint has no pin (taken before
-    /// pins) or is not a whole checkpoint.
+    /// proof of it, and not the checkpoint's other heads (a national store has 846,000). The checkpoint is read as it
+    /// streams; only the hash of each head is kept, to build the proofs. False, and nothing written, when the checkpoint
+    /// has no pin (taken before pins) or is not a whole checkpoint.
     /// </summary>
-    public static async Task<AuditBundle?> ExportPinnedAsync(
-        NpgsqlDataSource dataSource, Stream checkpoint, string publicKey, string root, IReadOnlyCollection<string> streamIds, DateOnly? from, DateOnly? to,
-        DateTimeOffset exportedAt, CancellationToken cancellationToken = default)
+    public static async Task<bool> WritePinnedAsync(
+        Stream output, NpgsqlDataSource dataSource, Stream checkpoint, string publicKey, string root, IReadOnlyCollection<string> streamIds, DateOnly? from,
+        DateOnly? to, DateTimeOffset exportedAt, CancellationToken cancellationToken = default)
     {
         var wanted = streamIds.ToHashSet(StringComparer.Ordinal);
         var leaves = new List<byte[]>();
@@ -48,23 +52,57 @@ public static class AuditBundleExport
 
         if (reading.Pin is not { } pin)
         {
-            return null;
+            return false;
         }
 
         var proofs = MerkleTree.Proofs(leaves, [.. heads.Values.Select(h => h.Index)]);
-        var streams = await StreamsAsync(dataSource, heads.ToDictionary(h => h.Key, h => h.Value.Head, StringComparer.Ordinal), from, cancellationToken);
-        return new AuditBundle(AuditBundle.PinnedFormat, exportedAt, root, from, to, null,
-            [.. streams.Select(s =>
+        leaves.Clear();
+        await WriteBundleAsync(output, new AuditBundle(AuditBundle.PinnedFormat, exportedAt, root, from, to, null, [], pin),
+            StreamsAsync(dataSource, heads.ToDictionary(h => h.Key, h => h.Value.Head, StringComparer.Ordinal), from, stream =>
             {
-                var (head, index) = heads[s.StreamId];
-                return s with { Head = new PinnedHead(head.Version, head.GlobalPosition, head.Hash, index, [.. proofs[index].Select(Convert.ToHexStringLower)]) };
-            })],
-            pin);
+                var (head, index) = heads[stream.StreamId];
+                return stream with { Head = new PinnedHead(head.Version, head.GlobalPosition, head.Hash, index, [.. proofs[index].Select(Convert.ToHexStringLower)]) };
+            }, cancellationToken), cancellationToken);
+        return true;
     }
 
-    /// <summary>The streams' events recorded from <paramref name="from"/> on up to each one's head, and the link before the first.</summary>
-    private static async Task<List<BundledStream>> StreamsAsync(
-        NpgsqlDataSource dataSource, IReadOnlyDictionary<string, StreamHead> heads, DateOnly? from, CancellationToken cancellationToken)
+    /// <summary>
+    /// The bundle as <see cref="AuditBundle.Json"/> writes it: its other fields as the serializer gives them, then its
+    /// streams one by one as they come, each flushed to the output.
+    /// </summary>
+    private static async Task WriteBundleAsync(Stream output, AuditBundle bundle, IAsyncEnumerable<BundledStream> streams, CancellationToken cancellationToken)
+    {
+        using var fields = JsonSerializer.SerializeToDocument(bundle, AuditBundle.Json);
+        await using var writer = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = true });
+        writer.WriteStartObject();
+        foreach (var field in fields.RootElement.EnumerateObject().Where(f => f.Name != StreamsField))
+        {
+            field.WriteTo(writer);
+        }
+
+        writer.WriteStartArray(StreamsField);
+        await foreach (var stream in streams.WithCancellation(cancellationToken))
+        {
+            // Serialized apart and flushed asynchronously: serializing into the writer flushes it synchronously, which an
+            // HTTP response refuses.
+            writer.WriteRawValue(JsonSerializer.SerializeToUtf8Bytes(stream, AuditBundle.Json), skipInputValidation: true);
+            await writer.FlushAsync(cancellationToken);
+        }
+
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+        await writer.FlushAsync(cancellationToken);
+    }
+
+    private static readonly string StreamsField = AuditBundle.Json.PropertyNamingPolicy!.ConvertName(nameof(AuditBundle.Streams));
+
+    /// <summary>
+    /// The streams' events recorded from <paramref name="from"/> on up to each one's head, and the link before the first,
+    /// a stream at a time (<paramref name="complete"/> adds what the format carries besides).
+    /// </summary>
+    private static async IAsyncEnumerable<BundledStream> StreamsAsync(
+        NpgsqlDataSource dataSource, IReadOnlyDictionary<string, StreamHead> heads, DateOnly? from, Func<BundledStream, BundledStream> complete,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var inScope = heads.Keys.Order(StringComparer.Ordinal).ToArray();
         var periodStart = from is { } day ? new DateTimeOffset(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero) : DateTimeOffset.MinValue;
@@ -76,18 +114,20 @@ public static class AuditBundleExport
             ORDER BY e.stream_id, e.stream_version, e.global_position
             """);
         command.Parameters.Add(new() { Value = inScope });
-        var streams = new List<BundledStream>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        string? current = null, currentType = null, anchorHash = null;
-        long anchorVersion = 0;
+        BundledStream? current = null;
         var events = new List<BundledEvent>();
         while (await reader.ReadAsync(cancellationToken))
         {
             var streamId = reader.GetString(0);
-            if (streamId != current)
+            if (streamId != current?.StreamId)
             {
-                Flush();
-                (current, currentType, anchorVersion, anchorHash, events) = (streamId, reader.GetString(1), 0, Convert.ToHexStringLower(EventDigest.Genesis), []);
+                if (current is not null)
+                {
+                    yield return complete(current with { Events = events });
+                }
+
+                (current, events) = (new BundledStream(streamId, reader.GetString(1), 0, Convert.ToHexStringLower(EventDigest.Genesis), []), []);
             }
 
             var e = ReadEvent(reader);
@@ -98,22 +138,16 @@ public static class AuditBundleExport
 
             if (e.RecordedAt < periodStart)
             {
-                (anchorVersion, anchorHash) = (e.StreamVersion, e.Hash);
+                current = current! with { AnchorVersion = e.StreamVersion, AnchorHash = e.Hash };
                 continue;
             }
 
             events.Add(e);
         }
 
-        Flush();
-        return streams;
-
-        void Flush()
+        if (current is not null)
         {
-            if (current is not null)
-            {
-                streams.Add(new BundledStream(current, currentType!, anchorVersion, anchorHash!, events));
-            }
+            yield return complete(current with { Events = events });
         }
     }
 

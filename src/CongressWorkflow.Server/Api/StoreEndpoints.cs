@@ -80,7 +80,7 @@ public static class StoreEndpoints
             .Requires(Capability.Audit, routeValue: null);
 
         // A self-contained bundle of a subtree's history for an offline check (congress audit verify-bundle).
-        app.MapGet("/api/audit/bundle", async (string root, string? from, string? to, OrganizationTree tree, CheckpointArchive archive,
+        app.MapGet("/api/audit/bundle", async (string root, string? from, string? to, HttpContext http, OrganizationTree tree, CheckpointArchive archive,
             NpgsqlDataSource dataSource, TimeProvider time, CancellationToken ct) =>
         {
             var (firstDay, lastDay) = Days(from, to, time);
@@ -99,18 +99,25 @@ public static class StoreEndpoints
                 "no signed checkpoint covers the period yet; checkpoints are taken hourly, or on demand by an operator (POST /api/audit/checkpoints)");
             var file = chosen.File ?? throw noCheckpoint;
             var streams = await tree.StreamsOfSubtreeAsync(root, ct);
-            // Pinned by the checkpoint's Merkle root, with each stream's proof; a checkpoint taken before pins goes in whole.
-            AuditBundle? bundle;
+            // Written as the events come. Pinned by the checkpoint's Merkle root, with each stream's proof; a checkpoint
+            // taken before pins goes in whole.
+            http.Response.ContentType = "application/json";
+            bool pinned;
             await using (var document = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true))
             {
-                bundle = await AuditBundleExport.ExportPinnedAsync(dataSource, document, archive.PublicKey, root, streams, firstDay, lastDay, time.GetUtcNow(), ct);
+                pinned = await AuditBundleExport.WritePinnedAsync(http.Response.Body, dataSource, document, archive.PublicKey, root, streams, firstDay, lastDay,
+                    time.GetUtcNow(), ct);
             }
 
-            bundle ??= await CheckpointArchive.ReadAsync(file, ct) is { } whole
-                ? await AuditBundleExport.ExportAsync(dataSource, whole, root, streams, firstDay, lastDay, time.GetUtcNow(), ct)
-                : throw noCheckpoint;
-            return Results.Json(bundle, AuditBundle.Json, "application/json");
-        }).Requires(Capability.Audit, context => [context.HttpContext.Request.Query["root"].ToString()]);
+            if (!pinned)
+            {
+                await AuditBundleExport.WriteAsync(http.Response.Body, dataSource, await CheckpointArchive.ReadAsync(file, ct) ?? throw noCheckpoint, root, streams,
+                    firstDay, lastDay, time.GetUtcNow(), ct);
+            }
+
+            return Results.Empty;
+        }).Produces<AuditBundle>(StatusCodes.Status200OK, "application/json")
+            .Requires(Capability.Audit, context => [context.HttpContext.Request.Query["root"].ToString()]);
 
         app.MapGet("/api/streams/{streamId}/events", async (
             string streamId, string? asOf, long? upToVersion, HttpContext http, PostgresEventStore store, AccessGuard guard, OrganizationTree tree,
