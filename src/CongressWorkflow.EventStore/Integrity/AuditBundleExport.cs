@@ -94,6 +94,8 @@ public static class AuditBundleExport
         await writer.FlushAsync(cancellationToken);
     }
 
+    private const int StreamsPerQuery = 1_000;
+
     private static readonly string StreamsField = AuditBundle.Json.PropertyNamingPolicy!.ConvertName(nameof(AuditBundle.Streams));
 
     /// <summary>
@@ -104,50 +106,55 @@ public static class AuditBundleExport
         NpgsqlDataSource dataSource, IReadOnlyDictionary<string, StreamHead> heads, DateOnly? from, Func<BundledStream, BundledStream> complete,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var inScope = heads.Keys.Order(StringComparer.Ordinal).ToArray();
         var periodStart = from is { } day ? new DateTimeOffset(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero) : DateTimeOffset.MinValue;
-        await using var command = dataSource.CreateCommand("""
-            SELECT e.stream_id, s.stream_type, e.global_position, e.event_id, e.stream_version, e.event_type, e.schema_version, e.recorded_at,
-                   e.actor_id, e.actor_role, e.actor_org, e.correlation_id, e.causation_id, e.headers::text, e.data::text, e.hash
-            FROM event_store.events e JOIN event_store.streams s ON s.stream_id = e.stream_id
-            WHERE e.stream_id = ANY($1)
-            ORDER BY e.stream_id, e.stream_version, e.global_position
-            """);
-        command.Parameters.Add(new() { Value = inScope });
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        BundledStream? current = null;
-        var events = new List<BundledEvent>();
-        while (await reader.ReadAsync(cancellationToken))
+        // A thousand streams a query, each sorted on its own so its rows come at once: all of a subtree's events sorted in
+        // one query (6.4 million for the whole national tree; 4.8 s for the 30,000 store's) keep the first row waiting,
+        // past the command timeout at that scale.
+        foreach (var chunk in heads.Keys.Order(StringComparer.Ordinal).Chunk(StreamsPerQuery))
         {
-            var streamId = reader.GetString(0);
-            if (streamId != current?.StreamId)
+            await using var command = dataSource.CreateCommand("""
+                SELECT e.stream_id, s.stream_type, e.global_position, e.event_id, e.stream_version, e.event_type, e.schema_version, e.recorded_at,
+                       e.actor_id, e.actor_role, e.actor_org, e.correlation_id, e.causation_id, e.headers::text, e.data::text, e.hash
+                FROM event_store.events e JOIN event_store.streams s ON s.stream_id = e.stream_id
+                WHERE e.stream_id = ANY($1)
+                ORDER BY e.stream_id, e.stream_version, e.global_position
+                """);
+            command.Parameters.Add(new() { Value = chunk });
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            BundledStream? current = null;
+            var events = new List<BundledEvent>();
+            while (await reader.ReadAsync(cancellationToken))
             {
-                if (current is not null)
+                var streamId = reader.GetString(0);
+                if (streamId != current?.StreamId)
                 {
-                    yield return complete(current with { Events = events });
+                    if (current is not null)
+                    {
+                        yield return complete(current with { Events = events });
+                    }
+
+                    (current, events) = (new BundledStream(streamId, reader.GetString(1), 0, Convert.ToHexStringLower(EventDigest.Genesis), []), []);
                 }
 
-                (current, events) = (new BundledStream(streamId, reader.GetString(1), 0, Convert.ToHexStringLower(EventDigest.Genesis), []), []);
+                var e = ReadEvent(reader);
+                if (e.StreamVersion > heads[streamId].Version)
+                {
+                    continue;
+                }
+
+                if (e.RecordedAt < periodStart)
+                {
+                    current = current! with { AnchorVersion = e.StreamVersion, AnchorHash = e.Hash };
+                    continue;
+                }
+
+                events.Add(e);
             }
 
-            var e = ReadEvent(reader);
-            if (e.StreamVersion > heads[streamId].Version)
+            if (current is not null)
             {
-                continue;
+                yield return complete(current with { Events = events });
             }
-
-            if (e.RecordedAt < periodStart)
-            {
-                current = current! with { AnchorVersion = e.StreamVersion, AnchorHash = e.Hash };
-                continue;
-            }
-
-            events.Add(e);
-        }
-
-        if (current is not null)
-        {
-            yield return complete(current with { Events = events });
         }
     }
 
