@@ -336,11 +336,10 @@ public sealed class CheckpointReading(Stream document, string? trustedPublicKey)
 
         private void Head()
         {
-            var path = $"checkpoint.streams[{_heads}]";
             if (_head is not ({ } streamId, { } version, { } globalPosition, { } hash))
             {
                 var missing = _head.StreamId is null ? "streamId" : _head.Version is null ? "version" : _head.GlobalPosition is null ? "globalPosition" : "hash";
-                Defect = new CheckpointDefect(true, $"{path}.{missing} is required");
+                Defect = new CheckpointDefect(true, $"checkpoint.streams[{_heads}].{missing} is required");
                 return;
             }
 

@@ -32,11 +32,8 @@ public static class MerkleTree
     {
         private readonly List<(long Size, byte[] Hash)> _subtrees = [];
 
-        public long Count { get; private set; }
-
         public void Add(byte[] leaf)
         {
-            Count++;
             _subtrees.Add((1, leaf));
             while (_subtrees.Count > 1 && _subtrees[^1].Size == _subtrees[^2].Size)
             {

@@ -103,7 +103,7 @@ public static class StoreEndpoints
             // taken before pins goes in whole.
             http.Response.ContentType = "application/json";
             bool pinned;
-            await using (var document = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true))
+            await using (var document = CheckpointArchive.Open(file))
             {
                 pinned = await AuditBundleExport.WritePinnedAsync(http.Response.Body, dataSource, document, archive.PublicKey, root, streams, firstDay, lastDay,
                     time.GetUtcNow(), ct);

@@ -97,9 +97,12 @@ public sealed class CheckpointArchive
         }
     }
 
+    /// <summary>A checkpoint file opened to be read as it streams.</summary>
+    public static FileStream Open(string file) => new(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
+
     private static async Task<CheckpointSummary?> SummaryAsync(string file, CancellationToken cancellationToken)
     {
-        await using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
+        await using var stream = Open(file);
         return await SignedCheckpoints.ReadSummaryAsync(stream, cancellationToken);
     }
 
@@ -110,7 +113,7 @@ public sealed class CheckpointArchive
     /// <summary>Compares a file of the archive with the store; a file that is not a checkpoint is reported as such.</summary>
     public async Task<IReadOnlyList<IntegrityViolation>> CompareFileAsync(string file, CancellationToken cancellationToken)
     {
-        await using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
+        await using var stream = Open(file);
         var comparison = await CompareAsync(stream, cancellationToken);
         return comparison.Defect is { } defect
             ? [new IntegrityViolation("(checkpoint)", 0, null, $"{Path.GetFileName(file)} cannot be read: {defect.Detail}")]
