@@ -113,6 +113,50 @@ public sealed class the_store_tampered_with(ServerFixture fixture) : IClassFixtu
         }
     }
 
+    /// <summary>
+    /// A national store's checkpoint is 215 MB, and the archive keeps many: a bundle's checkpoint is chosen by the times
+    /// in the files' names and only that file is read, and what a file says of itself is read once.
+    /// </summary>
+    [Fact]
+    public async Task a_bundle_for_a_period_is_pinned_by_the_first_checkpoint_after_it_chosen_by_name_and_a_file_is_read_through_once()
+    {
+        var organization = "pinned-" + Guid.NewGuid().ToString("N")[..8];
+        async Task<JsonElement> Take(string name)
+        {
+            (await fixture.Http.PostAsJsonAsync("/api/organizations", new { id = organization + name, name = "Đảng bộ Khối", level = "bloc", parentId = ServerFixture.Root }))
+                .EnsureSuccessStatusCode();
+            return await (await fixture.Http.PostAsync("/api/audit/checkpoints", null)).Content.ReadFromJsonAsync<JsonElement>();
+        }
+
+        var first = await Take("-a");
+        var second = await Take("-b");
+        await Take("-c");
+        // An archive that knows none of the files yet, over the same folder.
+        var archive = ActivatorUtilities.CreateInstance<CheckpointArchive>(fixture.Server.App.Services);
+        var files = archive.Files().Count;
+
+        var chosen = await archive.FirstTakenFromAsync(second.GetProperty("takenAt").GetDateTimeOffset(), CancellationToken.None);
+        var readToChoose = archive.SummaryReads;
+        var listed = await archive.SummariesAsync(CancellationToken.None);
+        var readToList = archive.SummaryReads - readToChoose;
+        await archive.SummariesAsync(CancellationToken.None);
+        var readToListAgain = archive.SummaryReads - readToChoose - readToList;
+
+        // Over HTTP: the period ends yesterday (UTC), so the first checkpoint taken today pins it.
+        var startOfToday = new DateTimeOffset(DateTime.UtcNow.Date, TimeSpan.Zero);
+        var firstToday = listed.First(c => c.Summary is not null && c.Summary.TakenAt >= startOfToday).Summary!;
+        var bundle = await fixture.Http.GetFromJsonAsync<JsonElement>(
+            $"/api/audit/bundle?root={organization}-a&to={startOfToday.AddDays(-1):yyyy-MM-dd}");
+
+        Assert.Equal(Path.GetFileName(chosen?.File), second.GetProperty("file").GetString());
+        Assert.Equal(second.GetProperty("headPosition").GetInt64(), chosen?.Summary.HeadPosition);
+        Assert.Equal(1, readToChoose);
+        Assert.Equal(files - 1, readToList); // the one chosen is known already
+        Assert.Equal(0, readToListAgain);
+        Assert.True(first.GetProperty("headPosition").GetInt64() >= firstToday.HeadPosition);
+        Assert.Equal(firstToday.HeadPosition, bundle.GetProperty("pin").GetProperty("statement").GetProperty("headPosition").GetInt64());
+    }
+
     [Fact]
     public async Task the_scheduled_checkpoint_is_not_taken_again_while_nothing_has_been_appended_since_the_newest()
     {

@@ -91,13 +91,12 @@ public static class StoreEndpoints
             }
 
             // The first checkpoint taken after the period, so that everything recorded in it is pinned; the latest without an end.
-            var taken = (await archive.SummariesAsync(ct)).Where(c => c.Summary is not null).OrderBy(c => c.Summary!.TakenAt).ToList();
             var chosen = lastDay is { } day
-                ? taken.FirstOrDefault(c => c.Summary!.TakenAt >= new DateTimeOffset(day.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero))
-                : taken.LastOrDefault();
+                ? await archive.FirstTakenFromAsync(new DateTimeOffset(day.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero), ct)
+                : await archive.LatestAsync(ct);
             var noCheckpoint = new RequestRejectedException(StatusCodes.Status409Conflict, RequestErrorCodes.NoCheckpoint,
                 "no signed checkpoint covers the period yet; checkpoints are taken hourly, or on demand by an operator (POST /api/audit/checkpoints)");
-            var file = chosen.File ?? throw noCheckpoint;
+            var file = chosen?.File ?? throw noCheckpoint;
             var streams = await tree.StreamsOfSubtreeAsync(root, ct);
             // Written as the events come. Pinned by the checkpoint's Merkle root, with each stream's proof; a checkpoint
             // taken before pins goes in whole.

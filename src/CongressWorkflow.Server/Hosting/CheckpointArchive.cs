@@ -1,5 +1,6 @@
-using CongressWorkflow.Integrity;
+using System.Collections.Concurrent;
 using System.Globalization;
+using CongressWorkflow.Integrity;
 using CongressWorkflow.Access;
 using CongressWorkflow.EventStore.Integrity;
 using Npgsql;
@@ -13,7 +14,18 @@ namespace CongressWorkflow.Server.Hosting;
 /// </summary>
 public sealed class CheckpointArchive
 {
+    /// <summary>How a checkpoint's file is named: when it was taken, to the millisecond, so the names sort by time.</summary>
+    private const string NameFormat = "'checkpoint-'yyyyMMdd'T'HHmmssfff'Z.json'";
+
     private readonly Checkpoints _checkpoints;
+
+    /// <summary>
+    /// What each file says of itself, by path, with the length and write time it was read at: a checkpoint is never
+    /// rewritten once complete, and reading a national one's summary means reading all of its 215 MB.
+    /// </summary>
+    private readonly ConcurrentDictionary<string, (long Length, DateTime WrittenAt, CheckpointSummary? Summary)> _summaries = new(StringComparer.Ordinal);
+
+    private long _summaryReads;
 
     public CheckpointArchive(NpgsqlDataSource dataSource, IConfiguration configuration, DatabaseSetup database)
     {
@@ -26,6 +38,9 @@ public sealed class CheckpointArchive
     public string Folder { get; }
 
     public string PublicKey => _checkpoints.PublicKey;
+
+    /// <summary>How many times a file was read through to learn what it says of itself (the others were known already).</summary>
+    public long SummaryReads => Interlocked.Read(ref _summaryReads);
 
     /// <summary>A new checkpoint in the folder, written under a temporary name and renamed when complete (a crash leaves no half checkpoint).</summary>
     public async Task<(CheckpointSummary Checkpoint, string File)> TakeAsync(CancellationToken cancellationToken)
@@ -40,8 +55,10 @@ public sealed class CheckpointArchive
                 summary = await _checkpoints.TakeAsync(output, cancellationToken);
             }
 
-            var file = Path.Combine(Folder, $"checkpoint-{summary.TakenAt.UtcDateTime.ToString("yyyyMMdd'T'HHmmssfff'Z'", CultureInfo.InvariantCulture)}.json");
+            var file = Path.Combine(Folder, summary.TakenAt.UtcDateTime.ToString(NameFormat, CultureInfo.InvariantCulture));
             File.Move(partial, file);
+            var written = new FileInfo(file);
+            _summaries[file] = (written.Length, written.LastWriteTimeUtc, summary);
             return (summary, file);
         }
         finally
@@ -52,8 +69,8 @@ public sealed class CheckpointArchive
 
     /// <summary>
     /// Every checkpoint file in the folder, oldest first (names sort by the time taken), with what it says of itself (null:
-    /// not a readable checkpoint, for the caller to report). Each is read as it streams by, in constant memory: a national
-    /// store's checkpoint is 215 MB.
+    /// not a readable checkpoint, for the caller to report). A file is read through once, as it streams by, in constant
+    /// memory (a national store's checkpoint is 215 MB), and known from then on.
     /// </summary>
     public async Task<IReadOnlyList<(string File, CheckpointSummary? Summary)>> SummariesAsync(CancellationToken cancellationToken)
     {
@@ -80,9 +97,35 @@ public sealed class CheckpointArchive
         return null;
     }
 
+    /// <summary>
+    /// The first readable checkpoint taken at or after <paramref name="moment"/>, chosen by the times in the files' names
+    /// and read alone: only the file chosen is read (and any before it that is unreadable, or taken within the millisecond
+    /// its name shows but before the moment).
+    /// </summary>
+    public async Task<(string File, CheckpointSummary Summary)?> FirstTakenFromAsync(DateTimeOffset moment, CancellationToken cancellationToken)
+    {
+        var millisecond = moment.AddTicks(-(moment.UtcTicks % TimeSpan.TicksPerMillisecond));
+        foreach (var file in Files().Where(f => TakenAtByName(f) >= millisecond))
+        {
+            if (await SummaryAsync(file, cancellationToken) is { } summary && summary.TakenAt >= moment)
+            {
+                return (file, summary);
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>The checkpoint files, oldest first.</summary>
     public IReadOnlyList<string> Files() =>
         Directory.Exists(Folder) ? [.. Directory.GetFiles(Folder, "checkpoint-*.json").Order(StringComparer.Ordinal)] : [];
+
+    /// <summary>When a checkpoint file was taken, as its name says; null for a name the archive did not give.</summary>
+    public static DateTimeOffset? TakenAtByName(string file) =>
+        DateTime.TryParseExact(Path.GetFileName(file), NameFormat, CultureInfo.InvariantCulture,
+            DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var taken)
+            ? new DateTimeOffset(taken, TimeSpan.Zero)
+            : null;
 
     /// <summary>A whole checkpoint with its heads (for a bundle, which carries it: one at a time, a national store's takes about a gigabyte), null when unreadable.</summary>
     public static async Task<SignedCheckpoint?> ReadAsync(string file, CancellationToken cancellationToken)
@@ -100,10 +143,29 @@ public sealed class CheckpointArchive
     /// <summary>A checkpoint file opened to be read as it streams.</summary>
     public static FileStream Open(string file) => new(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
 
-    private static async Task<CheckpointSummary?> SummaryAsync(string file, CancellationToken cancellationToken)
+    private async Task<CheckpointSummary?> SummaryAsync(string file, CancellationToken cancellationToken)
     {
-        await using var stream = Open(file);
-        return await SignedCheckpoints.ReadSummaryAsync(stream, cancellationToken);
+        var info = new FileInfo(file);
+        if (!info.Exists)
+        {
+            _summaries.TryRemove(file, out _);
+            return null;
+        }
+
+        if (_summaries.TryGetValue(file, out var known) && known.Length == info.Length && known.WrittenAt == info.LastWriteTimeUtc)
+        {
+            return known.Summary;
+        }
+
+        Interlocked.Increment(ref _summaryReads);
+        CheckpointSummary? summary;
+        await using (var stream = Open(file))
+        {
+            summary = await SignedCheckpoints.ReadSummaryAsync(stream, cancellationToken);
+        }
+
+        _summaries[file] = (info.Length, info.LastWriteTimeUtc, summary);
+        return summary;
     }
 
     /// <summary>Compares a checkpoint document with the store as the document streams by (a file of the archive, or an auditor's own copy).</summary>
