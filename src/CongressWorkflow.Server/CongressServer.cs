@@ -69,6 +69,7 @@ public sealed class CongressServer : IAsyncDisposable
             builder.Services.AddSingleton<PostgresEventStore>();
             builder.Services.AddSingleton<IntegrityVerifier>();
             builder.Services.AddSingleton<CheckpointArchive>();
+            builder.Services.AddSingleton(CheckpointRetentionSetting.From(builder.Configuration));
             builder.Services.AddSingleton<CommandPipeline>();
             builder.Services.AddSingleton<OrganizationTree>();
             builder.Services.AddSingleton<OrganizationService>();

@@ -7,6 +7,8 @@ using CongressWorkflow.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using CongressWorkflow.Server.Hosting;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CongressWorkflow.Server.Tests;
@@ -487,5 +489,23 @@ public sealed class hosting_the_server
         {
             return false;
         }
+    }
+}
+
+/// <summary>The checkpoint archive's retention as configured.</summary>
+public sealed class the_checkpoint_retention_setting
+{
+    private static CongressWorkflow.Integrity.CheckpointRetention From(params (string Key, string Value)[] settings) =>
+        CheckpointRetentionSetting.From(new ConfigurationBuilder().AddInMemoryCollection(settings.ToDictionary(s => s.Key, s => (string?)s.Value)).Build());
+
+    [Fact]
+    public void defaults_to_a_day_whole_and_a_month_daily_and_refuses_a_window_that_makes_no_sense()
+    {
+        Assert.Equal(CongressWorkflow.Integrity.CheckpointRetention.Default, From());
+        Assert.Equal(new CongressWorkflow.Integrity.CheckpointRetention(TimeSpan.FromDays(7), TimeSpan.FromDays(90)),
+            From(("Audit:CheckpointKeepAll", "7.00:00:00"), ("Audit:CheckpointKeepDaily", "90.00:00:00")));
+        var shorter = Assert.Throws<InvalidOperationException>(() => From(("Audit:CheckpointKeepAll", "2.00:00:00"), ("Audit:CheckpointKeepDaily", "1.00:00:00")));
+        Assert.Contains("must not be shorter", shorter.Message, StringComparison.Ordinal);
+        Assert.Throws<InvalidOperationException>(() => From(("Audit:CheckpointKeepAll", "-01:00:00")));
     }
 }

@@ -172,13 +172,74 @@ public sealed class CheckpointArchive
     public Task<CheckpointComparison> CompareAsync(Stream document, CancellationToken cancellationToken) =>
         _checkpoints.CompareAsync(document, PublicKey, cancellationToken);
 
-    /// <summary>Compares a file of the archive with the store; a file that is not a checkpoint is reported as such.</summary>
-    public async Task<IReadOnlyList<IntegrityViolation>> CompareFileAsync(string file, CancellationToken cancellationToken)
+    /// <summary>
+    /// Compares a file of the archive with the store; a file that is not a checkpoint is reported as such. Null when the
+    /// file is gone since it was listed (thinned out meanwhile).
+    /// </summary>
+    public async Task<IReadOnlyList<IntegrityViolation>?> CompareFileAsync(string file, CancellationToken cancellationToken)
     {
-        await using var stream = Open(file);
+        FileStream stream;
+        try
+        {
+            stream = Open(file);
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+
+        await using var _ = stream;
         var comparison = await CompareAsync(stream, cancellationToken);
         return comparison.Defect is { } defect
             ? [new IntegrityViolation("(checkpoint)", 0, null, $"{Path.GetFileName(file)} cannot be read: {defect.Detail}")]
             : comparison.Violations;
     }
+
+    /// <summary>
+    /// Removes the checkpoints <paramref name="retention"/> no longer keeps at <paramref name="now"/>, once the store is
+    /// found to extend each of them and the newest: the newest then pins, on the same chains, everything they pinned.
+    /// Nothing is removed when any of those comparisons finds a break (the files are the evidence of it), nor a file
+    /// that does not read as a checkpoint or whose name the archive did not give.
+    /// </summary>
+    public async Task<CheckpointThinning> ThinAsync(CheckpointRetention retention, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var readable = new List<(string File, DateTimeOffset TakenAt)>();
+        foreach (var file in Files())
+        {
+            if (TakenAtByName(file) is { } taken && await SummaryAsync(file, cancellationToken) is not null)
+            {
+                readable.Add((file, taken));
+            }
+        }
+
+        var removable = retention.Removable(readable, c => c.TakenAt, now);
+        if (removable.Count == 0)
+        {
+            return new CheckpointThinning(readable.Count, [], 0, []);
+        }
+
+        var violations = new List<IntegrityViolation>();
+        foreach (var (file, _) in removable.Append(readable[^1]))
+        {
+            violations.AddRange(await CompareFileAsync(file, cancellationToken) ?? []);
+        }
+
+        if (violations.Count > 0)
+        {
+            return new CheckpointThinning(readable.Count, [], 0, violations);
+        }
+
+        long freed = 0;
+        foreach (var (file, _) in removable)
+        {
+            freed += new FileInfo(file).Length;
+            File.Delete(file);
+            _summaries.TryRemove(file, out _);
+        }
+
+        return new CheckpointThinning(readable.Count - removable.Count, [.. removable.Select(r => Path.GetFileName(r.File))], freed, []);
+    }
 }
+
+/// <summary>What a thinning of the archive did: the checkpoints kept and removed, or the breaks that stopped it removing any.</summary>
+public sealed record CheckpointThinning(int Kept, IReadOnlyList<string> Removed, long BytesFreed, IReadOnlyList<IntegrityViolation> Violations);

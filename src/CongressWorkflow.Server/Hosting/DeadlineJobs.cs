@@ -1,5 +1,7 @@
 using CongressWorkflow.Engine.Deadlines;
 using CongressWorkflow.EventStore;
+using CongressWorkflow.EventStore.Telemetry;
+using CongressWorkflow.Integrity;
 using Hangfire;
 using Hangfire.PostgreSql;
 using Hangfire.PostgreSql.Factories;
@@ -43,6 +45,38 @@ public sealed class CheckpointJob(CheckpointArchive archive, PostgresEventStore 
 
         var (signed, file) = await archive.TakeAsync(cancellationToken);
         logger.LogInformation("Signed checkpoint of {Streams} streams at position {Head}: {File}", signed.Streams, signed.HeadPosition, file);
+    }
+}
+
+/// <summary>
+/// Thins the checkpoint archive (Audit:CheckpointThinningCron, daily by default) to what <see cref="CheckpointRetention"/>
+/// keeps (Audit:CheckpointKeepAll, Audit:CheckpointKeepDaily), once the store is found to extend every checkpoint it
+/// removes and the newest (<see cref="CheckpointArchive.ThinAsync"/>). A break stops it, and is logged as an error.
+/// </summary>
+public sealed class CheckpointThinningJob(CheckpointArchive archive, CheckpointRetention retention, ILogger<CheckpointThinningJob> logger)
+{
+    public const string RecurringJobId = "store-checkpoint-thinning";
+
+    private static readonly System.Diagnostics.Metrics.Counter<long> Removed = CongressTelemetry.Meter.CreateCounter<long>(
+        "cw.audit.checkpoints_removed", unit: "{checkpoint}", description: "Checkpoints removed from the archive by its retention");
+
+    [AutomaticRetry(Attempts = 0)]
+    [DisableConcurrentExecution(timeoutInSeconds: 300)]
+    public async Task<CheckpointThinning> RunAsync(CancellationToken cancellationToken)
+    {
+        var thinning = await archive.ThinAsync(retention, TimeProvider.System.GetUtcNow(), cancellationToken);
+        if (thinning.Violations.Count > 0)
+        {
+            logger.LogError("The store no longer extends the checkpoints to thin or the newest ({Breaks} breaks, the first: {First}): none removed; GET /api/store/verify reports them",
+                thinning.Violations.Count, thinning.Violations[0].Reason);
+        }
+        else
+        {
+            Removed.Add(thinning.Removed.Count);
+            logger.LogInformation("Checkpoint archive thinned: {Removed} removed ({Bytes} bytes), {Kept} kept", thinning.Removed.Count, thinning.BytesFreed, thinning.Kept);
+        }
+
+        return thinning;
     }
 }
 
@@ -98,6 +132,9 @@ public sealed class DeadlineJobs : IHostedService, IDisposable
             new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
         new RecurringJobManager(Storage).AddOrUpdate<CheckpointJob>(CheckpointJob.RecurringJobId, j => j.RunAsync(CancellationToken.None),
             _configuration["Audit:CheckpointCron"] is { Length: > 0 } checkpointCron ? checkpointCron : "0 * * * *", new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
+        new RecurringJobManager(Storage).AddOrUpdate<CheckpointThinningJob>(CheckpointThinningJob.RecurringJobId, j => j.RunAsync(CancellationToken.None),
+            _configuration["Audit:CheckpointThinningCron"] is { Length: > 0 } thinningCron ? thinningCron : "30 0 * * *",
+            new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
         new RecurringJobManager(Storage).AddOrUpdate<IdempotencyPurgeJob>(IdempotencyPurgeJob.RecurringJobId, j => j.RunAsync(CancellationToken.None),
             "17 * * * *", new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
         if (_configuration.GetValue("Hangfire:Server", defaultValue: true))
