@@ -32,9 +32,17 @@ public static partial class CongressCli
                 await response.Content.CopyToAsync(target, ct);
             }
 
-            var bundle = await ReadBundleAsync(file.FullName, ct);
-            console.MarkupLine($"wrote {Markup.Escape(file.FullName)}: {bundle.Streams.Count:N0} streams, {bundle.Streams.Sum(s => s.Events.Count):N0} events, " +
-                $"pinned by the checkpoint of {bundle.PinnedAt:dd/MM/yyyy HH:mm} UTC");
+            // Read back as it streams, as verify-bundle reads it: a whole tree's bundle is gigabytes at national scale.
+            var (streams, events) = (0, 0L);
+            await using var written = file.OpenRead();
+            var reading = new AuditBundleReading(written);
+            await foreach (var stream in reading.StreamsAsync(ct))
+            {
+                (streams, events) = (streams + 1, events + stream.Events.Count);
+            }
+
+            console.MarkupLine($"wrote {Markup.Escape(file.FullName)}: {streams:N0} streams, {events:N0} events, " +
+                $"pinned by the checkpoint of {reading.Bundle!.PinnedAt:dd/MM/yyyy HH:mm} UTC");
             return 0;
         }));
 
@@ -47,11 +55,13 @@ public static partial class CongressCli
         verify.SetAction(async (parse, ct) =>
         {
             AuditBundle bundle;
-            string? trusted;
+            BundleReport report;
             try
             {
-                bundle = await ReadBundleAsync(parse.GetValue(bundleFile)!.FullName, ct);
-                trusted = parse.GetValue(key) is { } given ? (File.Exists(given) ? (await File.ReadAllTextAsync(given, ct)).Trim() : given.Trim()) : null;
+                var trusted = parse.GetValue(key) is { } given ? (File.Exists(given) ? (await File.ReadAllTextAsync(given, ct)).Trim() : given.Trim()) : null;
+                // Checked as it streams, a stream at a time.
+                await using var document = File.OpenRead(parse.GetValue(bundleFile)!.FullName);
+                (bundle, report) = await AuditBundles.VerifyAsync(document, trusted, ct);
             }
             catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException or NotSupportedException)
             {
@@ -59,7 +69,6 @@ public static partial class CongressCli
                 return BadInput;
             }
 
-            var report = AuditBundles.Verify(bundle, trusted);
             if (report.IsIntact)
             {
                 console.MarkupLine($"[green]intact[/]: {report.Streams:N0} streams, {report.Events:N0} events of {Markup.Escape(bundle.Root)} " +
@@ -122,13 +131,6 @@ public static partial class CongressCli
             return 0;
         }));
         return command;
-    }
-
-    private static async Task<AuditBundle> ReadBundleAsync(string path, CancellationToken cancellationToken)
-    {
-        await using var stream = File.OpenRead(path);
-        return await JsonSerializer.DeserializeAsync<AuditBundle>(stream, AuditBundle.Json, cancellationToken)
-            ?? throw new JsonException("the file holds no bundle");
     }
 
     private static string Describe(IntegrityViolation violation) =>

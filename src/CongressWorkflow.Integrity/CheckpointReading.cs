@@ -38,29 +38,11 @@ public sealed class CheckpointReading(Stream document, string? trustedPublicKey)
     /// <summary>The heads in the order the document has them, read chunk by chunk; stops at the first defect.</summary>
     public async IAsyncEnumerable<StreamHead> HeadsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var buffer = new byte[1 << 16];
-        var filled = 0;
-        while (true)
+        await foreach (var _ in JsonChunks.FeedAsync(document, _scan.Feed, cancellationToken))
         {
-            var read = await document.ReadAsync(buffer.AsMemory(filled), cancellationToken);
-            filled += read;
-            var consumed = _scan.Feed(buffer.AsSpan(0, filled), isFinalBlock: read == 0);
             foreach (var head in _scan.TakeHeads())
             {
                 yield return head;
-            }
-
-            if (read == 0 || consumed < 0)
-            {
-                break;
-            }
-
-            // What was not consumed is a token cut by the end of the chunk: it goes first in the next one.
-            buffer.AsSpan(consumed, filled - consumed).CopyTo(buffer);
-            filled -= consumed;
-            if (filled == buffer.Length)
-            {
-                Array.Resize(ref buffer, buffer.Length * 2);
             }
         }
 

@@ -308,6 +308,88 @@ public sealed class verifying_against_signed_checkpoints(EventStoreDatabase db) 
         Assert.True(output.Writes >= 4, $"{output.Writes} writes for three streams");
     }
 
+    /// <summary>
+    /// An offline check reads the bundle as it streams (a whole tree's is gigabytes at national scale): each stream is
+    /// handed over as soon as it is whole, long before the document ends, and the report is the whole bundle's.
+    /// </summary>
+    [Fact]
+    public async Task a_bundle_is_checked_as_it_streams_a_stream_at_a_time_with_the_report_of_the_whole_bundle()
+    {
+        var (a, b, _) = await ThreeEventsEachThenACheckpointAsync();
+        var others = new List<string>();
+        foreach (var other in Enumerable.Range(0, 30))
+        {
+            others.Add(TestEvents.NewStreamId());
+            await Store.AppendAsync(others[^1], "roster", ExpectedVersion.NoStream, [TestEvents.Joined("other", other), TestEvents.Joined("again", other)], TestEvents.Meta);
+        }
+
+        var bytes = await PinnedBundleAsync([a, b, .. others]);
+        var bundle = System.Text.Json.JsonSerializer.Deserialize<AuditBundle>(bytes, AuditBundle.Json)!;
+        var middle = bundle.Streams[bundle.Streams.Count / 2];
+        var edited = bundle with
+        {
+            Streams = [.. bundle.Streams.Select(s => s == middle ? s with { Events = [s.Events[0] with { ActorId = "someone-else" }, .. s.Events.Skip(1)] } : s)],
+        };
+
+        var document = new Trickle(bytes);
+        var reading = new AuditBundleReading(document);
+        var handedOverAt = new List<(string StreamId, long Read)>();
+        await foreach (var stream in reading.StreamsAsync())
+        {
+            handedOverAt.Add((stream.StreamId, document.Position));
+        }
+
+        var (read, intact) = await AuditBundles.VerifyAsync(new Trickle(bytes), Checkpoints.PublicKey);
+        var (_, broken) = await AuditBundles.VerifyAsync(new MemoryStream(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(edited, AuditBundle.Json)), Checkpoints.PublicKey);
+
+        Assert.Equal(bundle.Streams.Select(s => s.StreamId), handedOverAt.Select(h => h.StreamId));
+        Assert.True(handedOverAt[0].Read < bytes.Length / 10, $"the first stream came after {handedOverAt[0].Read} of {bytes.Length} bytes");
+        Assert.Equal(bundle.Pin, reading.Bundle!.Pin);
+        Assert.Empty(reading.Bundle.Streams);
+        Assert.Equal(bundle with { Streams = [] }, read with { Streams = [] });
+        Assert.True(intact.IsIntact);
+        Assert.Equal((32, 66L), (intact.Streams, intact.Events));
+        Assert.False(broken.IsIntact);
+        Assert.Equal(AuditBundles.Verify(edited, Checkpoints.PublicKey).Violations, broken.Violations);
+        Assert.Equal(middle.StreamId, Assert.Single(broken.Violations).StreamId);
+    }
+
+    /// <summary>A document read as a bundle that is not one says why, whatever is wrong with it.</summary>
+    [Fact]
+    public async Task a_document_that_is_not_a_bundle_as_exported_is_refused_with_what_is_wrong()
+    {
+        var (a, _, _) = await ThreeEventsEachThenACheckpointAsync();
+        var bytes = await PinnedBundleAsync([a]);
+        var whole = System.Text.Encoding.UTF8.GetString(bytes);
+        var pinLast = System.Text.Json.Nodes.JsonNode.Parse(bytes)!.AsObject();
+        var pin = pinLast["pin"]!.DeepClone();
+        pinLast.Remove("pin");
+        pinLast["pin"] = pin;
+
+        async Task<string> Refusal(string text) =>
+            (await Assert.ThrowsAnyAsync<System.Text.Json.JsonException>(() =>
+                AuditBundles.VerifyAsync(new Trickle(System.Text.Encoding.UTF8.GetBytes(text)), Checkpoints.PublicKey))).Message;
+
+        Assert.Contains("a bundle is a JSON object", await Refusal("[]"), StringComparison.Ordinal);
+        Assert.Contains("streams are not an array", await Refusal("""{"streams": {}}"""), StringComparison.Ordinal);
+        Assert.Contains("'pin' after its streams", await Refusal(pinLast.ToJsonString()), StringComparison.Ordinal);
+        Assert.Contains("not whole JSON", await Refusal(whole.TrimEnd()[..^1]), StringComparison.Ordinal);
+        Assert.Contains("not whole JSON", await Refusal(whole[..(whole.Length - 40)]), StringComparison.Ordinal);
+        await Refusal(whole + " {}");
+        await Refusal(whole.Replace("\"format\"", "\"formats\"", StringComparison.Ordinal));
+        Assert.True((await AuditBundles.VerifyAsync(new Trickle(bytes), Checkpoints.PublicKey)).Report.IsIntact);
+    }
+
+    private async Task<byte[]> PinnedBundleAsync(IReadOnlyCollection<string> streams)
+    {
+        using var document = new MemoryStream();
+        await Checkpoints.TakeAsync(document);
+        using var written = new MemoryStream();
+        Assert.True(await AuditBundleExport.WritePinnedAsync(written, Db.DataSource, new MemoryStream(document.ToArray()), Checkpoints.PublicKey, "root", streams,
+            null, null, Clock.GetUtcNow()));
+        return written.ToArray();
+    }
+
     /// <summary>Counts the writes it is given, and refuses synchronous ones as an HTTP response does.</summary>
     private sealed class CountingStream : MemoryStream
     {
@@ -607,11 +689,11 @@ public sealed class reading_what_a_checkpoint_says_of_itself
         Assert.False(otherRoot.IsAuthentic);
         Assert.Equal(new CheckpointDefect(true, "pin.signature is required"), withoutSignature.Defect);
     }
+}
 
-    /// <summary>Hands over at most seven bytes a read.</summary>
-    private sealed class Trickle(byte[] bytes) : MemoryStream(bytes)
-    {
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-            base.ReadAsync(buffer[..Math.Min(buffer.Length, 7)], cancellationToken);
-    }
+/// <summary>Hands over at most seven bytes a read.</summary>
+internal sealed class Trickle(byte[] bytes) : MemoryStream(bytes)
+{
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+        base.ReadAsync(buffer[..Math.Min(buffer.Length, 7)], cancellationToken);
 }
