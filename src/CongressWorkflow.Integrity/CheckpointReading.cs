@@ -15,10 +15,32 @@ public sealed record CheckpointDefect(bool IsMissing, string Detail);
 /// heads must come after the checkpoint's takenAt and headPosition and before its root, as <see cref="SignedCheckpoints.WriteAsync"/>
 /// writes them; in another order the document still reads, but is not authentic.
 /// </summary>
-public sealed class CheckpointReading(Stream document, string? trustedPublicKey) : IDisposable
+public sealed class CheckpointReading : IDisposable
 {
-    private readonly Scan _scan = new(trustedPublicKey is not null);
+    private readonly Stream _document;
+    private readonly string? _trustedPublicKey;
+    private readonly Scan _scan;
     private bool _read;
+
+    /// <summary>A reading that checks the document against <paramref name="trustedPublicKey"/> and hands its heads over; without a key, only what the document says of itself.</summary>
+    public CheckpointReading(Stream document, string? trustedPublicKey)
+        : this(document, trustedPublicKey, handHeadsOver: trustedPublicKey is not null)
+    {
+    }
+
+    private CheckpointReading(Stream document, string? trustedPublicKey, bool handHeadsOver)
+    {
+        _document = document;
+        _trustedPublicKey = trustedPublicKey;
+        _scan = new Scan(checkHeads: trustedPublicKey is not null, handHeadsOver);
+    }
+
+    /// <summary>
+    /// A reading that hands the heads over and checks nothing (never authentic): for a reader that proves them its own
+    /// way, as a bundle's export does by the Merkle root it builds over them, which the offline check holds to the signed
+    /// pin. It spares rebuilding and hashing the signed JSON: a few seconds for a national checkpoint.
+    /// </summary>
+    public static CheckpointReading HeadsOnly(Stream document) => new(document, trustedPublicKey: null, handHeadsOver: true);
 
     /// <summary>What the document says of itself once it has been read whole; null before, or when it is not a whole checkpoint.</summary>
     public CheckpointSummary? Summary => _read && _scan.Defect is null ? _scan.Summary() : null;
@@ -30,7 +52,7 @@ public sealed class CheckpointReading(Stream document, string? trustedPublicKey)
     /// True once read whole when the trusted key signed exactly this checkpoint (ES256 over its canonical JSON) and its
     /// root is that of its heads, which come in code-point order of their stream ids.
     /// </summary>
-    public bool IsAuthentic => Summary is not null && trustedPublicKey is not null && _scan.SignedBy(trustedPublicKey);
+    public bool IsAuthentic => Summary is not null && _trustedPublicKey is not null && _scan.SignedBy(_trustedPublicKey);
 
     /// <summary>The checkpoint's signed pin (its Merkle root) once read whole, null when it has none (taken before pins were).</summary>
     public SignedPin? Pin => Summary is not null ? _scan.Pin() : null;
@@ -38,7 +60,7 @@ public sealed class CheckpointReading(Stream document, string? trustedPublicKey)
     /// <summary>The heads in the order the document has them, read chunk by chunk; stops at the first defect.</summary>
     public async IAsyncEnumerable<StreamHead> HeadsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        await foreach (var _ in JsonChunks.FeedAsync(document, _scan.Feed, cancellationToken))
+        await foreach (var _ in JsonChunks.FeedAsync(_document, _scan.Feed, cancellationToken))
         {
             foreach (var head in _scan.TakeHeads())
             {
@@ -88,6 +110,7 @@ public sealed class CheckpointReading(Stream document, string? trustedPublicKey)
         private static readonly Dictionary<Field, byte[]> Names = Enum.GetValues<Field>().ToDictionary(f => f, f => System.Text.Encoding.UTF8.GetBytes(Name(f)));
 
         private readonly bool _checkHeads;
+        private readonly bool _handHeadsOver;
         private readonly List<StreamHead> _pending = [];
         private readonly HashSet<Field> _seen = [];
         // The document's text fields (a head's are in _head).
@@ -113,9 +136,10 @@ public sealed class CheckpointReading(Stream document, string? trustedPublicKey)
         private string? _merkleComputed;
         private (string? StreamId, long? Version, long? GlobalPosition, string? Hash) _head;
 
-        public Scan(bool checkHeads)
+        public Scan(bool checkHeads, bool handHeadsOver)
         {
             _checkHeads = checkHeads;
+            _handHeadsOver = handHeadsOver;
             _canonical = new Utf8JsonWriter(new SignedCheckpoints.HashingStream(_canonicalHash));
         }
 
@@ -326,12 +350,18 @@ public sealed class CheckpointReading(Stream document, string? trustedPublicKey)
             }
 
             _heads++;
-            if (!_checkHeads)
+            if (!_handHeadsOver)
             {
                 return;
             }
 
             var head = new StreamHead(streamId, version, globalPosition, hash);
+            _pending.Add(head);
+            if (!_checkHeads)
+            {
+                return;
+            }
+
             _canonicalOrder &= _previous is null || SignedCheckpoints.Order.Compare(_previous, streamId) < 0;
             _previous = streamId;
             _rootHash.AppendData(SignedCheckpoints.RootEntry(head));
@@ -344,8 +374,6 @@ public sealed class CheckpointReading(Stream document, string? trustedPublicKey)
                     _canonical.Flush();
                 }
             }
-
-            _pending.Add(head);
         }
 
         /// <summary>The whole document has been read: every field is there, and the canonical JSON and the root are complete.</summary>

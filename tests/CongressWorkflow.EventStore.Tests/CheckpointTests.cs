@@ -257,7 +257,7 @@ public sealed class verifying_against_signed_checkpoints(EventStoreDatabase db) 
         using var document = new MemoryStream();
         await Checkpoints.TakeAsync(document);
         using var written = new MemoryStream();
-        Assert.True(await AuditBundleExport.WritePinnedAsync(written, Db.DataSource, new MemoryStream(document.ToArray()), Checkpoints.PublicKey, "root", [a, b], null,
+        Assert.True(await AuditBundleExport.WritePinnedAsync(written, Db.DataSource, new MemoryStream(document.ToArray()), "root", [a, b], null,
             null, Clock.GetUtcNow()));
         var bundle = System.Text.Json.JsonSerializer.Deserialize<AuditBundle>(written.ToArray(), AuditBundle.Json)!;
         var headOfA = Of(bundle, a).Head!;
@@ -299,7 +299,7 @@ public sealed class verifying_against_signed_checkpoints(EventStoreDatabase db) 
         await Checkpoints.TakeAsync(document);
         using var output = new CountingStream();
 
-        await AuditBundleExport.WritePinnedAsync(output, Db.DataSource, new MemoryStream(document.ToArray()), Checkpoints.PublicKey, "root", [a, b, c], null, null,
+        await AuditBundleExport.WritePinnedAsync(output, Db.DataSource, new MemoryStream(document.ToArray()), "root", [a, b, c], null, null,
             Clock.GetUtcNow());
 
         var bundle = System.Text.Json.JsonSerializer.Deserialize<AuditBundle>(output.ToArray(), AuditBundle.Json)!;
@@ -385,7 +385,7 @@ public sealed class verifying_against_signed_checkpoints(EventStoreDatabase db) 
         using var document = new MemoryStream();
         await Checkpoints.TakeAsync(document);
         using var written = new MemoryStream();
-        Assert.True(await AuditBundleExport.WritePinnedAsync(written, Db.DataSource, new MemoryStream(document.ToArray()), Checkpoints.PublicKey, "root", streams,
+        Assert.True(await AuditBundleExport.WritePinnedAsync(written, Db.DataSource, new MemoryStream(document.ToArray()), "root", streams,
             null, null, Clock.GetUtcNow()));
         return written.ToArray();
     }
@@ -429,7 +429,7 @@ public sealed class verifying_against_signed_checkpoints(EventStoreDatabase db) 
         var document = System.Text.Encoding.UTF8.GetBytes(SignedCheckpoints.Serialize(withoutPin));
 
         using var nothing = new MemoryStream();
-        var pinned = await AuditBundleExport.WritePinnedAsync(nothing, Db.DataSource, new MemoryStream(document), Checkpoints.PublicKey, "root", [a], null, null,
+        var pinned = await AuditBundleExport.WritePinnedAsync(nothing, Db.DataSource, new MemoryStream(document), "root", [a], null, null,
             Clock.GetUtcNow());
         var whole = await ExportAsync(withoutPin, [a], null);
 
@@ -499,6 +499,36 @@ public sealed class reading_what_a_checkpoint_says_of_itself
         Assert.Null(await SignedCheckpoints.ReadSummaryAsync(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(unsigned))));
         Assert.Null(await SignedCheckpoints.ReadSummaryAsync(new MemoryStream("not a checkpoint"u8.ToArray())));
         Assert.Null(await SignedCheckpoints.ReadSummaryAsync(new MemoryStream("""{"checkpoint": {"takenAt": "yesterday", "headPosition": 1, "streams": [], "root": "r"}, "signature": "s"}"""u8.ToArray())));
+    }
+
+    /// <summary>A reading for the heads alone (a bundle's export) hands over the same heads and pin as a checked one, and is never authentic; one without a key hands over none.</summary>
+    [Fact]
+    public async Task the_heads_alone_are_the_checked_readings_heads_and_prove_nothing()
+    {
+        var document = await SignedAsync(Head("a", 1), Head("b", 2), Head("c", 3));
+        var (checkedReading, checkedHeads) = await ReadAsync(new Trickle(document), Key);
+        var headsOnly = CheckpointReading.HeadsOnly(new Trickle(document));
+        var heads = new List<StreamHead>();
+        await foreach (var head in headsOnly.HeadsAsync())
+        {
+            heads.Add(head);
+        }
+
+        var summaryOnly = new CheckpointReading(new MemoryStream(document), trustedPublicKey: null);
+        var handedOver = 0;
+        await foreach (var _ in summaryOnly.HeadsAsync())
+        {
+            handedOver++;
+        }
+
+        Assert.True(checkedReading.IsAuthentic);
+        Assert.Equal(checkedHeads, heads);
+        Assert.Equal(3, heads.Count);
+        Assert.Equal(checkedReading.Pin, headsOnly.Pin);
+        Assert.Equal(checkedReading.Summary, headsOnly.Summary);
+        Assert.False(headsOnly.IsAuthentic);
+        Assert.Equal(0, handedOver);
+        Assert.Equal(3, summaryOnly.Summary?.Streams);
     }
 
     private static readonly ECDsa SigningKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);

@@ -108,7 +108,7 @@ public static class StoreEndpoints
             bool pinned;
             await using (var document = CheckpointArchive.Open(file))
             {
-                pinned = await AuditBundleExport.WritePinnedAsync(http.Response.Body, dataSource, document, archive.PublicKey, root, streams, firstDay, lastDay,
+                pinned = await AuditBundleExport.WritePinnedAsync(http.Response.Body, dataSource, document, root, streams, firstDay, lastDay,
                     time.GetUtcNow(), ct);
             }
 
