@@ -185,6 +185,39 @@ public sealed class verifying_the_hash_chain(EventStoreDatabase db) : StoreTestB
         Assert.True((await Verifier.VerifyStreamAsync(b)).IsIntact);
     }
 
+    /// <summary>
+    /// The whole store is walked a few streams a query (a thousand in the product: one query sorted every event of a
+    /// national store before its first row, past the command timeout): every stream and event is counted across the
+    /// queries, and a break at either end of one query's streams is found, as the walk in one query finds it.
+    /// </summary>
+    [Fact]
+    public async Task the_store_walked_a_few_streams_a_query_counts_every_stream_and_finds_a_break_at_either_end_of_a_query()
+    {
+        var streams = new List<string>();
+        foreach (var i in Enumerable.Range(0, 25))
+        {
+            streams.Add(TestEvents.NewStreamId());
+            await Store.AppendAsync(streams[^1], "roster", ExpectedVersion.NoStream, [TestEvents.Joined("one", i), TestEvents.Joined("two", i)], TestEvents.Meta);
+        }
+
+        var ordered = streams.Order(StringComparer.Ordinal).ToList();
+        var fiveAQuery = new IntegrityVerifier(Db.DataSource, streamsPerQuery: 5);
+        var intact = await fiveAQuery.VerifyAllAsync();
+        foreach (var edited in new[] { ordered[4], ordered[5], ordered[24] })
+        {
+            await Db.ExecuteAsync("UPDATE event_store.events SET data = jsonb_set(data, '{name}', '\"forged\"') WHERE stream_id = $1 AND stream_version = 2", edited);
+        }
+
+        var broken = await fiveAQuery.VerifyAllAsync();
+        var inOneQuery = await new IntegrityVerifier(Db.DataSource, streamsPerQuery: int.MaxValue).VerifyAllAsync();
+
+        Assert.True(intact.IsIntact);
+        Assert.Equal((25, 50), (intact.StreamsChecked, intact.EventsChecked));
+        Assert.Equal((25, 50), (broken.StreamsChecked, broken.EventsChecked));
+        Assert.Equal([ordered[4], ordered[5], ordered[24]], broken.Violations.Select(v => v.StreamId));
+        Assert.Equal(inOneQuery.Violations, broken.Violations);
+    }
+
     private async Task<(string A, string B)> TwoStreamsOfThree()
     {
         var a = TestEvents.NewStreamId();
