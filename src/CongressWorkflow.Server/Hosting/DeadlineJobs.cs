@@ -64,7 +64,9 @@ public sealed class CheckpointThinningJob(CheckpointArchive archive, CheckpointR
     [DisableConcurrentExecution(timeoutInSeconds: 300)]
     public async Task<CheckpointThinning> RunAsync(CancellationToken cancellationToken)
     {
+        var started = TimeProvider.System.GetTimestamp();
         var thinning = await archive.ThinAsync(retention, TimeProvider.System.GetUtcNow(), cancellationToken);
+        var took = (int)TimeProvider.System.GetElapsedTime(started).TotalSeconds;
         if (thinning.Violations.Count > 0)
         {
             logger.LogError("The store no longer extends the checkpoints to thin or the newest ({Breaks} breaks, the first: {First}): none removed; GET /api/store/verify reports them",
@@ -73,7 +75,8 @@ public sealed class CheckpointThinningJob(CheckpointArchive archive, CheckpointR
         else
         {
             Removed.Add(thinning.Removed.Count);
-            logger.LogInformation("Checkpoint archive thinned: {Removed} removed ({Bytes} bytes), {Kept} kept", thinning.Removed.Count, thinning.BytesFreed, thinning.Kept);
+            logger.LogInformation("Checkpoint archive thinned in {Seconds} s: {Removed} removed ({Bytes} bytes), {Kept} kept", took, thinning.Removed.Count,
+                thinning.BytesFreed, thinning.Kept);
         }
 
         return thinning;
