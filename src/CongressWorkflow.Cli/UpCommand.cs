@@ -58,6 +58,11 @@ public static partial class CongressCli
                 await error.WriteLineAsync($"error: the database could not be started or reached: {e.Message}");
                 return BadInput;
             }
+            catch (SettingException e)
+            {
+                await error.WriteLineAsync($"error: {e.Message}");
+                return BadInput;
+            }
 
             await using (server)
             {

@@ -50,6 +50,8 @@ public sealed class CongressServer : IAsyncDisposable
             builder.Configuration.AddInMemoryCollection(overrides);
         }
 
+        // Settings the server cannot run with are refused before the database is started.
+        var checkpointRetention = CheckpointRetentionSetting.From(builder.Configuration);
         using var startupLogs = LoggerFactory.Create(logging => logging.AddConsole());
         var database = await DatabaseSetup.OpenAsync(builder.Configuration, startupLogs.CreateLogger<CongressServer>());
         try
@@ -69,7 +71,7 @@ public sealed class CongressServer : IAsyncDisposable
             builder.Services.AddSingleton<PostgresEventStore>();
             builder.Services.AddSingleton<IntegrityVerifier>();
             builder.Services.AddSingleton<CheckpointArchive>();
-            builder.Services.AddSingleton(CheckpointRetentionSetting.From(builder.Configuration));
+            builder.Services.AddSingleton(checkpointRetention);
             builder.Services.AddSingleton<CommandPipeline>();
             builder.Services.AddSingleton<OrganizationTree>();
             builder.Services.AddSingleton<OrganizationService>();

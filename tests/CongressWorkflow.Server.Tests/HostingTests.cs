@@ -504,8 +504,25 @@ public sealed class the_checkpoint_retention_setting
         Assert.Equal(CongressWorkflow.Integrity.CheckpointRetention.Default, From());
         Assert.Equal(new CongressWorkflow.Integrity.CheckpointRetention(TimeSpan.FromDays(7), TimeSpan.FromDays(90)),
             From(("Audit:CheckpointKeepAll", "7.00:00:00"), ("Audit:CheckpointKeepDaily", "90.00:00:00")));
-        var shorter = Assert.Throws<InvalidOperationException>(() => From(("Audit:CheckpointKeepAll", "2.00:00:00"), ("Audit:CheckpointKeepDaily", "1.00:00:00")));
+        var shorter = Assert.Throws<SettingException>(() => From(("Audit:CheckpointKeepAll", "2.00:00:00"), ("Audit:CheckpointKeepDaily", "1.00:00:00")));
         Assert.Contains("must not be shorter", shorter.Message, StringComparison.Ordinal);
-        Assert.Throws<InvalidOperationException>(() => From(("Audit:CheckpointKeepAll", "-01:00:00")));
+        Assert.Throws<SettingException>(() => From(("Audit:CheckpointKeepAll", "-01:00:00")));
+    }
+
+    /// <summary>A retention the server cannot run with is refused before its embedded PostgreSQL is started (it was refused after, with the demo loaded).</summary>
+    [Fact]
+    public async Task a_server_given_a_retention_that_makes_no_sense_starts_nothing()
+    {
+        var folder = TestCluster.NewClusterFolder("server-bad-retention");
+
+        var refused = await Assert.ThrowsAsync<SettingException>(() => CongressServer.CreateAsync([], new Dictionary<string, string?>
+        {
+            ["Urls"] = "http://127.0.0.1:0",
+            ["Postgres:DataDirectory"] = folder,
+            ["Audit:CheckpointKeepDaily"] = "12:00:00",
+        }));
+
+        Assert.Contains("Audit:CheckpointKeepDaily (12:00:00) must not be shorter", refused.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(folder, "pgdata")), "a cluster was made");
     }
 }
