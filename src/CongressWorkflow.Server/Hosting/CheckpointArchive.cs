@@ -143,27 +143,36 @@ public sealed class CheckpointArchive
     /// <summary>A checkpoint file opened to be read as it streams.</summary>
     public static FileStream Open(string file) => new(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
 
+    /// <summary>The file opened as <see cref="Open"/> does; null when it is gone since it was listed (thinned out meanwhile).</summary>
+    private static FileStream? OpenIfThere(string file)
+    {
+        try
+        {
+            return Open(file);
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+    }
+
     private async Task<CheckpointSummary?> SummaryAsync(string file, CancellationToken cancellationToken)
     {
         var info = new FileInfo(file);
-        if (!info.Exists)
+        if (info.Exists && _summaries.TryGetValue(file, out var known) && known.Length == info.Length && known.WrittenAt == info.LastWriteTimeUtc)
+        {
+            return known.Summary;
+        }
+
+        await using var stream = info.Exists ? OpenIfThere(file) : null;
+        if (stream is null)
         {
             _summaries.TryRemove(file, out _);
             return null;
         }
 
-        if (_summaries.TryGetValue(file, out var known) && known.Length == info.Length && known.WrittenAt == info.LastWriteTimeUtc)
-        {
-            return known.Summary;
-        }
-
         Interlocked.Increment(ref _summaryReads);
-        CheckpointSummary? summary;
-        await using (var stream = Open(file))
-        {
-            summary = await SignedCheckpoints.ReadSummaryAsync(stream, cancellationToken);
-        }
-
+        var summary = await SignedCheckpoints.ReadSummaryAsync(stream, cancellationToken);
         _summaries[file] = (info.Length, info.LastWriteTimeUtc, summary);
         return summary;
     }
@@ -178,17 +187,12 @@ public sealed class CheckpointArchive
     /// </summary>
     public async Task<IReadOnlyList<IntegrityViolation>?> CompareFileAsync(string file, CancellationToken cancellationToken)
     {
-        FileStream stream;
-        try
-        {
-            stream = Open(file);
-        }
-        catch (FileNotFoundException)
+        await using var stream = OpenIfThere(file);
+        if (stream is null)
         {
             return null;
         }
 
-        await using var _ = stream;
         var comparison = await CompareAsync(stream, cancellationToken);
         return comparison.Defect is { } defect
             ? [new IntegrityViolation("(checkpoint)", 0, null, $"{Path.GetFileName(file)} cannot be read: {defect.Detail}")]
