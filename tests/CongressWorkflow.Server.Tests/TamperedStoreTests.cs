@@ -220,6 +220,48 @@ public sealed class the_store_tampered_with(ServerFixture fixture) : IClassFixtu
         Assert.Equal(HttpStatusCode.OK, bundle.StatusCode);
     }
 
+    /// <summary>
+    /// A store cut back before the newest checkpoint was taken and restored exactly since extends both checkpoints, but
+    /// the newest no longer reaches the older one's head of that stream: the older one is then kept.
+    /// </summary>
+    [Fact]
+    public async Task thinning_removes_nothing_while_the_newest_checkpoint_does_not_reach_an_older_ones_head()
+    {
+        var organization = "cut-back-" + Guid.NewGuid().ToString("N")[..8];
+        var stream = "org-" + organization;
+        (await fixture.Http.PostAsJsonAsync("/api/organizations", new { id = organization, name = "Đảng bộ Khối", level = "bloc", parentId = ServerFixture.Root }))
+            .EnsureSuccessStatusCode();
+        (await fixture.Http.PutAsJsonAsync($"/api/organizations/{organization}/name", new { name = "Đảng bộ Khối (mới)" })).EnsureSuccessStatusCode();
+        (await fixture.Http.PostAsync("/api/audit/checkpoints", null)).EnsureSuccessStatusCode();
+        var archive = fixture.Server.App.Services.GetRequiredService<CheckpointArchive>();
+        var job = ActivatorUtilities.CreateInstance<CheckpointThinningJob>(fixture.Server.App.Services, new CongressWorkflow.Integrity.CheckpointRetention(TimeSpan.Zero, TimeSpan.FromDays(31)));
+
+        // Someone with SQL access cuts the stream back to its first event, a checkpoint is taken, and the event is put back.
+        async Task Sql(string sql)
+        {
+            await using var command = fixture.Store.DataSource.CreateCommand(sql);
+            command.Parameters.Add(new() { Value = stream });
+            await command.ExecuteNonQueryAsync();
+        }
+
+        await Sql("CREATE TABLE public.cut_back AS SELECT * FROM event_store.events WHERE stream_id = $1 AND stream_version = 2");
+        await Sql("DELETE FROM event_store.events WHERE stream_id = $1 AND stream_version = 2");
+        await Sql("UPDATE event_store.streams SET version = 1, last_hash = (SELECT hash FROM event_store.events WHERE stream_id = $1 AND stream_version = 1) WHERE stream_id = $1");
+        (await fixture.Http.PostAsync("/api/audit/checkpoints", null)).EnsureSuccessStatusCode();
+        await Sql("INSERT INTO event_store.events SELECT * FROM public.cut_back WHERE stream_id = $1");
+        await Sql("UPDATE event_store.streams SET version = 2, last_hash = (SELECT hash FROM public.cut_back WHERE stream_id = $1) WHERE stream_id = $1");
+        await Sql("DROP TABLE public.cut_back");
+        var before = archive.Files();
+
+        var thinning = await job.RunAsync(CancellationToken.None);
+
+        Assert.Empty(thinning.Removed);
+        Assert.Equal(before, archive.Files());
+        var violation = Assert.Single(thinning.Violations);
+        Assert.Equal((stream, 2L), (violation.StreamId, violation.StreamVersion));
+        Assert.Contains("does not reach it", violation.Reason, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task the_scheduled_checkpoint_is_not_taken_again_while_nothing_has_been_appended_since_the_newest()
     {

@@ -201,7 +201,8 @@ public sealed class CheckpointArchive
 
     /// <summary>
     /// Removes the checkpoints <paramref name="retention"/> no longer keeps at <paramref name="now"/>, once the store is
-    /// found to extend each of them and the newest: the newest then pins, on the same chains, everything they pinned.
+    /// found to extend each of them and the newest, and the newest's heads to reach theirs: the newest then pins, on the
+    /// same chains, everything they pinned.
     /// Nothing is removed when any of those comparisons finds a break (the files are the evidence of it), nor a file
     /// that does not read as a checkpoint or whose name the archive did not give.
     /// </summary>
@@ -228,6 +229,12 @@ public sealed class CheckpointArchive
             violations.AddRange(await CompareFileAsync(file, cancellationToken) ?? []);
         }
 
+        // The store extending both is not enough if it was cut back before the newest was taken and restored since.
+        foreach (var (file, _) in removable.TakeWhile(_ => violations.Count == 0))
+        {
+            violations.AddRange(await NotReachedByAsync(file, readable[^1].File, cancellationToken));
+        }
+
         if (violations.Count > 0)
         {
             return new CheckpointThinning(readable.Count, [], 0, violations);
@@ -242,6 +249,41 @@ public sealed class CheckpointArchive
         }
 
         return new CheckpointThinning(readable.Count - removable.Count, [.. removable.Select(r => Path.GetFileName(r.File))], freed, []);
+    }
+
+    /// <summary>
+    /// The heads of <paramref name="older"/> that <paramref name="newer"/> does not reach: a stream it lacks, or has at a
+    /// lower version. Both list their heads in code-point order of stream id, so each is read once, side by side.
+    /// </summary>
+    private static async Task<IReadOnlyList<IntegrityViolation>> NotReachedByAsync(string older, string newer, CancellationToken cancellationToken)
+    {
+        await using var olderFile = OpenIfThere(older);
+        await using var newerFile = OpenIfThere(newer);
+        if (olderFile is null || newerFile is null)
+        {
+            return [];
+        }
+
+        using var olderReading = CheckpointReading.HeadsOnly(olderFile);
+        using var newerReading = CheckpointReading.HeadsOnly(newerFile);
+        await using var newerHeads = newerReading.HeadsAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
+        var hasNewer = await newerHeads.MoveNextAsync();
+        var violations = new List<IntegrityViolation>();
+        await foreach (var head in olderReading.HeadsAsync(cancellationToken))
+        {
+            while (hasNewer && SignedCheckpoints.Order.Compare(newerHeads.Current.StreamId, head.StreamId) < 0)
+            {
+                hasNewer = await newerHeads.MoveNextAsync();
+            }
+
+            if (!hasNewer || newerHeads.Current.StreamId != head.StreamId || newerHeads.Current.Version < head.Version)
+            {
+                violations.Add(new IntegrityViolation(head.StreamId, head.Version, head.GlobalPosition,
+                    $"{Path.GetFileName(older)} has this head, and the newest checkpoint, {Path.GetFileName(newer)}, does not reach it"));
+            }
+        }
+
+        return violations;
     }
 }
 
