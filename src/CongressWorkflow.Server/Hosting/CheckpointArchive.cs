@@ -230,9 +230,9 @@ public sealed class CheckpointArchive
         }
 
         // The store extending both is not enough if it was cut back before the newest was taken and restored since.
-        foreach (var (file, _) in removable.TakeWhile(_ => violations.Count == 0))
+        if (violations.Count == 0)
         {
-            violations.AddRange(await NotReachedByAsync(file, readable[^1].File, cancellationToken));
+            violations.AddRange(await NotReachedByAsync([.. removable.Select(r => r.File)], readable[^1].File, cancellationToken));
         }
 
         if (violations.Count > 0)
@@ -252,38 +252,81 @@ public sealed class CheckpointArchive
     }
 
     /// <summary>
-    /// The heads of <paramref name="older"/> that <paramref name="newer"/> does not reach: a stream it lacks, or has at a
-    /// lower version. Both list their heads in code-point order of stream id, so each is read once, side by side.
+    /// The heads of the <paramref name="older"/> checkpoints that <paramref name="newer"/> does not reach: a stream it
+    /// lacks, or has at a lower version. Every file lists its heads in code-point order of stream id, so all are read
+    /// side by side, each once (the newest is 229 MB at national scale, and a night's thinning removes 23 files).
     /// </summary>
-    private static async Task<IReadOnlyList<IntegrityViolation>> NotReachedByAsync(string older, string newer, CancellationToken cancellationToken)
+    private static async Task<IReadOnlyList<IntegrityViolation>> NotReachedByAsync(IReadOnlyList<string> older, string newer, CancellationToken cancellationToken)
     {
-        await using var olderFile = OpenIfThere(older);
-        await using var newerFile = OpenIfThere(newer);
-        if (olderFile is null || newerFile is null)
+        var opened = new List<(string File, FileStream Stream, CheckpointReading Reading, IAsyncEnumerator<StreamHead> Heads)>();
+        try
         {
-            return [];
-        }
-
-        using var olderReading = CheckpointReading.HeadsOnly(olderFile);
-        using var newerReading = CheckpointReading.HeadsOnly(newerFile);
-        await using var newerHeads = newerReading.HeadsAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
-        var hasNewer = await newerHeads.MoveNextAsync();
-        var violations = new List<IntegrityViolation>();
-        await foreach (var head in olderReading.HeadsAsync(cancellationToken))
-        {
-            while (hasNewer && SignedCheckpoints.Order.Compare(newerHeads.Current.StreamId, head.StreamId) < 0)
+            foreach (var file in older.Append(newer))
             {
-                hasNewer = await newerHeads.MoveNextAsync();
+                if (OpenIfThere(file) is { } stream)
+                {
+                    var reading = CheckpointReading.HeadsOnly(stream);
+                    opened.Add((file, stream, reading, reading.HeadsAsync(cancellationToken).GetAsyncEnumerator(cancellationToken)));
+                }
             }
 
-            if (!hasNewer || newerHeads.Current.StreamId != head.StreamId || newerHeads.Current.Version < head.Version)
+            if (opened.Count < older.Count + 1)
             {
-                violations.Add(new IntegrityViolation(head.StreamId, head.Version, head.GlobalPosition,
-                    $"{Path.GetFileName(older)} has this head, and the newest checkpoint, {Path.GetFileName(newer)}, does not reach it"));
+                return [];
+            }
+
+            var newest = opened[^1];
+            var violations = new List<IntegrityViolation>();
+            var olderOnes = new List<(string File, IAsyncEnumerator<StreamHead> Heads)>();
+            foreach (var (file, _, _, heads) in opened.SkipLast(1))
+            {
+                if (await heads.MoveNextAsync())
+                {
+                    olderOnes.Add((file, heads));
+                }
+            }
+
+            // Each of the newest's heads in turn: an older head before it in the order is a stream the newest lacks.
+            var hasNewest = await newest.Heads.MoveNextAsync();
+            while (olderOnes.Count > 0)
+            {
+                var reached = hasNewest ? newest.Heads.Current : null;
+                for (var i = olderOnes.Count - 1; i >= 0; i--)
+                {
+                    var (file, heads) = olderOnes[i];
+                    var more = true;
+                    while (more && (reached is null || SignedCheckpoints.Order.Compare(heads.Current.StreamId, reached.StreamId) <= 0))
+                    {
+                        var head = heads.Current;
+                        if (reached is null || head.StreamId != reached.StreamId || reached.Version < head.Version)
+                        {
+                            violations.Add(new IntegrityViolation(head.StreamId, head.Version, head.GlobalPosition,
+                                $"{Path.GetFileName(file)} has this head, and the newest checkpoint, {Path.GetFileName(newer)}, does not reach it"));
+                        }
+
+                        more = await heads.MoveNextAsync();
+                    }
+
+                    if (!more)
+                    {
+                        olderOnes.RemoveAt(i);
+                    }
+                }
+
+                hasNewest = hasNewest && await newest.Heads.MoveNextAsync();
+            }
+
+            return violations;
+        }
+        finally
+        {
+            foreach (var (_, stream, reading, heads) in opened)
+            {
+                await heads.DisposeAsync();
+                reading.Dispose();
+                await stream.DisposeAsync();
             }
         }
-
-        return violations;
     }
 }
 

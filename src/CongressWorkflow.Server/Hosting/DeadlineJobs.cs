@@ -51,7 +51,8 @@ public sealed class CheckpointJob(CheckpointArchive archive, PostgresEventStore 
 /// <summary>
 /// Thins the checkpoint archive (Audit:CheckpointThinningCron, daily by default) to what <see cref="CheckpointRetention"/>
 /// keeps (Audit:CheckpointKeepAll, Audit:CheckpointKeepDaily), once the store is found to extend every checkpoint it
-/// removes and the newest (<see cref="CheckpointArchive.ThinAsync"/>). A break stops it, and is logged as an error.
+/// removes and the newest, and the newest to reach their heads (<see cref="CheckpointArchive.ThinAsync"/>). A break
+/// stops it, and is logged as an error.
 /// </summary>
 public sealed class CheckpointThinningJob(CheckpointArchive archive, CheckpointRetention retention, ILogger<CheckpointThinningJob> logger)
 {
@@ -69,8 +70,8 @@ public sealed class CheckpointThinningJob(CheckpointArchive archive, CheckpointR
         var took = (int)TimeProvider.System.GetElapsedTime(started).TotalSeconds;
         if (thinning.Violations.Count > 0)
         {
-            logger.LogError("The store no longer extends the checkpoints to thin or the newest ({Breaks} breaks, the first: {First}): none removed; GET /api/store/verify reports them",
-                thinning.Violations.Count, thinning.Violations[0].Reason);
+            logger.LogError("The checkpoints to thin are not all pinned by the newest on the store as it stands ({Breaks} breaks, the first: {Stream}: {First}): none removed, the files stay as evidence",
+                thinning.Violations.Count, thinning.Violations[0].StreamId, thinning.Violations[0].Reason);
         }
         else
         {
